@@ -1,0 +1,63 @@
+"""Customer-satisfaction platform for Italian public administrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from . import settings
+from .extensions import babel, csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: defaults, then the instance's config.py, then environment, then test_config."""
+    overrides = test_config or {}
+    instance = overrides.get("SURVEY_INSTANCE") or os.environ.get("SURVEY_INSTANCE", "demo")
+    # An explicit instance folder (tests, packaged deployments) wins over instances/<name>.
+    instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("SURVEY_INSTANCE_PATH") \
+        or str(ROOT / "instances" / instance)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(settings.Defaults)
+    app.config["SURVEY_INSTANCE"] = instance
+    app.config.from_pyfile("config.py", silent=True)
+    settings.apply_environment(app.config, os.environ)
+    if test_config is not None:
+        app.config.update(test_config)
+    settings.finalise(app)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    from .i18n import init_app as init_i18n
+
+    init_i18n(app, babel)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .public import bp as public_bp
+    from .staff import bp as staff_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(staff_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from .catalogue.cli import catalogue_cli
+    from .demo.cli import demo_cli
+    from .reports.cli import report_cli
+    from .users.cli import users_cli
+
+    for group in (catalogue_cli, demo_cli, report_cli, users_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,256 @@
+"""Shape of a catalogue file, validated before anything touches the database.
+
+A catalogue is YAML with up to three top-level lists: ``enti`` (each with its uffici, each
+with its servizi, sedi and standard), ``questionari`` and ``rilevazioni``. See
+docs/catalogue.md for an annotated example.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..models import CIVIT_DIMENSIONS, FIXED_SCALES, QUESTION_TYPES
+
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+QUESTION_CODE = r"^[A-Z][A-Z0-9_]*$"
+OPTION_CODE = r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$"
+FACE_NAMES = {"rosso": 1, "giallo": 2, "verde": 3}
+
+Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Testo(Strict):
+    """A text in Italian (required) and English (optional, falls back to Italian)."""
+
+    it: str = Field(min_length=1)
+    en: str | None = None
+
+
+class Etichette(Strict):
+    min: Testo
+    max: Testo
+
+
+class Condizione(Strict):
+    """Show a question only when an earlier one got one of ``valori``, or a value below/at least."""
+
+    domanda: str
+    valori: list[int | str] | None = None
+    minore_di: float | None = None
+    almeno: float | None = None
+
+    @model_validator(mode="after")
+    def exactly_one_rule(self) -> Condizione:
+        given = [name for name in ("valori", "minore_di", "almeno") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("indicare esattamente una regola tra 'valori', 'minore_di' e 'almeno'")
+        return self
+
+
+class OpzioneIn(Strict):
+    codice: str = Field(pattern=OPTION_CODE, max_length=60)
+    testo: Testo
+
+
+class DomandaIn(Strict):
+    codice: str = Field(pattern=QUESTION_CODE, max_length=40)
+    tipo: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
+    testo: Testo
+    aiuto: Testo | None = None
+    obbligatoria: bool = False
+    scala_min: int | None = None
+    scala_max: int | None = None
+    etichette: Etichette | None = None
+    stile: Literal["numeri", "stelle"] | None = None
+    non_so: bool = False
+    dimensione: Literal[CIVIT_DIMENSIONS] | None = None  # type: ignore[valid-type]
+    importanza: bool = False
+    max_lunghezza: int | None = Field(default=None, gt=0, le=2000)
+    opzioni: list[OpzioneIn] | None = None
+    mostra_se: Condizione | None = None
+
+    @model_validator(mode="after")
+    def fits_its_type(self) -> DomandaIn:
+        if self.tipo == "scala":
+            low = 1 if self.scala_min is None else self.scala_min
+            high = 5 if self.scala_max is None else self.scala_max
+            if low >= high:
+                raise ValueError(f"scala_min ({low}) deve essere minore di scala_max ({high})")
+            if high - low > 10:
+                raise ValueError("una scala può avere al massimo 11 punti")
+            self.scala_min, self.scala_max = low, high
+        elif self.tipo in FIXED_SCALES:
+            if self.scala_min is not None or self.scala_max is not None:
+                raise ValueError(f"una domanda di tipo '{self.tipo}' ha una scala fissa: togliere scala_min/scala_max")
+            self.scala_min, self.scala_max = FIXED_SCALES[self.tipo]
+        elif self.scala_min is not None or self.scala_max is not None:
+            raise ValueError(f"scala_min/scala_max valgono solo per le domande a scala, non per '{self.tipo}'")
+        if self.tipo in ("scelta_singola", "scelta_multipla"):
+            if not self.opzioni or len(self.opzioni) < 2:
+                raise ValueError(f"una domanda di tipo '{self.tipo}' richiede almeno due 'opzioni'")
+            codes = [o.codice for o in self.opzioni]
+            duplicates = sorted({c for c in codes if codes.count(c) > 1})
+            if duplicates:
+                raise ValueError(f"codici di opzione ripetuti: {', '.join(duplicates)}")
+        elif self.opzioni:
+            raise ValueError(f"le 'opzioni' valgono solo per le domande a scelta, non per '{self.tipo}'")
+        if self.stile == "stelle" and self.tipo != "scala":
+            raise ValueError("lo stile 'stelle' vale solo per le domande a scala")
+        if self.importanza and self.tipo != "scala":
+            raise ValueError("l'importanza si chiede solo per le domande a scala")
+        if self.etichette and self.tipo != "scala":
+            raise ValueError("le 'etichette' valgono solo per le domande a scala")
+        if self.max_lunghezza is not None and self.tipo != "testo":
+            raise ValueError("max_lunghezza vale solo per le domande di tipo 'testo'")
+        return self
+
+
+class QuestionarioIn(Strict):
+    codice: Slug
+    titolo: Testo
+    introduzione: Testo | None = None
+    domande: list[DomandaIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def coherent_questions(self) -> QuestionarioIn:
+        seen: dict[str, DomandaIn] = {}
+        for domanda in self.domande:
+            if domanda.codice in seen:
+                raise ValueError(f"codice di domanda ripetuto: {domanda.codice}")
+            rule = domanda.mostra_se
+            if rule is not None:
+                target = seen.get(rule.domanda)
+                if target is None:
+                    raise ValueError(
+                        f"la domanda {domanda.codice} dipende da '{rule.domanda}', che non è una domanda "
+                        "precedente di questo questionario"
+                    )
+                if rule.valori is not None:
+                    rule.valori = [_condition_value(target, value, domanda.codice) for value in rule.valori]
+                elif target.tipo not in ("scala", "nps", "faccine"):
+                    raise ValueError(
+                        f"la domanda {domanda.codice}: 'minore_di'/'almeno' richiedono una domanda numerica, "
+                        f"{target.codice} è di tipo '{target.tipo}'"
+                    )
+            seen[domanda.codice] = domanda
+        return self
+
+
+def _condition_value(target: DomandaIn, value: int | str, code: str) -> int | str:
+    """Check one value of a branching rule against the question it refers to."""
+    if target.tipo == "faccine" and isinstance(value, str):
+        if value not in FACE_NAMES:
+            raise ValueError(f"la domanda {code}: faccina sconosciuta '{value}' (ammesse: rosso, giallo, verde)")
+        return FACE_NAMES[value]
+    if target.opzioni:
+        codes = [o.codice for o in target.opzioni]
+        if str(value) not in codes:
+            raise ValueError(f"la domanda {code}: '{value}' non è un'opzione di {target.codice}")
+        return str(value)
+    if target.tipo == "si_no" and isinstance(value, str):
+        if value not in ("si", "no"):
+            raise ValueError(f"la domanda {code}: per una domanda sì/no usare 'si' o 'no'")
+        return 1 if value == "si" else 0
+    if not isinstance(value, int) or not (target.scala_min <= value <= target.scala_max):
+        raise ValueError(
+            f"la domanda {code}: il valore {value!r} è fuori dalla scala di {target.codice} "
+            f"({target.scala_min}–{target.scala_max})"
+        )
+    return value
+
+
+class SedeIn(Strict):
+    codice: Slug
+    nome: str = Field(min_length=1)
+    indirizzo: str | None = None
+    comune: Slug | None = None  # a member comune of the Unione
+
+
+class StandardIn(Strict):
+    indicatore: Literal["quota_soddisfatti", "media"]
+    soglia: float
+    domanda: str | None = None
+    descrizione: str | None = None
+
+    @model_validator(mode="after")
+    def plausible_threshold(self) -> StandardIn:
+        if self.indicatore == "quota_soddisfatti" and not 0 <= self.soglia <= 100:
+            raise ValueError("la soglia di quota_soddisfatti è una percentuale tra 0 e 100")
+        return self
+
+
+class ServizioIn(Strict):
+    slug: Slug
+    nome: Testo
+    descrizione: Testo | None = None
+    utenti_annui: int | None = Field(default=None, gt=0)
+    questionario: Slug
+    questionario_chiosco: Slug | None = None
+    sedi: list[SedeIn] = []
+    standard: list[StandardIn] = []
+
+    @field_validator("sedi")
+    @classmethod
+    def unique_counters(cls, sedi: list[SedeIn]) -> list[SedeIn]:
+        codes = [s.codice for s in sedi]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"codici di sede ripetuti: {', '.join(duplicates)}")
+        return sedi
+
+
+class UfficioIn(Strict):
+    codice: Slug
+    nome: str = Field(min_length=1)
+    responsabile: str | None = None
+    servizi: list[ServizioIn] = []
+
+
+class EnteIn(Strict):
+    codice: Slug
+    nome: str = Field(min_length=1)
+    tipo: Literal["comune", "unione"]
+    sito: str | None = None
+    unione: Slug | None = None  # for a member comune: the Unione it belongs to
+    uffici: list[UfficioIn] = []
+
+    @model_validator(mode="after")
+    def union_membership(self) -> EnteIn:
+        if self.unione and self.tipo != "comune":
+            raise ValueError("solo un comune può far parte di un'unione ('unione')")
+        return self
+
+
+class RilevazioneIn(Strict):
+    codice: Slug
+    titolo: str = Field(min_length=1)
+    questionario: Slug
+    servizi: list[Slug] = Field(min_length=1)
+    dal: date
+    al: date
+    campione_obiettivo: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def ordered_period(self) -> RilevazioneIn:
+        if self.al < self.dal:
+            raise ValueError(f"il periodo termina ({self.al}) prima di iniziare ({self.dal})")
+        return self
+
+
+class CatalogueFile(Strict):
+    enti: list[EnteIn] = []
+    questionari: list[QuestionarioIn] = []
+    rilevazioni: list[RilevazioneIn] = []
+
+
+def question_fingerprint_data(questionario: QuestionarioIn) -> list[dict]:
+    """The parts of a questionnaire that freeze once answered, in a canonical form."""
+    return [d.model_dump(mode="json", exclude_none=True) for d in questionario.domande]
+

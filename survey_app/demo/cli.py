@@ -1,0 +1,53 @@
+"""`flask demo seed` and `flask demo setup` (what `make run` calls on every start)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import exists, select
+
+from ..catalogue import CatalogueError, load_catalogue
+from ..extensions import db
+from ..models import Compilazione, User
+from ..users import create_user
+from .seed import seed_responses
+
+demo_cli = AppGroup("demo", help="Dati dimostrativi.")
+DEMO_EMAIL = "demo@example.org"
+
+
+@demo_cli.command("seed")
+@click.option("--responses", default=3000, show_default=True, type=click.IntRange(1, 5_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Ultimo giorno delle risposte (AAAA-MM-GG); predefinito oggi.")
+def seed_command(responses: int, seed: int, end) -> None:
+    """Aggiunge risposte sintetiche realistiche sugli ultimi 24 mesi."""
+    try:
+        written = seed_responses(db.session, responses, seed, end.date() if end else None)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Scritte {written} compilazioni dimostrative.")
+
+
+@demo_cli.command("setup")
+@click.option("--responses", default=3000, show_default=True, type=click.IntRange(1, 5_000_000))
+def setup_command(responses: int) -> None:
+    """Carica il catalogo dell'istanza; la prima volta aggiunge risposte e un utente demo."""
+    catalogue = Path(current_app.instance_path) / "catalogue"
+    if catalogue.is_dir():
+        try:
+            report = load_catalogue(db.session, catalogue)
+        except CatalogueError as exc:
+            raise click.ClickException("catalogo non valido:\n" + "\n".join(exc.messages)) from None
+        click.echo("Catalogo caricato." if report.changed else "Catalogo già aggiornato.")
+    if not db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))):
+        written = seed_responses(db.session, responses, seed=1, end=date.today())
+        click.echo(f"Scritte {written} compilazioni dimostrative.")
+    if db.session.scalar(select(User).filter_by(email=DEMO_EMAIL)) is None:
+        _, password = create_user(db.session, DEMO_EMAIL, "admin")
+        click.echo(f"Utente demo per /staff: {DEMO_EMAIL} — password (mostrata solo ora): {password}")

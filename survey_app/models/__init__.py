@@ -1,0 +1,35 @@
+"""Domain model, split by area. Import from here."""
+
+from .base import Base
+from .organisation import ENTE_TYPES, STANDARD_INDICATORS, Ente, Sede, Servizio, Standard, Ufficio
+from .questionnaires import (
+    CHOICE_TYPES,
+    CIVIT_DIMENSIONS,
+    FACES,
+    FIXED_SCALES,
+    NUMERIC_TYPES,
+    QUESTION_TYPES,
+    Domanda,
+    Opzione,
+    Questionario,
+    QuestionarioVersione,
+)
+from .responses import (
+    CHANNELS,
+    IMPORT_METHODS,
+    LANGUAGES,
+    Compilazione,
+    ImportBatch,
+    Rilevazione,
+    Risposta,
+    rilevazione_servizi,
+)
+from .users import ROLES, ROLES_SEEING_ALL, AuditLog, User, UserScope
+
+__all__ = [
+    "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
+    "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS",
+    "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "ImportBatch", "Opzione", "Questionario",
+    "QuestionarioVersione", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio", "User",
+    "UserScope", "rilevazione_servizi",
+]

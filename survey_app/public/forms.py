@@ -1,0 +1,96 @@
+"""A WTForms form built from a questionnaire version, one field per question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from ..models import Domanda
+
+NON_SO = "ns"
+DEFAULT_TEXT_LIMIT = 2000
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def field_name(domanda: Domanda) -> str:
+    return domanda.codice
+
+
+def importance_name(domanda: Domanda) -> str:
+    return f"{domanda.codice}__importanza"
+
+
+def _scale_choices(domanda: Domanda) -> list[SelectChoice]:
+    if domanda.tipo == "faccine":
+        return [SelectChoice(str(v), FACE_LABELS[v]) for v in (3, 2, 1)]
+    if domanda.tipo == "si_no":
+        return [SelectChoice("1", _l("Sì")), SelectChoice("0", _l("No"))]
+    choices = [SelectChoice(str(v), str(v)) for v in range(domanda.scala_min, domanda.scala_max + 1)]
+    if domanda.non_so:
+        choices.append(SelectChoice(NON_SO, _l("Non so")))
+    return choices
+
+
+FACE_LABELS = {
+    3: _l("Faccina verde: soddisfatto"),
+    2: _l("Faccina gialla: né soddisfatto né insoddisfatto"),
+    1: _l("Faccina rossa: non soddisfatto"),
+}
+
+
+def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
+    """One form class per questionnaire version and language."""
+
+    class QuestionnaireForm(FlaskForm):
+        # Honeypot: hidden from people, filled in by naive bots. A filled honeypot stores nothing.
+        sito_web = StringField(validators=[Optional()])
+
+    for domanda in domande:
+        label = domanda.testo(lang)
+        if domanda.tipo in ("scala", "faccine", "nps", "si_no"):
+            field = RadioField(label, choices=_scale_choices(domanda), validators=[Optional()], validate_choice=True)
+        elif domanda.tipo == "scelta_singola":
+            field = RadioField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
+                               validators=[Optional()])
+        elif domanda.tipo == "scelta_multipla":
+            field = MultiCheckboxField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
+                                       validators=[Optional()])
+        else:
+            limit = domanda.max_lunghezza or DEFAULT_TEXT_LIMIT
+            field = TextAreaField(label, validators=[Optional(), Length(max=limit, message=_l(
+                "Il testo può contenere al massimo %(max)d caratteri.", max=limit))])
+        setattr(QuestionnaireForm, field_name(domanda), field)
+        if domanda.importanza:
+            setattr(QuestionnaireForm, importance_name(domanda), RadioField(
+                _l("Quanto è importante per lei questo aspetto?"),
+                choices=[SelectChoice(str(v), str(v)) for v in range(1, 6)], validators=[Optional()]))
+    return QuestionnaireForm
+
+
+def answers_by_code(form: FlaskForm, domande: list[Domanda]) -> dict[str, Any]:
+    """The submitted values keyed by question code, for branching."""
+    return {d.codice: form[field_name(d)].data for d in domande}
+
+
+def check_required(form: FlaskForm, domande: list[Domanda]) -> bool:
+    """Required questions must be answered when shown; adds messages next to the fields."""
+    answers = answers_by_code(form, domande)
+    ok = True
+    for domanda in domande:
+        value = answers[domanda.codice]
+        if domanda.obbligatoria and domanda.shown_for(answers) and value in (None, "", []):
+            form[field_name(domanda)].errors = [*form[field_name(domanda)].errors,
+                                                 str(_l("Questa domanda richiede una risposta."))]
+            ok = False
+    return ok
+

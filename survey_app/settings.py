@@ -1,0 +1,92 @@
+"""Configuration: defaults, instance file, environment; fail fast in production."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when the app cannot start safely with the configuration it was given."""
+
+
+class Defaults:
+    SURVEY_ENV = "development"
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SECRET_KEY: str | None = None
+    # Cells with fewer valid answers than this are suppressed in every published figure.
+    # finalise() refuses anything below 5, whatever the instance asks for.
+    SUPPRESSION_THRESHOLD = 5
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    LANGUAGES = ("it", "en")
+    # Answers are stored with their local hour, never finer (anonymity).
+    SURVEY_TIMEZONE = "Europe/Rome"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = 4 * 3600
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+MIN_SUPPRESSION_THRESHOLD = 5
+
+
+def apply_environment(config: dict, environ: Mapping[str, str]) -> None:
+    """Environment variables override the instance file."""
+    if environ.get("SURVEY_ENV"):
+        config["SURVEY_ENV"] = environ["SURVEY_ENV"]
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    if environ.get("SECRET_KEY"):
+        config["SECRET_KEY"] = environ["SECRET_KEY"]
+    if environ.get("RATELIMIT_STORAGE_URI"):
+        config["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def finalise(app: Flask) -> None:
+    config = app.config
+    instance = Path(app.instance_path)
+    production = config["SURVEY_ENV"] == "production"
+    if production:
+        missing = [name for name, key in (("SECRET_KEY", "SECRET_KEY"), ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"))
+                   if not config.get(key)]
+        if missing:
+            raise ConfigurationError(
+                "SURVEY_ENV=production requires " + " and ".join(missing)
+                + " in the environment; refusing to start with generated or embedded defaults."
+            )
+        config["SESSION_COOKIE_SECURE"] = True
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        instance.mkdir(parents=True, exist_ok=True)
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'survey.sqlite3'}"
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _instance_secret(instance)
+    if int(config["SUPPRESSION_THRESHOLD"]) < MIN_SUPPRESSION_THRESHOLD:
+        raise ConfigurationError(
+            f"SUPPRESSION_THRESHOLD must be at least {MIN_SUPPRESSION_THRESHOLD}: "
+            "smaller cells could identify respondents."
+        )
+
+
+def _instance_secret(instance: Path) -> str:
+    """Create the secret once, readable by the owner only, and reuse it on every start."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

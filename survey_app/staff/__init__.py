@@ -1,0 +1,7 @@
+"""Staff area: login required, role and scope checked on every route."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from . import routes  # noqa: E402,F401

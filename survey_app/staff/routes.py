@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from ..extensions import db, login_manager
+from ..models import ROLES_SEEING_ALL, Compilazione, Servizio, User
+from . import bp
+from .forms import LoginForm
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id))
+
+
+def visible_services():
+    """A Select of the services the current user may see: all for admin/trasparenza, else their scope."""
+    query = select(Servizio).order_by(Servizio.nome_it)
+    if current_user.ruolo not in ROLES_SEEING_ALL:
+        query = query.where(Servizio.id.in_([s.id for s in current_user.servizi]))
+    return query
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).filter_by(email=form.email.data.strip().lower()))
+        if user is not None and user.attivo and user.check_password(form.password.data):
+            login_user(user)
+            target = request.args.get("next", "")
+            # Only local paths: an absolute URL in ?next= would be an open redirect.
+            if not target.startswith("/") or target.startswith("//"):
+                target = url_for("staff.dashboard")
+            return redirect(target)
+        flash(_("Email o password non corretti."), "error")
+    return render_template("staff/login.html", form=form, lang="it"), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("public.index"))
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    services = db.session.scalars(visible_services()).all()
+    counts = dict(db.session.execute(
+        select(Compilazione.servizio_id, func.count()).where(Compilazione.servizio_id.in_([s.id for s in services]))
+        .group_by(Compilazione.servizio_id)
+    ).all())
+    return render_template("staff/dashboard.html", services=services, counts=counts, lang="it")

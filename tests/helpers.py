@@ -1,0 +1,45 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from survey_app.models import Compilazione, Domanda, Risposta, Servizio
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1) or match.group(2)
+
+
+def add_answers(session, slug: str, when: datetime, values: dict[str, int | str | list[str] | None],
+                questionnaire: str | None = None, canale: str = "web", importance: dict[str, int] | None = None,
+                non_so: tuple[str, ...] = ()) -> Compilazione:
+    """One submission with the given item values (codes to values), straight into the database."""
+    servizio = session.scalar(select(Servizio).filter_by(slug=slug))
+    q = servizio.questionario if questionnaire is None else servizio.questionario_chiosco
+    versione = q.versione_corrente
+    by_code = {d.codice: d for d in session.scalars(select(Domanda).filter_by(versione_id=versione.id))}
+    rows = []
+    for code, value in values.items():
+        domanda = by_code[code]
+        imp = (importance or {}).get(code)
+        if isinstance(value, list):
+            rows += [Risposta(domanda=domanda, opzione=v) for v in value]
+        elif isinstance(value, str):
+            rows.append(Risposta(domanda=domanda, testo=value))
+        else:
+            rows.append(Risposta(domanda=domanda, valore=value, importanza=imp))
+    for code in non_so:
+        rows.append(Risposta(domanda=by_code[code], non_so=True))
+    compilazione = Compilazione(servizio=servizio, versione=versione, data_ora=when, canale=canale, lingua="it",
+                                risposte=rows)
+    session.add(compilazione)
+    session.commit()
+    return compilazione

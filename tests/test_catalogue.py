@@ -1,0 +1,301 @@
+"""Loading the YAML catalogue: upsert, idempotence, versioning, and refusals that name the field."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import func, select
+
+from survey_app.catalogue import CatalogueError, load_catalogue
+from survey_app.models import (
+    Base,
+    Compilazione,
+    Domanda,
+    Ente,
+    Questionario,
+    QuestionarioVersione,
+    Servizio,
+    Standard,
+)
+
+from .conftest import SMALL_CATALOGUE
+
+
+def snapshot(session) -> dict:
+    """Every row of every table, to compare the database before and after."""
+    return {
+        table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr)
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def small() -> dict:
+    return yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data, name="catalogo.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_load_creates_everything(catalogue):
+    db = catalogue
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    assert servizio.ente.nome == "Comune di Prova"
+    assert servizio.nome("en") == "Registry office"
+    assert [s.codice for s in servizio.sedi] == ["sportello-1", "sportello-2"]
+    assert {(s.indicatore, s.domanda_codice, float(s.soglia)) for s in servizio.standard} == {
+        ("quota_soddisfatti", "D3", 80.0), ("media", "D3", 4.0), ("quota_soddisfatti", "", 60.0)}
+    assert servizio.questionario_chiosco.codice == "faccine"
+    member = db.scalar(select(Ente).filter_by(codice="borgo-test"))
+    assert member.unione.codice == "unione-test"
+    assert [e.codice for e in member.unione.comuni_membri] == ["borgo-test"]
+    vigilanza = db.scalar(select(Servizio).filter_by(slug="vigilanza"))
+    assert vigilanza.sedi[0].comune.codice == "borgo-test"
+    versione = servizio.questionario.versione_corrente
+    assert versione.numero == 1
+    d1, d2 = versione.domande[0], versione.domande[1]
+    assert (d1.tipo, d1.scala_min, d1.scala_max, d1.importanza, d1.non_so) == ("scala", 1, 5, True, True)
+    assert (d2.scala_min, d2.scala_max) == (1, 4)
+    nps = versione.domande[3]
+    assert (nps.tipo, nps.scala_min, nps.scala_max) == ("nps", 0, 10)
+    faces = db.scalar(select(Questionario).filter_by(codice="faccine")).versione_corrente.domande
+    assert faces[1].mostra_se == {"domanda": "D1", "valori": [1]}  # "rosso" stored as its value
+    assert [o.codice for o in faces[1].opzioni] == ["tempo-attesa", "risposta-negativa"]
+
+
+def test_loading_twice_changes_nothing(catalogue):
+    db = catalogue
+    before = snapshot(db)
+    report = load_catalogue(db, SMALL_CATALOGUE)
+    assert not report.changed
+    assert sum(report.created.values()) == 0 and sum(report.updated.values()) == 0
+    assert snapshot(db) == before
+
+
+def test_update_in_place_changes_only_what_changed(catalogue, tmp_path):
+    db = catalogue
+    data = small()
+    data["enti"][2]["uffici"][0]["servizi"][0]["utenti_annui"] = 6000
+    report = load_catalogue(db, write(tmp_path, data))
+    assert report.updated["servizi"] == 1
+    assert report.created == {} or sum(report.created.values()) == 0
+    assert db.scalar(select(Servizio.utenti_annui).filter_by(slug="anagrafe")) == 6000
+
+
+def _answer(db, versione):
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    from datetime import datetime
+    db.add(Compilazione(servizio=servizio, versione=versione, data_ora=datetime(2026, 3, 1, 10), canale="web",
+                        lingua="it"))
+    db.commit()
+
+
+def test_changed_questions_without_answers_update_the_version(catalogue, tmp_path):
+    db = catalogue
+    data = small()
+    data["questionari"][0]["domande"][0]["testo"]["it"] = "Quanto è soddisfatto della gentilezza?"
+    load_catalogue(db, write(tmp_path, data))
+    versioni = db.scalars(select(QuestionarioVersione).join(Questionario).filter_by(codice="breve")).all()
+    assert [v.numero for v in versioni] == [1]
+    assert versioni[0].domande[0].testo_it == "Quanto è soddisfatto della gentilezza?"
+
+
+def test_changed_questions_with_answers_make_a_new_version(catalogue, tmp_path):
+    db = catalogue
+    questionario = db.scalar(select(Questionario).filter_by(codice="breve"))
+    old = questionario.versione_corrente
+    old_texts = [d.testo_it for d in old.domande]
+    _answer(db, old)
+    data = small()
+    data["questionari"][0]["domande"][0]["testo"]["it"] = "Quanto è soddisfatto della gentilezza?"
+    report = load_catalogue(db, write(tmp_path, data))
+    assert report.new_versions == ["breve v2"]
+    db.expire_all()
+    versioni = db.scalars(select(QuestionarioVersione).filter_by(questionario_id=questionario.id)
+                          .order_by(QuestionarioVersione.numero)).all()
+    assert [v.numero for v in versioni] == [1, 2]
+    assert [d.testo_it for d in versioni[0].domande] == old_texts  # the answered version is untouched
+    assert versioni[1].domande[0].testo_it == "Quanto è soddisfatto della gentilezza?"
+    # and loading the same file again adds no third version
+    load_catalogue(db, write(tmp_path, data))
+    assert db.scalar(select(func.count()).select_from(QuestionarioVersione)
+                     .filter_by(questionario_id=questionario.id)) == 2
+
+
+def test_title_change_does_not_make_a_version(catalogue, tmp_path):
+    db = catalogue
+    _answer(db, db.scalar(select(Questionario).filter_by(codice="breve")).versione_corrente)
+    data = small()
+    data["questionari"][0]["titolo"]["it"] = "Questionario breve 2026"
+    report = load_catalogue(db, write(tmp_path, data))
+    assert report.new_versions == []
+    assert report.updated["questionari"] == 1
+
+
+def test_directory_of_files(db, tmp_path):
+    data = small()
+    folder = tmp_path / "cat"
+    folder.mkdir()
+    write(folder, {"questionari": data["questionari"]}, "10-questionari.yaml")
+    write(folder, {"enti": data["enti"]}, "20-enti.yaml")
+    load_catalogue(db, folder)
+    assert db.scalar(select(func.count()).select_from(Servizio)) == 3
+
+
+def test_cli_load_and_reload(runner, db):
+    result = runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE)])
+    assert result.exit_code == 0, result.output
+    assert "Catalogo caricato." in result.output
+    again = runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE)])
+    assert again.exit_code == 0
+    assert "nessuna modifica" in again.output
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+def _service(data):
+    return data["enti"][2]["uffici"][0]["servizi"][0]
+
+
+def _q(data, i=0, j=0):
+    return data["questionari"][i]["domande"][j]
+
+
+def case_missing_field(data):
+    del _service(data)["nome"]
+    return ["enti[3] «comune-test» › uffici[1] «demografici» › servizi[1] «anagrafe» › campo 'nome'",
+            "campo obbligatorio mancante"]
+
+
+def case_unknown_question_type(data):
+    _q(data, 0, 1)["tipo"] = "stelline"
+    return ["questionari[1] «breve» › domande[2] «D2» › campo 'tipo'", "valore non ammesso 'stelline'"]
+
+
+def case_duplicate_slug(data):
+    data["enti"][2]["uffici"][0]["servizi"][1]["slug"] = "anagrafe"
+    return ["servizi[2] «anagrafe» › campo 'slug': «anagrafe» è già usato"]
+
+
+def case_scale_min_not_below_max(data):
+    _q(data, 0, 1)["scala_min"] = 5
+    return ["questionari[1] «breve» › domande[2] «D2»", "scala_min (5) deve essere minore di scala_max (4)"]
+
+
+def case_branching_to_unknown_question(data):
+    _q(data, 1, 1)["mostra_se"] = {"domanda": "D9", "valori": ["rosso"]}
+    return ["questionari[2] «faccine»", "dipende da 'D9', che non è una domanda precedente"]
+
+
+def case_bad_yaml(data):
+    return ["riga 4, colonna 4: YAML non valido"]
+
+
+def case_unknown_ente(data):
+    data["enti"][1]["unione"] = "unione-inesistente"
+    return ["enti[2] «borgo-test» › campo 'unione': ente sconosciuto «unione-inesistente»"]
+
+
+def case_unknown_questionnaire(data):
+    _service(data)["questionario"] = "lungo"
+    return ["servizi[1] «anagrafe» › campo 'questionario': questionario sconosciuto «lungo»"]
+
+
+def case_standard_on_unknown_question(data):
+    _service(data)["standard"][0]["domanda"] = "D99"
+    return ["standard[1] › campo 'domanda': «D99» non è una domanda del questionario «breve»"]
+
+
+def case_unknown_field(data):
+    _service(data)["utenti"] = 10
+    return ["servizi[1] «anagrafe» › campo 'utenti': campo sconosciuto"]
+
+
+def case_bad_slug(data):
+    _service(data)["slug"] = "Anagrafe Centrale"
+    return ["campo 'slug': formato non valido 'Anagrafe Centrale'"]
+
+
+def case_choice_without_options(data):
+    del _q(data, 0, 5)["opzioni"]
+    return ["domande[6] «D6»", "richiede almeno due 'opzioni'"]
+
+
+def case_duplicate_question_code(data):
+    _q(data, 0, 2)["codice"] = "D1"
+    return ["questionari[1] «breve»", "codice di domanda ripetuto: D1"]
+
+
+def case_quota_out_of_range(data):
+    _service(data)["standard"][0]["soglia"] = 180
+    return ["standard[1]", "percentuale tra 0 e 100"]
+
+
+def case_unknown_face(data):
+    _q(data, 1, 1)["mostra_se"] = {"domanda": "D1", "valori": ["viola"]}
+    return ["faccina sconosciuta 'viola'"]
+
+
+def case_negative_users(data):
+    _service(data)["utenti_annui"] = -4
+    return ["campo 'utenti_annui': deve essere maggiore di 0"]
+
+
+def case_unknown_service_in_campaign(data):
+    data["rilevazioni"] = [{"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve",
+                            "servizi": ["anagrafe", "mensa"], "dal": "2026-01-01", "al": "2026-02-01"}]
+    return ["rilevazioni[1] «cs-2026» › campo 'servizi': servizio sconosciuto «mensa»"]
+
+
+def case_campaign_period_reversed(data):
+    data["rilevazioni"] = [{"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve",
+                            "servizi": ["anagrafe"], "dal": "2026-03-01", "al": "2026-02-01"}]
+    return ["rilevazioni[1] «cs-2026»", "termina (2026-02-01) prima di iniziare (2026-03-01)"]
+
+
+CASES = [v for k, v in sorted(globals().items()) if k.startswith("case_")]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.__name__[5:] for c in CASES])
+def test_broken_catalogue_is_refused_and_nothing_written(db, tmp_path, case):
+    data = small()
+    expected = case(data)
+    # A mis-indented line, the commonest YAML mistake.
+    text = "enti:\n  - codice: x\n    nome: y\n   tipo: comune\n" if case is case_bad_yaml else None
+    path = write(tmp_path, text if text else data)
+    before = snapshot(db)
+    with pytest.raises(CatalogueError) as excinfo:
+        load_catalogue(db, path)
+    message = "\n".join(excinfo.value.messages)
+    assert str(path) in message
+    for fragment in expected:
+        assert fragment in message
+    db.rollback()
+    assert snapshot(db) == before
+
+
+def test_one_bad_entry_among_good_ones_writes_nothing(catalogue, tmp_path):
+    """A valid change beside an invalid one must not be applied either."""
+    db = catalogue
+    data = small()
+    _service(data)["utenti_annui"] = 7777
+    data["enti"][2]["uffici"][0]["servizi"][1]["questionario"] = "inesistente"
+    before = snapshot(db)
+    with pytest.raises(CatalogueError):
+        load_catalogue(db, write(tmp_path, data))
+    db.rollback()
+    assert snapshot(db) == before
+
+
+def test_cli_reports_errors_with_exit_1(runner, db, tmp_path):
+    data = small()
+    _q(data, 0, 1)["tipo"] = "stelline"
+    result = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
+    assert result.exit_code == 1
+    assert "Catalogo rifiutato, nulla è stato scritto" in result.output
+    assert "campo 'tipo'" in result.output
+    assert db.scalar(select(func.count()).select_from(Domanda)) == 0
+    assert db.scalar(select(func.count()).select_from(Standard)) == 0

@@ -1,0 +1,131 @@
+"""The citizen's path: service list, questionnaire form, submit with CSRF, thank-you page."""
+
+from sqlalchemy import func, select
+
+from survey_app.models import Compilazione, Risposta
+
+from .helpers import csrf_token
+
+
+def count(db, model):
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_index_lists_services(client, catalogue):
+    html = client.get("/").get_data(as_text=True)
+    assert "Comune di Prova" in html and "Unione Test" in html
+    assert 'href="/s/anagrafe"' in html and 'href="/s/vigilanza"' in html
+
+
+def test_questionnaire_renders_every_question(client, catalogue):
+    response = client.get("/s/anagrafe")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Quanto è soddisfatto della cortesia?" in html
+    assert 'name="D1__importanza"' in html
+    assert 'value="ns"' in html  # "non so"
+    assert 'name="csrf_token"' in html
+    assert html.count("<fieldset") >= 6
+
+
+def test_unknown_service_is_404(client, catalogue):
+    assert client.get("/s/inesistente").status_code == 404
+
+
+def test_submit_stores_one_row_per_item_and_redirects(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={
+        "csrf_token": token, "D1": "4", "D1__importanza": "5", "D2": "2", "D3": "2", "D4": "9", "D5": "1",
+        "D6": ["attesa", "informazioni"], "D7": "  Più sportelli  ", "canale": "qr", "sede": "sportello-2",
+    })
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/s/anagrafe/grazie")
+    compilazione = db.scalar(select(Compilazione))
+    assert (compilazione.canale, compilazione.sede.codice, compilazione.lingua) == ("qr", "sportello-2", "it")
+    assert compilazione.data_ora.minute == 0 and compilazione.data_ora.second == 0
+    rows = {(r.domanda.codice, r.valore, r.opzione, r.testo, r.importanza) for r in compilazione.risposte}
+    assert rows == {
+        ("D1", 4, None, None, 5), ("D2", 2, None, None, None), ("D3", 2, None, None, None),
+        ("D4", 9, None, None, None), ("D5", 1, None, None, None), ("D6", None, "attesa", None, None),
+        ("D6", None, "informazioni", None, None), ("D7", None, None, "Più sportelli", None),
+    }
+    thanks = client.get(response.headers["Location"])
+    assert "Grazie per la tua valutazione" in thanks.get_data(as_text=True)
+
+
+def test_follow_up_dropped_when_condition_fails(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    client.post("/s/anagrafe", data={"csrf_token": token, "D3": "5", "D6": ["attesa"]})
+    assert [r.domanda.codice for r in db.scalars(select(Risposta))] == ["D3"]
+
+
+def test_non_so_is_stored_as_such(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    client.post("/s/anagrafe", data={"csrf_token": token, "D1": "ns", "D3": "4"})
+    d1 = db.scalar(select(Risposta).where(Risposta.non_so.is_(True)))
+    assert d1.domanda.codice == "D1" and d1.valore is None
+
+
+def test_unknown_channel_and_counter_are_dropped(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    client.post("/s/anagrafe", data={"csrf_token": token, "D3": "4", "canale": "fax", "sede": "cantina"})
+    compilazione = db.scalar(select(Compilazione))
+    assert compilazione.canale == "web" and compilazione.sede is None
+
+
+def test_csrf_failure_stores_nothing(client, catalogue):
+    db = catalogue
+    response = client.post("/s/anagrafe", data={"D3": "4"})
+    assert response.status_code == 400
+    assert count(db, Compilazione) == 0
+    bad = client.post("/s/anagrafe", data={"D3": "4", "csrf_token": "forged"})
+    assert bad.status_code == 400
+    assert count(db, Compilazione) == 0
+
+
+def test_missing_required_answer_keeps_the_others(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={"csrf_token": token, "D1": "4", "D7": "ciao"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Questa domanda richiede una risposta." in html
+    assert '<input checked id="D1-3" name="D1" type="radio" value="4">' in html
+    assert "ciao</textarea>" in html
+    assert count(db, Compilazione) == 0
+
+
+def test_out_of_range_value_is_refused(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={"csrf_token": token, "D3": "9"})
+    assert response.status_code == 422
+    assert count(db, Compilazione) == 0
+
+
+def test_honeypot_stores_nothing_but_thanks(client, catalogue):
+    db = catalogue
+    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={"csrf_token": token, "D3": "4", "sito_web": "http://spam"})
+    assert response.status_code == 302
+    assert count(db, Compilazione) == 0
+
+
+def test_faces_questionnaire(client, catalogue):
+    db = catalogue
+    html = client.get("/s/vigilanza").get_data(as_text=True)
+    assert "Faccina verde" in html
+    client.post("/s/vigilanza", data={"csrf_token": csrf_token(html), "D1": "1", "D2": ["tempo-attesa"]})
+    rows = sorted((r.domanda.codice, r.valore, r.opzione) for r in db.scalars(select(Risposta)))
+    assert rows == [("D1", 1, None), ("D2", None, "tempo-attesa")]
+
+
+def test_english(client, catalogue):
+    html = client.get("/s/anagrafe?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "How satisfied are you with courtesy?" in html
+    assert "Registry office" in html
