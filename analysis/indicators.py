@@ -93,7 +93,10 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
     generic = generic[generic["proprio"] & (
         (generic["tipo"] == "scala") | ((generic["tipo"] == "faccine") & (generic["indicatore"] == "quota_soddisfatti"))
     )]
-    matched = pd.concat([explicit, generic], ignore_index=True)
+    # A target named for the question overrides the service-wide one for the same indicator.
+    overridden = generic.merge(explicit[["index", "indicatore"]], on=["index", "indicatore"], how="left",
+                               indicator=True)["_merge"].eq("both").to_numpy()
+    matched = pd.concat([explicit, generic[~overridden]], ignore_index=True)
     if matched.empty:
         return table
     value = np.where(matched["indicatore"] == "media", matched["media"], matched["quota_soddisfatti"])
@@ -101,7 +104,7 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
         testo=[_standard_text(i, s) for i, s in zip(matched["indicatore"], matched["soglia"], strict=True)],
         valutabile=~matched["soppresso"] & pd.notna(value),
         raggiunto=value >= matched["soglia"],
-    ).sort_values(["index", "indicatore"])
+    ).sort_values(["index", "indicatore"], kind="stable")
     for index, group in matched.groupby("index"):
         table.at[index, "standard"] = "; ".join(group["testo"])
         if group["valutabile"].all():

@@ -1,0 +1,115 @@
+"""Demo answers, `flask users create`, and the staff login."""
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from analysis.indicators import indicator_table
+from survey_app.demo.seed import seed_responses
+from survey_app.models import Compilazione, Risposta, User
+
+from .helpers import csrf_token
+
+
+def dump(db):
+    return [
+        (c.servizio_id, c.versione_id, c.data_ora, c.canale, c.sede_id, c.lingua, c.import_batch_id is not None,
+         sorted(((r.domanda_id, r.valore, r.opzione, r.testo, r.importanza, r.non_so) for r in c.risposte),
+                key=repr))
+        for c in db.scalars(select(Compilazione).order_by(Compilazione.id))
+    ]
+
+
+def test_seed_is_deterministic_and_realistic(catalogue, tmp_path):
+    db = catalogue
+    end = date(2026, 6, 30)
+    assert seed_responses(db, 400, seed=7, end=end) == 400
+    first = dump(db)
+    db.execute(Risposta.__table__.delete())
+    db.execute(Compilazione.__table__.delete())
+    db.commit()
+    seed_responses(db, 400, seed=7, end=end)
+    assert dump(db) == first
+    dates = [c.data_ora for c in db.scalars(select(Compilazione))]
+    assert min(dates) >= datetime.combine(end - timedelta(days=730), datetime.min.time())
+    assert max(dates) < datetime.combine(end + timedelta(days=1), datetime.min.time())
+    assert all(d.minute == 0 and d.second == 0 for d in dates)
+    channels = dict(db.execute(select(Compilazione.canale, func.count()).group_by(Compilazione.canale)).all())
+    assert {"web", "qr", "chiosco", "telefono"} <= set(channels)
+    assert db.scalar(select(func.count()).where(Compilazione.import_batch_id.is_not(None))) > 0
+    # the services differ: not every service gets the same satisfaction
+    table = indicator_table(db.connection(), 2025)
+    overall = table[table["domanda_codice"].isin(["D1", "D3"]) & ~table["soppresso"]]
+    assert overall["quota_soddisfatti"].max() - overall["quota_soddisfatti"].min() > 5
+
+
+def test_different_seed_different_data(catalogue):
+    db = catalogue
+    seed_responses(db, 50, seed=1, end=date(2026, 6, 30))
+    a = dump(db)
+    db.execute(Risposta.__table__.delete())
+    db.execute(Compilazione.__table__.delete())
+    db.commit()
+    seed_responses(db, 50, seed=2, end=date(2026, 6, 30))
+    assert dump(db) != a
+
+
+def test_cli_demo_seed(runner, catalogue):
+    result = runner.invoke(args=["demo", "seed", "--responses", "30", "--seed", "3", "--end", "2026-01-31"])
+    assert result.exit_code == 0, result.output
+    assert "Scritte 30 compilazioni" in result.output
+
+
+def test_seed_without_catalogue_is_a_clear_error(runner, db):
+    result = runner.invoke(args=["demo", "seed", "--responses", "5"])
+    assert result.exit_code == 1
+    assert "caricare prima il catalogo" in result.output
+
+
+def test_users_create(runner, catalogue):
+    db = catalogue
+    result = runner.invoke(args=["users", "create", "Resp@Comune.it", "--role", "responsabile",
+                                 "--scope", "anagrafe", "--scope", "tributi"])
+    assert result.exit_code == 0, result.output
+    user = db.scalar(select(User))
+    assert user.email == "resp@comune.it" and user.ruolo == "responsabile"
+    assert [s.slug for s in user.servizi] == ["anagrafe", "tributi"]
+    password = result.output.rsplit(": ", 1)[1].strip()
+    assert user.check_password(password) and password not in user.password_hash
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["x@y.it", "--role", "responsabile"], "richiede almeno un servizio"),
+    (["x@y.it", "--role", "responsabile", "--scope", "mensa"], "servizi sconosciuti nell'ambito: mensa"),
+    (["non-una-email", "--role", "admin"], "indirizzo email non valido"),
+    (["x@y.it", "--role", "capo"], "Invalid value for '--role'"),
+])
+def test_users_create_errors(runner, catalogue, args, message):
+    result = runner.invoke(args=["users", "create", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_staff_login_and_scope(client, runner, catalogue):
+    db = catalogue
+    out = runner.invoke(args=["users", "create", "r@comune.it", "--role", "responsabile", "--scope", "tributi"])
+    password = out.output.rsplit(": ", 1)[1].strip()
+    assert client.get("/staff/").status_code == 302
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    bad = client.post("/staff/login", data={"csrf_token": token, "email": "r@comune.it", "password": "wrong"})
+    assert bad.status_code == 401 and "Email o password non corretti." in bad.get_data(as_text=True)
+    ok = client.post("/staff/login", data={"csrf_token": token, "email": "r@comune.it", "password": password})
+    assert ok.status_code == 302
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "Tributi" in page and "Anagrafe" not in page  # only the services in scope
+    assert db.scalar(select(User)).email == "r@comune.it"
+
+
+def test_login_next_is_never_an_open_redirect(client, runner, catalogue):
+    out = runner.invoke(args=["users", "create", "a@comune.it", "--role", "admin"])
+    password = out.output.rsplit(": ", 1)[1].strip()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/login?next=//evil.example/x",
+                           data={"csrf_token": token, "email": "a@comune.it", "password": password})
+    assert response.headers["Location"] == "/staff/"
