@@ -1,0 +1,65 @@
+"""The shipped demo instance: the two seed bodies, their services and the four question sets."""
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from survey_app.catalogue import load_catalogue
+from survey_app.models import Ente, Questionario, Servizio
+
+DEMO = Path(__file__).resolve().parent.parent / "instances" / "demo" / "catalogue"
+
+CUORGNE = {"anagrafe-stato-civile", "tributi", "edilizia-privata", "servizi-sociali", "biblioteca",
+           "urp-protocollo", "polizia-locale", "servizi-scolastici"}
+UNIONE = {"vigilanza-polizia-locale", "tributi-associati", "edilizia-permessi-costruire", "edilizia-cil-cila",
+          "manutenzione-patrimonio", "trasporto-scolastico", "front-office"}
+
+
+def questions(db, code):
+    return db.scalar(select(Questionario).filter_by(codice=code)).versione_corrente.domande
+
+
+def test_demo_catalogue_loads_with_both_bodies(db):
+    load_catalogue(db, DEMO)
+    cuorgne = db.scalar(select(Ente).filter_by(codice="cuorgne"))
+    unione = db.scalar(select(Ente).filter_by(codice="unione-bassa-sesia"))
+    assert cuorgne.nome == "Comune di Cuorgnè" and unione.tipo == "unione"
+    assert len(unione.comuni_membri) >= 4
+    slugs = lambda ente: {s.slug for u in ente.uffici for s in u.servizi}  # noqa: E731
+    assert slugs(cuorgne) == CUORGNE
+    assert slugs(unione) == UNIONE
+    for servizio in db.scalars(select(Servizio)):
+        assert servizio.standard, f"{servizio.slug} has no standard"
+        assert servizio.nome_en and servizio.utenti_annui
+    assert db.scalar(select(func.count()).select_from(Questionario)) == 4
+
+
+def test_demo_question_sets_wording(db):
+    load_catalogue(db, DEMO)
+    faces = questions(db, "mettiamoci-la-faccia")
+    assert faces[0].tipo == "faccine"
+    assert [o.testo_it for o in faces[1].opzioni] == [
+        "tempo di attesa", "professionalità dell'impiegato", "necessità di tornare", "risposta negativa"]
+    assert faces[1].mostra_se == {"domanda": faces[0].codice, "valori": [1]}
+    page = questions(db, "chiarezza-pagina")
+    assert page[0].testo_it == "Quanto sono chiare le informazioni su questa pagina?"
+    assert (page[0].stile, page[0].scala_min, page[0].scala_max) == ("stelle", 1, 5)
+    assert page[1].testo_it == "Dove hai incontrato le maggiori difficoltà?"
+    assert page[1].mostra_se == {"domanda": "D1", "minore_di": 4}
+    assert [o.testo_it for o in page[1].opzioni] == [
+        "indicazioni non chiare", "indicazioni non complete", "non capivo se stavo procedendo correttamente",
+        "problemi tecnici", "altro"]
+    assert page[2].testo_it == "Quali sono stati gli aspetti che hai preferito?"
+    assert page[2].mostra_se == {"domanda": "D1", "almeno": 4}
+    online = questions(db, "servizio-online")
+    assert online[0].testo_it == "Quanto è stato facile usare questo servizio?"
+    full = questions(db, "servizio-completo")
+    rated = [d for d in full if d.tipo == "scala" and d.importanza]
+    assert len(rated) == 8
+    assert {d.dimensione for d in rated} == {"accessibilità", "tempestività", "trasparenza", "efficacia"}
+    assert {d.tipo for d in full} >= {"scala", "nps", "testo", "scelta_singola"}
+
+
+def test_demo_catalogue_is_idempotent(db):
+    load_catalogue(db, DEMO)
+    assert not load_catalogue(db, DEMO).changed
