@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 
 from ..catalogue import CatalogueError, load_catalogue
 from ..extensions import db
-from ..models import Compilazione, User
+from ..models import Compilazione, Servizio, User
 from ..users import create_user
 from .seed import seed_responses
 
@@ -45,7 +45,11 @@ def setup_command(responses: int) -> None:
         except CatalogueError as exc:
             raise click.ClickException("catalogo non valido:\n" + "\n".join(exc.messages)) from None
         click.echo("Catalogo caricato." if report.changed else "Catalogo già aggiornato.")
-    if not db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))):
+    else:
+        click.echo(f"Nessun catalogo in {catalogue}: caricarlo con `flask catalogue load PATH`.")
+    if not db.session.scalar(select(exists().where(Servizio.id.is_not(None)))):
+        click.echo("Nessun servizio nel catalogo: nessuna risposta dimostrativa scritta.")
+    elif not db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))):
         written = seed_responses(db.session, responses, seed=1, end=date.today())
         click.echo(f"Scritte {written} compilazioni dimostrative.")
     if db.session.scalar(select(User).filter_by(email=DEMO_EMAIL)) is None:

@@ -70,9 +70,9 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
     versions = {v.id: v for v in session.scalars(
         select(QuestionarioVersione).options(selectinload(QuestionarioVersione.domande)
                                              .selectinload(Domanda.opzioni)))}
-    offsets = rng.permutation(np.linspace(-0.75, 0.55, len(services)))
+    offsets = rng.permutation(np.linspace(-0.65, 0.45, len(services)))
     plans = [
-        Plan(s, 3.95 + offsets[i], float(rng.normal(0.1, 0.12)),
+        Plan(s, 4.15 + offsets[i], float(rng.normal(0.1, 0.12)),
              s.questionario.versione_corrente,
              s.questionario_chiosco.versione_corrente if s.questionario_chiosco else None)
         for i, s in enumerate(services)
@@ -165,7 +165,7 @@ def _answers(rng, version: QuestionarioVersione, latent: float, kiosk: bool) -> 
                 row["importanza"] = int(np.clip(np.rint(3.8 + 1.2 * _stable(d.codice) + rng.normal(0, 0.8)), 1, 5))
         elif d.tipo == "faccine":
             score = latent + rng.normal(0, 0.35)
-            row["valore"] = 3 if score >= 3.9 else 2 if score >= 3.1 else 1
+            row["valore"] = 3 if score >= 3.6 else 2 if score >= 2.9 else 1
             given[d.codice] = row["valore"]
         elif d.tipo == "nps":
             row["valore"] = int(np.clip(np.rint((latent - 1) / 4 * 10 + 0.6 + rng.normal(0, 1.4)), 0, 10))
