@@ -11,53 +11,15 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
-from .stats import round_half_up, wilson_interval
+from .questions import GROUP_KEYS, question_stats
+from .stats import round_half_up
 
 QUESTION_COLUMNS = [
     "anno", "ente", "ufficio", "servizio_codice", "servizio", "domanda_codice", "domanda", "dimensione", "tipo",
     "scala_min", "scala_max", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "standard",
     "esito_standard", "soppresso",
 ]
-GROUP_KEYS = ["servizio_id", "questionario", "codice", "tipo", "scala_min", "scala_max"]
 RAGGIUNTO, NON_RAGGIUNTO = "raggiunto", "non raggiunto"
-
-
-def satisfied_mask(valore: pd.Series, scala_min: pd.Series, scala_max: pd.Series) -> pd.Series:
-    """Strictly above the midpoint: 4–5 on 1–5, 3–4 on 1–4, 4–6 on 1–6, 6–10 on 1–10, green face, yes."""
-    return valore > (scala_min + scala_max) / 2
-
-
-def summarise_numeric(counts: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
-    """Per service × question: n, mean, satisfied count, promoters and detractors, from value counts."""
-    if counts.empty:
-        return pd.DataFrame(columns=[*GROUP_KEYS, "n", "somma", "soddisfatti", "promotori", "detrattori"])
-    data = counts.merge(questions, on="domanda_id", how="inner")
-    n = data["n"]
-    data = data.assign(
-        somma=data["valore"] * n,
-        soddisfatti=n.where(satisfied_mask(data["valore"], data["scala_min"], data["scala_max"]), 0),
-        promotori=n.where(data["valore"] >= 9, 0),
-        detrattori=n.where(data["valore"] <= 6, 0),
-    )
-    return data.groupby(GROUP_KEYS, as_index=False, dropna=False)[
-        ["n", "somma", "soddisfatti", "promotori", "detrattori"]].sum()
-
-
-def compute_figures(summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean, quota (NPS for NPS items) and Wilson interval, unrounded."""
-    n = summary["n"].astype(float)
-    is_nps = summary["tipo"] == "nps"
-    with np.errstate(divide="ignore", invalid="ignore"):
-        media = summary["somma"] / n
-        quota = np.where(is_nps, (summary["promotori"] - summary["detrattori"]) / n * 100,
-                         summary["soddisfatti"] / n * 100)
-    low, high = wilson_interval(summary["soddisfatti"], n)
-    return summary.assign(
-        media=media,
-        quota_soddisfatti=quota,
-        ic95_inf=np.where(is_nps, np.nan, low * 100),
-        ic95_sup=np.where(is_nps, np.nan, high * 100),
-    )
 
 
 def latest_labels(questions: pd.DataFrame) -> pd.DataFrame:
@@ -115,7 +77,7 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
 def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, questions: pd.DataFrame,
                    services: pd.DataFrame, standards: pd.DataFrame, year: int, threshold: int = 5) -> pd.DataFrame:
     """The published question table with DESIGN.md's columns, figures rounded as published."""
-    figures = compute_figures(summarise_numeric(numeric_counts, questions))
+    figures = question_stats(numeric_counts, questions)
     other = other_counts.merge(questions, on="domanda_id").groupby(GROUP_KEYS, as_index=False, dropna=False)["n"].sum()
     rows = pd.concat([figures, other], ignore_index=True)
     if rows.empty:

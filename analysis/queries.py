@@ -2,7 +2,7 @@
 
 Each numeric question is brought back as a distribution (value -> count) per service and
 question, which is enough to compute n, mean, deviation, median, shares and intervals
-exactly, whatever the number of answers.
+exactly, whatever the number of answers. A breakdown (``by``) adds one grouping column.
 """
 
 from __future__ import annotations
@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, and_, distinct, false, func, or_, select
+from sqlalchemy import Connection, and_, case, distinct, false, func, literal, or_, select
 
 from . import tables as t
 
 NUMERIC_TYPES = ("scala", "faccine", "nps", "si_no")
+BREAKDOWNS = ("canale", "sede", "comune", "lingua", "provenienza")
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -29,38 +30,106 @@ def _period(start: datetime, end: datetime, service: str | None):
     return condition
 
 
-def load_question_counts(conn: Connection, start: datetime, end: datetime,
-                         service: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _breakdown(by: str | None, source):
+    """The grouping expression for a breakdown and the joins it needs."""
+    c = t.compilazioni
+    if by is None:
+        return None, source
+    if by in ("canale", "lingua"):
+        return c.c[by], source
+    if by == "sede":
+        return func.coalesce(t.sedi.c.codice, literal("(nessuna)")), \
+            source.outerjoin(t.sedi, t.sedi.c.id == c.c.sede_id)
+    if by == "comune":
+        # A counter in a member comune names it; otherwise the answer belongs to the service's own ente.
+        comune = t.enti.alias("comune_sede")
+        ente = t.enti.alias("ente_servizio")
+        return func.coalesce(comune.c.nome, ente.c.nome), source \
+            .outerjoin(t.sedi, t.sedi.c.id == c.c.sede_id) \
+            .outerjoin(comune, comune.c.id == t.sedi.c.comune_id) \
+            .join(t.servizi, t.servizi.c.id == c.c.servizio_id) \
+            .join(t.uffici, t.uffici.c.id == t.servizi.c.ufficio_id) \
+            .join(ente, ente.c.id == t.uffici.c.ente_id)
+    if by == "provenienza":
+        return case((c.c.import_batch_id.is_(None), literal("cittadino")),
+                    else_=literal("ditta ") + t.import_batches.c.metodo), \
+            source.outerjoin(t.import_batches, t.import_batches.c.id == c.c.import_batch_id)
+    raise ValueError(f"breakdown sconosciuto: {by} (ammessi: {', '.join(BREAKDOWNS)})")
+
+
+def load_question_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None,
+                         by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Value counts of numeric items and respondent counts of the others, per service and question id.
 
-    Returns (numeric, other): numeric has servizio_id, domanda_id, valore, n;
-    other has servizio_id, domanda_id, n (respondents who answered the item).
+    Returns (numeric, other): numeric has servizio_id, domanda_id, [gruppo], valore, n;
+    other has servizio_id, domanda_id, [gruppo], n (respondents who answered the item).
     """
     c, r, d = t.compilazioni, t.risposte, t.domande
     valid = and_(r.c.valore.is_not(None), or_(r.c.non_so.is_(None), r.c.non_so == false()))
-    numeric = select(c.c.servizio_id, r.c.domanda_id, r.c.valore, func.count().label("n")) \
-        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
-        .where(_period(start, end, service), valid) \
-        .group_by(c.c.servizio_id, r.c.domanda_id, r.c.valore)
-    other = select(c.c.servizio_id, r.c.domanda_id, func.count(distinct(r.c.compilazione_id)).label("n")) \
-        .select_from(r.join(c, c.c.id == r.c.compilazione_id).join(d, d.c.id == r.c.domanda_id)) \
+    group, source = _breakdown(by, r.join(c, c.c.id == r.c.compilazione_id))
+    extra = [group.label("gruppo")] if group is not None else []
+    numeric = select(c.c.servizio_id, r.c.domanda_id, *extra, r.c.valore, func.count().label("n")) \
+        .select_from(source).where(_period(start, end, service), valid) \
+        .group_by(c.c.servizio_id, r.c.domanda_id, *([group] if extra else []), r.c.valore)
+    other = select(c.c.servizio_id, r.c.domanda_id, *extra, func.count(distinct(r.c.compilazione_id)).label("n")) \
+        .select_from(source.join(d, d.c.id == r.c.domanda_id)) \
         .where(_period(start, end, service), d.c.tipo.not_in(NUMERIC_TYPES)) \
-        .group_by(c.c.servizio_id, r.c.domanda_id)
-    numeric_df = pd.DataFrame(conn.execute(numeric).all(), columns=["servizio_id", "domanda_id", "valore", "n"])
-    other_df = pd.DataFrame(conn.execute(other).all(), columns=["servizio_id", "domanda_id", "n"])
+        .group_by(c.c.servizio_id, r.c.domanda_id, *([group] if extra else []))
+    names = ["gruppo"] if extra else []
+    numeric_df = pd.DataFrame(conn.execute(numeric).all(),
+                              columns=["servizio_id", "domanda_id", *names, "valore", "n"])
+    other_df = pd.DataFrame(conn.execute(other).all(), columns=["servizio_id", "domanda_id", *names, "n"])
     return numeric_df.astype({"valore": "int64", "n": "int64"}), other_df.astype({"n": "int64"})
+
+
+def load_option_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
+    """How many chose each option of the choice questions: servizio_id, domanda_id, opzione, n."""
+    c, r = t.compilazioni, t.risposte
+    query = select(c.c.servizio_id, r.c.domanda_id, r.c.opzione, func.count().label("n")) \
+        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
+        .where(_period(start, end, service), r.c.opzione.is_not(None)) \
+        .group_by(c.c.servizio_id, r.c.domanda_id, r.c.opzione)
+    return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "domanda_id", "opzione", "n"]) \
+        .astype({"n": "int64"})
+
+
+def load_importance(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
+    """Stated importance per service and question: servizio_id, domanda_id, n_importanza, somma_importanza."""
+    c, r = t.compilazioni, t.risposte
+    query = select(c.c.servizio_id, r.c.domanda_id, func.count(r.c.importanza).label("n_importanza"),
+                   func.sum(r.c.importanza).label("somma_importanza")) \
+        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
+        .where(_period(start, end, service), r.c.importanza.is_not(None)) \
+        .group_by(c.c.servizio_id, r.c.domanda_id)
+    return pd.DataFrame(conn.execute(query).all(),
+                        columns=["servizio_id", "domanda_id", "n_importanza", "somma_importanza"]) \
+        .astype({"n_importanza": "int64", "somma_importanza": "float64"})
+
+
+def load_submission_counts(conn: Connection, start: datetime, end: datetime,
+                           service: str | None = None) -> pd.DataFrame:
+    c = t.compilazioni
+    query = select(c.c.servizio_id, func.count().label("compilazioni")).where(_period(start, end, service)) \
+        .group_by(c.c.servizio_id)
+    return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "compilazioni"])
 
 
 def load_questions(conn: Connection) -> pd.DataFrame:
     """Every question of every version, with its questionnaire and the version number."""
     d, v, q = t.domande, t.versioni, t.questionari
     query = select(d.c.id.label("domanda_id"), d.c.codice, d.c.posizione, d.c.tipo, d.c.testo_it,
-                   d.c.scala_min, d.c.scala_max, d.c.dimensione, v.c.numero,
+                   d.c.scala_min, d.c.scala_max, d.c.dimensione, d.c.obbligatoria, v.c.numero,
                    q.c.codice.label("questionario")) \
         .select_from(d.join(v, v.c.id == d.c.versione_id).join(q, q.c.id == v.c.questionario_id))
     return pd.DataFrame(conn.execute(query).mappings().all(),
                         columns=["domanda_id", "codice", "posizione", "tipo", "testo_it", "scala_min",
-                                 "scala_max", "dimensione", "numero", "questionario"])
+                                 "scala_max", "dimensione", "obbligatoria", "numero", "questionario"])
+
+
+def load_options(conn: Connection) -> pd.DataFrame:
+    o = t.opzioni
+    query = select(o.c.domanda_id, o.c.codice.label("opzione"), o.c.posizione, o.c.testo_it)
+    return pd.DataFrame(conn.execute(query).all(), columns=["domanda_id", "opzione", "posizione", "testo_it"])
 
 
 def load_services(conn: Connection) -> pd.DataFrame:

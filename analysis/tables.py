@@ -14,11 +14,15 @@ standard = table("standard", column("servizio_id"), column("indicatore"), column
 questionari = table("questionari", column("id"), column("codice"), column("titolo_it"))
 versioni = table("questionario_versioni", column("id"), column("questionario_id"), column("numero"))
 domande = table("domande", column("id"), column("versione_id"), column("codice"), column("posizione"),
-                column("tipo"), column("testo_it"), column("scala_min"), column("scala_max"), column("dimensione"))
+                column("tipo"), column("testo_it"), column("scala_min"), column("scala_max"), column("dimensione"),
+                column("obbligatoria"))
+opzioni = table("opzioni", column("domanda_id"), column("codice"), column("posizione"), column("testo_it"))
+import_batches = table("import_batches", column("id"), column("metodo"), column("fonte"))
 compilazioni = table("compilazioni", column("id"), column("servizio_id"), column("versione_id"),
                      column("data_ora"), column("canale"), column("sede_id"), column("lingua"),
                      column("import_batch_id"))
 risposte = table("risposte", column("compilazione_id"), column("domanda_id"), column("valore"),
                  column("opzione"), column("importanza"), column("non_so"))
 
-ALL = (enti, uffici, servizi, sedi, standard, questionari, versioni, domande, compilazioni, risposte)
+ALL = (enti, uffici, servizi, sedi, standard, questionari, versioni, domande, opzioni, import_batches, compilazioni,
+       risposte)

@@ -123,9 +123,13 @@ def test_cli_json_and_service_filter(runner, dataset):
     result = runner.invoke(args=["report", "indicators", "--year", "2025", "--service", "vigilanza",
                                  "--format", "json"])
     assert result.exit_code == 0, result.output
-    records = json.loads(result.output)
+    payload = json.loads(result.output)
+    records = payload["domande"]
     assert {r["servizio_codice"] for r in records} == {"vigilanza"}
     assert records[0]["quota_soddisfatti"] == 66.7 and records[0]["n"] == 6
+    [service] = payload["servizi"]
+    assert (service["servizio_codice"], service["domanda_complessiva"], service["n"]) == ("vigilanza", "D1", 6)
+    assert service["quota_soddisfatti"] == pytest.approx(400 / 6)
 
 
 def test_cli_unknown_service(runner, dataset):

@@ -1,0 +1,185 @@
+"""The analyses built on the question statistics: services, breakdowns, trends, quadrants, standards.
+
+Every function reads counts through ``analysis.queries`` and derives its figures with
+``analysis.questions``, so dashboard, CLI and exports share one source for each number.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from . import queries
+from .questions import GROUP_KEYS, question_stats
+from .services import RATED_TYPES, service_row
+from .suppression import check_threshold, suppress
+
+SUPPRESSED_FIGURES = ["media", "sd", "mediana", "quota_soddisfatti", "ic95_inf", "ic95_sup", "media_ic95_inf",
+                      "media_ic95_sup", "quota_verde", "quota_giallo", "quota_rosso", "promotori_pct",
+                      "passivi_pct", "detrattori_pct", "nps"]
+NON_VALUTABILE = "non valutabile"
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+    label: str
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        start, end = queries.year_bounds(year)
+        return cls(start, end, str(year))
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one (the previous year for a year)."""
+        if self.start.month == 1 and self.start.day == 1 and self.end == self.start.replace(year=self.start.year + 1):
+            return Period.year(self.start.year - 1)
+        length = self.end - self.start
+        return Period(self.start - length, self.start, f"{(self.start - length):%Y-%m-%d}/{self.start:%Y-%m-%d}")
+
+
+def _own(stats: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
+    """Rows of each service's own questionnaire, with the service's details."""
+    merged = stats.merge(services.rename(columns={"questionario": "questionario_servizio"}), on="servizio_id")
+    return merged[merged["questionario"] == merged["questionario_servizio"]]
+
+
+def question_statistics(conn: Connection, period: Period, service: str | None = None, by: str | None = None,
+                        threshold: int = 5) -> pd.DataFrame:
+    """Full per-question statistics (optionally broken down), suppressed, with service details."""
+    check_threshold(threshold)
+    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service, by)
+    questions = queries.load_questions(conn)
+    extra = ["gruppo"] if by else None
+    stats = question_stats(numeric, questions, extra)
+    stats = stats.merge(queries.load_services(conn)[["servizio_id", "slug", "nome_it", "ente"]], on="servizio_id")
+    stats["periodo"] = period.label
+    # Breakdown cells of one service × question add up to its published total: suppress them together.
+    return suppress(stats, GROUP_KEYS, threshold, SUPPRESSED_FIGURES)
+
+
+def importance_table(conn: Connection, period: Period, service: str | None = None) -> pd.DataFrame:
+    importance = queries.load_importance(conn, period.start, period.end, service)
+    merged = importance.merge(queries.load_questions(conn), on="domanda_id")
+    grouped = merged.groupby(["servizio_id", "questionario", "codice"], as_index=False)[
+        ["n_importanza", "somma_importanza"]].sum()
+    grouped["importanza_media"] = grouped["somma_importanza"] / grouped["n_importanza"]
+    return grouped
+
+
+def service_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
+    """One row per service with answers: overall satisfaction, ICS, margin of error, sample needed."""
+    check_threshold(threshold)
+    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service)
+    questions = queries.load_questions(conn)
+    services = queries.load_services(conn)
+    stats = _own(question_stats(numeric, questions), services)
+    importance = importance_table(conn, period, service)
+    submissions = queries.load_submission_counts(conn, period.start, period.end, service) \
+        .set_index("servizio_id")["compilazioni"]
+    rows = []
+    for _, svc in services[services["servizio_id"].isin(submissions.index)].iterrows():
+        own_questions = questions[questions["questionario"] == svc["questionario"]]
+        latest = own_questions[own_questions["numero"] == own_questions["numero"].max()]
+        svc_stats = stats[stats["servizio_id"] == svc["servizio_id"]]
+        svc_importance = importance[(importance["servizio_id"] == svc["servizio_id"])
+                                    & (importance["questionario"] == svc["questionario"])]
+        rows.append(service_row(svc, svc_stats, svc_importance, int(submissions[svc["servizio_id"]]), latest,
+                                threshold))
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table.insert(0, "periodo", period.label)
+        table = table.sort_values(["ente", "servizio_codice"]).reset_index(drop=True)
+    return table
+
+
+def two_proportion_test(k1: float, n1: float, k2: float, n2: float) -> tuple[float, float]:
+    """Pooled two-proportion z-test: (z, two-sided p-value)."""
+    if min(n1, n2) <= 0:
+        return float("nan"), float("nan")
+    pooled = (k1 + k2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 0.0, 1.0
+    z = (k1 / n1 - k2 / n2) / se
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+def trend(conn: Connection, period: Period, service: str | None = None, threshold: int = 5,
+          alpha: float = 0.05) -> pd.DataFrame:
+    """Quota this period against the previous one, per service × question, with a significance flag."""
+    before = period.previous()
+    keys = [*GROUP_KEYS, "slug", "nome_it", "ente"]
+    now = question_statistics(conn, period, service, threshold=threshold)
+    then = question_statistics(conn, before, service, threshold=threshold)
+    merged = now.merge(then[[*keys, "n", "soddisfatti", "quota_soddisfatti", "soppresso"]], on=keys,
+                       how="left", suffixes=("", "_prec"))
+    merged = merged[merged["tipo"] != "nps"]
+    comparable = ~merged["soppresso"] & ~merged["soppresso_prec"].astype("boolean").fillna(True).astype(bool)
+    tests = [two_proportion_test(k1, n1, k2, n2) if ok else (np.nan, np.nan)
+             for k1, n1, k2, n2, ok in zip(merged["soddisfatti"], merged["n"], merged["soddisfatti_prec"],
+                                          merged["n_prec"], comparable, strict=True)]
+    merged["z"] = [t[0] for t in tests]
+    merged["p_value"] = [t[1] for t in tests]
+    merged["differenza"] = merged["quota_soddisfatti"] - merged["quota_soddisfatti_prec"]
+    merged["significativo"] = merged["p_value"] < alpha
+    merged["periodo_prec"] = before.label
+    return merged[[*keys, "periodo", "periodo_prec", "n", "quota_soddisfatti", "n_prec", "quota_soddisfatti_prec",
+                   "differenza", "z", "p_value", "significativo"]].reset_index(drop=True)
+
+
+QUADRANTS = {
+    (True, False): "priorità di intervento",
+    (True, True): "punto di forza",
+    (False, True): "da mantenere",
+    (False, False): "secondario",
+}
+
+
+def quadrants(conn: Connection, period: Period, service: str, threshold: int = 5) -> pd.DataFrame:
+    """Importance–satisfaction quadrants of one service's rated items, split at the means."""
+    stats = question_statistics(conn, period, service, threshold=threshold)
+    importance = importance_table(conn, period, service)
+    items = stats[stats["tipo"].isin(RATED_TYPES) & ~stats["soppresso"]].merge(
+        importance[["questionario", "codice", "importanza_media", "n_importanza"]], on=["questionario", "codice"])
+    items = items[items["n_importanza"] >= threshold]
+    if items.empty:
+        return items.assign(quadrante=pd.Series(dtype=str), priorita=pd.Series(dtype=bool))
+    rescaled = (items["media"] - items["scala_min"]) / (items["scala_max"] - items["scala_min"]) * 100
+    items = items.assign(soddisfazione=rescaled)
+    high_importance = items["importanza_media"] >= items["importanza_media"].mean()
+    high_satisfaction = items["soddisfazione"] >= items["soddisfazione"].mean()
+    items["quadrante"] = [QUADRANTS[(i, s)] for i, s in zip(high_importance, high_satisfaction, strict=True)]
+    items["priorita"] = high_importance & ~high_satisfaction
+    return items[["slug", "questionario", "codice", "n", "media", "soddisfazione", "importanza_media",
+                  "quadrante", "priorita"]].reset_index(drop=True)
+
+
+def standards_results(conn: Connection, period: Period, service: str | None = None,
+                      threshold: int = 5) -> pd.DataFrame:
+    """Each standard of each service against its figure: raggiunto, non raggiunto, or non valutabile."""
+    stats = _own(question_statistics(conn, period, service, threshold=threshold), queries.load_services(conn))
+    standards = queries.load_standards(conn).merge(queries.load_services(conn)[["servizio_id", "slug"]],
+                                                   on="servizio_id")
+    if service:
+        standards = standards[standards["slug"] == service]
+    rows = []
+    for _, std in standards.iterrows():
+        cells = stats[(stats["servizio_id"] == std["servizio_id"]) & stats["tipo"].isin(RATED_TYPES)]
+        if std["domanda_codice"]:
+            cells = cells[cells["codice"] == std["domanda_codice"]]
+        for _, cell in cells.iterrows():
+            value = cell["media"] if std["indicatore"] == "media" else cell["quota_soddisfatti"]
+            esito = NON_VALUTABILE if cell["soppresso"] or pd.isna(value) else (
+                "raggiunto" if value >= std["soglia"] else "non raggiunto")
+            rows.append({"servizio_codice": std["slug"], "domanda_codice": cell["codice"],
+                         "indicatore": std["indicatore"], "soglia": std["soglia"], "n": int(cell["n"]),
+                         "valore": None if pd.isna(value) else float(value), "esito": esito})
+    return pd.DataFrame(rows, columns=["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore",
+                                       "esito"])
