@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
-from .questions import GROUP_KEYS, question_stats
+from .questions import GROUP_KEYS, option_shares, question_stats
 from .services import RATED_TYPES, service_row
 from .suppression import check_threshold, suppress
 
@@ -183,3 +183,18 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
                          "valore": None if pd.isna(value) else float(value), "esito": esito})
     return pd.DataFrame(rows, columns=["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore",
                                        "esito"])
+
+
+def option_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
+    """How many chose each option of each choice question (e.g. the reasons after a red face), with shares.
+
+    A question answered by fewer than ``threshold`` people keeps its counts hidden.
+    """
+    check_threshold(threshold)
+    _, respondents = queries.load_question_counts(conn, period.start, period.end, service)
+    table = option_shares(queries.load_option_counts(conn, period.start, period.end, service), respondents,
+                          queries.load_questions(conn), queries.load_options(conn))
+    table = table.merge(queries.load_services(conn)[["servizio_id", "slug"]], on="servizio_id")
+    table["soppresso"] = table["rispondenti"] < threshold
+    table.loc[table["soppresso"], ["n", "quota"]] = np.nan
+    return table

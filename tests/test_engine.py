@@ -201,3 +201,20 @@ def test_question_figures_do_not_depend_on_row_order(dist, rnd):
     b = question_stats(shuffled, questions).iloc[0]
     for name in ("n", "media", "sd", "mediana", "quota_soddisfatti", "ic95_inf", "ic95_sup"):
         assert a[name] == pytest.approx(b[name], nan_ok=True)
+
+
+def test_reasons_after_red_face(catalogue):
+    db = catalogue
+    reasons = [["tempo-attesa"], ["tempo-attesa", "risposta-negativa"], ["tempo-attesa"], ["risposta-negativa"],
+               ["tempo-attesa"], []]
+    for chosen in reasons:
+        add_answers(db, "vigilanza", datetime(2025, 5, 5, 9), {"D1": 1, **({"D2": chosen} if chosen else {})})
+    from analysis.engine import option_table
+
+    table = option_table(db.connection(), Y2025, "vigilanza").set_index("opzione")
+    assert table.loc["tempo-attesa", "n"] == 4 and table.loc["risposta-negativa", "n"] == 2
+    assert table.loc["tempo-attesa", "rispondenti"] == 5  # five people gave at least one reason
+    assert table.loc["tempo-attesa", "quota"] == pytest.approx(80.0)
+    assert table.loc["tempo-attesa", "testo_opzione"] == "tempo di attesa"
+    few = option_table(db.connection(), Y2025, "vigilanza", threshold=6)
+    assert few["soppresso"].all() and few["n"].isna().all()
