@@ -27,3 +27,12 @@ def utcnow() -> datetime:
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Bilingual:
+    """Texts kept as <name>_it and <name>_en: English when asked and present, Italian otherwise."""
+
+    def localised(self, name: str, lang: str = "it") -> str | None:
+        if lang == "en" and getattr(self, f"{name}_en", None):
+            return getattr(self, f"{name}_en")
+        return getattr(self, f"{name}_it")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base
+from .base import Base, Bilingual
 
 if TYPE_CHECKING:
     from .questionnaires import Questionario
@@ -50,7 +50,7 @@ class Ufficio(Base):
     servizi: Mapped[list[Servizio]] = relationship(back_populates="ufficio", order_by="Servizio.nome_it")
 
 
-class Servizio(Base):
+class Servizio(Bilingual, Base):
     __tablename__ = "servizi"
     __table_args__ = (CheckConstraint("utenti_annui IS NULL OR utenti_annui > 0", name="utenti_annui"),)
 
@@ -77,10 +77,10 @@ class Servizio(Base):
         return self.ufficio.ente
 
     def nome(self, lang: str = "it") -> str:
-        return (self.nome_en if lang == "en" and self.nome_en else None) or self.nome_it
+        return self.localised("nome", lang)
 
     def descrizione(self, lang: str = "it") -> str | None:
-        return (self.descrizione_en if lang == "en" and self.descrizione_en else None) or self.descrizione_it
+        return self.localised("descrizione", lang)
 
 
 class Sede(Base):

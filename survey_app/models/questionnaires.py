@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, utcnow
+from .base import Base, Bilingual, utcnow
 
 # Question types. Numeric ones store their value in risposte.valore:
 #   scala (scala_min..scala_max), faccine (1 rosso, 2 giallo, 3 verde), nps (0..10), si_no (0 no, 1 si).
@@ -20,7 +20,7 @@ FACES = {1: "rosso", 2: "giallo", 3: "verde"}
 FIXED_SCALES = {"faccine": (1, 3), "nps": (0, 10), "si_no": (0, 1)}
 
 
-class Questionario(Base):
+class Questionario(Bilingual, Base):
     __tablename__ = "questionari"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,10 +39,10 @@ class Questionario(Base):
         return self.versioni[-1] if self.versioni else None
 
     def titolo(self, lang: str = "it") -> str:
-        return (self.titolo_en if lang == "en" and self.titolo_en else None) or self.titolo_it
+        return self.localised("titolo", lang)
 
     def introduzione(self, lang: str = "it") -> str | None:
-        return (self.introduzione_en if lang == "en" and self.introduzione_en else None) or self.introduzione_it
+        return self.localised("introduzione", lang)
 
 
 class QuestionarioVersione(Base):
@@ -64,7 +64,7 @@ class QuestionarioVersione(Base):
     )
 
 
-class Domanda(Base):
+class Domanda(Bilingual, Base):
     __tablename__ = "domande"
     __table_args__ = (UniqueConstraint("versione_id", "codice"),)
 
@@ -96,10 +96,10 @@ class Domanda(Base):
     )
 
     def testo(self, lang: str = "it") -> str:
-        return (self.testo_en if lang == "en" and self.testo_en else None) or self.testo_it
+        return self.localised("testo", lang)
 
     def aiuto(self, lang: str = "it") -> str | None:
-        return (self.aiuto_en if lang == "en" and self.aiuto_en else None) or self.aiuto_it
+        return self.localised("aiuto", lang)
 
     @property
     def is_numeric(self) -> bool:
@@ -130,7 +130,7 @@ class Domanda(Base):
         return number >= float(rule["almeno"])
 
 
-class Opzione(Base):
+class Opzione(Bilingual, Base):
     __tablename__ = "opzioni"
     __table_args__ = (UniqueConstraint("domanda_id", "codice"),)
 
@@ -144,4 +144,4 @@ class Opzione(Base):
     domanda: Mapped[Domanda] = relationship(back_populates="opzioni")
 
     def testo(self, lang: str = "it") -> str:
-        return (self.testo_en if lang == "en" and self.testo_en else None) or self.testo_it
+        return self.localised("testo", lang)
