@@ -46,18 +46,21 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .kiosk import bp as kiosk_bp
     from .public import bp as public_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
 
 
 def register_commands(app: Flask) -> None:
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
+    from .qr.cli import qr_cli
     from .reports.cli import report_cli
     from .users.cli import users_cli
 
-    for group in (catalogue_cli, demo_cli, report_cli, users_cli):
+    for group in (catalogue_cli, demo_cli, qr_cli, report_cli, users_cli):
         app.cli.add_command(group)

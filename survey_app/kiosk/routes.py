@@ -1,0 +1,1 @@
+"""Kiosk routes (to be written)."""

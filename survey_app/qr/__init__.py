@@ -1,0 +1,1 @@
+"""QR codes and A4 posters for each service and counter."""
