@@ -48,11 +48,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .kiosk import bp as kiosk_bp
     from .public import bp as public_bp
+    from .qr import bp as qr_bp
     from .staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(qr_bp)
 
 
 def register_commands(app: Flask) -> None:

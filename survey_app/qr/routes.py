@@ -1,0 +1,1 @@
+"""Staff downloads of QR posters (to be written)."""
