@@ -6,7 +6,10 @@ FLASK := $(BIN)/flask --app survey_app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: setup run test lint bench clean
+VENDOR := survey_app/static/vendor
+BI := node_modules/bootstrap-italia/dist
+
+.PHONY: setup assets translations run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +23,25 @@ $(VENV)/.stamp-dev: requirements-dev.txt $(VENV)/.stamp-runtime
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## setup: virtualenv, dependencies, migrations, demo catalogue, demo answers (first time only)
-setup: $(VENV)/.stamp-runtime
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## assets: Bootstrap Italia from npm, served by the app (never committed), pre-compressed for WhiteNoise
+assets: node_modules/.stamp $(VENV)/.stamp-runtime
+	mkdir -p $(VENDOR)/bootstrap-italia/css $(VENDOR)/bootstrap-italia/fonts
+	cp $(BI)/css/bootstrap-italia.min.css $(VENDOR)/bootstrap-italia/css/
+	cp $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2 \
+	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-600.woff2 \
+	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-700.woff2 $(VENDOR)/bootstrap-italia/fonts/
+	$(BIN)/python -m whitenoise.compress --quiet --no-brotli survey_app/static
+
+## translations: compile the .po catalogues (the compiled .mo files are not committed)
+translations: $(VENV)/.stamp-runtime
+	$(BIN)/pybabel compile --use-fuzzy -d survey_app/translations
+
+## setup: virtualenv, dependencies, assets, translations, migrations, demo catalogue, demo answers (first time only)
+setup: $(VENV)/.stamp-runtime assets translations
 	$(FLASK) db upgrade
 	$(FLASK) demo setup
 
@@ -30,7 +50,7 @@ run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 ## test: install the test dependencies and run ruff and pytest (SQLite, and PostgreSQL with TEST_DATABASE_URL)
-test: $(VENV)/.stamp-dev
+test: $(VENV)/.stamp-dev assets translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
@@ -41,5 +61,10 @@ lint: $(VENV)/.stamp-dev
 bench: $(VENV)/.stamp-dev
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+## extract-messages: refresh the .po catalogues after changing user-facing texts
+extract-messages: $(VENV)/.stamp-runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey_app/translations/messages.pot .
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache

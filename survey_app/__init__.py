@@ -31,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    from . import ratelimit
+
+    ratelimit.init_app(app)
     register_commands(app)
     return app
 
@@ -40,6 +43,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    from . import assets
+
+    assets.init_app(app)
     from .i18n import init_app as init_i18n
 
     init_i18n(app, babel)

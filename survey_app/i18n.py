@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, current_app, request, session
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 
 
 def select_locale() -> str:
@@ -17,5 +19,14 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def lang_query(code: str) -> str:
+    """The current query string with the language switched (channel and counter are kept)."""
+    args = {k: v for k, v in request.args.items() if k != "lang"}
+    return urlencode({**args, "lang": code})
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["lang_query"] = lang_query
+    # The locale is cached on the app context; a request must never inherit another request's choice.
+    app.before_request(refresh)

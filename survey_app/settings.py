@@ -30,6 +30,13 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # Flask-Limiter: memory by default; RATELIMIT_STORAGE_URI=redis://… shares the counts between workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    SUBMIT_RATE_LIMIT = "20 per minute;200 per hour"
+    KIOSK_RATE_LIMIT = "60 per minute"
+    # Public base URL printed on QR posters.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 MIN_SUPPRESSION_THRESHOLD = 5

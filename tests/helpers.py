@@ -43,3 +43,23 @@ def add_answers(session, slug: str, when: datetime, values: dict[str, int | str 
     session.add(compilazione)
     session.commit()
     return compilazione
+
+
+HIDDEN_RE = re.compile(r'<input[^>]*name="(csrf_token|form_token)"[^>]*value="([^"]*)"|'
+                       r'<input[^>]*value="([^"]*)"[^>]*name="(csrf_token|form_token)"')
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    """The CSRF and one-time tokens of a questionnaire page."""
+    fields = {}
+    for m in HIDDEN_RE.finditer(html):
+        name, value = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        fields[name] = value
+    assert "csrf_token" in fields, "no csrf_token in the page"
+    return fields
+
+
+def submit(client, url: str, data: dict, page: str | None = None):
+    """GET the questionnaire at ``url`` and POST ``data`` with its hidden tokens."""
+    html = client.get(page or url).get_data(as_text=True)
+    return client.post(url, data={**hidden_fields(html), **data})

@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from survey_app.models import Compilazione, Risposta
 
-from .helpers import csrf_token
+from .helpers import hidden_fields, submit
 
 
 def count(db, model):
@@ -34,9 +34,8 @@ def test_unknown_service_is_404(client, catalogue):
 
 def test_submit_stores_one_row_per_item_and_redirects(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    response = client.post("/s/anagrafe", data={
-        "csrf_token": token, "D1": "4", "D1__importanza": "5", "D2": "2", "D3": "2", "D4": "9", "D5": "1",
+    response = submit(client, "/s/anagrafe", {
+        "D1": "4", "D1__importanza": "5", "D2": "2", "D3": "2", "D4": "9", "D5": "1",
         "D6": ["attesa", "informazioni"], "D7": "  Più sportelli  ", "canale": "qr", "sede": "sportello-2",
     })
     assert response.status_code == 302
@@ -56,23 +55,20 @@ def test_submit_stores_one_row_per_item_and_redirects(client, catalogue):
 
 def test_follow_up_dropped_when_condition_fails(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    client.post("/s/anagrafe", data={"csrf_token": token, "D3": "5", "D6": ["attesa"]})
+    submit(client, "/s/anagrafe", {"D3": "5", "D6": ["attesa"]})
     assert [r.domanda.codice for r in db.scalars(select(Risposta))] == ["D3"]
 
 
 def test_non_so_is_stored_as_such(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    client.post("/s/anagrafe", data={"csrf_token": token, "D1": "ns", "D3": "4"})
+    submit(client, "/s/anagrafe", {"D1": "ns", "D3": "4"})
     d1 = db.scalar(select(Risposta).where(Risposta.non_so.is_(True)))
     assert d1.domanda.codice == "D1" and d1.valore is None
 
 
 def test_unknown_channel_and_counter_are_dropped(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    client.post("/s/anagrafe", data={"csrf_token": token, "D3": "4", "canale": "fax", "sede": "cantina"})
+    submit(client, "/s/anagrafe", {"D3": "4", "canale": "fax", "sede": "cantina"})
     compilazione = db.scalar(select(Compilazione))
     assert compilazione.canale == "web" and compilazione.sede is None
 
@@ -89,8 +85,7 @@ def test_csrf_failure_stores_nothing(client, catalogue):
 
 def test_missing_required_answer_keeps_the_others(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    response = client.post("/s/anagrafe", data={"csrf_token": token, "D1": "4", "D7": "ciao"})
+    response = submit(client, "/s/anagrafe", {"D1": "4", "D7": "ciao"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "Questa domanda richiede una risposta." in html
@@ -101,16 +96,14 @@ def test_missing_required_answer_keeps_the_others(client, catalogue):
 
 def test_out_of_range_value_is_refused(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    response = client.post("/s/anagrafe", data={"csrf_token": token, "D3": "9"})
+    response = submit(client, "/s/anagrafe", {"D3": "9"})
     assert response.status_code == 422
     assert count(db, Compilazione) == 0
 
 
 def test_honeypot_stores_nothing_but_thanks(client, catalogue):
     db = catalogue
-    token = csrf_token(client.get("/s/anagrafe").get_data(as_text=True))
-    response = client.post("/s/anagrafe", data={"csrf_token": token, "D3": "4", "sito_web": "http://spam"})
+    response = submit(client, "/s/anagrafe", {"D3": "4", "sito_web": "http://spam"})
     assert response.status_code == 302
     assert count(db, Compilazione) == 0
 
@@ -119,9 +112,56 @@ def test_faces_questionnaire(client, catalogue):
     db = catalogue
     html = client.get("/s/vigilanza").get_data(as_text=True)
     assert "Faccina verde" in html
-    client.post("/s/vigilanza", data={"csrf_token": csrf_token(html), "D1": "1", "D2": ["tempo-attesa"]})
+    client.post("/s/vigilanza", data={**hidden_fields(html), "D1": "1", "D2": ["tempo-attesa"]})
     rows = sorted((r.domanda.codice, r.valore, r.opzione) for r in db.scalars(select(Risposta)))
     assert rows == [("D1", 1, None), ("D2", None, "tempo-attesa")]
+
+
+def test_reload_or_back_button_never_stores_twice(client, catalogue):
+    db = catalogue
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    first = client.post("/s/anagrafe", data={**fields, "D3": "4"})
+    again = client.post("/s/anagrafe", data={**fields, "D3": "4"})
+    assert first.status_code == again.status_code == 302
+    assert count(db, Compilazione) == 1
+    # a fresh page gives a fresh token
+    submit(client, "/s/anagrafe", {"D3": "2"})
+    assert count(db, Compilazione) == 2
+
+
+def test_forged_form_token_is_refused_with_answers_kept(client, catalogue):
+    db = catalogue
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={**fields, "form_token": "invented", "D3": "4"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Il modulo è scaduto" in html
+    assert '<input checked id="D3-3" name="D3" type="radio" value="4">' in html
+    assert count(db, Compilazione) == 0
+
+
+def test_too_long_comment_is_refused_next_to_the_field(client, catalogue):
+    db = catalogue
+    response = submit(client, "/s/anagrafe", {"D3": "4", "D7": "x" * 201})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Il testo può contenere al massimo 200 caratteri." in html
+    assert 'aria-describedby="D7-errore"' in html
+    assert count(db, Compilazione) == 0
+
+
+def test_answer_to_unknown_question_is_ignored_not_stored(client, catalogue):
+    db = catalogue
+    submit(client, "/s/anagrafe", {"D3": "4", "D99": "5"})
+    assert {r.domanda.codice for r in db.scalars(select(Risposta))} == {"D3"}
+
+
+def test_privacy_and_accessibility_pages_linked_from_every_public_page(client, catalogue):
+    for url in ("/", "/s/anagrafe", "/s/anagrafe/grazie", "/privacy", "/accessibilita"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'href="/privacy"' in html and 'href="/accessibilita"' in html, url
+    privacy = client.get("/privacy").get_data(as_text=True)
+    assert "art. 13" in privacy and "indirizzo IP" in privacy
 
 
 def test_english(client, catalogue):
@@ -129,3 +169,24 @@ def test_english(client, catalogue):
     assert '<html lang="en">' in html
     assert "How satisfied are you with courtesy?" in html
     assert "Registry office" in html
+
+
+def test_english_interface_strings(client, catalogue):
+    html = client.get("/s/anagrafe?lang=en").get_data(as_text=True)
+    assert "Send your rating" in html and "Skip to content" in html and "Privacy notice" in html
+    # the choice sticks for the next pages, and Italian comes back on request
+    assert "Rate the services you received" in client.get("/").get_data(as_text=True)
+    assert "Valuta i servizi che hai ricevuto" in client.get("/?lang=it").get_data(as_text=True)
+
+
+def test_every_interface_string_has_an_english_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    po = Path(__file__).resolve().parent.parent / "survey_app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    with po.open("rb") as handle:
+        catalogue = read_po(handle)
+    untranslated = [m.id for m in catalogue if m.id and not m.string]
+    assert untranslated == []
+    assert not any(m.fuzzy for m in catalogue if m.id)

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -54,6 +54,8 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
     class QuestionnaireForm(FlaskForm):
         # Honeypot: hidden from people, filled in by naive bots. A filled honeypot stores nothing.
         sito_web = StringField(validators=[Optional()])
+        # One-time token: a second POST with the same token (reload, back button) stores nothing.
+        form_token = HiddenField()
 
     for domanda in domande:
         label = domanda.testo(lang)

@@ -2,14 +2,18 @@ from __future__ import annotations
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Domanda, Ente, QuestionarioVersione, Servizio, Ufficio
-from . import bp
+from . import bp, tokens
 from .forms import answers_by_code, build_form_class, check_required, importance_name
 from .submission import store_submission
+
+FACE_NAMES = {1: _l("faccina rossa"), 2: _l("faccina gialla"), 3: _l("faccina verde")}
 
 
 def _lang() -> str:
@@ -50,24 +54,42 @@ def questionnaire(slug: str):
     form = build_form_class(domande, lang)()
     canale = request.values.get("canale")
     sede = request.values.get("sede")
-    if form.validate_on_submit() and check_required(form, domande):
-        if not form.sito_web.data:
-            store_submission(
-                db.session, servizio, versione,
-                answers=answers_by_code(form, domande),
-                importance={d.codice: form[importance_name(d)].data for d in domande if d.importanza},
-                canale=canale, sede=sede, lingua=lang, timezone=current_app.config["SURVEY_TIMEZONE"],
-            )
-        return redirect(url_for("public.thanks", slug=slug))
+    if form.validate_on_submit():
+        token = form.form_token.data
+        if not tokens.is_valid(token):
+            form.form_token.errors = [_("Il modulo è scaduto.")]
+        elif check_required(form, domande):
+            if not form.sito_web.data:
+                store_submission(
+                    db.session, servizio, versione,
+                    answers=answers_by_code(form, domande),
+                    importance={d.codice: form[importance_name(d)].data for d in domande if d.importanza},
+                    canale=canale, sede=sede, lingua=lang, timezone=current_app.config["SURVEY_TIMEZONE"],
+                    once=lambda session: tokens.spend(session, token),
+                )
+            return redirect(url_for("public.thanks", slug=slug, lang=request.args.get("lang")))
+    if not tokens.is_valid(form.form_token.data):
+        form.form_token.data = tokens.issue()
     status = 422 if request.method == "POST" else 200
     return render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
-                           domande=domande, form=form, lang=lang, canale=canale, sede=sede), status
+                           domande=domande, form=form, lang=lang, canale=canale, sede=sede,
+                           ente_name=servizio.ente.nome), status
 
 
 @bp.get("/s/<slug>/grazie")
 def thanks(slug: str):
     servizio = _service_or_404(slug)
-    return render_template("public/thanks.html", servizio=servizio, lang=_lang())
+    return render_template("public/thanks.html", servizio=servizio, lang=_lang(), ente_name=servizio.ente.nome)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("public/privacy.html", lang=_lang())
+
+
+@bp.get("/accessibilita")
+def accessibility():
+    return render_template("public/accessibility.html", lang=_lang())
 
 
 @bp.get("/healthz")
@@ -76,10 +98,28 @@ def healthz():
     return jsonify(status="ok")
 
 
-FACE_NAMES = {1: "rossa", 2: "gialla", 3: "verde"}
-
-
 @bp.app_template_filter("face_name")
 def face_name(value):
     """Branching values as a reader knows them: faces by colour, everything else as written."""
-    return FACE_NAMES.get(value, value) if isinstance(value, int) else value
+    return str(FACE_NAMES[value]) if isinstance(value, int) and value in FACE_NAMES else value
+
+
+def _message(status: int, title: str, message: str):
+    return render_template("public/message.html", title=title, message=message, lang=_lang()), status
+
+
+@bp.app_errorhandler(404)
+def not_found(error):
+    return _message(404, _("Pagina non trovata"), _("La pagina che cerchi non esiste o il servizio non è più attivo."))
+
+
+@bp.app_errorhandler(429)
+def too_many(error):
+    return _message(429, _("Troppi invii"),
+                    _("Abbiamo ricevuto troppe risposte in poco tempo da questa connessione. Riprova tra qualche minuto."))
+
+
+@bp.app_errorhandler(400)
+def bad_request(error):
+    return _message(400, _("Richiesta non valida"),
+                    _("Il modulo è scaduto o non è valido. Torna alla pagina del questionario e invialo di nuovo."))

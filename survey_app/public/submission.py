@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
@@ -55,8 +56,12 @@ def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[
 
 def store_submission(session: Session, servizio: Servizio, versione: QuestionarioVersione, *,
                      answers: dict[str, Any], importance: dict[str, Any], canale: str | None,
-                     sede: str | None, lingua: str, timezone: str) -> Compilazione | None:
-    """Store one submission; returns None (and stores nothing) when no item was answered."""
+                     sede: str | None, lingua: str, timezone: str, once=None) -> Compilazione | None:
+    """Store one submission; returns None (and stores nothing) when no item was answered.
+
+    ``once`` (optional) is called inside the same transaction to spend a one-time token: if the
+    token was already used the whole submission is rolled back and None is returned.
+    """
     rows = item_rows(list(versione.domande), answers, importance)
     if not rows:
         return None
@@ -66,5 +71,11 @@ def store_submission(session: Session, servizio: Servizio, versione: Questionari
         sede=counter, lingua=lingua, risposte=rows,
     )
     session.add(compilazione)
-    session.commit()
+    if once is not None:
+        once(session)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return None
     return compilazione

@@ -1,0 +1,41 @@
+"""Signed one-time form tokens. The database keeps only a hash and a day, never linked to an answer."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import date, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from ..models import FormToken
+
+MAX_AGE = 24 * 3600
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="form-token")
+
+
+def issue() -> str:
+    return _serializer().dumps(secrets.token_urlsafe(16))
+
+
+def is_valid(token: str | None) -> bool:
+    if not token:
+        return False
+    try:
+        _serializer().loads(token, max_age=MAX_AGE)
+    except BadSignature:
+        return False
+    return True
+
+
+def spend(session: Session, token: str) -> None:
+    """Record the token as used, in the caller's transaction: a second use violates the primary key."""
+    today = date.today()
+    session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
+    session.add(FormToken(impronta=hashlib.sha256(token.encode()).hexdigest(), giorno=today))
