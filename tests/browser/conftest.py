@@ -1,0 +1,106 @@
+"""A live server on 127.0.0.1 and Debian's Chromium driven by Playwright.
+
+Browser tests run on SQLite only: what they check (markup, keyboard, scripts) does not depend on
+the database, which the rest of the suite covers on both backends.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from survey_app import create_app
+from survey_app.catalogue import load_catalogue
+from survey_app.extensions import db as _db
+
+from ..conftest import _config
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DEMO = ROOT / "instances" / "demo" / "catalogue"
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, sqlite_template):
+    folder = tmp_path_factory.mktemp("live")
+    database = folder / "live.sqlite3"
+    shutil.copyfile(sqlite_template, database)
+    app = create_app({**_config(f"sqlite:///{database}", folder), "SERVER_NAME": None,
+                      "SUBMIT_RATE_LIMIT": "1000 per minute", "KIOSK_COOLDOWN_SECONDS": 0})
+    with app.app_context():
+        load_catalogue(_db.session, DEMO)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{server.server_port}", "app": app}
+    server.shutdown()
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (`apt-get install chromium`)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="it-IT")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; return its violations."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})")
+    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+            for v in result["violations"]]
+
+
+def first_visit(browser, url: str) -> dict:
+    """Load ``url`` in a fresh context (empty cache) and measure what went over the wire."""
+    context = browser.new_context()
+    page = context.new_page()
+    responses = []
+    page.on("requestfinished", lambda request: responses.append(request))
+    page.goto(url, wait_until="networkidle")
+    rows = []
+    for request in responses:
+        response = request.response()
+        sizes = request.sizes()
+        headers = response.all_headers() if response else {}
+        rows.append({"url": request.url, "bytes": sizes["responseBodySize"] + sizes["responseHeadersSize"],
+                     "cache_control": headers.get("cache-control", ""),
+                     "encoding": headers.get("content-encoding", "")})
+    blocking = page.evaluate(
+        "() => Array.from(document.querySelectorAll('head script[src]'))"
+        ".filter(s => !s.defer && !s.async && s.type !== 'module').map(s => s.src)")
+    context.close()
+    return {"total_bytes": sum(r["bytes"] for r in rows), "responses": rows, "blocking_scripts": blocking}

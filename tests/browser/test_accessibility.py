@@ -1,0 +1,49 @@
+"""axe-core in real Chromium: 0 WCAG 2.1 A/AA violations on every public page, in Italian and English."""
+
+import pytest
+
+from .conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    "/",
+    "/s/anagrafe-stato-civile",  # the full service questionnaire
+    "/s/urp-protocollo",  # Mettiamoci la faccia
+    "/s/biblioteca",  # Designers Italia page clarity (stars)
+    "/s/servizi-scolastici",  # Designers Italia online service
+    "/s/anagrafe-stato-civile/grazie",
+    "/privacy",
+    "/accessibilita",
+    "/k/anagrafe-stato-civile?sede=sportello-anagrafe",
+]
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("path", PAGES)
+def test_no_axe_violations(live_server, page, path, lang):
+    separator = "&" if "?" in path else "?"
+    response = page.goto(f"{live_server['url']}{path}{separator}lang={lang}")
+    assert response.status == 200
+    assert page.locator("html").get_attribute("lang") == lang
+    assert axe_violations(page) == []
+
+
+def test_questionnaire_with_errors_has_no_violations(live_server, page):
+    page.goto(f"{live_server['url']}/s/anagrafe-stato-civile")
+    page.get_by_role("button", name="Invia la valutazione").click()
+    assert page.locator("#riepilogo-errori").is_visible()
+    assert axe_violations(page) == []
+
+
+def test_first_visit_is_light_and_cacheable(live_server, browser):
+    """A first visit to a questionnaire transfers at most 200 KB, compressed, with long-cached static files."""
+    from .conftest import first_visit
+
+    visit = first_visit(browser, f"{live_server['url']}/s/anagrafe-stato-civile")
+    assert visit["total_bytes"] <= 200 * 1024, visit
+    static = [r for r in visit["responses"] if "/static/" in r["url"]]
+    assert static and all("max-age=31536000" in r["cache_control"] for r in static)
+    css = [r for r in static if r["url"].split("?")[0].endswith(".css")]
+    assert css and all(r["encoding"] == "gzip" for r in css)
+    assert visit["blocking_scripts"] == []

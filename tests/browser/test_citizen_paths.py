@@ -1,0 +1,73 @@
+"""A citizen completes questionnaires in Chromium: by keyboard only, and with JavaScript off."""
+
+import pytest
+from sqlalchemy import select
+
+from survey_app.extensions import db as _db
+from survey_app.models import Compilazione, Risposta
+
+pytestmark = pytest.mark.browser
+
+
+def stored(live_server, slug):
+    with live_server["app"].app_context():
+        rows = _db.session.execute(
+            select(Compilazione.id, Compilazione.canale, Compilazione.lingua)
+            .where(Compilazione.servizio.has(slug=slug)).order_by(Compilazione.id)).all()
+        answers = {}
+        if rows:
+            last = rows[-1].id
+            for risposta in _db.session.scalars(select(Risposta).filter_by(compilazione_id=last)):
+                answers.setdefault(risposta.domanda.codice, []).append(risposta.valore or risposta.opzione)
+        _db.session.remove()
+    return rows, answers
+
+
+def test_keyboard_only(live_server, page):
+    """Tab to the stars, choose with the arrow keys, follow-up appears, submit with Enter."""
+    page.goto(f"{live_server['url']}/s/biblioteca?canale=qr&sede=prestito")
+    before, _ = stored(live_server, "biblioteca")
+    page.keyboard.press("Tab")  # skip link
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "D1":
+            break
+    assert page.evaluate("document.activeElement.name") == "D1"
+    page.keyboard.press("Space")  # selects the focused star (5, first in the DOM)
+    # arrow keys move within the radio group; two steps from 5 reach 3
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.querySelector('input[name=D1]:checked').value") == "3"
+    difficulties = page.locator("#q-D2")
+    assert difficulties.is_visible() and page.locator("#q-D3").is_hidden()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "D2"
+    page.keyboard.press("Space")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "BUTTON":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/s/biblioteca/grazie**")
+    after, answers = stored(live_server, "biblioteca")
+    assert len(after) == len(before) + 1
+    assert after[-1].canale == "qr"
+    assert answers["D1"] == [3] and answers["D2"] == ["non-chiare"]
+    assert "D3" not in answers
+
+
+def test_without_javascript(live_server, page_without_js):
+    page = page_without_js
+    page.goto(f"{live_server['url']}/s/urp-protocollo?lang=en")
+    before, _ = stored(live_server, "urp-protocollo")
+    # the follow-up is there, with its hint, because no script can show it in place
+    assert page.locator("#q-D2").is_visible()
+    assert page.locator("#D2-quando").is_visible()
+    page.locator("label[for=D1-2]").click()  # red face (third card)
+    page.get_by_text("waiting time", exact=True).click()  # the label, as a person clicks it
+    page.get_by_role("button", name="Send your rating").click()
+    page.wait_for_url("**/s/urp-protocollo/grazie**")
+    assert "Thank you for your rating" in page.content()
+    after, answers = stored(live_server, "urp-protocollo")
+    assert len(after) == len(before) + 1 and after[-1].lingua == "en"
+    assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
