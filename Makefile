@@ -38,7 +38,7 @@ assets: node_modules/.stamp $(VENV)/.stamp-runtime
 
 ## translations: compile the .po catalogues (the compiled .mo files are not committed)
 translations: $(VENV)/.stamp-runtime
-	$(BIN)/pybabel compile --use-fuzzy -d survey_app/translations
+	$(BIN)/pybabel compile -d survey_app/translations
 
 ## setup: virtualenv, dependencies, assets, translations, migrations, demo catalogue, demo answers (first time only)
 setup: $(VENV)/.stamp-runtime assets translations

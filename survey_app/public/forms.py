@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Domanda
@@ -17,9 +18,25 @@ NON_SO = "ns"
 DEFAULT_TEXT_LIMIT = 2000
 
 
+INVALID_CHOICE = _l("Risposta non ammessa: scegli una delle risposte proposte.")
+
+
+class ChoiceField(RadioField):
+    """Radio buttons whose out-of-range values are refused in the interface's language."""
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and self.data not in {c.value for c in self.choices}:
+            raise ValidationError(INVALID_CHOICE)
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:
+        allowed = {c.value for c in self.choices}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError(INVALID_CHOICE)
 
 
 def field_name(domanda: Domanda) -> str:
@@ -60,9 +77,9 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
     for domanda in domande:
         label = domanda.testo(lang)
         if domanda.tipo in ("scala", "faccine", "nps", "si_no"):
-            field = RadioField(label, choices=_scale_choices(domanda), validators=[Optional()], validate_choice=True)
+            field = ChoiceField(label, choices=_scale_choices(domanda), validators=[Optional()])
         elif domanda.tipo == "scelta_singola":
-            field = RadioField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
+            field = ChoiceField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
                                validators=[Optional()])
         elif domanda.tipo == "scelta_multipla":
             field = MultiCheckboxField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
@@ -73,7 +90,7 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
                 "Il testo può contenere al massimo %(max)d caratteri.", max=limit))])
         setattr(QuestionnaireForm, field_name(domanda), field)
         if domanda.importanza:
-            setattr(QuestionnaireForm, importance_name(domanda), RadioField(
+            setattr(QuestionnaireForm, importance_name(domanda), ChoiceField(
                 _l("Quanto è importante per lei questo aspetto?"),
                 choices=[SelectChoice(str(v), str(v)) for v in range(1, 6)], validators=[Optional()]))
     return QuestionnaireForm
@@ -96,3 +113,11 @@ def check_required(form: FlaskForm, domande: list[Domanda]) -> bool:
             ok = False
     return ok
 
+
+
+QUESTION_FIELD = re.compile(r"^[A-Z][A-Z0-9_]*(__importanza)?$")
+
+
+def unknown_answers(form: FlaskForm, submitted) -> list[str]:
+    """Posted names shaped like question codes that this questionnaire does not have."""
+    return sorted(name for name in submitted if QUESTION_FIELD.match(name) and name not in form)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Domanda, Ente, QuestionarioVersione, Servizio, Ufficio
 from . import bp, tokens
-from .forms import answers_by_code, build_form_class, check_required, importance_name
+from .forms import answers_by_code, build_form_class, check_required, importance_name, unknown_answers
 from .submission import store_submission
 
 FACE_NAMES = {1: _l("faccina rossa"), 2: _l("faccina gialla"), 3: _l("faccina verde")}
@@ -54,7 +54,9 @@ def questionnaire(slug: str):
     form = build_form_class(domande, lang)()
     canale = request.values.get("canale")
     sede = request.values.get("sede")
-    if form.validate_on_submit():
+    # Answers to questions this questionnaire does not have are refused, never silently dropped.
+    unknown = unknown_answers(form, request.form) if request.method == "POST" else []
+    if form.validate_on_submit() and not unknown:
         token = form.form_token.data
         if not tokens.is_valid(token):
             form.form_token.errors = [_("Il modulo è scaduto.")]
@@ -72,7 +74,7 @@ def questionnaire(slug: str):
         form.form_token.data = tokens.issue()
     status = 422 if request.method == "POST" else 200
     return render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
-                           domande=domande, form=form, lang=lang, canale=canale, sede=sede,
+                           domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
                            ente_name=servizio.ente.nome), status
 
 
