@@ -35,6 +35,10 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     SUBMIT_RATE_LIMIT = "20 per minute;200 per hour"
     KIOSK_RATE_LIMIT = "60 per minute"
+    # Kiosk: the same face again within this many seconds is a double tap, stored once;
+    # the thank-you page goes back to the faces after KIOSK_RESET_SECONDS.
+    KIOSK_COOLDOWN_SECONDS = 10
+    KIOSK_RESET_SECONDS = 5
     # Public base URL printed on QR posters.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 

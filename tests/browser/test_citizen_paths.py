@@ -71,3 +71,23 @@ def test_without_javascript(live_server, page_without_js):
     after, answers = stored(live_server, "urp-protocollo")
     assert len(after) == len(before) + 1 and after[-1].lingua == "en"
     assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
+
+
+def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
+    from .conftest import axe_violations
+
+    start = f"{live_server['url']}/k/front-office?sede=front-office-caresana"
+    page.goto(start)
+    before, _ = stored(live_server, "front-office")
+    page.get_by_role("button", name="Non soddisfatto").click()
+    page.wait_for_url("**/k/front-office/motivi**")
+    assert axe_violations(page) == []
+    page.get_by_text("tempo di attesa", exact=True).click()
+    page.get_by_role("button", name="Invia").click()
+    page.wait_for_url("**/k/front-office/grazie**")
+    assert page.get_by_role("status").is_visible()  # the page says it will reset, and can be stopped
+    assert axe_violations(page) == []
+    page.wait_for_url("**/k/front-office?sede=front-office-caresana**", timeout=10_000)  # automatic reset
+    after, answers = stored(live_server, "front-office")
+    assert len(after) == len(before) + 1 and after[-1].canale == "chiosco"
+    assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
