@@ -33,7 +33,9 @@ assets: node_modules/.stamp $(VENV)/.stamp-runtime
 	cp $(BI)/css/bootstrap-italia.min.css $(VENDOR)/bootstrap-italia/css/
 	cp $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2 \
 	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-600.woff2 \
-	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-700.woff2 $(VENDOR)/bootstrap-italia/fonts/
+	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-700.woff2 \
+	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.ttf \
+	   $(BI)/fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-700.ttf $(VENDOR)/bootstrap-italia/fonts/
 	$(BIN)/python -m whitenoise.compress --quiet --no-brotli survey_app/static
 
 ## translations: compile the .po catalogues (the compiled .mo files are not committed)

@@ -1,1 +1,57 @@
-"""Staff downloads of QR posters (to be written)."""
+"""Staff downloads of the posters, only for the services the user may see."""
+
+from __future__ import annotations
+
+import io
+
+from flask import abort, render_template, request, send_file
+from flask_login import login_required
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Servizio
+from ..staff.routes import visible_services
+from . import bp
+from .posters import WRITERS, poster_pdf
+from .service import PosterError, all_posters_zip, poster_for, posters_for
+
+
+def _visible() -> list[Servizio]:
+    return list(db.session.scalars(visible_services().options(selectinload(Servizio.sedi))))
+
+
+@bp.get("/")
+@login_required
+def index():
+    return render_template("qr/index.html", services=_visible(), lang="it")
+
+
+@bp.get("/tutti.<fmt>")
+@login_required
+def all_posters(fmt: str):
+    posters = posters_for(_visible())
+    if fmt == "pdf":
+        return send_file(io.BytesIO(poster_pdf(posters)), mimetype="application/pdf", as_attachment=True,
+                         download_name="locandine.pdf")
+    if fmt == "zip":
+        return send_file(io.BytesIO(all_posters_zip(posters)), mimetype="application/zip", as_attachment=True,
+                         download_name="locandine.zip")
+    abort(404)
+
+
+@bp.get("/<slug>.<fmt>")
+@login_required
+def poster(slug: str, fmt: str):
+    suffix = f".{fmt}"
+    servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))
+    if servizio is None or suffix not in WRITERS:
+        abort(404)  # out of scope looks the same as unknown
+    try:
+        item = poster_for(servizio, request.args.get("sede"))
+    except PosterError:
+        abort(404)
+    mimetype, writer = WRITERS[suffix]
+    return send_file(io.BytesIO(writer(item)), mimetype=mimetype, as_attachment=True,
+                     download_name=f"{item.file_stem}{suffix}")
+
+
