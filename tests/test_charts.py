@@ -1,0 +1,98 @@
+"""Charts: the data drawn, not the pixels — shares, colours, bands, standards, quadrants, suppression."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import charts
+
+
+def test_stacked_distribution_shares_and_suppression():
+    frame = pd.DataFrame({"domanda": ["Cortesia"] * 3 + ["Attesa"] * 2 + ["Orari"],
+                          "valore": [3, 4, 5, 1, 5, 4], "n": [2, 3, 5, 6, 2, 3]})
+    fig = charts.stacked_distribution(frame, "2025")
+    by_value = {t.name: dict(zip(t.y, t.x, strict=True)) for t in fig.data}
+    assert by_value["4"]["Cortesia (n = 10)"] == pytest.approx(30.0)
+    assert by_value["1"]["Attesa (n = 8)"] == pytest.approx(75.0)
+    for label in ("Cortesia (n = 10)", "Attesa (n = 8)"):
+        assert sum(v.get(label, 0) for v in by_value.values()) == pytest.approx(100.0)
+    assert not any("Orari" in y for t in fig.data for y in t.y)  # n = 3: suppressed
+    assert "Dati soppressi per n < 5: Orari" in fig.layout.annotations[0].text
+    assert "2025" in fig.layout.title.text and "n = 18" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "% delle risposte"
+
+
+def test_faces_bar_colours_and_shares():
+    fig = charts.faces_bar(pd.DataFrame({"faccia": ["verde", "rosso", "giallo"], "n": [6, 2, 2]}), "2025")
+    drawn = {t.name: (t.y[0], t.marker.color) for t in fig.data}
+    assert drawn["Verde (soddisfatto)"] == (pytest.approx(60.0), "#009E73")
+    assert drawn["Rosso (insoddisfatto)"] == (pytest.approx(20.0), "#D55E00")
+    assert "n = 10" in fig.layout.title.text
+    small = charts.faces_bar(pd.DataFrame({"faccia": ["verde"], "n": [3]}), "2025")
+    assert small.data == () and "Dati soppressi" in small.layout.annotations[0].text
+
+
+def test_trend_band_contains_line_and_standard():
+    frame = pd.DataFrame({"periodo": ["2024", "2025", "2026"], "quota": [60.0, 70.0, 80.0],
+                          "ic95_inf": [50.0, 62.0, 71.0], "ic95_sup": [69.0, 77.0, 87.0], "n": [40, 3, 50]})
+    fig = charts.trend_line(frame, "2024–2026", standard=75)
+    band, line = fig.data
+    assert list(line.y[:1]) == [60.0] and np.isnan(line.y[1]) and line.y[2] == 80.0  # 2025 suppressed: a gap
+    upper, lower = band.y[:3], band.y[3:][::-1]
+    for low, value, high in zip(lower, line.y, upper, strict=True):
+        if not np.isnan(value):
+            assert low <= value <= high
+    assert fig.layout.shapes[0].y0 == 75 and fig.layout.shapes[0].line.dash == "dash"
+    assert "Dati soppressi per n < 5: 2025" in fig.layout.annotations[-1].text
+    assert fig.layout.yaxis.title.text == "% soddisfatti"
+
+
+def test_service_comparison_marks_services_below_standard():
+    frame = pd.DataFrame({"servizio": ["Anagrafe", "Tributi", "Biblioteca", "Mensa"],
+                          "quota": [72.0, 90.0, 81.0, 50.0], "n": [100, 80, 60, 2],
+                          "standard": [80.0, 75.0, np.nan, 80.0]})
+    fig = charts.service_comparison(frame, "2025")
+    below = next(t for t in fig.data if t.name == "Sotto lo standard")
+    fine = next(t for t in fig.data if t.name.startswith("In linea"))
+    assert list(below.y) == ["Anagrafe"] and below.marker.color == "#D55E00"
+    assert set(fine.y) == {"Tributi", "Biblioteca"}
+    standards = next(t for t in fig.data if t.name == "Standard")
+    assert dict(zip(standards.y, standards.x, strict=True)) == {"Anagrafe": 80.0, "Tributi": 75.0}
+    assert "Mensa" in fig.layout.annotations[0].text
+
+
+def test_importance_scatter_quadrants_at_the_means():
+    frame = pd.DataFrame({"domanda": ["Attesa", "Cortesia", "Orari", "Modulistica"],
+                          "importanza": [4.6, 4.2, 3.0, 3.4], "soddisfazione": [2.8, 4.4, 3.9, 3.0],
+                          "n": [50, 50, 50, 50]})
+    fig = charts.importance_scatter(frame, "2025")
+    vertical = next(s for s in fig.layout.shapes if s.x0 == s.x1)
+    horizontal = next(s for s in fig.layout.shapes if s.y0 == s.y1)
+    assert vertical.x0 == pytest.approx((4.6 + 4.2 + 3.0 + 3.4) / 4)
+    assert horizontal.y0 == pytest.approx((2.8 + 4.4 + 3.9 + 3.0) / 4)
+    texts = {a.text for a in fig.layout.annotations}
+    assert {"Priorità di intervento", "Punti di forza", "Da mantenere", "Secondari"} <= texts
+    assert fig.layout.xaxis.title.text == "Importanza media"
+
+
+def test_reasons_sorted_and_shares_of_respondents():
+    frame = pd.DataFrame({"motivo": ["tempo di attesa", "risposta negativa", "necessità di tornare"], "n": [8, 2, 5]})
+    fig = charts.reasons_bar(frame, "2025", respondents=10)
+    bar = fig.data[0]
+    assert list(bar.y) == ["risposta negativa", "necessità di tornare", "tempo di attesa"]  # drawn bottom-up
+    assert list(bar.x) == pytest.approx([20.0, 50.0, 80.0])
+    assert "n = 10" in fig.layout.title.text
+
+
+def test_html_fragment_has_no_cdn_script():
+    html = charts.figure_to_html(charts.faces_bar(pd.DataFrame({"faccia": ["verde"], "n": [9]}), "2025"))
+    assert "<script src=" not in html and "cdn" not in html.lower()
+
+
+def test_charts_do_not_import_flask():
+    code = "import sys, analysis.charts; print('flask' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
