@@ -111,3 +111,11 @@ def test_english(client, catalogue):
     html = client.get(KIOSK + "&lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "How do you rate the service?" in html
     assert "<span>Satisfied</span>" in html and "<span>Not satisfied</span>" in html
+
+
+def test_kiosk_taps_are_rate_limited_per_client(app, client, catalogue):
+    app.config["KIOSK_RATE_LIMIT"] = "2 per minute"
+    app.config["KIOSK_COOLDOWN_SECONDS"] = 0
+    statuses = [tap(client, face).status_code for face in ("3", "2", "1")]
+    assert statuses == [302, 302, 429]
+    assert count(catalogue) == 2
