@@ -148,18 +148,27 @@ def best_of(runs: int, fn) -> float:
     return min(times)
 
 
+def peak_rss_mib() -> float:
+    """This process's own high-water mark. (getrusage's ru_maxrss would include the parent's
+    peak, inherited through fork, which here holds all the generated rows.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def measure_child(url: str) -> None:
     """Run in a fresh process: one indicator call, then print its time and peak memory."""
     from analysis.indicators import indicator_table
 
     engine = create_engine(url)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mib()
     with engine.connect() as conn:
         start = time.perf_counter()
         table = indicator_table(conn, YEAR)
         elapsed = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{elapsed} {peak / 1024} {(peak - before) / 1024} {int(table['n'].sum())}")
+    peak = peak_rss_mib()
+    print(f"{elapsed} {peak} {peak - before} {int(table['n'].sum())}")
 
 
 def measure(url: str, runs: int = 3) -> tuple[float, float, float, int]:
