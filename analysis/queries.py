@@ -1,8 +1,10 @@
 """SQL that reduces answers to counts; everything after this works on small frames.
 
-Each numeric question is brought back as a distribution (value -> count) per service and
-question, which is enough to compute n, mean, deviation, median, shares and intervals
-exactly, whatever the number of answers. A breakdown (``by``) adds one grouping column.
+The queries read the daily answer counts (riepilogo_risposte, kept in step with the answers by
+the app), not the answers themselves. Each numeric question comes back as a distribution
+(value -> count) per service and question, which is enough to compute n, mean, deviation,
+median, shares and intervals exactly, whatever the number of answers. A breakdown (``by``)
+adds one grouping column.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, distinct, false, func, literal, or_, select
+from sqlalchemy import Connection, and_, case, false, func, literal, select, true
 
 from . import tables as t
 
@@ -23,37 +25,39 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
 
 
 def _period(start: datetime, end: datetime, service: str | None):
-    condition = and_(t.compilazioni.c.data_ora >= start, t.compilazioni.c.data_ora < end)
+    """Days of the period in the answer counts (periods start and end at midnight)."""
+    s = t.riepilogo
+    condition = and_(s.c.giorno >= start.date(), s.c.giorno < end.date())
     if service is not None:
-        condition = and_(condition, t.compilazioni.c.servizio_id.in_(
+        condition = and_(condition, s.c.servizio_id.in_(
             select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))
     return condition
 
 
 def _breakdown(by: str | None, source):
     """The grouping expression for a breakdown and the joins it needs."""
-    c = t.compilazioni
+    s = t.riepilogo
     if by is None:
         return None, source
     if by in ("canale", "lingua"):
-        return c.c[by], source
+        return s.c[by], source
     if by == "sede":
         return func.coalesce(t.sedi.c.codice, literal("(nessuna)")), \
-            source.outerjoin(t.sedi, t.sedi.c.id == c.c.sede_id)
+            source.outerjoin(t.sedi, t.sedi.c.id == s.c.sede_id)
     if by == "comune":
         # A counter in a member comune names it; otherwise the answer belongs to the service's own ente.
         comune = t.enti.alias("comune_sede")
         ente = t.enti.alias("ente_servizio")
         return func.coalesce(comune.c.nome, ente.c.nome), source \
-            .outerjoin(t.sedi, t.sedi.c.id == c.c.sede_id) \
+            .outerjoin(t.sedi, t.sedi.c.id == s.c.sede_id) \
             .outerjoin(comune, comune.c.id == t.sedi.c.comune_id) \
-            .join(t.servizi, t.servizi.c.id == c.c.servizio_id) \
+            .join(t.servizi, t.servizi.c.id == s.c.servizio_id) \
             .join(t.uffici, t.uffici.c.id == t.servizi.c.ufficio_id) \
             .join(ente, ente.c.id == t.uffici.c.ente_id)
     if by == "provenienza":
-        return case((c.c.import_batch_id.is_(None), literal("cittadino")),
+        return case((s.c.import_batch_id == 0, literal("cittadino")),
                     else_=literal("ditta ") + t.import_batches.c.metodo), \
-            source.outerjoin(t.import_batches, t.import_batches.c.id == c.c.import_batch_id)
+            source.outerjoin(t.import_batches, t.import_batches.c.id == s.c.import_batch_id)
     raise ValueError(f"breakdown sconosciuto: {by} (ammessi: {', '.join(BREAKDOWNS)})")
 
 
@@ -64,17 +68,17 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
     Returns (numeric, other): numeric has servizio_id, domanda_id, [gruppo], valore, n;
     other has servizio_id, domanda_id, [gruppo], n (respondents who answered the item).
     """
-    c, r, d = t.compilazioni, t.risposte, t.domande
-    valid = and_(r.c.valore.is_not(None), or_(r.c.non_so.is_(None), r.c.non_so == false()))
-    group, source = _breakdown(by, r.join(c, c.c.id == r.c.compilazione_id))
+    s = t.riepilogo
+    group, source = _breakdown(by, s)
     extra = [group.label("gruppo")] if group is not None else []
-    numeric = select(c.c.servizio_id, r.c.domanda_id, *extra, r.c.valore, func.count().label("n")) \
+    grouping = [group] if extra else []
+    valid = and_(s.c.valore >= 0, s.c.non_so == false(), s.c.rispondente == false())
+    numeric = select(s.c.servizio_id, s.c.domanda_id, *extra, s.c.valore, func.sum(s.c.n).label("n")) \
         .select_from(source).where(_period(start, end, service), valid) \
-        .group_by(c.c.servizio_id, r.c.domanda_id, *([group] if extra else []), r.c.valore)
-    other = select(c.c.servizio_id, r.c.domanda_id, *extra, func.count(distinct(r.c.compilazione_id)).label("n")) \
-        .select_from(source.join(d, d.c.id == r.c.domanda_id)) \
-        .where(_period(start, end, service), d.c.tipo.not_in(NUMERIC_TYPES)) \
-        .group_by(c.c.servizio_id, r.c.domanda_id, *([group] if extra else []))
+        .group_by(s.c.servizio_id, s.c.domanda_id, *grouping, s.c.valore)
+    other = select(s.c.servizio_id, s.c.domanda_id, *extra, func.sum(s.c.n).label("n")) \
+        .select_from(source).where(_period(start, end, service), s.c.rispondente == true()) \
+        .group_by(s.c.servizio_id, s.c.domanda_id, *grouping)
     names = ["gruppo"] if extra else []
     numeric_df = pd.DataFrame(conn.execute(numeric).all(),
                               columns=["servizio_id", "domanda_id", *names, "valore", "n"])
@@ -84,23 +88,21 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
 
 def load_option_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
     """How many chose each option of the choice questions: servizio_id, domanda_id, opzione, n."""
-    c, r = t.compilazioni, t.risposte
-    query = select(c.c.servizio_id, r.c.domanda_id, r.c.opzione, func.count().label("n")) \
-        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
-        .where(_period(start, end, service), r.c.opzione.is_not(None)) \
-        .group_by(c.c.servizio_id, r.c.domanda_id, r.c.opzione)
+    s = t.riepilogo
+    query = select(s.c.servizio_id, s.c.domanda_id, s.c.opzione, func.sum(s.c.n).label("n")) \
+        .where(_period(start, end, service), s.c.opzione != "") \
+        .group_by(s.c.servizio_id, s.c.domanda_id, s.c.opzione)
     return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "domanda_id", "opzione", "n"]) \
         .astype({"n": "int64"})
 
 
 def load_importance(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
     """Stated importance per service and question: servizio_id, domanda_id, n_importanza, somma_importanza."""
-    c, r = t.compilazioni, t.risposte
-    query = select(c.c.servizio_id, r.c.domanda_id, func.count(r.c.importanza).label("n_importanza"),
-                   func.sum(r.c.importanza).label("somma_importanza")) \
-        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
-        .where(_period(start, end, service), r.c.importanza.is_not(None)) \
-        .group_by(c.c.servizio_id, r.c.domanda_id)
+    s = t.riepilogo
+    query = select(s.c.servizio_id, s.c.domanda_id, func.sum(s.c.n_importanza).label("n_importanza"),
+                   func.sum(s.c.somma_importanza).label("somma_importanza")) \
+        .where(_period(start, end, service), s.c.n_importanza > 0) \
+        .group_by(s.c.servizio_id, s.c.domanda_id)
     return pd.DataFrame(conn.execute(query).all(),
                         columns=["servizio_id", "domanda_id", "n_importanza", "somma_importanza"]) \
         .astype({"n_importanza": "int64", "somma_importanza": "float64"})
@@ -109,8 +111,11 @@ def load_importance(conn: Connection, start: datetime, end: datetime, service: s
 def load_submission_counts(conn: Connection, start: datetime, end: datetime,
                            service: str | None = None) -> pd.DataFrame:
     c = t.compilazioni
-    query = select(c.c.servizio_id, func.count().label("compilazioni")).where(_period(start, end, service)) \
-        .group_by(c.c.servizio_id)
+    condition = and_(c.c.data_ora >= start, c.c.data_ora < end)
+    if service is not None:
+        condition = and_(condition, c.c.servizio_id.in_(
+            select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))
+    query = select(c.c.servizio_id, func.count().label("compilazioni")).where(condition).group_by(c.c.servizio_id)
     return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "compilazioni"])
 
 

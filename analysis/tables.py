@@ -24,5 +24,10 @@ compilazioni = table("compilazioni", column("id"), column("servizio_id"), column
 risposte = table("risposte", column("compilazione_id"), column("domanda_id"), column("valore"),
                  column("opzione"), column("importanza"), column("non_so"))
 
+riepilogo = table("riepilogo_risposte", column("servizio_id"), column("domanda_id"), column("giorno"),
+                  column("canale"), column("sede_id"), column("lingua"), column("import_batch_id"), column("valore"),
+                  column("opzione"), column("non_so"), column("rispondente"), column("n"), column("n_importanza"),
+                  column("somma_importanza"))
+
 ALL = (enti, uffici, servizi, sedi, standard, questionari, versioni, domande, opzioni, import_batches, compilazioni,
-       risposte)
+       risposte, riepilogo)

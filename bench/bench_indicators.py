@@ -139,6 +139,19 @@ def load_postgres(dsn: str, submissions: pd.DataFrame, answers: pd.DataFrame) ->
         conn.execute("VACUUM ANALYZE")
 
 
+def build_counts(url: str) -> None:
+    """The daily answer counts the app keeps in step with every submission, built once after the bulk load."""
+    from sqlalchemy.orm import Session
+
+    from survey_app import summary
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        summary.rebuild(session)
+        session.commit()
+    engine.dispose()
+
+
 def best_of(runs: int, fn) -> float:
     times = []
     for _ in range(runs):
@@ -204,7 +217,9 @@ def main() -> int:
 
         start = time.perf_counter()
         load_sqlite(folder / "bench.sqlite3", submissions, answers)
-        print(f"indicators: loaded SQLite in {time.perf_counter() - start:.0f} s (not part of the ratio)")
+        build_counts(sqlite_url)
+        print(f"indicators: loaded SQLite and built its daily counts in {time.perf_counter() - start:.0f} s "
+              "(not part of the ratio)")
         elapsed, peak, delta, total = measure(sqlite_url)
         assert total == responses * ITEMS, total
         report("sqlite", elapsed, baseline, peak, delta)
@@ -226,7 +241,9 @@ def main() -> int:
             prepare(pg_url, folder)
             start = time.perf_counter()
             load_postgres(dsn, submissions, answers)
-            print(f"indicators: loaded PostgreSQL in {time.perf_counter() - start:.0f} s (not part of the ratio)")
+            build_counts(pg_url)
+            print(f"indicators: loaded PostgreSQL and built its daily counts in {time.perf_counter() - start:.0f} s "
+                  "(not part of the ratio)")
             elapsed, peak, delta, total = measure(pg_url)
             assert total == responses * ITEMS, total
             report("postgresql", elapsed, baseline, peak, delta)

@@ -46,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     from . import assets
 
     assets.init_app(app)
+    from . import summary  # noqa: F401  (registers the hook that keeps the answer counts in step)
     from .i18n import init_app as init_i18n
 
     init_i18n(app, babel)

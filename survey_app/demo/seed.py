@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
+from .. import summary
 from ..models import Compilazione, Domanda, ImportBatch, QuestionarioVersione, Risposta, Servizio
 
 DAYS = 730
@@ -116,6 +117,8 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
         session.execute(insert(Risposta), rows[start:start + 20000])
     for batch in batches:
         batch.righe = sum(1 for s in submissions if s["import_batch_id"] == batch.id)
+    # The rows went in with Core, past the ORM hook: recompute the daily counts.
+    summary.rebuild(session)
     session.commit()
     return len(submissions)
 

@@ -24,13 +24,14 @@ from .responses import (
     Risposta,
     rilevazione_servizi,
 )
+from .summary import SUMMARY_KEY, RiepilogoRisposte
 from .tokens import FormToken
 from .users import ROLES, ROLES_SEEING_ALL, AuditLog, User, UserScope
 
 __all__ = [
     "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
-    "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS",
+    "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS", "SUMMARY_KEY",
     "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "Opzione", "Questionario",
-    "QuestionarioVersione", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio", "User",
-    "UserScope", "rilevazione_servizi",
+    "QuestionarioVersione", "RiepilogoRisposte", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio",
+    "User", "UserScope", "rilevazione_servizi",
 ]

@@ -1,0 +1,113 @@
+"""Keep the daily answer counts (riepilogo_risposte) in step with the answers.
+
+Every Risposta written through the ORM updates the counts in the same transaction (an
+after-flush hook), so a submission and its counts commit or roll back together. Bulk loads
+(the demo seed, benchmarks, future imports written with Core) call ``rebuild`` instead, which
+recomputes the counts from the answers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from sqlalchemy import delete, event, false, func, insert, literal_column, select, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import NUMERIC_TYPES, SUMMARY_KEY, Compilazione, Domanda, RiepilogoRisposte, Risposta
+
+MEASURES = ("n", "n_importanza", "somma_importanza")
+
+
+def _dims(compilazione: Compilazione) -> dict:
+    return {
+        "servizio_id": compilazione.servizio_id,
+        "giorno": compilazione.data_ora.date(),
+        "canale": compilazione.canale,
+        "sede_id": compilazione.sede_id or 0,
+        "lingua": compilazione.lingua,
+        "import_batch_id": compilazione.import_batch_id or 0,
+    }
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    if not rows:
+        return
+    table = RiepilogoRisposte.__table__
+    dialect = session.get_bind().dialect.name
+    builder = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    for row in rows:
+        stmt = builder(table).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(SUMMARY_KEY),
+            set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES},
+        )
+        session.execute(stmt)
+
+
+def rows_for(session: Session, answers: list[Risposta]) -> list[dict]:
+    """The count increments for answers just flushed."""
+    totals: Counter = Counter()
+    importance: defaultdict = defaultdict(lambda: [0, 0])
+    respondents: set[tuple] = set()
+    for r in answers:
+        compilazione = r.compilazione or session.get(Compilazione, r.compilazione_id)
+        domanda = r.domanda or session.get(Domanda, r.domanda_id)
+        dims = _dims(compilazione)
+        key = tuple(sorted({**dims, "domanda_id": domanda.id, "valore": -1 if r.valore is None else r.valore,
+                            "opzione": r.opzione or "", "non_so": bool(r.non_so), "rispondente": False}.items()))
+        totals[key] += 1
+        if r.importanza is not None:
+            importance[key][0] += 1
+            importance[key][1] += r.importanza
+        if domanda.tipo not in NUMERIC_TYPES:
+            respondents.add((compilazione.id, domanda.id, tuple(sorted(dims.items()))))
+    rows = [{**dict(key), "n": n, "n_importanza": importance[key][0], "somma_importanza": importance[key][1]}
+            for key, n in totals.items()]
+    for compilazione_id, domanda_id, dims in respondents:
+        # A respondent is counted once, with the first answer to the question (kiosk reasons arrive later).
+        already = session.scalar(select(func.count()).select_from(Risposta).where(
+            Risposta.compilazione_id == compilazione_id, Risposta.domanda_id == domanda_id,
+            Risposta.id.not_in([r.id for r in answers])))
+        if not already:
+            rows.append({**dict(dims), "domanda_id": domanda_id, "valore": -1, "opzione": "", "non_so": False,
+                         "rispondente": True, "n": 1, "n_importanza": 0, "somma_importanza": 0})
+    return rows
+
+
+@event.listens_for(Session, "after_flush")
+def _count_new_answers(session: Session, flush_context) -> None:
+    answers = [obj for obj in session.new if isinstance(obj, Risposta)]
+    if answers:
+        _upsert(session, rows_for(session, answers))
+
+
+def rebuild(session: Session) -> None:
+    """Recompute every count from the answers (after bulk loads); the caller commits."""
+    r, c, d = Risposta.__table__, Compilazione.__table__, Domanda.__table__
+    target = RiepilogoRisposte.__table__
+    giorno = func.date(c.c.data_ora)
+    # Constants as SQL text, so that PostgreSQL sees the same expression in SELECT and GROUP BY.
+    zero, none = literal_column("0"), literal_column("-1")
+    dims = [c.c.servizio_id, r.c.domanda_id, giorno, c.c.canale, func.coalesce(c.c.sede_id, zero), c.c.lingua,
+            func.coalesce(c.c.import_batch_id, zero)]
+    value, option = func.coalesce(r.c.valore, none), func.coalesce(r.c.opzione, literal_column("''"))
+    dont_know = func.coalesce(r.c.non_so, false())
+    names = ["servizio_id", "domanda_id", "giorno", "canale", "sede_id", "lingua", "import_batch_id"]
+    session.execute(delete(target))
+    items = select(*dims, value, option, dont_know, false(), func.count(), func.count(r.c.importanza),
+                   func.coalesce(func.sum(r.c.importanza), zero)) \
+        .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
+        .group_by(*dims, value, option, dont_know)
+    session.execute(insert(target).from_select(
+        [*names, "valore", "opzione", "non_so", "rispondente", "n", "n_importanza", "somma_importanza"], items))
+    answered = select(r.c.compilazione_id, r.c.domanda_id).distinct() \
+        .select_from(r.join(d, d.c.id == r.c.domanda_id)).where(d.c.tipo.not_in(NUMERIC_TYPES)).subquery()
+    people = select(*dims[:1], answered.c.domanda_id, *dims[2:], none, literal_column("''"), false(), true(),
+                    func.count(), zero, zero) \
+        .select_from(answered.join(c, c.c.id == answered.c.compilazione_id)) \
+        .group_by(c.c.servizio_id, answered.c.domanda_id, *dims[2:])
+    session.execute(insert(target).from_select(
+        [*names, "valore", "opzione", "non_so", "rispondente", "n", "n_importanza", "somma_importanza"], people))
+
+
