@@ -16,7 +16,15 @@ PAGES = [
     "/privacy",
     "/accessibilita",
     "/k/anagrafe-stato-civile?sede=sportello-anagrafe",
+    "/k/anagrafe-stato-civile/grazie?sede=sportello-anagrafe",
 ]
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_error_page_has_no_violations(live_server, page, lang):
+    response = page.goto(f"{live_server['url']}/s/servizio-inesistente?lang={lang}")
+    assert response.status == 404
+    assert axe_violations(page) == []
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
