@@ -9,6 +9,7 @@ recomputes the counts from the answers.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from functools import cache
 
 from sqlalchemy import delete, event, false, func, insert, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,19 +31,19 @@ def _dims(compilazione: Compilazione) -> dict:
     }
 
 
-def _upsert(session: Session, rows: list[dict]) -> None:
-    if not rows:
-        return
+@cache
+def _upsert_statement(dialect: str):
+    """One INSERT … ON CONFLICT DO UPDATE adding to the counts, built once and run with many rows."""
     table = RiepilogoRisposte.__table__
-    dialect = session.get_bind().dialect.name
     builder = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    for row in rows:
-        stmt = builder(table).values(**row)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(SUMMARY_KEY),
-            set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES},
-        )
-        session.execute(stmt)
+    stmt = builder(table)
+    return stmt.on_conflict_do_update(index_elements=list(SUMMARY_KEY),
+                                      set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES})
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    if rows:
+        session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
 def rows_for(session: Session, answers: list[Risposta]) -> list[dict]:
