@@ -85,6 +85,7 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
     x = list(data["periodo"])
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x + x[::-1], y=list(data["ic95_sup"]) + list(data["ic95_inf"])[::-1], fill="toself",
+                             mode="lines",
                              fillcolor="rgba(86,180,233,0.3)", line={"width": 0}, name="Intervallo al 95%",
                              hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=x, y=data["quota"], mode="lines+markers", name="% soddisfatti",

@@ -50,3 +50,23 @@ def test_analysis_tables_match_the_models():
         model_table = Base.metadata.tables[table.name]
         missing = {c.name for c in table.columns} - set(model_table.columns.keys())
         assert not missing, f"{table.name}: {missing}"
+
+
+def test_counts_migration_counts_the_answers_already_stored(app):
+    """Upgrading an instance that has answers fills the daily counts exactly as a rebuild does."""
+    from datetime import date
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.demo.seed import seed_responses
+
+    from .conftest import SMALL_CATALOGUE
+    from .test_summary import counts
+
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        seed_responses(_db.session, 120, seed=9, end=date(2026, 5, 31))
+        expected = counts(_db.session)
+        _db.session.remove()
+        downgrade(revision="0002")
+        upgrade()
+        assert counts(_db.session) == expected

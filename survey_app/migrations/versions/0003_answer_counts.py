@@ -40,6 +40,31 @@ def upgrade():
     sa.UniqueConstraint('servizio_id', 'domanda_id', 'giorno', 'canale', 'sede_id', 'lingua', 'import_batch_id', 'valore', 'opzione', 'non_so', 'rispondente', name='uq_riepilogo_risposte_chiave')
     )
     # ### end Alembic commands ###
+    # Count the answers already stored (the app keeps the counts in step from now on).
+    op.execute(sa.text(COUNT_ITEMS))
+    op.execute(sa.text(COUNT_RESPONDENTS))
+
+
+COLUMNS = ("servizio_id, domanda_id, giorno, canale, sede_id, lingua, import_batch_id, valore, opzione, non_so, "
+           "rispondente, n, n_importanza, somma_importanza")
+DIMS = ("c.servizio_id, r.domanda_id, date(c.data_ora), c.canale, coalesce(c.sede_id, 0), c.lingua, "
+        "coalesce(c.import_batch_id, 0)")
+COUNT_ITEMS = f"""
+INSERT INTO riepilogo_risposte ({COLUMNS})
+SELECT {DIMS}, coalesce(r.valore, -1), coalesce(r.opzione, ''), coalesce(r.non_so, false), false,
+       count(*), count(r.importanza), coalesce(sum(r.importanza), 0)
+FROM risposte r JOIN compilazioni c ON c.id = r.compilazione_id
+GROUP BY {DIMS}, coalesce(r.valore, -1), coalesce(r.opzione, ''), coalesce(r.non_so, false)
+"""
+COUNT_RESPONDENTS = f"""
+INSERT INTO riepilogo_risposte ({COLUMNS})
+SELECT {DIMS}, -1, '', false, true, count(*), 0, 0
+FROM (SELECT DISTINCT risposte.compilazione_id, risposte.domanda_id FROM risposte
+      JOIN domande ON domande.id = risposte.domanda_id
+      WHERE domande.tipo NOT IN ('scala', 'faccine', 'nps', 'si_no')) r
+JOIN compilazioni c ON c.id = r.compilazione_id
+GROUP BY {DIMS}
+"""
 
 
 def downgrade():

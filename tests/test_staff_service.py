@@ -1,0 +1,33 @@
+"""The office's service page: scope, the same figures as the CLI, and the charts."""
+
+from datetime import date
+
+from analysis.engine import Period, service_table
+from analysis.indicators import indicator_table
+from survey_app.demo.seed import seed_responses
+
+from .helpers import csrf_token
+
+
+def _login(client, runner, *args):
+    out = runner.invoke(args=["users", "create", *args])
+    password = out.output.rsplit(": ", 1)[1].strip()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    client.post("/staff/login", data={"csrf_token": token, "email": args[0], "password": password})
+
+
+def test_service_page_scope_and_figures(client, runner, catalogue):
+    db = catalogue
+    seed_responses(db, 300, seed=3, end=date(2025, 12, 31))
+    assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 302  # anonymous: to the login
+    _login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    assert client.get("/staff/servizi/tributi?anno=2025").status_code == 404  # out of scope
+    html = client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
+    summary = service_table(db.connection(), Period.year(2025), "anagrafe").iloc[0]
+    assert f"{summary['quota_soddisfatti']:.1f}%" in html and f"n = {summary['n']}" in html
+    table = indicator_table(db.connection(), 2025, "anagrafe")
+    d3 = table[table["domanda_codice"] == "D3"].iloc[0]
+    assert f"<td>{d3['n']}</td>\n    <td>{d3['media']:.2f}</td><td>{d3['quota_soddisfatti']:.1f}</td>" in html  # one source
+    assert html.count('class="plotly-graph-div"') >= 3
+    assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
+    assert "cdn.plot.ly" not in html and "vendor/plotly/plotly.min.js" in html
