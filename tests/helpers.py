@@ -63,3 +63,11 @@ def submit(client, url: str, data: dict, page: str | None = None):
     """GET the questionnaire at ``url`` and POST ``data`` with its hidden tokens."""
     html = client.get(page or url).get_data(as_text=True)
     return client.post(url, data={**hidden_fields(html), **data})
+
+
+def login(client, runner, email: str, *options: str) -> None:
+    """Create a staff account with `flask users create` and log in with the password it printed."""
+    out = runner.invoke(args=["users", "create", email, *options])
+    password = out.output.rsplit(": ", 1)[1].strip()
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    client.post("/staff/login", data={"csrf_token": token, "email": email, "password": password})

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from survey_app.qr.posters import CALL_TO_ACTION, poster_url, qr_path, short_url
 
-from .helpers import csrf_token
+from .helpers import login
 
 BASE = "https://www.comune.example.it"
 
@@ -98,16 +98,10 @@ def test_cli_all_pdf_and_zip(runner, configured, tmp_path):
                                         "locandina-tributi.pdf", "locandina-vigilanza-comando.pdf"]
 
 
-def _login(client, runner, *args):
-    out = runner.invoke(args=["users", "create", *args])
-    password = out.output.rsplit(": ", 1)[1].strip()
-    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
-    client.post("/staff/login", data={"csrf_token": token, "email": args[0], "password": password})
-
 
 def test_staff_downloads_respect_scope(client, runner, configured):
     assert client.get("/staff/qr/").status_code == 302  # anonymous: to the login
-    _login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "tributi")
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "tributi")
     page = client.get("/staff/qr/").get_data(as_text=True)
     assert "Tributi" in page and "Anagrafe" not in page
     assert client.get("/staff/qr/anagrafe.pdf?sede=sportello-1").status_code == 404
@@ -119,7 +113,7 @@ def test_staff_downloads_respect_scope(client, runner, configured):
 
 
 def test_admin_gets_every_poster(client, runner, configured):
-    _login(client, runner, "a@comune.it", "--role", "admin")
+    login(client, runner, "a@comune.it", "--role", "admin")
     page = client.get("/staff/qr/").get_data(as_text=True)
     assert "Sportello 2" in page and "PDF<span" in page
     svg = client.get("/staff/qr/anagrafe.svg?sede=sportello-2")

@@ -6,21 +6,14 @@ from analysis.engine import Period, service_table
 from analysis.indicators import indicator_table
 from survey_app.demo.seed import seed_responses
 
-from .helpers import csrf_token
-
-
-def _login(client, runner, *args):
-    out = runner.invoke(args=["users", "create", *args])
-    password = out.output.rsplit(": ", 1)[1].strip()
-    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
-    client.post("/staff/login", data={"csrf_token": token, "email": args[0], "password": password})
+from .helpers import login
 
 
 def test_service_page_scope_and_figures(client, runner, catalogue):
     db = catalogue
     seed_responses(db, 300, seed=3, end=date(2025, 12, 31))
     assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 302  # anonymous: to the login
-    _login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
     assert client.get("/staff/servizi/tributi?anno=2025").status_code == 404  # out of scope
     html = client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
     summary = service_table(db.connection(), Period.year(2025), "anagrafe").iloc[0]

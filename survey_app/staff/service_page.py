@@ -14,11 +14,9 @@ from analysis.engine import Period, option_table, quadrants, question_statistics
 from analysis.indicators import indicator_table
 
 from ..extensions import db
-from ..models import Servizio
+from ..models import FACES, Servizio
 from . import bp
 from .routes import visible_services
-
-FACE_NAMES = {3: "verde", 2: "giallo", 1: "rosso"}
 
 
 def _html(fig) -> Markup:
@@ -44,7 +42,7 @@ def service_charts(conn, servizio: Servizio, year: int, threshold: int) -> dict[
         for distribution in faces["distribuzione"]:
             for value, n in distribution.items():
                 totals[value] = totals.get(value, 0) + n
-        frame = pd.DataFrame({"faccia": [FACE_NAMES[v] for v in totals], "n": list(totals.values())})
+        frame = pd.DataFrame({"faccia": [FACES[v] for v in totals], "n": list(totals.values())})
         found["faccine"] = _html(charts.faces_bar(frame, label, threshold))
 
     years = [year - 2, year - 1, year]
