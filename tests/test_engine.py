@@ -218,3 +218,17 @@ def test_reasons_after_red_face(catalogue):
     assert table.loc["tempo-attesa", "testo_opzione"] == "tempo di attesa"
     few = option_table(db.connection(), Y2025, "vigilanza", threshold=6)
     assert few["soppresso"].all() and few["n"].isna().all()
+
+
+@pytest.mark.parametrize("by", ["canale", "sede", "comune", "lingua", "provenienza"])
+def test_every_breakdown_adds_up_to_the_total(db, by):
+    load_catalogue(db, Path(__file__).resolve().parent.parent / "instances" / "demo" / "catalogue")
+    seed_responses(db, 800, seed=13, end=datetime(2025, 12, 31).date())
+    period = Y2025
+    total = question_statistics(db.connection(), period).set_index(["servizio_id", "questionario", "codice"])["n"]
+    broken = question_statistics(db.connection(), period, by=by)
+    sums = broken.groupby(["servizio_id", "questionario", "codice"])["n"].sum()
+    assert sums.sort_index().to_dict() == total.sort_index().to_dict()
+    assert broken["gruppo"].notna().all()
+    # no group with figures shown has fewer than 5 answers
+    assert (broken.loc[~broken["soppresso"], "n"] >= 5).all()
