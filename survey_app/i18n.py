@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, session
-from flask_babel import Babel, refresh
+from flask_babel import Babel, get_locale, refresh
 
 
 def select_locale() -> str:
@@ -28,5 +28,7 @@ def lang_query(code: str) -> str:
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["lang_query"] = lang_query
+    # Every page knows its language (<html lang>), whether or not its view passes it.
+    app.context_processor(lambda: {"lang": str(get_locale() or "it")})
     # The locale is cached on the app context; a request must never inherit another request's choice.
     app.before_request(refresh)

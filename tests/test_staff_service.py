@@ -24,3 +24,10 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert html.count('class="plotly-graph-div"') >= 3
     assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
     assert "cdn.plot.ly" not in html and "vendor/plotly/plotly.min.js" in html
+
+
+def test_staff_pages_declare_the_language_they_are_in(client, runner, catalogue):
+    login(client, runner, "a@comune.it", "--role", "admin")
+    html = client.get("/staff/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html and "Staff area" in html
+    assert '<html lang="it">' in client.get("/staff/qr/?lang=it").get_data(as_text=True)

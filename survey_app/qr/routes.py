@@ -23,7 +23,7 @@ def _visible() -> list[Servizio]:
 @bp.get("/")
 @login_required
 def index():
-    return render_template("qr/index.html", services=_visible(), lang="it")
+    return render_template("qr/index.html", services=_visible())
 
 
 @bp.get("/tutti.<fmt>")

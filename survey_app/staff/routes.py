@@ -37,7 +37,7 @@ def login():
                 target = url_for("staff.dashboard")
             return redirect(target)
         flash(_("Email o password non corretti."), "error")
-    return render_template("staff/login.html", form=form, lang="it"), 200 if request.method == "GET" else 401
+    return render_template("staff/login.html", form=form), 200 if request.method == "GET" else 401
 
 
 @bp.post("/logout")
@@ -55,4 +55,4 @@ def dashboard():
         select(Compilazione.servizio_id, func.count()).where(Compilazione.servizio_id.in_([s.id for s in services]))
         .group_by(Compilazione.servizio_id)
     ).all())
-    return render_template("staff/dashboard.html", services=services, counts=counts, lang="it")
+    return render_template("staff/dashboard.html", services=services, counts=counts)

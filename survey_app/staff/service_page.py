@@ -91,4 +91,4 @@ def service(slug: str):
     summary = service_table(conn, Period.year(year), slug, threshold)
     return render_template("staff/service.html", servizio=servizio, year=year, table=table,
                            summary=summary.iloc[0] if len(summary) else None,
-                           charts=service_charts(conn, servizio, year, threshold), lang="it")
+                           charts=service_charts(conn, servizio, year, threshold))
