@@ -1,5 +1,7 @@
 """axe-core in real Chromium: 0 WCAG 2.1 A/AA violations on every public page, in Italian and English."""
 
+from datetime import date
+
 import pytest
 
 from .conftest import axe_violations
@@ -55,3 +57,24 @@ def test_first_visit_is_light_and_cacheable(live_server, browser):
     css = [r for r in static if r["url"].split("?")[0].endswith(".css")]
     assert css and all(r["encoding"] == "gzip" for r in css)
     assert visit["blocking_scripts"] == []
+
+
+def test_staff_pages_have_no_violations(live_server, page):
+    from survey_app.demo.seed import seed_responses
+    from survey_app.extensions import db as _db
+    from survey_app.users import create_user
+
+    with live_server["app"].app_context():
+        seed_responses(_db.session, 300, seed=2, end=date(2025, 12, 31))
+        _, password = create_user(_db.session, "axe@example.org", "admin")
+        _db.session.remove()
+    page.goto(f"{live_server['url']}/staff/login")
+    assert axe_violations(page) == []
+    page.fill("#email", "axe@example.org")
+    page.fill("#password", password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/staff/")
+    for path in ("/staff/", "/staff/qr/", "/staff/servizi/anagrafe-stato-civile?anno=2025"):
+        page.goto(f"{live_server['url']}{path}")
+        assert axe_violations(page) == [], path
+    assert page.locator(".plotly-graph-div").count() >= 3  # the charts were drawn
