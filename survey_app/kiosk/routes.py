@@ -11,23 +11,22 @@ import time
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
+from flask_babel import gettext as _
 from sqlalchemy import select
-from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..models import Compilazione, Domanda, QuestionarioVersione, Risposta, Servizio
-from ..public.forms import MultiCheckboxField
-from ..public.submission import resolve_channel, store_submission
+from ..models import FACES, Compilazione, Domanda, QuestionarioVersione, Servizio
+from ..public.submission import item_rows, resolve_channel, store_submission
 from . import bp
+from .forms import TapForm, reasons_form
 
+CHANNEL = "chiosco"
+RED = 1
 PENDING_SECONDS = 300  # the reasons page accepts its answer for five minutes after the face
 REASONS_RESET_SECONDS = 60  # an abandoned reasons page goes back to the faces (the face stays stored)
-IDLE_RELOAD_SECONDS = 1800
-
-
-class TapForm(FlaskForm):
-    """Only the CSRF token: the face comes from the button that was pressed."""
+ERROR_RESET_SECONDS = 10  # an error page never strands a locked-down tablet: it goes back to the faces
+IDLE_RELOAD_SECONDS = 1800  # well inside WTF_CSRF_TIME_LIMIT, so an idle kiosk never posts an expired token
+LAST, PENDING = "kiosk_last", "kiosk_pending"
 
 
 def _lang() -> str:
@@ -43,28 +42,58 @@ def kiosk_version(servizio: Servizio) -> QuestionarioVersione | None:
     return None
 
 
+def reasons_question(versione: QuestionarioVersione) -> Domanda | None:
+    """The choice question that follows a red face (its `mostra_se` holds for rosso)."""
+    faces = versione.domande[0]
+    return next((d for d in versione.domande[1:] if d.tipo in ("scelta_multipla", "scelta_singola")
+                 and d.mostra_se and d.shown_for({faces.codice: RED})), None)
+
+
 def _setup(slug: str) -> tuple[Servizio, QuestionarioVersione, Domanda, Domanda | None, str | None]:
     servizio = db.session.scalar(select(Servizio).filter_by(slug=slug))
     versione = kiosk_version(servizio) if servizio else None
     if versione is None:
         abort(404)
-    faces = versione.domande[0]
-    reasons = next((d for d in versione.domande[1:] if d.tipo in ("scelta_multipla", "scelta_singola")
-                    and d.mostra_se and d.shown_for({faces.codice: 1})), None)
-    _, counter = resolve_channel(servizio, "chiosco", request.values.get("sede"))
-    return servizio, versione, faces, reasons, counter.codice if counter else None
+    return servizio, versione, versione.domande[0], reasons_question(versione), _counter(servizio)
 
 
-def _start_url(slug: str, sede: str | None) -> str:
-    return url_for("kiosk.faces", slug=slug, sede=sede, lang=request.args.get("lang"))
+def _counter(servizio: Servizio) -> str | None:
+    """The kiosk's counter code when the service has it; an unknown code is dropped."""
+    _, counter = resolve_channel(servizio, CHANNEL, request.values.get("sede"))
+    return counter.codice if counter else None
+
+
+def _url(endpoint: str, slug: str, sede: str | None) -> str:
+    # The language travels in the URL, never in the session (see _language_from_the_url_only).
+    return url_for(endpoint, slug=slug, sede=sede, lang=request.args.get("lang"))
+
+
+def _fresh_pending(slug: str) -> dict | None:
+    pending = session.get(PENDING)
+    if pending and pending.get("slug") == slug and time.time() - pending.get("t", 0) < PENDING_SECONDS:
+        return pending
+    return None
+
+
+@bp.before_request
+def _language_from_the_url_only():
+    """A shared tablet: a language chosen by one visitor (on a linked page) must not stay for the next.
+
+    The kiosk's language is the one in its URL; the remembered choice of the public site is forgotten.
+    """
+    if "lang" not in request.args and "lang" in session:
+        session.pop("lang")
 
 
 @bp.get("/<slug>")
 def faces(slug: str):
-    servizio, _, question, _, sede = _setup(slug)
-    # An idle kiosk reloads itself every half hour so that its form token never expires.
+    servizio, _versione, question, _reasons, sede = _setup(slug)
+    # A new visitor: whatever the previous one left unanswered is no longer theirs to complete.
+    if PENDING in session:
+        session.pop(PENDING)
     return render_template("kiosk/faces.html", servizio=servizio, domanda=question, sede=sede, form=TapForm(),
-                           lang=_lang(), reset_url=_start_url(slug, sede), reset_seconds=IDLE_RELOAD_SECONDS)
+                           lang=_lang(), reset_url=_url("kiosk.faces", slug, sede),
+                           reset_seconds=IDLE_RELOAD_SECONDS)
 
 
 @bp.post("/<slug>")
@@ -72,62 +101,94 @@ def tap(slug: str):
     servizio, versione, question, reasons, sede = _setup(slug)
     if not TapForm().validate_on_submit():
         abort(400)
-    face = request.form.get(question.codice)
-    if face not in ("1", "2", "3"):
+    face = request.form.get(question.codice, "")
+    if not face.isdigit() or int(face) not in FACES:
         abort(400)
     now = time.time()
     key = f"{slug}|{sede or ''}"
-    last = session.get("kiosk_last")
+    last = session.get(LAST)
     cooldown = current_app.config["KIOSK_COOLDOWN_SECONDS"]
-    if last and last["key"] == key and last["face"] == face and now - last["t"] < cooldown:
-        # A double tap or a run of the same vote: stored once.
-        return redirect(url_for("kiosk.thanks", slug=slug, sede=sede, lang=request.args.get("lang")))
+    if last and last.get("key") == key and last.get("face") == face and 0 <= now - last.get("t", 0) < cooldown:
+        # A double tap or a run of the same vote: stored once. A red double tap still lands on the
+        # reasons of the submission it stored.
+        if reasons is not None and int(face) == RED and _fresh_pending(slug):
+            return redirect(_url("kiosk.reasons", slug, sede))
+        return redirect(_url("kiosk.thanks", slug, sede))
+    session.pop(PENDING, None)
     compilazione = store_submission(
-        db.session, servizio, versione, answers={question.codice: face}, importance={}, canale="chiosco",
+        db.session, servizio, versione, answers={question.codice: face}, importance={}, canale=CHANNEL,
         sede=sede, lingua=_lang(), timezone=current_app.config["SURVEY_TIMEZONE"])
-    session["kiosk_last"] = {"key": key, "face": face, "t": now}
+    session[LAST] = {"key": key, "face": face, "t": now}
     if compilazione is not None and reasons is not None and reasons.shown_for({question.codice: face}):
-        session["kiosk_pending"] = {"id": compilazione.id, "slug": slug, "t": now}
-        return redirect(url_for("kiosk.reasons", slug=slug, sede=sede, lang=request.args.get("lang")))
-    return redirect(url_for("kiosk.thanks", slug=slug, sede=sede, lang=request.args.get("lang")))
+        # Only until the reasons are posted (or skipped), and for a few minutes at most.
+        session[PENDING] = {"id": compilazione.id, "slug": slug, "t": now}
+        return redirect(_url("kiosk.reasons", slug, sede))
+    return redirect(_url("kiosk.thanks", slug, sede))
 
 
-def _reasons_form(question: Domanda, lang: str):
-    class ReasonsForm(FlaskForm):
-        motivi = MultiCheckboxField(question.testo(lang),
-                                    choices=[SelectChoice(o.codice, o.testo(lang)) for o in question.opzioni])
-
-    return ReasonsForm()
+def _add_reasons(servizio: Servizio, faces: Domanda, question: Domanda, compilazione_id: int, chosen) -> None:
+    """The chosen reasons, added to the submission that stored the face, at most once."""
+    compilazione = db.session.get(Compilazione, compilazione_id)
+    if (compilazione is None or compilazione.servizio_id != servizio.id or compilazione.canale != CHANNEL
+            or compilazione.versione_id != question.versione_id
+            or any(r.domanda_id == question.id for r in compilazione.risposte)):
+        return
+    face = next((r.valore for r in compilazione.risposte if r.domanda_id == faces.id), None)
+    rows = item_rows([question], {faces.codice: face, question.codice: chosen}, {})
+    if rows:
+        compilazione.risposte.extend(rows)
+        db.session.commit()
 
 
 @bp.route("/<slug>/motivi", methods=["GET", "POST"])
 def reasons(slug: str):
-    servizio, _, _, question, sede = _setup(slug)
+    servizio, _versione, faces_question, question, sede = _setup(slug)
     if question is None:
         abort(404)
     lang = _lang()
-    form = _reasons_form(question, lang)
+    form = reasons_form(question, lang)
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        pending = session.pop("kiosk_pending", None)
-        fresh = pending and pending["slug"] == slug and time.time() - pending["t"] < PENDING_SECONDS
-        if fresh and "invia" in request.form and form.motivi.data:
-            compilazione = db.session.get(Compilazione, pending["id"])
-            if compilazione is not None:
-                compilazione.risposte.extend(Risposta(domanda=question, opzione=code) for code in form.motivi.data)
-                db.session.commit()
-        return redirect(url_for("kiosk.thanks", slug=slug, sede=sede, lang=request.args.get("lang")))
-    if not session.get("kiosk_pending"):
-        return redirect(_start_url(slug, sede))
+        pending = _fresh_pending(slug)
+        session.pop(PENDING, None)  # accepted once, whatever the button
+        if pending and "invia" in request.form:
+            _add_reasons(servizio, faces_question, question, pending["id"], form.motivi.data)
+        return redirect(_url("kiosk.thanks", slug, sede))
+    if not _fresh_pending(slug):
+        return redirect(_url("kiosk.faces", slug, sede))
     return render_template("kiosk/reasons.html", servizio=servizio, domanda=question, sede=sede, form=form,
-                           lang=lang, reset_url=_start_url(slug, sede), reset_seconds=REASONS_RESET_SECONDS,
-                           show_timer=True)
+                           lang=lang, reset_url=_url("kiosk.faces", slug, sede),
+                           reset_seconds=REASONS_RESET_SECONDS, show_timer=True)
 
 
 @bp.get("/<slug>/grazie")
 def thanks(slug: str):
-    servizio, _, _, _, sede = _setup(slug)
+    servizio, _versione, _faces, _reasons, sede = _setup(slug)
     return render_template("kiosk/thanks.html", servizio=servizio, sede=sede, lang=_lang(),
-                           reset_seconds=current_app.config["KIOSK_RESET_SECONDS"], reset_url=_start_url(slug, sede),
-                           show_timer=True)
+                           reset_seconds=current_app.config["KIOSK_RESET_SECONDS"],
+                           reset_url=_url("kiosk.faces", slug, sede), show_timer=True)
+
+
+def _error(status: int, title: str, message: str):
+    """An error in the kiosk's own layout, with a way back: a locked-down tablet has no address bar."""
+    slug = (request.view_args or {}).get("slug")
+    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug)) if slug else None
+    if servizio is None or kiosk_version(servizio) is None:
+        return render_template("kiosk/error.html", servizio=None, title=title, message=message,
+                               lang=_lang()), status
+    reset_url = _url("kiosk.faces", slug, _counter(servizio))
+    return render_template("kiosk/error.html", servizio=servizio, title=title, message=message, lang=_lang(),
+                           reset_url=reset_url, reset_seconds=ERROR_RESET_SECONDS, show_timer=True), status
+
+
+@bp.errorhandler(400)
+def bad_request(error):
+    # An expired or missing CSRF token ends up here too (CSRFError is a 400).
+    return _error(400, _("Richiesta non valida"), _("Il modulo è scaduto."))
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    return _error(429, _("Troppi invii"), _("Abbiamo ricevuto troppe risposte in poco tempo da questa connessione. "
+                                           "Riprova tra qualche minuto."))

@@ -15,6 +15,11 @@ from . import bp
 from .posters import WRITERS, poster_pdf
 from .service import PosterError, all_posters_zip, poster_for, posters_for
 
+BUNDLES = {
+    "pdf": ("application/pdf", poster_pdf),
+    "zip": ("application/zip", all_posters_zip),
+}
+
 
 def _visible() -> list[Servizio]:
     return list(db.session.scalars(visible_services().options(selectinload(Servizio.sedi))))
@@ -26,17 +31,16 @@ def index():
     return render_template("qr/index.html", services=_visible())
 
 
-@bp.get("/tutti.<fmt>")
+# `any` keeps /tutti.svg free for a service whose slug happens to be "tutti".
+@bp.get("/tutti.<any(pdf, zip):fmt>")
 @login_required
 def all_posters(fmt: str):
     posters = posters_for(_visible())
-    if fmt == "pdf":
-        return send_file(io.BytesIO(poster_pdf(posters)), mimetype="application/pdf", as_attachment=True,
-                         download_name="locandine.pdf")
-    if fmt == "zip":
-        return send_file(io.BytesIO(all_posters_zip(posters)), mimetype="application/zip", as_attachment=True,
-                         download_name="locandine.zip")
-    abort(404)
+    if not posters:
+        abort(404)
+    mimetype, writer = BUNDLES[fmt]
+    return send_file(io.BytesIO(writer(posters)), mimetype=mimetype, as_attachment=True,
+                     download_name=f"locandine.{fmt}")
 
 
 @bp.get("/<slug>.<fmt>")
@@ -47,11 +51,10 @@ def poster(slug: str, fmt: str):
     if servizio is None or suffix not in WRITERS:
         abort(404)  # out of scope looks the same as unknown
     try:
-        item = poster_for(servizio, request.args.get("sede"))
+        item = poster_for(servizio, request.args.get("sede") or None)
     except PosterError:
         abort(404)
     mimetype, writer = WRITERS[suffix]
+    # As an attachment: an SVG opened inline would run in our origin.
     return send_file(io.BytesIO(writer(item)), mimetype=mimetype, as_attachment=True,
                      download_name=f"{item.file_stem}{suffix}")
-
-
