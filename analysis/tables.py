@@ -10,7 +10,7 @@ uffici = table("uffici", column("id"), column("ente_id"), column("codice"), colu
 servizi = table("servizi", column("id"), column("ufficio_id"), column("slug"), column("nome_it"),
                 column("utenti_annui"), column("questionario_id"))
 sedi = table("sedi", column("id"), column("servizio_id"), column("codice"), column("nome"), column("comune_id"))
-standard = table("standard", column("servizio_id"), column("indicatore"), column("domanda_codice"), column("soglia"))
+standard = table("standard", column("id"), column("servizio_id"), column("indicatore"), column("domanda_codice"), column("soglia"))
 questionari = table("questionari", column("id"), column("codice"), column("titolo_it"))
 versioni = table("questionario_versioni", column("id"), column("questionario_id"), column("numero"))
 domande = table("domande", column("id"), column("versione_id"), column("codice"), column("posizione"),
@@ -23,6 +23,9 @@ compilazioni = table("compilazioni", column("id"), column("servizio_id"), column
                      column("import_batch_id"))
 risposte = table("risposte", column("compilazione_id"), column("domanda_id"), column("valore"),
                  column("opzione"), column("importanza"), column("non_so"))
+azioni = table("azioni_miglioramento", column("id"), column("servizio_id"), column("standard_id"), column("indicatore"),
+               column("domanda_codice"), column("titolo"), column("descrizione"), column("ufficio_id"),
+               column("data_inizio"), column("data_scadenza"), column("stato"), column("esito"))
 
 riepilogo = table("riepilogo_risposte", column("servizio_id"), column("domanda_id"), column("giorno"),
                   column("canale"), column("sede_id"), column("lingua"), column("import_batch_id"), column("valore"),
@@ -30,4 +33,4 @@ riepilogo = table("riepilogo_risposte", column("servizio_id"), column("domanda_i
                   column("somma_importanza"))
 
 ALL = (enti, uffici, servizi, sedi, standard, questionari, versioni, domande, opzioni, import_batches, compilazioni,
-       risposte, riepilogo)
+       risposte, riepilogo, azioni)

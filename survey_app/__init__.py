@@ -57,11 +57,17 @@ def register_blueprints(app: Flask) -> None:
     from .public import bp as public_bp
     from .qr import bp as qr_bp
     from .staff import bp as staff_bp
+    from .transparency import bp as transparency_bp
+    from .transparency.actions import bp as actions_bp
+    from .transparency.staff import bp as publishing_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(kiosk_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(qr_bp)
+    app.register_blueprint(transparency_bp)
+    app.register_blueprint(publishing_bp)
+    app.register_blueprint(actions_bp)
 
 
 def register_commands(app: Flask) -> None:
@@ -69,7 +75,8 @@ def register_commands(app: Flask) -> None:
     from .demo.cli import demo_cli
     from .qr.cli import qr_cli
     from .reports.cli import report_cli
+    from .transparency.cli import export_cli
     from .users.cli import users_cli
 
-    for group in (catalogue_cli, demo_cli, qr_cli, report_cli, users_cli):
+    for group in (catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, users_cli):
         app.cli.add_command(group)

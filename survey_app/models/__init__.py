@@ -2,6 +2,7 @@
 
 from .base import Base
 from .organisation import ENTE_TYPES, STANDARD_INDICATORS, Ente, Sede, Servizio, Standard, Ufficio
+from .publications import ACTION_STATES, AzioneMiglioramento, Pubblicazione, PubblicazioneFile
 from .questionnaires import (
     CHOICE_TYPES,
     CIVIT_DIMENSIONS,
@@ -29,6 +30,7 @@ from .tokens import FormToken
 from .users import ROLES, ROLES_SEEING_ALL, AuditLog, User, UserScope
 
 __all__ = [
+    "ACTION_STATES", "AzioneMiglioramento", "Pubblicazione", "PubblicazioneFile",
     "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
     "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS", "SUMMARY_KEY",
     "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "Opzione", "Questionario",

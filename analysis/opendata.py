@@ -1,0 +1,196 @@
+"""Open-data descriptions of a publication: the Frictionless data package and the DCAT-AP_IT dataset (JSON-LD).
+
+Both describe the CSV of DESIGN.md; the DCAT file also lists every file of the version with its checksum, so a
+regional or national catalogue (dati.gov.it harvests DCAT-AP_IT) can take the dataset as published.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribuzione 4.0 Internazionale",
+           "path": "https://creativecommons.org/licenses/by/4.0/"}
+
+# name, type, Italian title, description (the formulas are DESIGN.md's).
+FIELDS: list[tuple[str, str, str, str]] = [
+    ("anno", "integer", "Anno", "Anno solare delle risposte."),
+    ("ente", "string", "Ente", "Comune o Unione di comuni che eroga il servizio."),
+    ("ufficio", "string", "Ufficio", "Unità organizzativa responsabile del servizio."),
+    ("servizio_codice", "string", "Codice servizio", "Codice stabile del servizio."),
+    ("servizio", "string", "Servizio", "Nome del servizio."),
+    ("domanda_codice", "string", "Codice domanda",
+     "Codice della domanda nel questionario (D1, D2…); per il questionario del tablet allo sportello è "
+     "preceduto dal codice del questionario."),
+    ("domanda", "string", "Domanda", "Testo della domanda."),
+    ("dimensione", "string", "Dimensione della qualità",
+     "Dimensione CiVIT: accessibilità, tempestività, trasparenza, efficacia."),
+    ("tipo", "string", "Tipo di domanda", "scala, faccine, nps, si_no, scelta_singola, scelta_multipla, testo."),
+    ("scala_min", "integer", "Scala: minimo", "Valore minimo della scala di risposta."),
+    ("scala_max", "integer", "Scala: massimo", "Valore massimo della scala di risposta."),
+    ("n", "integer", "Risposte valide", "Risposte valide alla domanda (escluse quelle mancanti e «non so»)."),
+    ("media", "number", "Media", "Media aritmetica dei valori (domande a scala, faccine e NPS), 2 decimali."),
+    ("quota_soddisfatti", "number", "Soddisfatti (%) o NPS",
+     "Quota di risposte strettamente sopra il punto medio della scala (0–100, 1 decimale); per le faccine la "
+     "quota di faccine verdi; per le domande NPS il Net Promoter Score (% 9–10 meno % 0–6)."),
+    ("ic95_inf", "number", "Intervallo di confidenza 95%: minimo",
+     "Estremo inferiore dell'intervallo di Wilson (z = 1,96) della quota di soddisfatti; vuoto per NPS."),
+    ("ic95_sup", "number", "Intervallo di confidenza 95%: massimo",
+     "Estremo superiore dell'intervallo di Wilson (z = 1,96) della quota di soddisfatti; vuoto per NPS."),
+    ("standard", "string", "Standard", "Valore obiettivo della carta dei servizi per il dato."),
+    ("esito_standard", "string", "Esito rispetto allo standard",
+     "«raggiunto» o «non raggiunto»; vuoto se non c'è standard o il dato non è valutabile."),
+    ("soppresso", "boolean", "Dato soppresso",
+     "true quando le risposte valide sono meno della soglia: media, quota e intervallo sono vuoti."),
+]
+BOUNDED = {"quota_soddisfatti": (-100, 100), "ic95_inf": (0, 100), "ic95_sup": (0, 100)}
+MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonld": "application/ld+json",
+               ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               ".ods": "application/vnd.oasis.opendocument.spreadsheet", ".pdf": "application/pdf"}
+# EU Publications Office file-type vocabulary, which DCAT-AP_IT asks for in dct:format.
+EU_FILE_TYPES = {".csv": "CSV", ".json": "JSON", ".jsonld": "JSON_LD", ".xlsx": "XLSX", ".ods": "ODS"}
+
+
+@dataclass(frozen=True)
+class Publisher:
+    name: str
+    identifier: str  # the IPA code in DCAT-AP_IT
+    email: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    name: str
+    sha256: str
+    size: int
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.name.rsplit(".", 1)[-1]
+
+
+def table_schema(threshold: int) -> dict[str, Any]:
+    fields = []
+    for name, kind, title, description in FIELDS:
+        field: dict[str, Any] = {"name": name, "type": kind, "title": title, "description": description}
+        if kind == "boolean":
+            field |= {"trueValues": ["true"], "falseValues": ["false"]}
+        if name in BOUNDED:
+            field["constraints"] = {"minimum": BOUNDED[name][0], "maximum": BOUNDED[name][1]}
+        if name == "n":
+            field["constraints"] = {"minimum": 0, "required": True}
+        if name == "esito_standard":
+            field["constraints"] = {"enum": ["raggiunto", "non raggiunto"]}
+        if name == "soppresso":
+            field["description"] += f" Soglia: {threshold}."
+        fields.append(field)
+    return {"fields": fields, "missingValues": [""]}
+
+
+def datapackage(year: int, version: int, published_at: datetime, publisher: Publisher, csv: FileInfo,
+                threshold: int) -> dict[str, Any]:
+    """The Frictionless data package describing the CSV (validated in the tests with `frictionless validate`)."""
+    stamp = published_at.isoformat(timespec="seconds")
+    return {
+        "profile": "tabular-data-package",
+        "name": f"soddisfazione-servizi-{year}",
+        "title": f"Soddisfazione degli utenti dei servizi – anno {year}",
+        "description": (f"Indagini di customer satisfaction sui servizi erogati da {publisher.name} nell'anno {year}: "
+                        "una riga per ente, servizio e domanda. Pubblicato in Amministrazione trasparente > "
+                        "Servizi erogati (D.Lgs. 33/2013, art. 32)."),
+        "version": f"{version}.0.0",
+        "created": stamp,
+        "last_modified": stamp,
+        "licenses": [LICENCE],
+        "publisher": {"title": publisher.name, "identifier": publisher.identifier,
+                      **({"email": publisher.email} if publisher.email else {}),
+                      **({"path": publisher.website} if publisher.website else {})},
+        "contributors": [{"title": publisher.name, "role": "publisher",
+                          **({"email": publisher.email} if publisher.email else {})}],
+        "temporal": {"start": f"{year}-01-01", "end": f"{year}-12-31"},
+        "keywords": ["customer satisfaction", "soddisfazione", "servizi erogati", "amministrazione trasparente"],
+        "language": "it",
+        "resources": [{
+            "name": f"indicatori-{year}",
+            "title": f"Indicatori per servizio e domanda – anno {year}",
+            "path": csv.name,
+            "profile": "tabular-data-resource",
+            "format": "csv",
+            "mediatype": "text/csv",
+            "encoding": "utf-8",
+            "bytes": csv.size,
+            "hash": f"sha256:{csv.sha256}",
+            "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
+            "schema": table_schema(threshold),
+        }],
+    }
+
+
+def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publisher, files: list[FileInfo],
+               landing_page: str, download_url: str) -> dict[str, Any]:
+    """The dataset in DCAT-AP_IT as JSON-LD; ``download_url`` ends where each file's name follows."""
+    stamp = published_at.isoformat(timespec="seconds")
+    dataset_id = f"{landing_page.rstrip('/')}#dataset"
+    agent = {"@type": ["dcatapit:Agent", "foaf:Agent"], "dct:identifier": publisher.identifier,
+             "foaf:name": publisher.name}
+    contact: dict[str, Any] = {"@type": ["dcatapit:Organization", "vcard:Organization"], "vcard:fn": publisher.name}
+    if publisher.email:
+        contact["vcard:hasEmail"] = {"@id": f"mailto:{publisher.email}"}
+    distributions = []
+    for info in files:
+        url = download_url + info.name
+        distributions.append({
+            "@id": url, "@type": ["dcatapit:Distribution", "dcat:Distribution"],
+            "dct:title": info.name, "dcat:accessURL": {"@id": landing_page}, "dcat:downloadURL": {"@id": url},
+            "dct:format": {"@id": "http://publications.europa.eu/resource/authority/file-type/"
+                                  + EU_FILE_TYPES.get(info.suffix, "BIN")},
+            "dcat:mediaType": MEDIA_TYPES.get(info.suffix, "application/octet-stream"),
+            "dct:license": {"@id": LICENCE["path"], "@type": ["dcatapit:LicenseDocument", "dct:LicenseDocument"],
+                            "dct:type": {"@id": "http://purl.org/adms/licencetype/Attribution"},
+                            "foaf:name": LICENCE["title"]},
+            "dcat:byteSize": {"@value": str(info.size), "@type": "xsd:decimal"},
+            "spdx:checksum": {"@type": "spdx:Checksum", "spdx:algorithm": {"@id": "spdx:checksumAlgorithm_sha256"},
+                              "spdx:checksumValue": info.sha256},
+            "dct:modified": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
+        })
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+            "dcatapit": "http://dati.gov.it/onto/dcatapit#", "foaf": "http://xmlns.com/foaf/0.1/",
+            "vcard": "http://www.w3.org/2006/vcard/ns#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+            "spdx": "http://spdx.org/rdf/terms#", "adms": "http://www.w3.org/ns/adms#",
+            "owl": "http://www.w3.org/2002/07/owl#",
+        },
+        "@id": dataset_id,
+        "@type": ["dcatapit:Dataset", "dcat:Dataset"],
+        "dct:identifier": f"{publisher.identifier}:soddisfazione-servizi-{year}",
+        "dct:title": {"@value": f"Soddisfazione degli utenti dei servizi – anno {year}", "@language": "it"},
+        "dct:description": {"@value": f"Risultati delle indagini di customer satisfaction sui servizi di "
+                                      f"{publisher.name}, anno {year}, versione {version}: per servizio e domanda, "
+                                      "risposte valide, media, quota di soddisfatti con intervallo di confidenza "
+                                      "al 95%, standard della carta dei servizi ed esito.", "@language": "it"},
+        "owl:versionInfo": str(version),
+        "dct:issued": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
+        "dct:modified": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
+        "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/ANNUAL"},
+        "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},
+        "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/ITA"},
+        "dct:temporal": {"@type": "dct:PeriodOfTime",
+                         "dcat:startDate": {"@value": f"{year}-01-01", "@type": "xsd:date"},
+                         "dcat:endDate": {"@value": f"{year}-12-31", "@type": "xsd:date"}},
+        "dcat:keyword": [{"@value": k, "@language": "it"}
+                         for k in ("customer satisfaction", "soddisfazione", "servizi erogati", "trasparenza")],
+        "dct:publisher": agent,
+        "dct:rightsHolder": agent,
+        "dcat:contactPoint": contact,
+        "dcat:landingPage": {"@id": landing_page},
+        "dcat:distribution": distributions,
+        "dct:created": {"@value": stamp, "@type": "xsd:dateTime"},
+    }
+
+
+def dumps(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

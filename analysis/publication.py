@@ -1,0 +1,236 @@
+"""What a year's publication contains, as data: the tables every file and page of the publication is made from.
+
+``build_publication`` reads the database once through the engine (the same functions as the CLI and the
+dashboard), and returns plain records; ``to_data``/``from_data`` turn them into the JSON the platform keeps
+with each frozen version, so the public pages show what was published, not what the database holds today.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, and_, func, select
+
+from . import queries
+from . import tables as t
+from .engine import NON_VALUTABILE, Period, service_table, standards_results, trend
+from .indicators import QUESTION_COLUMNS, RAGGIUNTO, indicator_table
+from .stats import round_half_up
+
+NON_RAGGIUNTO = "non raggiunto"
+INDICATOR_LABELS = {"quota_soddisfatti": "% soddisfatti", "media": "media", "ics": "ICS", "nps": "NPS"}
+STATE_LABELS = {"pianificata": "pianificata", "in_corso": "in corso", "completata": "completata",
+                "annullata": "annullata"}
+CHANNEL_LABELS = {"web": "web (link)", "qr": "codice QR allo sportello", "chiosco": "tablet allo sportello",
+                  "sportello": "allo sportello", "telefono": "telefono", "carta": "questionario cartaceo",
+                  "email": "email"}
+METHOD_LABELS = {"CATI": "interviste telefoniche (CATI)", "PAPI": "questionari cartacei (PAPI)",
+                 "CAWI": "questionari web della società (CAWI)"}
+TYPE_LABELS = {"scala": "scala", "faccine": "faccine", "nps": "NPS (0–10)", "si_no": "sì/no",
+               "scelta_singola": "scelta singola", "scelta_multipla": "scelta multipla", "testo": "testo libero"}
+
+SUMMARY_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",
+                  "ic95_inf", "ic95_sup", "media", "ics", "nps", "margine_errore", "utenti_annui", "standard",
+                  "esito", "soppresso"]
+ACTION_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "titolo", "descrizione", "riferimento",
+                 "data_inizio", "data_scadenza", "stato", "esito"]
+
+
+@dataclass
+class Publication:
+    year: int
+    threshold: int
+    questions: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+    method: dict[str, Any]
+    enti: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 0
+    published_at: datetime | None = None
+    publisher: dict[str, Any] = field(default_factory=dict)
+
+    def questions_frame(self) -> pd.DataFrame:
+        """The question table with DESIGN.md's columns and dtypes, as the CSV writer wants it."""
+        frame = pd.DataFrame(self.questions, columns=QUESTION_COLUMNS)
+        for name in ("media", "quota_soddisfatti", "ic95_inf", "ic95_sup"):
+            frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        return frame.astype({"anno": "int64", "n": "int64", "scala_min": "Int64", "scala_max": "Int64",
+                             "soppresso": "bool"})
+
+    def service(self, slug: str) -> dict[str, Any] | None:
+        return next((row for row in self.summary if row["servizio_codice"] == slug), None)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe scalars: None for NaN/NA, plain int/float/bool."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    return [{k: _clean(v) for k, v in row.items()} for row in frame[columns].to_dict(orient="records")]
+
+
+def standard_text(indicatore: str, soglia: float, domanda: str = "") -> str:
+    """'% soddisfatti ≥ 80 (D9)' as people read it (dot decimals here; pages and files format them)."""
+    value = f"{soglia:g}" if indicatore == "quota_soddisfatti" else f"{soglia:.2f}".rstrip("0").rstrip(".")
+    return f"{INDICATOR_LABELS.get(indicatore, indicatore)} ≥ {value}" + (f" ({domanda})" if domanda else "")
+
+
+def readable_standard(text: str | None) -> str:
+    """The CSV's standard ('quota_soddisfatti ≥ 80; media ≥ 4.0') with people's names for the figures."""
+    return (text or "").replace("quota_soddisfatti", INDICATOR_LABELS["quota_soddisfatti"])
+
+
+def overall_result(results: pd.DataFrame) -> str:
+    """One word per service: every standard met, one missed, or one that could not be assessed."""
+    if results.empty:
+        return ""
+    if (results["esito"] == NON_RAGGIUNTO).any():
+        return NON_RAGGIUNTO
+    if (results["esito"] == NON_VALUTABILE).any():
+        return NON_VALUTABILE
+    return RAGGIUNTO
+
+
+def summary_table(conn: Connection, year: int, threshold: int, questions: pd.DataFrame) -> pd.DataFrame:
+    """One row per service of the catalogue (with or without answers), in ente, ufficio, servizio order."""
+    period = Period.year(year)
+    services = queries.load_services(conn)
+    figures = service_table(conn, period, threshold=threshold)
+    results = standards_results(conn, period, threshold=threshold)
+    standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
+    nps = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)]
+    rows = []
+    by_service = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
+    for svc in services.sort_values(["ente", "ufficio", "nome_it"]).itertuples():
+        row = {"ente": svc.ente, "ufficio": svc.ufficio, "servizio_codice": svc.slug, "servizio": svc.nome_it,
+               "compilazioni": 0, "n": 0, "soppresso": True,
+               "utenti_annui": None if pd.isna(svc.utenti_annui) else int(svc.utenti_annui)}
+        if svc.slug in by_service.index:
+            found = by_service.loc[svc.slug]
+            row.update({name: found[name] for name in ("compilazioni", "n", "quota_soddisfatti", "ic95_inf",
+                                                       "ic95_sup", "media", "ics", "margine_errore", "soppresso")})
+        for name, digits in (("quota_soddisfatti", 1), ("ic95_inf", 1), ("ic95_sup", 1), ("media", 2), ("ics", 1),
+                             ("margine_errore", 1)):
+            row[name] = None if row.get(name) is None or pd.isna(row.get(name)) else round_half_up(row[name], digits)
+        service_nps = nps[(nps["servizio_codice"] == svc.slug) & ~nps["soppresso"]]
+        row["nps"] = float(service_nps["quota_soddisfatti"].iloc[0]) if len(service_nps) else None
+        own = standards[standards["slug"] == svc.slug]
+        row["standard"] = "; ".join(standard_text(s.indicatore, float(s.soglia), s.domanda_codice)
+                                    for s in own.itertuples())
+        service_results = results[results["servizio_codice"] == svc.slug]
+        if len(own) and service_results.empty:
+            row["esito"] = NON_VALUTABILE  # standards, but no answers to assess them on
+        else:
+            row["esito"] = overall_result(service_results)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_FIELDS)
+
+
+def load_actions(conn: Connection, year: int) -> pd.DataFrame:
+    """The improvement actions whose period overlaps the year, with what prompted them."""
+    a, s, u, e, st = t.azioni, t.servizi, t.uffici, t.enti, t.standard
+    owner = t.uffici.alias("ufficio_servizio")
+    query = select(e.c.nome.label("ente"), u.c.nome.label("ufficio"), s.c.slug.label("servizio_codice"),
+                   s.c.nome_it.label("servizio"), a.c.titolo, a.c.descrizione, a.c.indicatore, a.c.domanda_codice,
+                   st.c.indicatore.label("std_indicatore"), st.c.soglia.label("std_soglia"),
+                   st.c.domanda_codice.label("std_domanda"), a.c.data_inizio, a.c.data_scadenza, a.c.stato,
+                   a.c.esito) \
+        .select_from(a.join(s, s.c.id == a.c.servizio_id).join(owner, owner.c.id == s.c.ufficio_id)
+                     .join(e, e.c.id == owner.c.ente_id).join(u, u.c.id == a.c.ufficio_id)
+                     .outerjoin(st, st.c.id == a.c.standard_id)) \
+        .where(and_(a.c.data_inizio <= date(year, 12, 31), a.c.data_scadenza >= date(year, 1, 1))) \
+        .order_by(e.c.nome, s.c.nome_it, a.c.data_inizio, a.c.id)
+    frame = pd.DataFrame(conn.execute(query).mappings().all())
+    if frame.empty:
+        return pd.DataFrame(columns=ACTION_FIELDS)
+    frame["riferimento"] = [
+        ("standard " + standard_text(si, float(ss), sd)) if pd.notna(si)
+        else INDICATOR_LABELS.get(ind, ind) + (f" ({dc})" if dc else "")
+        for si, ss, sd, ind, dc in zip(frame["std_indicatore"], frame["std_soglia"], frame["std_domanda"],
+                                       frame["indicatore"], frame["domanda_codice"], strict=True)]
+    frame["stato"] = frame["stato"].map(STATE_LABELS)
+    frame["esito"] = frame["esito"].fillna("")
+    for name in ("data_inizio", "data_scadenza"):
+        frame[name] = [d.isoformat() if hasattr(d, "isoformat") else str(d) for d in frame[name]]
+    return frame[ACTION_FIELDS]
+
+
+def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[str, Any]:
+    """Channels, collection methods (the firms' batches too), scales in use: the facts of the Nota metodologica."""
+    start, end = queries.year_bounds(year)
+    c, b = t.compilazioni, t.import_batches
+    in_year = and_(c.c.data_ora >= start, c.c.data_ora < end)
+    channels = conn.execute(select(c.c.canale, func.count()).where(in_year, c.c.import_batch_id.is_(None))
+                            .group_by(c.c.canale).order_by(c.c.canale)).all()
+    batches = conn.execute(select(b.c.fonte, b.c.metodo, func.count()).select_from(c.join(b, b.c.id == c.c.import_batch_id))
+                           .where(in_year).group_by(b.c.fonte, b.c.metodo).order_by(b.c.fonte, b.c.metodo)).all()
+    scales = questions[questions["tipo"].isin(["scala", "nps", "faccine", "si_no"])] \
+        .drop_duplicates(["tipo", "scala_min", "scala_max"]).sort_values(["tipo", "scala_min", "scala_max"])
+    return {
+        "periodo": {"inizio": date(year, 1, 1).isoformat(), "fine": date(year, 12, 31).isoformat()},
+        "canali": [{"canale": CHANNEL_LABELS.get(name, name), "compilazioni": int(n)} for name, n in channels],
+        "lotti": [{"fonte": fonte, "metodo": METHOD_LABELS.get(metodo, metodo), "compilazioni": int(n)}
+                  for fonte, metodo, n in batches],
+        "scale": [{"tipo": TYPE_LABELS.get(row.tipo, row.tipo),
+                   "min": None if pd.isna(row.scala_min) else int(row.scala_min),
+                   "max": None if pd.isna(row.scala_max) else int(row.scala_max)} for row in scales.itertuples()],
+    }
+
+
+def build_publication(conn: Connection, year: int, threshold: int = 5) -> Publication:
+    """Everything a publication shows, computed once from the database."""
+    questions = indicator_table(conn, year, threshold=threshold)
+    summary = summary_table(conn, year, threshold, questions)
+    enti = conn.execute(select(t.enti.c.codice, t.enti.c.nome, t.enti.c.tipo,
+                               t.enti.c.unione_id, t.enti.c.id).order_by(t.enti.c.nome)).mappings().all()
+    names = {row["id"]: row["nome"] for row in enti}
+    return Publication(
+        year=year, threshold=threshold,
+        questions=_records(questions, QUESTION_COLUMNS),
+        summary=_records(summary, SUMMARY_FIELDS),
+        actions=_records(load_actions(conn, year), ACTION_FIELDS),
+        method=methodology(conn, year, questions),
+        enti=[{"codice": row["codice"], "nome": row["nome"], "tipo": row["tipo"],
+               "unione": names.get(row["unione_id"])} for row in enti],
+    )
+
+
+def service_trend(conn: Connection, year: int, threshold: int = 5) -> pd.DataFrame:
+    """Per service, the overall item's % satisfied against the previous year, with its significance."""
+    figures = service_table(conn, Period.year(year), threshold=threshold)
+    changes = trend(conn, Period.year(year), threshold=threshold)
+    if figures.empty or changes.empty:
+        return pd.DataFrame(columns=["servizio_codice", "quota_soddisfatti_prec", "n_prec", "differenza", "p_value",
+                                     "significativo"])
+    overall = figures[["servizio_codice", "domanda_complessiva"]]
+    services = queries.load_services(conn)[["slug", "questionario"]]
+    merged = changes.merge(services, on="slug").merge(overall, left_on="slug", right_on="servizio_codice")
+    merged = merged[(merged["questionario_x"] == merged["questionario_y"])
+                    & (merged["codice"] == merged["domanda_complessiva"])]
+    return merged[["servizio_codice", "quota_soddisfatti_prec", "n_prec", "differenza", "p_value", "significativo"]]
+
+
+def to_data(publication: Publication) -> dict[str, Any]:
+    """The JSON kept with the frozen version."""
+    return {"anno": publication.year, "soglia": publication.threshold, "domande": publication.questions,
+            "sintesi": publication.summary, "azioni": publication.actions, "metodologia": publication.method,
+            "enti": publication.enti}
+
+
+def from_data(data: dict[str, Any], version: int = 0, published_at: datetime | None = None,
+              publisher: dict[str, Any] | None = None) -> Publication:
+    return Publication(year=data["anno"], threshold=data["soglia"], questions=data["domande"],
+                       summary=data["sintesi"], actions=data["azioni"], method=data["metodologia"],
+                       enti=data.get("enti", []), version=version, published_at=published_at,
+                       publisher=publisher or {})

@@ -1,0 +1,347 @@
+"""The Nucleo di valutazione's annual report: each service's result against its standards, as data and as XLSX.
+
+``build_report`` reads the figures through the same engine functions as the publication and the dashboard
+(``service_table``, ``standards_results``, ``service_trend``, ``load_actions``, ``methodology``), so the report
+cannot disagree with what is published; it only regroups them per ente, ufficio and servizio. Figures are
+kept rounded as published (quota 1 decimal, media 2) and formatted by each writer; the PDF writer lives in
+``analysis.relazione_pdf``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Connection
+
+from . import queries
+from .engine import NON_VALUTABILE, Period, service_table, standards_results
+from .indicators import NON_RAGGIUNTO, RAGGIUNTO, indicator_table
+from .publication import INDICATOR_LABELS, load_actions, methodology, service_trend, standard_text
+from .publish import neutralise_formula
+from .services import overall_question
+from .sheets import FORMULAS
+from .stats import round_half_up
+from .suppression import check_threshold
+
+ESITI = (RAGGIUNTO, NON_RAGGIUNTO, NON_VALUTABILE)
+ALPHA = 0.05  # the significance level service_trend flags differences at
+DIGITS = {"quota_soddisfatti": 1, "media": 2}
+
+
+@dataclass
+class StandardResult:
+    indicatore: str  # quota_soddisfatti or media
+    soglia: float
+    domanda_codice: str  # the item assessed; "" for a service-wide standard that nothing could be assessed on
+    valore: float | None  # as published; None when not assessable
+    n: int
+    esito: str
+    generale: bool = False  # a service-wide standard (no question of its own), assessed on each rated item
+
+    @property
+    def etichetta(self) -> str:
+        return INDICATOR_LABELS.get(self.indicatore, self.indicatore)
+
+    @property
+    def testo(self) -> str:
+        """The standard as the carta dei servizi states it: '% soddisfatti ≥ 80 (D3)'."""
+        return standard_text(self.indicatore, self.soglia, "" if self.generale else self.domanda_codice)
+
+
+@dataclass
+class Trend:
+    anno_prec: int
+    quota: float
+    n: int
+    quota_prec: float
+    n_prec: int
+    differenza: float  # percentage points, rounded to 1 decimal from the unrounded shares
+    p_value: float  # two-sided, pooled two-proportion z-test
+    significativo: bool
+
+
+@dataclass
+class Action:
+    titolo: str
+    descrizione: str
+    riferimento: str
+    ufficio: str  # the ufficio responsible for the action (may differ from the service's)
+    data_inizio: date
+    data_scadenza: date
+    stato: str
+    esito: str
+
+
+@dataclass
+class ServiceReport:
+    codice: str
+    nome: str
+    ente: str
+    ufficio: str
+    compilazioni: int
+    domanda_complessiva: str | None
+    n: int  # valid answers to the overall item
+    quota_soddisfatti: float | None  # None when suppressed or without answers
+    standards: list[StandardResult] = field(default_factory=list)
+    trend: Trend | None = None  # None when not comparable with the previous year
+    actions: list[Action] = field(default_factory=list)
+
+    def chart_standard(self) -> float | None:
+        """The % satisfied target of the overall item (or the service-wide one), for the PDF's marker line."""
+        quota = [s for s in self.standards if s.indicatore == "quota_soddisfatti"]
+        own = [s.soglia for s in quota if not s.generale and s.domanda_codice == self.domanda_complessiva]
+        return own[0] if own else next((s.soglia for s in quota if s.generale), None)
+
+
+@dataclass
+class OfficeReport:
+    ente: str
+    ufficio: str
+    services: list[ServiceReport]
+
+
+@dataclass
+class Report:
+    year: int
+    threshold: int
+    offices: list[OfficeReport]
+    method: list[tuple[str, str]]
+    generated: date = field(default_factory=date.today)
+
+    def services(self) -> list[ServiceReport]:
+        return [svc for office in self.offices for svc in office.services]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        counts = dict.fromkeys(ESITI, 0)
+        for svc in self.services():
+            for std in svc.standards:
+                counts[std.esito] += 1
+        return counts
+
+
+def _num(value: Any, digits: int) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return round_half_up(float(value), digits)
+
+
+def _standards(results: pd.DataFrame, standards: pd.DataFrame, slug: str) -> list[StandardResult]:
+    """The engine's results for one service, plus each standard it could not assess at all (n = 0).
+
+    standards_results returns nothing for a standard whose item has no answers (a service without answers,
+    or a question nobody answered): the Nucleo must still see that standard, as non valutabile.
+    """
+    own = results[results["servizio_codice"] == slug]
+    mine = standards[standards["slug"] == slug]
+    # The engine's rows name the item assessed, not the standard's own question: a row is a service-wide
+    # standard's unless a standard names that very question, indicator and threshold.
+    specific = {(s.indicatore, float(s.soglia), s.domanda_codice) for s in mine.itertuples() if s.domanda_codice}
+    rows = [StandardResult(r.indicatore, float(r.soglia), r.domanda_codice,
+                           _num(r.valore, DIGITS.get(r.indicatore, 2)), int(r.n), r.esito,
+                           generale=(r.indicatore, float(r.soglia), r.domanda_codice) not in specific)
+            for r in own.itertuples()]
+    for std in mine.itertuples():
+        code = std.domanda_codice or ""
+        found = own[(own["indicatore"] == std.indicatore) & (own["soglia"] == std.soglia)
+                    & ((own["domanda_codice"] == code) if code else True)]
+        if found.empty:
+            rows.append(StandardResult(std.indicatore, float(std.soglia), code, None, 0, NON_VALUTABILE,
+                                       generale=not code))
+    # load_standards has no order: sort so the report reads the same on every backend.
+    return sorted(rows, key=lambda s: (s.domanda_codice, s.indicatore, s.soglia))
+
+
+def _trend(row: pd.Series | None, quota: float | None, n: int, year: int) -> Trend | None:
+    if row is None or quota is None or pd.isna(row["p_value"]):
+        return None  # suppressed in one of the years, or no answers the year before
+    return Trend(anno_prec=year - 1, quota=quota, n=n, quota_prec=_num(row["quota_soddisfatti_prec"], 1),
+                 n_prec=int(row["n_prec"]), differenza=_num(row["differenza"], 1), p_value=float(row["p_value"]),
+                 significativo=bool(row["significativo"]))
+
+
+def _actions(frame: pd.DataFrame, slug: str) -> list[Action]:
+    return [Action(a.titolo, a.descrizione or "", a.riferimento, a.ufficio, date.fromisoformat(a.data_inizio),
+                   date.fromisoformat(a.data_scadenza), a.stato, a.esito or "")
+            for a in frame[frame["servizio_codice"] == slug].itertuples()]
+
+
+def _it_date(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def method_rows(method: dict[str, Any], year: int, threshold: int) -> list[tuple[str, str]]:
+    """The Nota metodologica as (voce, descrizione) pairs, shared by the XLSX and the PDF."""
+    channels = "; ".join(f"{c['canale']}: {c['compilazioni']}" for c in method["canali"]) or "nessuno"
+    batches = "; ".join(f"{b['fonte']}, {b['metodo']}: {b['compilazioni']}" for b in method["lotti"]) or "nessuna"
+    scales = "; ".join(s["tipo"] + (f" {s['min']}–{s['max']}" if s["min"] is not None else "")
+                       for s in method["scale"]) or "nessuna"
+    rows = [
+        ("Anno di riferimento", str(year)),
+        ("Periodo delle risposte", f"dal {_it_date(date(year, 1, 1))} al {_it_date(date(year, 12, 31))}"),
+        ("Canali di risposta dei cittadini (questionari)", channels),
+        ("Rilevazioni di società incaricate (questionari)", batches),
+        ("Scale di risposta", scales),
+        ("Anonimato", "Le risposte sono anonime: non sono registrati indirizzo IP, browser né l'ora esatta."),
+        ("Regola di soppressione", f"I dati con meno di {threshold} risposte valide non sono mostrati, per non "
+                                   "rendere riconoscibili i rispondenti; gli standard relativi risultano "
+                                   "«non valutabile», con il numero di risposte raccolte."),
+        ("Domanda complessiva", "Per ogni servizio, la domanda di valutazione obbligatoria del questionario "
+                                "(altrimenti l'ultima domanda a scala o a faccine)."),
+        ("Valutazione degli standard", "Ogni standard della carta dei servizi è confrontato con il dato della "
+                                       "domanda indicata; uno standard senza domanda è confrontato con ogni "
+                                       "domanda a scala o a faccine del servizio. «Non valutabile» con n = 0: "
+                                       "nessuna risposta nell'anno."),
+        ("Andamento rispetto all'anno precedente",
+         f"Differenza in punti percentuali della quota di soddisfatti alla domanda complessiva tra {year} e "
+         f"{year - 1}; test z bilaterale per due proporzioni (varianza combinata), differenza significativa se "
+         f"p < {str(ALPHA).replace('.', ',')}. Non confrontabile se in uno dei due anni le risposte sono meno "
+         f"di {threshold}."),
+        ("Azioni di miglioramento", f"Le azioni il cui periodo di attuazione comprende almeno un giorno del "
+                                    f"{year}, con il loro stato."),
+    ]
+    return rows + list(FORMULAS)
+
+
+def build_report(conn: Connection, year: int, threshold: int = 5) -> Report:
+    """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions."""
+    check_threshold(threshold)
+    period = Period.year(year)
+    services = queries.load_services(conn)
+    questions = queries.load_questions(conn)
+    figures = service_table(conn, period, threshold=threshold)
+    figures = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
+    results = standards_results(conn, period, threshold=threshold)
+    standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
+    standards["domanda_codice"] = standards["domanda_codice"].fillna("")
+    trends = service_trend(conn, year, threshold).set_index("servizio_codice")
+    actions = load_actions(conn, year)
+    offices: dict[tuple[str, str], list[ServiceReport]] = {}
+    for svc in services.sort_values(["ente", "ufficio", "nome_it", "slug"]).itertuples():
+        own = questions[questions["questionario"] == svc.questionario]
+        latest = own[own["numero"] == own["numero"].max()]
+        report = ServiceReport(codice=svc.slug, nome=svc.nome_it, ente=svc.ente, ufficio=svc.ufficio,
+                               compilazioni=0, domanda_complessiva=overall_question(latest) if len(latest) else None,
+                               n=0, quota_soddisfatti=None)
+        if svc.slug in figures.index:
+            found = figures.loc[svc.slug]
+            report.compilazioni = int(found["compilazioni"])
+            report.domanda_complessiva = found["domanda_complessiva"]
+            report.n = int(found["n"])
+            report.quota_soddisfatti = _num(found["quota_soddisfatti"], 1)
+        report.standards = _standards(results, standards, svc.slug)
+        report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
+                              report.quota_soddisfatti, report.n, year)
+        report.actions = _actions(actions, svc.slug)
+        offices.setdefault((svc.ente, svc.ufficio), []).append(report)
+    method = methodology(conn, year, indicator_table(conn, year, threshold=threshold))
+    return Report(year=year, threshold=threshold,
+                  offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],
+                  method=method_rows(method, year, threshold))
+
+
+# --- XLSX ------------------------------------------------------------------------------------------------------
+
+# [$-410] ties a format to the Italian locale, so LibreOffice shows comma decimals whatever its own language.
+FORMATS = {"quota_soddisfatti": "[$-410]0.0", "media": "[$-410]0.00", "int": "0", "p": "[$-410]0.000",
+           "date": "DD/MM/YYYY"}
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
+
+
+def _yes_no(value: bool) -> str:
+    return "sì" if value else "no"
+
+
+def _sheet(wb: Workbook, name: str, columns: list[tuple[str, float]], rows: list[list[Any]]) -> None:
+    """A table sheet; a cell given as (number, format) gets that number format, text is neutralised."""
+    ws = wb.create_sheet(name)
+    ws.append([neutralise_formula(title) for title, _ in columns])
+    for index, (_, width) in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+        header = ws.cell(row=1, column=index)
+        header.font, header.fill = HEADER_FONT, HEADER_FILL
+        header.alignment = Alignment(wrap_text=True, vertical="center")
+    for r, row in enumerate(rows, start=2):
+        for c, value in enumerate(row, start=1):
+            fmt = None
+            if isinstance(value, tuple):
+                value, fmt = value
+            elif isinstance(value, date):
+                fmt = FORMATS["date"]
+            elif isinstance(value, str):
+                value = neutralise_formula(value) or None
+            cell = ws.cell(row=r, column=c, value=value)
+            if fmt:
+                cell.number_format = fmt
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str))
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows), 1) + 1}"
+
+
+def _where(svc: ServiceReport) -> list[Any]:
+    return [svc.ente, svc.ufficio, svc.nome, svc.codice]
+
+
+def standard_rows(report: Report) -> list[list[Any]]:
+    rows = []
+    for svc in report.services():
+        if not svc.standards:
+            rows.append([*_where(svc), "nessuno standard nella carta dei servizi", None, None, None, None, None,
+                         None])
+        for s in svc.standards:
+            fmt = FORMATS[s.indicatore]
+            rows.append([*_where(svc), s.testo, s.etichetta, s.domanda_codice or "nessuna risposta",
+                         (s.soglia, fmt), (s.valore, fmt), (s.n, FORMATS["int"]), s.esito])
+    return rows
+
+
+def trend_rows(report: Report) -> list[list[Any]]:
+    rows = []
+    for svc in report.services():
+        t = svc.trend
+        rows.append([*_where(svc), (svc.compilazioni, FORMATS["int"]), svc.domanda_complessiva,
+                     (svc.n, FORMATS["int"]), (svc.quota_soddisfatti, FORMATS["quota_soddisfatti"]),
+                     *([(t.n_prec, FORMATS["int"]), (t.quota_prec, FORMATS["quota_soddisfatti"]),
+                        (t.differenza, FORMATS["quota_soddisfatti"]), (t.p_value, FORMATS["p"]),
+                        _yes_no(t.significativo)] if t else [None, None, None, None, "non confrontabile"])])
+    return rows
+
+
+def action_rows(report: Report) -> list[list[Any]]:
+    return [[svc.ente, a.ufficio, svc.nome, svc.codice, a.titolo, a.descrizione, a.riferimento, a.data_inizio,
+             a.data_scadenza, a.stato, a.esito] for svc in report.services() for a in svc.actions]
+
+
+def to_xlsx(report: Report) -> bytes:
+    """The report as a workbook: Standard, Andamento, Azioni, Nota metodologica."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.title = f"Relazione al Nucleo di valutazione – anno {report.year}"
+    wb.properties.creator = "Piattaforma di customer satisfaction"
+    where = [("Ente", 26), ("Ufficio", 30), ("Servizio", 34), ("Codice servizio", 22)]
+    _sheet(wb, "Standard", [*where, ("Standard della carta dei servizi", 30), ("Indicatore", 14),
+                            ("Domanda valutata", 12), ("Valore obiettivo", 11), ("Valore rilevato", 11),
+                            ("Risposte valide (n)", 11), ("Esito", 16)],
+           standard_rows(report))
+    prev = report.year - 1
+    _sheet(wb, "Andamento", [*where, ("Questionari compilati", 13), ("Domanda complessiva", 12),
+                             (f"Risposte {report.year} (n)", 12), (f"Soddisfatti {report.year} (%)", 12),
+                             (f"Risposte {prev} (n)", 12), (f"Soddisfatti {prev} (%)", 12),
+                             ("Differenza (punti percentuali)", 14), ("p-value", 10),
+                             ("Differenza significativa", 16)], trend_rows(report))
+    _sheet(wb, "Azioni", [("Ente", 26), ("Ufficio responsabile", 30), ("Servizio", 34), ("Codice servizio", 22),
+                          ("Azione", 36), ("Descrizione", 60), ("Indicatore o standard di riferimento", 32),
+                          ("Inizio", 12), ("Scadenza", 12), ("Stato", 13), ("Esito", 50)], action_rows(report))
+    _sheet(wb, "Nota metodologica", [("Voce", 44), ("Descrizione", 110)], [list(row) for row in report.method])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,64 @@
+"""`flask export transparency --year YYYY --out DIR` and `flask export relazione --year YYYY --out FILE`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from ..extensions import db
+from .publishing import publish_year
+
+export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
+
+
+def _year(value: int) -> int:
+    if not 2000 <= value <= date.today().year:
+        raise click.BadParameter(f"anno {value} fuori intervallo (2000–{date.today().year})", param_hint="--year")
+    return value
+
+
+@export_cli.command("transparency")
+@click.option("--year", type=int, required=True, help="Anno solare da pubblicare.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Cartella dove scrivere i file della versione.")
+@click.option("--by", "actor", default=None, help="Chi pubblica (nome o email), registrato con la versione.")
+def transparency_command(year: int, out: Path, actor: str | None) -> None:
+    """Pubblica l'anno come nuova versione congelata e ne scrive i file (XLSX, ODS, CSV, datapackage, DCAT)."""
+    _year(year)
+    outcome = publish_year(db.session, year, actor=actor)
+    record = outcome.publication
+    out.mkdir(parents=True, exist_ok=True)
+    for item in record.file:
+        (out / item.nome).write_bytes(item.contenuto)
+    if outcome.created:
+        click.echo(f"Pubblicata la versione {record.versione} dell'anno {year} "
+                   f"({len(record.modifiche)} modifiche rispetto alla precedente).")
+    else:
+        click.echo(f"Nessuna modifica rispetto alla versione {record.versione} dell'anno {year}: "
+                   "nessuna nuova versione, scritti i file di quella in vigore.")
+    for item in record.file:
+        click.echo(f"  {out / item.nome}  sha256 {item.sha256}")
+
+
+@export_cli.command("relazione")
+@click.option("--year", type=int, required=True, help="Anno della relazione.")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="File .pdf o .xlsx")
+def relazione_command(year: int, out: Path) -> None:
+    """Relazione annuale per il Nucleo di valutazione: ogni servizio rispetto ai suoi standard."""
+    _year(year)
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".xlsx"):
+        raise click.BadParameter(f"formato «{out.suffix or out.name}» non previsto: usare .pdf o .xlsx",
+                                 param_hint="--out")
+    if not out.parent.is_dir():
+        raise click.ClickException(f"la cartella «{out.parent}» non esiste")
+    from .report import report_bytes  # fpdf2 and the report tables load only when a report is asked for
+
+    data = report_bytes(db.session.connection(), year, suffix[1:], current_app.config["SUPPRESSION_THRESHOLD"])
+    out.write_bytes(data)
+    click.echo(f"Scritta {out}")

@@ -1,0 +1,77 @@
+"""Numbers and dates as the reader's language writes them (58,5 in Italian, 58.5 in English), for every page."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+from analysis.publication import readable_standard
+
+from . import bp
+
+DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
+QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
+ESITI = {"raggiunto": _l("raggiunto"), "non raggiunto": _l("non raggiunto"), "non valutabile": _l("non valutabile")}
+
+
+@bp.app_template_filter("num")
+def number(value, digits: int = 1) -> str:
+    """A figure with fixed decimals and grouping in the page's language; empty for a missing one."""
+    if value is None or value != value:  # None or NaN
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern)
+
+
+@bp.app_template_filter("local_time")
+def local_time(value: datetime | None) -> str:
+    """A stored UTC time in the instance's time zone, dd/mm/yyyy hh:mm."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+@bp.app_template_filter("it_date")
+def it_date(value: str | None) -> str:
+    return "" if not value else f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+
+
+@bp.app_template_filter("decimals")
+def decimals(text: str | None) -> str:
+    """A published text ('quota_soddisfatti ≥ 80; media ≥ 4.5') with people's names and the reader's decimals."""
+    text = readable_standard(text)
+    return DECIMAL_POINT.sub(r"\1,\2", text) if str(get_locale() or "it") == "it" else text
+
+
+@bp.app_template_filter("chart_row")
+def chart_row(question: dict) -> dict:
+    """A question's bar: its % satisfied, interval and the % targets named in its standard."""
+    targets = [float(v) for v in QUOTA_TARGET.findall(question.get("standard") or "")]
+    return {**question, "targets": targets}
+
+
+@bp.app_template_filter("esito")
+def esito(value: str | None) -> str:
+    return str(ESITI.get(value, value or ""))
+
+
+@bp.app_template_filter("change_value")
+def change_value(value) -> str:
+    """An old or new value in the list of changes between versions."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("sì") if value else _l("no"))
+    if isinstance(value, int):
+        return number(value, 0)
+    if isinstance(value, float):
+        return format_decimal(value, format="#,##0.0#")
+    return decimals(str(value))

@@ -1,0 +1,118 @@
+"""Publishing a year: build the tables once, write every file, freeze them as version k with their SHA-256.
+
+The CLI (`flask export transparency`) and the staff "Pubblica" button both call ``publish_year``; the public pages
+and the downloads read only what it stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from analysis.ods import to_ods
+from analysis.opendata import MEDIA_TYPES, FileInfo, Publisher, datapackage, dcat_ap_it, dumps
+from analysis.publication import Publication, build_publication, from_data, to_data
+from analysis.publish import to_csv
+from analysis.sheets import publication_sheets
+from analysis.xlsx import to_xlsx
+
+from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, User
+from ..models.base import utcnow
+from .changes import compare
+
+DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
+
+
+def file_names(year: int) -> dict[str, str]:
+    """Stable names inside a version: a harvester finds the same name in every version."""
+    return {"csv": f"soddisfazione-{year}.csv", "xlsx": f"soddisfazione-{year}.xlsx",
+            "ods": f"soddisfazione-{year}.ods", "datapackage": DATAPACKAGE, "dcat": DCAT}
+
+
+def publisher(session: Session) -> Publisher:
+    """Who publishes: the instance's PUBLISHER setting, else the enti of the catalogue."""
+    configured = current_app.config.get("PUBLISHER") or {}
+    names = session.scalars(select(Ente.nome).where(Ente.unione_id.is_(None)).order_by(Ente.nome)).all()
+    return Publisher(name=configured.get("nome") or " e ".join(names) or "Ente",
+                     identifier=configured.get("codice_ipa") or current_app.config["SURVEY_INSTANCE"],
+                     email=configured.get("email"), website=configured.get("sito"))
+
+
+def public_urls(year: int, version: int) -> tuple[str, str]:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/trasparenza/{year}", f"{base}/trasparenza/{year}/v{version}/"
+
+
+def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
+    """Every file of the publication, in the order they are listed."""
+    names = file_names(pub.year)
+    csv = to_csv(pub.questions_frame()).encode("utf-8")
+    sheets = publication_sheets(pub)
+    title = f"Soddisfazione degli utenti dei servizi – anno {pub.year}"
+    files = [(names["csv"], csv),
+             (names["xlsx"], to_xlsx(sheets, created=pub.published_at, title=title)),
+             (names["ods"], to_ods(sheets))]
+    package = datapackage(pub.year, pub.version, pub.published_at, who, _info(names["csv"], csv), pub.threshold)
+    files.append((names["datapackage"], dumps(package)))
+    landing, downloads = public_urls(pub.year, pub.version)
+    dcat = dcat_ap_it(pub.year, pub.version, pub.published_at, who, [_info(n, b) for n, b in files], landing,
+                      downloads)
+    files.append((names["dcat"], dumps(dcat)))
+    return files
+
+
+def _info(name: str, content: bytes) -> FileInfo:
+    return FileInfo(name, hashlib.sha256(content).hexdigest(), len(content))
+
+
+def latest(session: Session, year: int) -> Pubblicazione | None:
+    return session.scalar(select(Pubblicazione).filter_by(anno=year).order_by(Pubblicazione.versione.desc()).limit(1))
+
+
+@dataclass
+class Outcome:
+    publication: Pubblicazione
+    created: bool  # False when nothing changed since the latest version, which is returned instead
+
+
+def publish_year(session: Session, year: int, user: User | None = None, actor: str | None = None) -> Outcome:
+    """Create version k of the year, unless its figures and actions equal the latest version's."""
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    pub = build_publication(session.connection(), year, threshold)
+    data = to_data(pub)
+    previous = latest(session, year)
+    if previous is not None and previous.dati == _json_roundtrip(data):
+        return Outcome(previous, created=False)
+    version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1
+    published_at = utcnow().replace(microsecond=0)
+    pub.version, pub.published_at = version, published_at
+    record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
+                           pubblicata_da=(user.email if user else actor) or "riga di comando",
+                           soglia_soppressione=threshold, dati=data,
+                           modifiche=compare(previous.dati, data) if previous else [])
+    for name, content in render_files(pub, publisher(session)):
+        suffix = "." + name.rsplit(".", 1)[-1]
+        record.file.append(PubblicazioneFile(nome=name, media_type=MEDIA_TYPES[suffix], contenuto=content,
+                                             sha256=hashlib.sha256(content).hexdigest(), dimensione=len(content)))
+    session.add(record)
+    session.add(AuditLog(utente_id=user.id if user else None, azione="pubblicazione.crea",
+                         oggetto=f"{year} v{version}",
+                         dettagli={"file": {f.nome: f.sha256 for f in record.file},
+                                   "modifiche": len(record.modifiche), "da": record.pubblicata_da}))
+    session.commit()
+    return Outcome(record, created=True)
+
+
+def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
+    """The data as the JSON column gives it back (tuples become lists, and so on), for a fair comparison."""
+    return json.loads(json.dumps(data))
+
+
+def publication_view(record: Pubblicazione) -> Publication:
+    return from_data(record.dati, record.versione, record.pubblicata_il)

@@ -1,0 +1,83 @@
+"""Staff pages of the publication: publish a year (trasparenza, admin), the versions, the Nucleo's report."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import extract, select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectField
+
+from ..extensions import db
+from ..models import Compilazione, Pubblicazione
+from ..staff.access import PUBLISHERS, roles_required
+from .publishing import publish_year
+
+bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
+
+
+class PublishForm(FlaskForm):
+    anno = SelectField(_l("Anno da pubblicare"), coerce=int)
+
+
+def years_with_answers() -> list[int]:
+    """Years that have answers or a publication, newest first (at least the current year)."""
+    answered = db.session.scalars(select(extract("year", Compilazione.data_ora)).distinct()).all()
+    published = db.session.scalars(select(Pubblicazione.anno).distinct()).all()
+    years = {int(y) for y in [*answered, *published] if y is not None} or {date.today().year}
+    return sorted((y for y in years if y <= date.today().year), reverse=True)
+
+
+def _form() -> PublishForm:
+    form = PublishForm()
+    years = years_with_answers()
+    form.anno.choices = [(y, str(y)) for y in years]
+    if form.anno.data is None:
+        # A year is published once it is over: the previous year, when it has answers.
+        form.anno.data = date.today().year - 1 if date.today().year - 1 in years else years[0]
+    return form
+
+
+@bp.get("/")
+@roles_required(*PUBLISHERS)
+def index():
+    records = db.session.scalars(select(Pubblicazione).options(selectinload(Pubblicazione.file))
+                                 .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
+    return render_template("staff/transparency/index.html", form=_form(), records=records,
+                           years=years_with_answers())
+
+
+@bp.post("/pubblica")
+@roles_required(*PUBLISHERS)
+def publish():
+    form = _form()
+    if not form.validate_on_submit():
+        flash(_("Scegliere un anno tra quelli proposti."), "error")
+        return redirect(url_for(".index"))
+    outcome = publish_year(db.session, form.anno.data, user=current_user)
+    record = outcome.publication
+    if outcome.created:
+        flash(_("Pubblicata la versione %(v)d dell'anno %(year)d.", v=record.versione, year=record.anno), "success")
+    else:
+        flash(_("Nessun dato è cambiato rispetto alla versione %(v)d dell'anno %(year)d: non è stata creata una "
+                "nuova versione.", v=record.versione, year=record.anno), "info")
+    return redirect(url_for(".index", _anchor=f"anno-{record.anno}"))
+
+
+@bp.get("/relazione/<int:anno>.<fmt>")
+@roles_required(*PUBLISHERS)
+def report(anno: int, fmt: str):
+    from .report import FORMATS, report_bytes
+
+    if fmt not in FORMATS or anno not in years_with_answers():
+        abort(404)
+    data = report_bytes(db.session.connection(), anno, fmt, current_app.config["SUPPRESSION_THRESHOLD"])
+    return send_file(io.BytesIO(data), mimetype=FORMATS[fmt][0], as_attachment=True,
+                     download_name=f"relazione-nucleo-{anno}.{fmt}")
+

@@ -1,0 +1,265 @@
+"""Publication in Amministrazione trasparente: frozen versions, every file read back, the changes, the roles."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from datetime import datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+from frictionless import validate
+from sqlalchemy import select
+
+from analysis.engine import Period, service_table
+from survey_app.models import AuditLog, Pubblicazione, Servizio
+
+from .helpers import add_answers, csrf_token, login
+
+YEAR = 2025
+
+
+@pytest.fixture
+def answered(catalogue):
+    """Anagrafe: 8 overall answers (5 satisfied); vigilanza: 6 faces (4 green); kiosk faces on anagrafe."""
+    db = catalogue
+    for i, (d3, d1) in enumerate(zip([5, 4, 4, 3, 2, 1, 5, 4], [5, 4, 3, 2, 5, 5, 4, 1], strict=True)):
+        add_answers(db, "anagrafe", datetime(YEAR, 3 + i, 10, 9), {"D3": d3, "D1": d1, "D4": 10 - i})
+    for face in [3, 3, 3, 3, 2, 1]:
+        add_answers(db, "vigilanza", datetime(YEAR, 7, 1, 8), {"D1": face})
+    return db
+
+
+def publish(runner, out) -> str:
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cli_publishes_version_1_with_every_file_and_its_hash(answered, runner, client, tmp_path):
+    output = publish(runner, tmp_path / "v1")
+    assert "versione 1" in output
+    record = answered.scalar(select(Pubblicazione))
+    names = sorted(f.nome for f in record.file)
+    assert names == sorted(["soddisfazione-2025.csv", "soddisfazione-2025.xlsx", "soddisfazione-2025.ods",
+                            "datapackage.json", "dcat-ap_it.jsonld"])
+    for stored in record.file:
+        written = (tmp_path / "v1" / stored.nome).read_bytes()
+        assert written == stored.contenuto
+        assert hashlib.sha256(written).hexdigest() == stored.sha256 and stored.dimensione == len(written)
+        downloaded = client.get(f"/trasparenza/{YEAR}/v1/{stored.nome}")
+        assert downloaded.status_code == 200 and downloaded.data == written
+    assert record.versione == 1 and record.pubblicata_da == "riga di comando"
+    audit = answered.scalar(select(AuditLog).filter_by(azione="pubblicazione.crea"))
+    assert audit.dettagli["file"]["datapackage.json"] == record.file_named("datapackage.json").sha256
+
+
+def test_csv_is_the_report_command_output_and_validates_with_frictionless(answered, runner, tmp_path):
+    publish(runner, tmp_path)
+    report = runner.invoke(args=["report", "indicators", "--year", str(YEAR), "--format", "csv"])
+    assert (tmp_path / "soddisfazione-2025.csv").read_text(encoding="utf-8") == report.output
+    result = validate(str(tmp_path / "datapackage.json"))
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    assert package["licenses"][0]["name"] == "CC-BY-4.0"
+    assert package["version"] == "1.0.0" and package["temporal"] == {"start": "2025-01-01", "end": "2025-12-31"}
+    fields = package["resources"][0]["schema"]["fields"]
+    assert [f["name"] for f in fields][:3] == ["anno", "ente", "ufficio"]
+    assert all(f["title"] and f["description"] for f in fields)
+    # The hash in the package is checked by frictionless too: a changed byte must fail validation.
+    csv_path = tmp_path / "soddisfazione-2025.csv"
+    csv_path.write_text(csv_path.read_text().replace("Anagrafe", "Anagrafx", 1))
+    assert not validate(str(tmp_path / "datapackage.json")).valid
+
+
+def test_workbook_figures_are_the_engines(answered, runner, tmp_path):
+    publish(runner, tmp_path)
+    wb = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")
+    assert wb.sheetnames == ["Sintesi", "Domande", "Programmi di miglioramento", "Nota metodologica"]
+    sintesi = wb["Sintesi"]
+    header = [c.value for c in sintesi[4]]
+    assert header[:3] == ["Ente", "Ufficio", "Servizio"] and "Soddisfatti (%)" in header
+    assert sintesi.freeze_panes == "A5" and sintesi.auto_filter.ref.startswith("A4:")
+    rows = {r[3]: dict(zip(header, r, strict=True)) for r in sintesi.iter_rows(min_row=5, values_only=True)}
+    engine = service_table(answered.connection(), Period.year(YEAR)).set_index("servizio_codice")
+    anagrafe = rows["anagrafe"]
+    assert anagrafe["Questionari compilati"] == 8 == engine.loc["anagrafe", "compilazioni"]
+    assert anagrafe["Soddisfatti (%)"] == 62.5 == round(engine.loc["anagrafe", "quota_soddisfatti"], 1)
+    assert anagrafe["Media"] == 3.5
+    # NPS on D4 (10..3): promoters 10, 9 (2 of 8), detractors 6, 5, 4, 3 (4 of 8) -> -25
+    assert anagrafe["Net Promoter Score"] == -25.0
+    assert rows["vigilanza"]["Soddisfatti (%)"] == round(4 / 6 * 100, 1)
+    cell = sintesi.cell(row=5, column=header.index("Soddisfatti (%)") + 1)
+    assert "0.0" in cell.number_format and cell.number_format.startswith("[$-410]")
+    # Domande: the CSV's rows with Italian titles, no internal field names anywhere in the headings.
+    domande = wb["Domande"]
+    titles = [c.value for c in domande[1]]
+    assert not any("_" in t for t in titles)
+    table = pd.read_csv(tmp_path / "soddisfazione-2025.csv", keep_default_na=False)
+    sheet = pd.read_excel(tmp_path / "soddisfazione-2025.xlsx", sheet_name="Domande")
+    assert len(sheet) == len(table)
+    assert list(sheet["Risposte valide"]) == list(table["n"])
+    assert [("" if pd.isna(v) else v) for v in sheet["Media"]] == [("" if v == "" else float(v))
+                                                                   for v in table["media"]]
+    method = {r[0]: r[1] for r in wb["Nota metodologica"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert "meno di 5" in method["Regola di soppressione"]
+    assert "Wilson" in method["Intervallo di confidenza 95%"]
+
+
+def test_a_new_version_leaves_the_old_one_byte_identical_and_lists_the_changes(answered, runner, client, tmp_path):
+    publish(runner, tmp_path / "v1")
+    first = {p.name: p.read_bytes() for p in (tmp_path / "v1").iterdir()}
+    # Answers arriving after the publication change nothing already published...
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 10), {"D3": 5})
+    for name, content in first.items():
+        assert client.get(f"/trasparenza/{YEAR}/v1/{name}").data == content
+    page = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "62,5%" in page
+    # ...until a new version is published, which states what moved.
+    output = publish(runner, tmp_path / "v2")
+    assert "versione 2" in output
+    v2 = answered.scalar(select(Pubblicazione).filter_by(versione=2))
+    changes = {(c["servizio_codice"], c["domanda_codice"], c["campo"]): (c["prima"], c["dopo"]) for c in v2.modifiche}
+    assert changes[("anagrafe", "D3", "risposte valide")] == (8, 9)
+    assert changes[("anagrafe", "", "% soddisfatti")] == (62.5, 66.7)  # 6 of 9
+    assert not any(key[0] == "vigilanza" for key in changes)
+    for name, content in first.items():
+        assert client.get(f"/trasparenza/{YEAR}/v1/{name}").data == content
+    assert (tmp_path / "v2" / "soddisfazione-2025.csv").read_bytes() != first["soddisfazione-2025.csv"]
+    assert "66,7%" in client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "62,5%" in client.get(f"/trasparenza/{YEAR}/anagrafe?versione=1").get_data(as_text=True)
+    year_page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "Versione 1" in year_page and "Versione 2" in year_page
+
+
+def test_publishing_again_without_changes_makes_no_new_version(answered, runner, tmp_path):
+    publish(runner, tmp_path / "a")
+    output = publish(runner, tmp_path / "b")
+    assert "Nessuna modifica" in output
+    assert answered.scalar(select(Pubblicazione.versione).order_by(Pubblicazione.versione.desc())) == 1
+    assert (tmp_path / "a" / "soddisfazione-2025.xlsx").read_bytes() == \
+        (tmp_path / "b" / "soddisfazione-2025.xlsx").read_bytes()
+
+
+def test_dcat_lists_every_file_with_its_checksum_and_a_working_link(answered, runner, client, tmp_path):
+    publish(runner, tmp_path)
+    dcat = json.loads((tmp_path / "dcat-ap_it.jsonld").read_text())
+    assert "dcatapit:Dataset" in dcat["@type"]
+    assert dcat["dct:accrualPeriodicity"]["@id"].endswith("/ANNUAL")
+    assert dcat["dct:publisher"]["foaf:name"]
+    distributions = dcat["dcat:distribution"]
+    assert len(distributions) == 4  # every file but the DCAT description itself
+    for item in distributions:
+        url = item["dcat:downloadURL"]["@id"]
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        body = client.get("/" + path).data
+        assert hashlib.sha256(body).hexdigest() == item["spdx:checksum"]["spdx:checksumValue"]
+        assert item["dct:license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
+
+
+def test_formula_and_html_injection_are_neutralised_everywhere(answered, runner, client, tmp_path):
+    servizio = answered.scalar(select(Servizio).filter_by(slug="vigilanza"))
+    servizio.nome_it = "=HYPERLINK(\"http://x\")<script>alert(1)</script>"
+    answered.commit()
+    publish(runner, tmp_path)
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "soddisfazione-2025.csv").read_text())))
+    assert {r["servizio"] for r in rows if r["servizio_codice"] == "vigilanza"} == {"'" + servizio.nome_it}
+    wb = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")
+    names = [r[2] for r in wb["Sintesi"].iter_rows(min_row=5, values_only=True)]
+    assert "'" + servizio.nome_it in names
+    assert all(c.data_type != "f" for ws in wb for row in ws.iter_rows() for c in row)
+    ods = pd.read_excel(tmp_path / "soddisfazione-2025.ods", engine="odf", sheet_name="Sintesi", header=None)
+    assert "'" + servizio.nome_it in set(ods[2])
+    page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_small_cells_are_empty_in_every_file_and_page(catalogue, runner, client, tmp_path):
+    for value in (5, 4, 1):  # three answers: below the threshold of 5
+        add_answers(catalogue, "anagrafe", datetime(YEAR, 5, 5, 10), {"D3": value, "D7": "Mario Rossi, via Roma 1"})
+    tmp_path = tmp_path / "out"
+    publish(runner, tmp_path)
+    row = next(r for r in csv.DictReader(io.StringIO((tmp_path / "soddisfazione-2025.csv").read_text()))
+               if r["domanda_codice"] == "D3")
+    assert (row["n"], row["media"], row["quota_soddisfatti"], row["ic95_inf"], row["soppresso"]) == (
+        "3", "", "", "", "true")
+    wb = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")
+    header = [c.value for c in wb["Sintesi"][4]]
+    anagrafe = next(r for r in wb["Sintesi"].iter_rows(min_row=5, values_only=True) if r[3] == "anagrafe")
+    assert anagrafe[header.index("Soddisfatti (%)")] is None and anagrafe[header.index("Media")] is None
+    page = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "dato soppresso" in page
+    # Comments are never published: not in any file, not on any page.
+    for name in ("soddisfazione-2025.csv", "datapackage.json", "dcat-ap_it.jsonld"):
+        assert "Mario" not in (tmp_path / name).read_text()
+    cells = [c for ws in wb for row in ws.iter_rows(values_only=True) for c in row]
+    cells += [c for sheet in pd.read_excel(tmp_path / "soddisfazione-2025.ods", engine="odf", sheet_name=None,
+                                           header=None).values() for c in sheet.to_numpy().ravel()]
+    assert len(cells) > 100 and not any("Mario" in str(c) for c in cells)
+    assert "Mario" not in page
+
+
+def test_public_pages_without_login_in_italian_formats(answered, runner, client, tmp_path):
+    assert "Non è ancora stato pubblicato" in client.get("/trasparenza").get_data(as_text=True)
+    publish(runner, tmp_path)
+    index = client.get("/trasparenza")
+    assert index.status_code == 200
+    html = index.get_data(as_text=True)
+    assert "Unione Test" in html and "Comune di Borgo Test" in html  # the Unione names its member comune
+    assert "62,5%" in html and "<caption>" in html and 'scope="row"' in html
+    assert f"/trasparenza/{YEAR}/v1/soddisfazione-2025.xlsx" in html
+    english = client.get("/trasparenza?lang=en").get_data(as_text=True)
+    assert "62.5%" in english
+    service = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "<svg" in service and "<desc" in service and "Complessivamente, quanto è soddisfatto?" in service
+    for url in (f"/trasparenza/{YEAR}/inesistente", f"/trasparenza/{YEAR}?versione=9", "/trasparenza/1999",
+                f"/trasparenza/{YEAR}/v9/datapackage.json", f"/trasparenza/{YEAR}/v1/segreto.txt",
+                f"/trasparenza/{YEAR}?versione=abc"):
+        assert client.get(url).status_code == 404, url
+
+
+@pytest.mark.parametrize("role, status", [("responsabile", 403), ("rilevatore", 403), ("trasparenza", 302),
+                                          ("admin", 302)])
+def test_only_transparency_officers_and_admins_publish(answered, client, runner, role, status):
+    login(client, runner, f"{role}@example.org", "--role", role, "--scope", "anagrafe")
+    page = client.get("/staff/trasparenza/")
+    assert page.status_code == (200 if status == 302 else 403)
+    token = csrf_token(page.get_data(as_text=True)) if status == 302 else \
+        csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/trasparenza/pubblica", data={"csrf_token": token, "anno": str(YEAR)})
+    assert response.status_code == status
+    published = answered.scalar(select(Pubblicazione))
+    if status == 302:
+        assert published.pubblicata_da == f"{role}@example.org"
+    else:
+        assert published is None
+
+
+def test_publish_needs_login_and_csrf(answered, client, runner):
+    assert client.post("/staff/trasparenza/pubblica", data={"anno": str(YEAR)}).status_code in (302, 400)
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    assert client.post("/staff/trasparenza/pubblica", data={"anno": str(YEAR)}).status_code == 400
+    assert answered.scalar(select(Pubblicazione)) is None
+
+
+def test_relazione_download_for_publishers(answered, client, runner):
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    response = client.get(f"/staff/trasparenza/relazione/{YEAR}.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    assert client.get(f"/staff/trasparenza/relazione/{YEAR}.xlsx").data[:2] == b"PK"
+    assert client.get(f"/staff/trasparenza/relazione/{YEAR}.doc").status_code == 404
+
+
+def test_relazione_cli_writes_pdf_and_xlsx(answered, runner, tmp_path):
+    from pypdf import PdfReader
+
+    result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(page.extract_text() for page in PdfReader(tmp_path / "r.pdf").pages)
+    for name in ("Anagrafe", "Vigilanza"):
+        assert name in text
+    result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.doc")])
+    assert result.exit_code != 0 and "non previsto" in result.output
