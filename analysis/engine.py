@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
+from .indicators import match_standards, published_rows
 from .questions import GROUP_KEYS, option_shares, question_stats
 from .services import RATED_TYPES, service_row
 from .suppression import check_threshold, suppress
@@ -163,26 +164,40 @@ def quadrants(conn: Connection, period: Period, service: str, threshold: int = 5
 
 def standards_results(conn: Connection, period: Period, service: str | None = None,
                       threshold: int = 5) -> pd.DataFrame:
-    """Each standard of each service against its figure: raggiunto, non raggiunto, or non valutabile."""
-    stats = _own(question_statistics(conn, period, service, threshold=threshold), queries.load_services(conn))
-    standards = queries.load_standards(conn).merge(queries.load_services(conn)[["servizio_id", "slug"]],
-                                                   on="servizio_id")
+    """Each standard of each service against its published figure: raggiunto, non raggiunto, or non valutabile.
+
+    The same matching and the same rounded figures as the published table's esito_standard; a standard that
+    found no answered question at all is listed as non valutabile with n = 0, so no target silently vanishes.
+    """
+    check_threshold(threshold)
+    numeric, other = queries.load_question_counts(conn, period.start, period.end, service)
+    services = queries.load_services(conn)
+    standards = queries.load_standards(conn).sort_values(["servizio_id", "domanda_codice", "indicatore", "soglia"])
     if service:
-        standards = standards[standards["slug"] == service]
-    rows = []
-    for _, std in standards.iterrows():
-        cells = stats[(stats["servizio_id"] == std["servizio_id"]) & stats["tipo"].isin(RATED_TYPES)]
-        if std["domanda_codice"]:
-            cells = cells[cells["codice"] == std["domanda_codice"]]
-        for _, cell in cells.iterrows():
-            value = cell["media"] if std["indicatore"] == "media" else cell["quota_soddisfatti"]
-            esito = NON_VALUTABILE if cell["soppresso"] or pd.isna(value) else (
-                "raggiunto" if value >= std["soglia"] else "non raggiunto")
-            rows.append({"servizio_codice": std["slug"], "domanda_codice": cell["codice"],
-                         "indicatore": std["indicatore"], "soglia": std["soglia"], "n": int(cell["n"]),
-                         "valore": None if pd.isna(value) else float(value), "esito": esito})
-    return pd.DataFrame(rows, columns=["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore",
-                                       "esito"])
+        standards = standards[standards["servizio_id"].isin(services.loc[services["slug"] == service, "servizio_id"])]
+    rows = published_rows(numeric, other, queries.load_questions(conn), services, threshold)
+    columns = ["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore", "esito", "generale"]
+    results = []
+    if rows is not None:
+        matched = match_standards(rows, standards)
+        for m in matched.itertuples():
+            row = rows.loc[m.index]
+            esito = NON_VALUTABILE if not m.valutabile else ("raggiunto" if m.raggiunto else "non raggiunto")
+            results.append({"servizio_codice": row["slug"], "domanda_codice": row["domanda_codice"],
+                            "indicatore": m.indicatore, "soglia": float(m.soglia), "n": int(row["n"]),
+                            "valore": None if pd.isna(m.valore) else float(m.valore), "esito": esito,
+                            "generale": not m.standard_domanda})
+    found = {(r["servizio_codice"], r["indicatore"], r["soglia"], "" if r["generale"] else r["domanda_codice"])
+             for r in results}
+    slugs = services.set_index("servizio_id")["slug"]
+    for std in standards.itertuples():
+        key = (slugs[std.servizio_id], std.indicatore, float(std.soglia), std.domanda_codice)
+        if key not in found:
+            results.append({"servizio_codice": key[0], "domanda_codice": std.domanda_codice,
+                            "indicatore": std.indicatore, "soglia": float(std.soglia), "n": 0, "valore": None,
+                            "esito": NON_VALUTABILE, "generale": not std.domanda_codice})
+    return pd.DataFrame(results, columns=columns).sort_values(
+        ["servizio_codice", "domanda_codice", "indicatore", "soglia"], kind="stable").reset_index(drop=True)
 
 
 def option_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:

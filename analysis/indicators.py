@@ -36,22 +36,25 @@ def _standard_text(indicatore: str, soglia: float) -> str:
     return f"{indicatore} ≥ {value}"
 
 
-def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
-    """Fill standard and esito_standard from the service's targets, compared with the published figures.
+def match_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
+    """Each (published row, standard) pair that applies, with the figure compared and the result.
 
     A target with a question code applies to that question; one without applies to every
-    scale (media and quota) and faces (quota) question of the service's own questionnaire.
+    scale (media and quota) and faces (quota) question of the service's own questionnaire,
+    except where a target named for the question sets the same indicator. The comparison is on
+    the published (rounded) figure, so what a reader sees and the result always agree.
     """
-    table = table.copy()
-    table["standard"] = ""
-    table["esito_standard"] = ""
+    columns = ["index", "indicatore", "soglia", "domanda_codice", "standard_domanda", "valore", "testo",
+               "valutabile", "raggiunto"]
     if standards.empty or table.empty:
-        return table
+        return pd.DataFrame(columns=columns)
     rows = table.reset_index()[["index", "servizio_id", "domanda_codice", "tipo", "proprio", "media",
                                 "quota_soddisfatti", "soppresso"]]
-    explicit = rows.merge(standards[standards["domanda_codice"] != ""], on=["servizio_id", "domanda_codice"])
+    named = standards[standards["domanda_codice"] != ""]
+    explicit = rows.merge(named.assign(standard_domanda=named["domanda_codice"]),
+                          on=["servizio_id", "domanda_codice"])
     generic = rows.merge(standards[standards["domanda_codice"] == ""].drop(columns="domanda_codice"),
-                         on="servizio_id")
+                         on="servizio_id").assign(standard_domanda="")
     generic = generic[generic["proprio"] & (
         (generic["tipo"] == "scala") | ((generic["tipo"] == "faccine") & (generic["indicatore"] == "quota_soddisfatti"))
     )]
@@ -60,13 +63,23 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
                                indicator=True)["_merge"].eq("both").to_numpy()
     matched = pd.concat([explicit, generic[~overridden]], ignore_index=True)
     if matched.empty:
-        return table
+        return pd.DataFrame(columns=columns)
     value = np.where(matched["indicatore"] == "media", matched["media"], matched["quota_soddisfatti"])
     matched = matched.assign(
+        valore=value,
         testo=[_standard_text(i, s) for i, s in zip(matched["indicatore"], matched["soglia"], strict=True)],
-        valutabile=~matched["soppresso"] & pd.notna(value),
+        valutabile=~matched["soppresso"].astype(bool) & pd.notna(value),
         raggiunto=value >= matched["soglia"],
     ).sort_values(["index", "indicatore"], kind="stable")
+    return matched[columns]
+
+
+def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFrame:
+    """Fill standard and esito_standard from the service's targets, compared with the published figures."""
+    table = table.copy()
+    table["standard"] = ""
+    table["esito_standard"] = ""
+    matched = match_standards(table, standards)
     for index, group in matched.groupby("index"):
         table.at[index, "standard"] = "; ".join(group["testo"])
         if group["valutabile"].all():
@@ -74,14 +87,14 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
     return table
 
 
-def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, questions: pd.DataFrame,
-                   services: pd.DataFrame, standards: pd.DataFrame, year: int, threshold: int = 5) -> pd.DataFrame:
-    """The published question table with DESIGN.md's columns, figures rounded as published."""
+def published_rows(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, questions: pd.DataFrame,
+                   services: pd.DataFrame, threshold: int = 5) -> pd.DataFrame | None:
+    """Per service × question, the figures rounded and suppressed as published, with the service's details."""
     figures = question_stats(numeric_counts, questions)
     other = other_counts.merge(questions, on="domanda_id").groupby(GROUP_KEYS, as_index=False, dropna=False)["n"].sum()
     rows = pd.concat([figures, other], ignore_index=True)
     if rows.empty:
-        return pd.DataFrame(columns=QUESTION_COLUMNS)
+        return None
     rows = rows.merge(latest_labels(questions), on=["questionario", "codice", "tipo", "scala_min", "scala_max"],
                       how="left")
     rows = rows.merge(services.rename(columns={"questionario": "questionario_servizio"}), on="servizio_id")
@@ -96,6 +109,15 @@ def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, que
         rows.loc[rows["soppresso"], name] = np.nan
     # A mean means something only for scale-like items.
     rows.loc[~rows["tipo"].isin(["scala", "faccine", "nps", "si_no"]), ["media", "quota_soddisfatti"]] = np.nan
+    return rows
+
+
+def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, questions: pd.DataFrame,
+                   services: pd.DataFrame, standards: pd.DataFrame, year: int, threshold: int = 5) -> pd.DataFrame:
+    """The published question table with DESIGN.md's columns, figures rounded as published."""
+    rows = published_rows(numeric_counts, other_counts, questions, services, threshold)
+    if rows is None:
+        return pd.DataFrame(columns=QUESTION_COLUMNS)
     rows = apply_standards(rows, standards)
     rows = rows.assign(anno=year, servizio_codice=rows["slug"], servizio=rows["nome_it"], domanda=rows["testo_it"],
                        dimensione=rows["dimensione"].fillna(""))

@@ -70,7 +70,10 @@ def _space(match: re.Match) -> str:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value != value  # NaN and NaT are not equal to themselves
+    try:
+        return value is None or bool(value != value)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pandas.NA refuses to be a boolean
+        return True
 
 
 # Publications repeat the same body, office and service names on every row: cache their markup.
@@ -232,7 +235,7 @@ def _info(name: str, compression: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo
 def _stream(out: io.BufferedIOBase, parts: Iterable[str], size: int = 1 << 16) -> None:
     # Batched so the compressor sees large blocks without the whole document being held as one string.
     batch: list[str] = []
-    held = 0
+    held = 0  # characters in the batch
     for part in parts:
         batch.append(part)
         held += len(part)
@@ -250,7 +253,6 @@ def to_ods(sheets: list[Sheet]) -> bytes:
         archive.writestr(_info("META-INF/manifest.xml"), MANIFEST)
         with archive.open(_info("content.xml"), "w") as out:
             _stream(out, _content(sheets))
-        archive.writestr(_info("styles.xml"), STYLES)
-        archive.writestr(_info("meta.xml"), META)
-        archive.writestr(_info("settings.xml"), _settings(sheets))
+        for name, text in (("styles.xml", STYLES), ("meta.xml", META), ("settings.xml", _settings(sheets))):
+            archive.writestr(_info(name), text)
     return buffer.getvalue()

@@ -128,11 +128,8 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
         own = standards[standards["slug"] == svc.slug]
         row["standard"] = "; ".join(standard_text(s.indicatore, float(s.soglia), s.domanda_codice)
                                     for s in own.itertuples())
-        service_results = results[results["servizio_codice"] == svc.slug]
-        if len(own) and service_results.empty:
-            row["esito"] = NON_VALUTABILE  # standards, but no answers to assess them on
-        else:
-            row["esito"] = overall_result(service_results)
+        # Every standard is in the results, unassessable ones as non valutabile: none can drop out of the esito.
+        row["esito"] = overall_result(results[results["servizio_codice"] == svc.slug])
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_FIELDS)
 

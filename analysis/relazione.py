@@ -134,30 +134,12 @@ def _num(value: Any, digits: int) -> float | None:
     return round_half_up(float(value), digits)
 
 
-def _standards(results: pd.DataFrame, standards: pd.DataFrame, slug: str) -> list[StandardResult]:
-    """The engine's results for one service, plus each standard it could not assess at all (n = 0).
-
-    standards_results returns nothing for a standard whose item has no answers (a service without answers,
-    or a question nobody answered): the Nucleo must still see that standard, as non valutabile.
-    """
+def _standards(results: pd.DataFrame, slug: str) -> list[StandardResult]:
+    """The engine's results for one service (a standard it could not assess at all comes with n = 0)."""
     own = results[results["servizio_codice"] == slug]
-    mine = standards[standards["slug"] == slug]
-    # The engine's rows name the item assessed, not the standard's own question: a row is a service-wide
-    # standard's unless a standard names that very question, indicator and threshold.
-    specific = {(s.indicatore, float(s.soglia), s.domanda_codice) for s in mine.itertuples() if s.domanda_codice}
-    rows = [StandardResult(r.indicatore, float(r.soglia), r.domanda_codice,
-                           _num(r.valore, DIGITS.get(r.indicatore, 2)), int(r.n), r.esito,
-                           generale=(r.indicatore, float(r.soglia), r.domanda_codice) not in specific)
+    return [StandardResult(r.indicatore, float(r.soglia), r.domanda_codice,
+                           _num(r.valore, DIGITS.get(r.indicatore, 2)), int(r.n), r.esito, generale=bool(r.generale))
             for r in own.itertuples()]
-    for std in mine.itertuples():
-        code = std.domanda_codice or ""
-        found = own[(own["indicatore"] == std.indicatore) & (own["soglia"] == std.soglia)
-                    & ((own["domanda_codice"] == code) if code else True)]
-        if found.empty:
-            rows.append(StandardResult(std.indicatore, float(std.soglia), code, None, 0, NON_VALUTABILE,
-                                       generale=not code))
-    # load_standards has no order: sort so the report reads the same on every backend.
-    return sorted(rows, key=lambda s: (s.domanda_codice, s.indicatore, s.soglia))
 
 
 def _trend(row: pd.Series | None, quota: float | None, n: int, year: int) -> Trend | None:
@@ -220,8 +202,6 @@ def build_report(conn: Connection, year: int, threshold: int = 5) -> Report:
     figures = service_table(conn, period, threshold=threshold)
     figures = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
     results = standards_results(conn, period, threshold=threshold)
-    standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
-    standards["domanda_codice"] = standards["domanda_codice"].fillna("")
     trends = service_trend(conn, year, threshold).set_index("servizio_codice")
     actions = load_actions(conn, year)
     offices: dict[tuple[str, str], list[ServiceReport]] = {}
@@ -237,7 +217,7 @@ def build_report(conn: Connection, year: int, threshold: int = 5) -> Report:
             report.domanda_complessiva = found["domanda_complessiva"]
             report.n = int(found["n"])
             report.quota_soddisfatti = _num(found["quota_soddisfatti"], 1)
-        report.standards = _standards(results, standards, svc.slug)
+        report.standards = _standards(results, svc.slug)
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -139,3 +140,32 @@ def backend(database_url) -> str:
 
 def run_sql(session, sql: str, **params):
     return session.execute(text(sql), params)
+
+
+# Field separator, text delimiter, UTF-8, first line, (no column formats), Italian, quoted fields not forced
+# to text, special numbers detected, cell contents saved as shown, no formulas, spaces kept, every sheet.
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,1040,false,true,true,false,false,-1"
+
+
+@pytest.fixture(scope="session")
+def soffice(tmp_path_factory):
+    """LibreOffice headless in its own profile (parallel workers must not share one): convert(source, target).
+
+    Without LibreOffice the tests that open files in Calc skip, except where REQUIRE_LIBREOFFICE=1 (CI).
+    """
+    program = shutil.which("soffice")
+    if program is None:
+        message = "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui"
+        if os.environ.get("REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    profile = tmp_path_factory.mktemp("libreoffice-profile").as_uri()
+
+    def convert(source: Path, target: str) -> Path:
+        out = source.parent / "out"
+        done = subprocess.run([program, f"-env:UserInstallation={profile}", "--headless", "--norestore",
+                               "--convert-to", target, "--outdir", str(out), str(source)],
+                              capture_output=True, text=True, timeout=180, check=False)
+        assert done.returncode == 0, done.stderr
+        return out
+    return convert

@@ -263,3 +263,21 @@ def test_relazione_cli_writes_pdf_and_xlsx(answered, runner, tmp_path):
         assert name in text
     result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.doc")])
     assert result.exit_code != 0 and "non previsto" in result.output
+
+
+def test_libreoffice_opens_and_converts_the_workbook_and_the_ods(answered, runner, soffice, tmp_path):
+    """Calc converts both files cleanly and shows the figures with Italian decimals."""
+    from .conftest import CSV_FILTER
+
+    publish(runner, tmp_path)
+    for suffix in ("xlsx", "ods"):
+        source = tmp_path / f"soddisfazione-2025.{suffix}"
+        out = soffice(source, CSV_FILTER)
+        sintesi = (out / f"soddisfazione-2025-Sintesi.csv").read_text(encoding="utf-8")
+        anagrafe = next(line for line in csv.reader(io.StringIO(sintesi)) if len(line) > 3 and line[3] == "anagrafe")
+        assert anagrafe[4:7] == ["8", "8", "62,5"], suffix  # questionnaires, n, % satisfied as Calc shows them
+        assert anagrafe[9] == "3,50", suffix
+        domande = (out / "soddisfazione-2025-Domande.csv").read_text(encoding="utf-8")
+        assert len(domande.splitlines()) == 1 + len(pd.read_csv(tmp_path / "soddisfazione-2025.csv")), suffix
+        pdf = soffice(source, "pdf")
+        assert (pdf / "soddisfazione-2025.pdf").read_bytes().startswith(b"%PDF")

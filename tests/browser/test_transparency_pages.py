@@ -1,0 +1,71 @@
+"""The public results and the publishing pages in Chromium: 0 axe-core violations, readable without JavaScript."""
+
+from datetime import date
+
+import pytest
+
+from .conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+
+SERVICE = "anagrafe-stato-civile"
+
+
+@pytest.fixture(scope="module")
+def published(live_server):
+    """A year of demo answers, an improvement action, and version 1 of 2025 published."""
+    from survey_app.demo.seed import seed_responses
+    from survey_app.extensions import db as _db
+    from survey_app.models import AzioneMiglioramento, Servizio
+    from survey_app.transparency.publishing import publish_year
+    from survey_app.users import create_user
+
+    with live_server["app"].app_context():
+        seed_responses(_db.session, 400, seed=5, end=date(2025, 12, 31))
+        servizio = _db.session.query(Servizio).filter_by(slug=SERVICE).one()
+        _db.session.add(AzioneMiglioramento(
+            servizio_id=servizio.id, ufficio_id=servizio.ufficio_id, indicatore="quota_soddisfatti",
+            domanda_codice="D4", titolo="Prenotazione online degli appuntamenti",
+            descrizione="Agenda online per ridurre l'attesa allo sportello.", data_inizio=date(2025, 3, 1),
+            data_scadenza=date(2025, 9, 30), stato="completata", esito="Attesa media scesa da 25 a 10 minuti."))
+        _db.session.commit()
+        publish_year(_db.session, 2025, actor="test")
+        _, password = create_user(_db.session, "pubblica@example.org", "trasparenza")
+        _db.session.remove()
+    return {"url": live_server["url"], "password": password}
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("path", ["/trasparenza", "/trasparenza/2025", f"/trasparenza/2025/{SERVICE}"])
+def test_public_results_have_no_violations(published, page, path, lang):
+    response = page.goto(f"{published['url']}{path}?lang={lang}")
+    assert response.status == 200
+    assert page.locator("table caption").count() >= 1
+    assert axe_violations(page) == []
+
+
+def test_service_results_work_without_javascript(published, page_without_js):
+    page_without_js.goto(f"{published['url']}/trasparenza/2025/{SERVICE}")
+    assert page_without_js.locator("svg[role=img] title").count() == 1
+    assert page_without_js.get_by_role("table").first.is_visible()
+    assert page_without_js.get_by_text("Prenotazione online degli appuntamenti").is_visible()
+    link = page_without_js.get_by_role("link", name="Foglio di calcolo Excel (XLSX)")
+    with page_without_js.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == "soddisfazione-2025-v1.xlsx"
+
+
+def test_publishing_pages_have_no_violations(published, page):
+    page.goto(f"{published['url']}/staff/login")
+    page.fill("#email", "pubblica@example.org")
+    page.fill("#password", published["password"])
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/staff/")
+    for path in ("/staff/trasparenza/", "/staff/azioni/"):
+        page.goto(f"{published['url']}{path}")
+        assert axe_violations(page) == [], path
+    page.goto(f"{published['url']}/staff/trasparenza/")
+    page.get_by_label("Anno da pubblicare").select_option("2025")
+    page.get_by_role("button", name="Pubblica").click()
+    assert page.get_by_role("status").first.is_visible()  # "nothing changed": no new version
+    assert axe_violations(page) == []

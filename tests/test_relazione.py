@@ -1,0 +1,234 @@
+"""The Nucleo di valutazione's report against figures worked out by hand (and by scipy) from the answers."""
+
+import io
+import math
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from scipy import stats as sps
+from sqlalchemy import select
+
+from analysis import relazione_pdf
+from analysis.relazione import build_report, to_xlsx
+from analysis.relazione_pdf import to_pdf
+from survey_app.models import Servizio, Standard
+from survey_app.models.publications import AzioneMiglioramento
+
+from .helpers import add_answers
+
+VIGILANZA_2025 = [3] * 7 + [2]  # 7 green faces of 8: 87.5% against a standard of 70
+ANAGRAFE_2025 = [5, 5, 4, 4, 4, 4, 5, 3, 2, 1]  # 7 of 10 give 4 or 5: 70%; mean 37/10
+ANAGRAFE_2024 = [5, 4, 4, 4, 3, 3, 2, 2, 1, 1]  # 4 of 10: 40%
+TRIBUTI_2025 = [5] * 5 + [4] * 4 + [3, 2, 1]  # 9 of 12: 75%
+TRIBUTI_2024 = [4] * 4 + [3] * 8 + [2] * 8  # 4 of 20: 20%
+TRIBUTI_NAME = "=Tributi e canoni"  # a spreadsheet would run it as a formula
+
+
+def pooled_p(k1, n1, k2, n2):
+    """Two-sided p-value of the pooled two-proportion z-test, written out independently of the engine."""
+    pooled = (k1 + k2) / (n1 + n2)
+    z = (k1 / n1 - k2 / n2) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    return 2 * sps.norm.sf(abs(z))
+
+
+@pytest.fixture
+def answers(catalogue):
+    db = catalogue
+    for face in VIGILANZA_2025:
+        add_answers(db, "vigilanza", datetime(2025, 5, 2, 9), {"D1": face})
+    for face in (3, 3, 1):  # 2024: 3 answers, too few to compare with
+        add_answers(db, "vigilanza", datetime(2024, 5, 2, 9), {"D1": face})
+    d2 = [4, 3, 1]  # only 3 answers to D2: the service-wide standard cannot be assessed on it
+    for i, value in enumerate(ANAGRAFE_2025):
+        add_answers(db, "anagrafe", datetime(2025, 3, 1 + i, 10), {"D3": value, **({"D2": d2[i]} if i < 3 else {})})
+    for i, value in enumerate(ANAGRAFE_2024):
+        add_answers(db, "anagrafe", datetime(2024, 3, 1 + i, 10), {"D3": value})
+    for value in TRIBUTI_2025:
+        add_answers(db, "tributi", datetime(2025, 9, 1, 11), {"D3": value})
+    for value in TRIBUTI_2024:
+        add_answers(db, "tributi", datetime(2024, 9, 1, 11), {"D3": value})
+    services = {s.slug: s for s in db.scalars(select(Servizio))}
+    services["tributi"].nome_it = TRIBUTI_NAME
+    target = db.scalar(select(Standard).filter_by(servizio_id=services["anagrafe"].id, domanda_codice="D3",
+                                                  indicatore="quota_soddisfatti"))
+    db.add_all([
+        AzioneMiglioramento(servizio=services["anagrafe"], standard=target, indicatore="quota_soddisfatti",
+                            domanda_codice="D3", titolo="Secondo sportello il sabato", descrizione="Apertura.",
+                            ufficio=services["anagrafe"].ufficio, data_inizio=date(2025, 3, 1),
+                            data_scadenza=date(2025, 12, 31), stato="in_corso"),
+        AzioneMiglioramento(servizio=services["vigilanza"], indicatore="quota_soddisfatti", domanda_codice="D1",
+                            titolo="Orari del comando online", descrizione="Pubblicazione.",
+                            ufficio=services["vigilanza"].ufficio, data_inizio=date(2024, 6, 1),
+                            data_scadenza=date(2025, 2, 28), stato="completata", esito="Fatto"),
+        AzioneMiglioramento(servizio=services["tributi"], indicatore="media", titolo="Vecchia azione",
+                            descrizione="Del 2023.", ufficio=services["tributi"].ufficio,
+                            data_inizio=date(2023, 1, 1), data_scadenza=date(2023, 12, 31), stato="pianificata"),
+    ])
+    db.commit()
+    return db
+
+
+def by_slug(report):
+    return {svc.codice: svc for svc in report.services()}
+
+
+def standards_of(svc):
+    return {(s.domanda_codice, s.indicatore, s.soglia): s for s in svc.standards}
+
+
+def test_standards_against_hand_computation(answers):
+    report = build_report(answers.connection(), 2025)
+    services = by_slug(report)
+    assert [(o.ente, o.ufficio, [s.codice for s in o.services]) for o in report.offices] == [
+        ("Comune di Prova", "Servizi demografici", ["tributi", "anagrafe"]),  # "=" sorts before "A"
+        ("Unione Test", "Polizia locale", ["vigilanza"])]
+
+    vigilanza = services["vigilanza"]
+    assert (vigilanza.compilazioni, vigilanza.n, vigilanza.quota_soddisfatti) == (8, 8, 87.5)
+    [face] = vigilanza.standards
+    assert (face.domanda_codice, face.soglia, face.valore, face.n, face.esito) == ("D1", 70.0, 87.5, 8, "raggiunto")
+
+    anagrafe = services["anagrafe"]
+    assert (anagrafe.compilazioni, anagrafe.domanda_complessiva, anagrafe.n) == (10, "D3", 10)
+    assert anagrafe.quota_soddisfatti == 7 / 10 * 100
+    results = standards_of(anagrafe)
+    # The D3 target of 80% overrides the service-wide 60% on D3, as in the published table's esito_standard.
+    assert set(results) == {("D3", "quota_soddisfatti", 80.0), ("D3", "media", 4.0),
+                            ("D2", "quota_soddisfatti", 60.0)}
+    below = results[("D3", "quota_soddisfatti", 80.0)]
+    assert (below.valore, below.n, below.esito) == (70.0, 10, "non raggiunto")
+    mean = results[("D3", "media", 4.0)]
+    assert (mean.valore, mean.esito) == (sum(ANAGRAFE_2025) / 10, "non raggiunto")
+    small = results[("D2", "quota_soddisfatti", 60.0)]
+    assert (small.valore, small.n, small.esito) == (None, 3, "non valutabile")
+
+    assert [s.generale for s in anagrafe.standards] == [True, False, False]  # D2, D3 media, D3 80
+    assert anagrafe.chart_standard() == 80.0  # the overall item's own target, not the service-wide 60
+    assert services["tributi"].standards == [] and services["tributi"].chart_standard() is None
+    assert report.totals == {"raggiunto": 1, "non raggiunto": 2, "non valutabile": 1}
+
+
+def test_trend_against_scipy(answers):
+    services = by_slug(build_report(answers.connection(), 2025))
+    anagrafe = services["anagrafe"].trend
+    assert (anagrafe.anno_prec, anagrafe.quota_prec, anagrafe.n_prec, anagrafe.n) == (2024, 40.0, 10, 10)
+    assert anagrafe.differenza == pytest.approx(70.0 - 40.0)
+    assert anagrafe.p_value == pytest.approx(pooled_p(7, 10, 4, 10))
+    assert not anagrafe.significativo  # p ≈ 0.18
+
+    tributi = services["tributi"].trend
+    assert (tributi.quota, tributi.quota_prec) == (75.0, 20.0)
+    assert tributi.differenza == pytest.approx(55.0)
+    assert tributi.p_value == pytest.approx(pooled_p(9, 12, 4, 20))
+    assert tributi.significativo and tributi.p_value < 0.05
+
+    assert services["vigilanza"].trend is None  # 3 answers in 2024: not comparable
+
+
+def test_actions_of_the_year_with_their_status(answers):
+    services = by_slug(build_report(answers.connection(), 2025))
+    assert [(a.titolo, a.stato, a.riferimento) for a in services["anagrafe"].actions] == [
+        ("Secondo sportello il sabato", "in corso", "standard % soddisfatti ≥ 80 (D3)")]
+    assert [(a.titolo, a.stato, a.esito) for a in services["vigilanza"].actions] == [
+        ("Orari del comando online", "completata", "Fatto")]
+    assert services["tributi"].actions == []  # its only action ended in 2023
+
+
+def test_services_without_answers_list_their_standards_as_non_valutabile(catalogue):
+    report = build_report(catalogue.connection(), 2025)
+    services = by_slug(report)
+    assert set(services) == {"anagrafe", "tributi", "vigilanza"}
+    assert all(svc.compilazioni == 0 and svc.quota_soddisfatti is None and svc.trend is None
+               for svc in services.values())
+    assert sorted((s.domanda_codice, s.indicatore, s.soglia, s.n, s.esito) for s in services["anagrafe"].standards) \
+        == [("", "quota_soddisfatti", 60.0, 0, "non valutabile"), ("D3", "media", 4.0, 0, "non valutabile"),
+            ("D3", "quota_soddisfatti", 80.0, 0, "non valutabile")]
+    assert report.totals == {"raggiunto": 0, "non raggiunto": 0, "non valutabile": 4}
+    assert services["anagrafe"].domanda_complessiva == "D3"
+    assert any("meno di 5 risposte" in text for _, text in report.method)
+
+
+def test_threshold_below_five_is_refused(catalogue):
+    with pytest.raises(ValueError, match="soglia"):
+        build_report(catalogue.connection(), 2025, threshold=4)
+
+
+def test_xlsx_matches_the_report(answers):
+    report = build_report(answers.connection(), 2025)
+    wb = load_workbook(io.BytesIO(to_xlsx(report)))
+    assert wb.sheetnames == ["Standard", "Andamento", "Azioni", "Nota metodologica"]
+
+    ws = wb["Standard"]
+    assert [c.value for c in ws[1]] == ["Ente", "Ufficio", "Servizio", "Codice servizio",
+                                       "Standard della carta dei servizi", "Indicatore", "Domanda valutata",
+                                       "Valore obiettivo", "Valore rilevato", "Risposte valide (n)", "Esito"]
+    assert ws["A1"].font.b and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K6"
+    rows = {(r[3].value, r[4].value, r[6].value): r for r in ws.iter_rows(min_row=2)}
+    anagrafe = by_slug(report)["anagrafe"]
+    for s in anagrafe.standards:
+        row = rows[("anagrafe", s.testo, s.domanda_codice)]
+        assert [c.value for c in row[5:]] == [s.etichetta, s.domanda_codice, s.soglia, s.valore, s.n, s.esito]
+    assert [c.value for c in rows[("anagrafe", "% soddisfatti ≥ 60", "D2")][7:]] == [60.0, None, 3, "non valutabile"]
+    mean = rows[("anagrafe", "media ≥ 4 (D3)", "D3")]
+    assert (mean[8].value, mean[8].number_format, mean[7].number_format) == (3.7, "[$-410]0.00", "[$-410]0.00")
+    quota = rows[("anagrafe", "% soddisfatti ≥ 80 (D3)", "D3")]
+    assert (quota[8].value, quota[8].number_format) == (70.0, "[$-410]0.0")
+    tributi = next(r for r in ws.iter_rows(min_row=2) if r[3].value == "tributi")
+    assert tributi[2].value == "'" + TRIBUTI_NAME and tributi[2].data_type == "s"
+    assert tributi[4].value == "nessuno standard nella carta dei servizi"
+
+    trend = {r[3]: r for r in wb["Andamento"].iter_rows(min_row=2, values_only=True)}
+    expected = by_slug(report)["tributi"].trend
+    assert trend["tributi"][4:] == (12, "D3", 12, 75.0, 20, 20.0, expected.differenza, expected.p_value, "sì")
+    assert trend["vigilanza"][8:] == (None, None, None, None, "non confrontabile")
+
+    actions = [(r[3], r[4], r[9]) for r in wb["Azioni"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(actions) == [("anagrafe", "Secondo sportello il sabato", "in corso"),
+                               ("vigilanza", "Orari del comando online", "completata")]
+    method = dict(wb["Nota metodologica"].iter_rows(min_row=2, values_only=True))
+    assert "meno di 5 risposte" in method["Regola di soppressione"]
+
+
+def pdf_text(data: bytes) -> tuple[PdfReader, str]:
+    reader = PdfReader(io.BytesIO(data))
+    return reader, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_shows_every_service_and_result(answers):
+    report = build_report(answers.connection(), 2025)
+    report.generated = date(2026, 2, 15)
+    reader, text = pdf_text(to_pdf(report))
+    flat = " ".join(text.split())
+    assert "Relazione al Nucleo di valutazione – soddisfazione degli utenti, anno 2025" in flat
+    assert "15 febbraio 2026" in flat
+    for name in ("Vigilanza", "Anagrafe", TRIBUTI_NAME):
+        assert name in flat
+    # One table row per standard: indicator, question, target, value, n, esito.
+    assert "% soddisfatti D1 >= 70,0% 87,5% 8 raggiunto" in flat
+    assert "% soddisfatti D3 >= 60,0%" not in flat  # overridden on D3 by its own 80% target
+    assert "% soddisfatti D3 >= 80,0% 70,0% 10 non raggiunto" in flat
+    assert "% soddisfatti D2 >= 60,0% (ogni domanda) – 3 non valutabile" in flat
+    assert "40,0% (n = 10) 70,0% (n = 10) +30,0 0,178 no" in flat
+    assert "87,5%" in flat and "3,70" in flat  # Italian decimals
+    assert "Orari del comando online" in flat and "completata" in flat
+    assert f"Pagina {len(reader.pages)} di {len(reader.pages)}" in flat
+    assert "Nota metodologica" in flat
+    if relazione_pdf.REGULAR.exists():
+        fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+        assert any("Titillium" in name for name in fonts), fonts
+
+
+def test_pdf_falls_back_to_core_fonts(answers, tmp_path, monkeypatch):
+    monkeypatch.setattr(relazione_pdf, "REGULAR", tmp_path / "missing.ttf")
+    report = build_report(answers.connection(), 2025)
+    reader, text = pdf_text(to_pdf(report))
+    flat = " ".join(text.split())
+    fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
+    assert fonts == {"/Helvetica", "/Helvetica-Bold"}
+    assert "Relazione al Nucleo di valutazione - soddisfazione degli utenti, anno 2025" in flat
+    assert "% soddisfatti D2 >= 60,0% (ogni domanda) - 3 non valutabile" in flat  # no latin-1 ≥ or –
+    assert "né l'ora esatta" in flat and "radice di" in flat  # accents kept, √ spelt out
+    assert "Pagina 1 di" in flat and "non valutabile" in flat
+
