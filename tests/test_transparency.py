@@ -273,7 +273,7 @@ def test_libreoffice_opens_and_converts_the_workbook_and_the_ods(answered, runne
     for suffix in ("xlsx", "ods"):
         source = tmp_path / f"soddisfazione-2025.{suffix}"
         out = soffice(source, CSV_FILTER)
-        sintesi = (out / f"soddisfazione-2025-Sintesi.csv").read_text(encoding="utf-8")
+        sintesi = (out / "soddisfazione-2025-Sintesi.csv").read_text(encoding="utf-8")
         anagrafe = next(line for line in csv.reader(io.StringIO(sintesi)) if len(line) > 3 and line[3] == "anagrafe")
         assert anagrafe[4:7] == ["8", "8", "62,5"], suffix  # questionnaires, n, % satisfied as Calc shows them
         assert anagrafe[9] == "3,50", suffix

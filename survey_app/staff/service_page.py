@@ -8,14 +8,16 @@ import pandas as pd
 from flask import abort, current_app, render_template, request
 from flask_login import login_required
 from markupsafe import Markup
+from sqlalchemy import select
 
 from analysis import charts
 from analysis.engine import Period, option_table, quadrants, question_statistics, service_table
 from analysis.indicators import indicator_table
 
 from ..extensions import db
-from ..models import FACES, Servizio
+from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
+from .access import can_edit_actions
 from .routes import visible_services
 
 
@@ -89,6 +91,9 @@ def service(slug: str):
     conn = db.session.connection()
     table = indicator_table(conn, year, slug, threshold)
     summary = service_table(conn, Period.year(year), slug, threshold)
+    actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
+                                 .order_by(AzioneMiglioramento.data_inizio.desc())).all()
     return render_template("staff/service.html", servizio=servizio, year=year, table=table,
+                           actions=[a for a in actions if a.in_year(year)], can_edit_actions=can_edit_actions(servizio),
                            summary=summary.iloc[0] if len(summary) else None,
                            charts=service_charts(conn, servizio, year, threshold))

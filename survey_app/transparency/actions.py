@@ -12,17 +12,17 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_READERS, can_edit_actions, roles_required
 from ..staff.routes import visible_services
+from .formatting import ACTION_STATES as STATE_LABELS
 
 bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 
-STATE_LABELS = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),
-                "annullata": _l("annullata")}
 INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media"),
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
@@ -38,7 +38,7 @@ class ActionForm(FlaskForm):
     ufficio = SelectField(_l("Ufficio responsabile"), coerce=int)
     data_inizio = DateField(_l("Inizio"), validators=[DataRequired(_l("Indicare una data valida."))])
     data_scadenza = DateField(_l("Scadenza"), validators=[DataRequired(_l("Indicare una data valida."))])
-    stato = SelectField(_l("Stato"), choices=list(STATE_LABELS.items()))
+    stato = SelectField(_l("Stato"), choices=[SelectChoice(k, v) for k, v in STATE_LABELS.items()])
     esito = TextAreaField(_l("Esito (a conclusione)"), validators=[Optional(), Length(max=5000)])
 
     def validate_data_scadenza(self, field):
@@ -54,11 +54,12 @@ def _form(servizio: Servizio, action: AzioneMiglioramento | None = None) -> Acti
     form = ActionForm(obj=action)
     form._codes = {d.codice for d in servizio.questionario.versione_corrente.domande} \
         if servizio.questionario.versione_corrente else set()
-    form.riferimento.choices = [(f"standard-{s.id}", _("Standard: %(text)s", text=_standard_label(s)))
+    form.riferimento.choices = [SelectChoice(f"standard-{s.id}", _("Standard: %(text)s", text=_standard_label(s)))
                                 for s in servizio.standard] + \
-                               [(f"indicatore-{k}", _("Indicatore: %(name)s", name=v)) for k, v in INDICATOR_LABELS.items()]
+                               [SelectChoice(f"indicatore-{k}", _("Indicatore: %(name)s", name=v))
+                                for k, v in INDICATOR_LABELS.items()]
     offices = db.session.scalars(select(Ufficio).filter_by(ente_id=servizio.ufficio.ente_id).order_by(Ufficio.nome))
-    form.ufficio.choices = [(u.id, u.nome) for u in offices]
+    form.ufficio.choices = [SelectChoice(u.id, u.nome) for u in offices]
     if request.method == "GET":
         if action is None:
             form.ufficio.data = servizio.ufficio_id
@@ -116,7 +117,7 @@ def index():
     actions = db.session.scalars(select(AzioneMiglioramento).where(AzioneMiglioramento.servizio_id.in_(ids))
                                  .order_by(AzioneMiglioramento.data_inizio.desc(), AzioneMiglioramento.id)).all()
     return render_template("staff/actions/index.html", actions=actions, services=services, chosen=chosen,
-                           editable=[s for s in services if can_edit_actions(s)], states=STATE_LABELS,
+                           editable=[s for s in services if can_edit_actions(s)],
                            can_edit=can_edit_actions)
 
 

@@ -16,6 +16,8 @@ from . import bp
 
 DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
 QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
+ACTION_STATES = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),
+                 "annullata": _l("annullata")}
 ESITI = {"raggiunto": _l("raggiunto"), "non raggiunto": _l("non raggiunto"), "non valutabile": _l("non valutabile")}
 
 
@@ -75,3 +77,8 @@ def change_value(value) -> str:
     if isinstance(value, float):
         return format_decimal(value, format="#,##0.0#")
     return decimals(str(value))
+
+
+@bp.app_template_filter("action_state")
+def action_state(value: str) -> str:
+    return str(ACTION_STATES.get(value, value))

@@ -14,11 +14,16 @@ from analysis.publication import Publication
 from ..extensions import db
 from ..models import Pubblicazione
 from . import bp
-from .publishing import file_names, publication_view
+from .publishing import file_names, publication_view, publisher
 
 FILE_LABELS = {"xlsx": "Foglio di calcolo Excel (XLSX)", "ods": "Foglio di calcolo OpenDocument (ODS)",
                "csv": "Dati aperti (CSV)", "datapackage": "Descrizione dei dati (datapackage.json)",
                "dcat": "Scheda per i cataloghi di dati aperti (DCAT-AP_IT, JSON-LD)"}
+
+
+@bp.context_processor
+def _publisher_in_header() -> dict:
+    return {"ente_name": publisher(db.session).name}
 
 
 def _latest_per_year() -> list[Pubblicazione]:

@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import extract, select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione
@@ -37,7 +38,7 @@ def years_with_answers() -> list[int]:
 def _form() -> PublishForm:
     form = PublishForm()
     years = years_with_answers()
-    form.anno.choices = [(y, str(y)) for y in years]
+    form.anno.choices = [SelectChoice(y, str(y)) for y in years]
     if form.anno.data is None:
         # A year is published once it is over: the previous year, when it has answers.
         form.anno.data = date.today().year - 1 if date.today().year - 1 in years else years[0]

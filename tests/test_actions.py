@@ -1,0 +1,133 @@
+"""Improvement actions: a responsabile manages those of their own services, every write audited, published."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from html import unescape
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from survey_app.models import AuditLog, AzioneMiglioramento, Servizio, Standard
+
+from .helpers import add_answers, csrf_token, login
+
+
+def form_data(client, url: str, **overrides) -> dict:
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    data = {"csrf_token": token, "titolo": "Sportello il sabato", "descrizione": "Apertura il sabato mattina.",
+            "riferimento": "indicatore-quota_soddisfatti", "domanda_codice": "D2", "data_inizio": "2025-02-01",
+            "data_scadenza": "2025-06-30", "stato": "in_corso", "esito": ""}
+    data["ufficio"] = str(_office_id(client.application))
+    return {**data, **overrides}
+
+
+def _office_id(app) -> int:
+    from survey_app.extensions import db
+
+    with app.app_context():
+        return db.session.scalar(select(Servizio.ufficio_id).filter_by(slug="anagrafe"))
+
+
+@pytest.fixture
+def manager(catalogue, client, runner):
+    login(client, runner, "resp@example.org", "--role", "responsabile", "--scope", "anagrafe")
+    return client
+
+
+def test_a_responsabile_records_an_action_on_a_standard_and_it_is_audited(manager, catalogue):
+    url = "/staff/azioni/nuova?servizio=anagrafe"
+    target = catalogue.scalar(select(Standard).filter_by(indicatore="quota_soddisfatti", domanda_codice="D3"))
+    response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{target.id}", domanda_codice=""))
+    assert response.status_code == 302
+    action = catalogue.scalar(select(AzioneMiglioramento))
+    assert (action.titolo, action.stato, action.standard_id, action.indicatore, action.domanda_codice) == (
+        "Sportello il sabato", "in_corso", target.id, "quota_soddisfatti", "D3")
+    audit = catalogue.scalar(select(AuditLog).filter_by(azione="azione.crea"))
+    assert audit.dettagli["titolo"] == "Sportello il sabato" and audit.utente_id is not None
+    # Editing records what changed, old and new.
+    edit = f"/staff/azioni/{action.id}"
+    response = manager.post(edit, data=form_data(manager, edit, riferimento=f"standard-{target.id}",
+                                                 domanda_codice="", stato="completata", esito="Attesa dimezzata."))
+    assert response.status_code == 302
+    change = catalogue.scalar(select(AuditLog).filter_by(azione="azione.modifica"))
+    assert change.dettagli["stato"] == {"prima": "in_corso", "dopo": "completata"}
+    assert "titolo" not in change.dettagli
+    page = manager.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
+    assert "Sportello il sabato" in page and "completata" in page
+
+
+def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(manager, catalogue):
+    url = "/staff/azioni/nuova?servizio=anagrafe"
+    response = manager.post(url, data=form_data(manager, url, data_scadenza="2025-01-01", titolo="",
+                                                domanda_codice="D99", data_inizio="31/02/2025"))
+    assert response.status_code == 400
+    html = unescape(response.get_data(as_text=True))
+    assert "Dare un titolo all'azione." in html
+    assert "Indicare una data valida." in html
+    assert "non ha una domanda con questo codice" in html
+    response = manager.post(url, data=form_data(manager, url, data_scadenza="2025-01-01"))
+    assert "La scadenza non può precedere l'inizio." in unescape(response.get_data(as_text=True))
+    assert catalogue.scalar(select(AzioneMiglioramento)) is None
+
+
+def test_scope_and_roles(catalogue, client, runner):
+    other = AzioneMiglioramento(servizio_id=catalogue.scalar(select(Servizio.id).filter_by(slug="tributi")),
+                                ufficio_id=catalogue.scalar(select(Servizio.ufficio_id).filter_by(slug="tributi")),
+                                indicatore="media", titolo="Altro", descrizione="x", data_inizio=date(2025, 1, 1),
+                                data_scadenza=date(2025, 2, 1))
+    catalogue.add(other)
+    catalogue.commit()
+    assert client.get("/staff/azioni/").status_code == 302  # anonymous: to the login page
+    login(client, runner, "resp@example.org", "--role", "responsabile", "--scope", "anagrafe")
+    assert client.get("/staff/azioni/nuova?servizio=tributi").status_code == 404  # out of scope looks unknown
+    assert client.get(f"/staff/azioni/{other.id}").status_code == 404
+    token = csrf_token(client.get("/staff/").get_data(as_text=True))
+    assert client.post(f"/staff/azioni/{other.id}/elimina", data={"csrf_token": token}).status_code == 404
+    assert "Altro" not in client.get("/staff/azioni/").get_data(as_text=True)
+    client.post("/staff/logout", data={"csrf_token": token})
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    listing = client.get("/staff/azioni/")
+    assert listing.status_code == 200 and "Altro" in listing.get_data(as_text=True)  # reads every action
+    assert client.get("/staff/azioni/nuova?servizio=tributi").status_code == 403  # but does not manage them
+    token = csrf_token(client.get("/staff/").get_data(as_text=True))
+    client.post("/staff/logout", data={"csrf_token": token})
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "tributi")
+    assert client.get("/staff/azioni/").status_code == 403
+
+
+def test_deleting_is_audited(manager, catalogue):
+    url = "/staff/azioni/nuova?servizio=anagrafe"
+    manager.post(url, data=form_data(manager, url))
+    action = catalogue.scalar(select(AzioneMiglioramento))
+    token = csrf_token(manager.get(f"/staff/azioni/{action.id}").get_data(as_text=True))
+    assert manager.post(f"/staff/azioni/{action.id}/elimina", data={}).status_code == 400  # no CSRF token
+    assert manager.post(f"/staff/azioni/{action.id}/elimina", data={"csrf_token": token}).status_code == 302
+    catalogue.expire_all()
+    assert catalogue.scalar(select(AzioneMiglioramento)) is None
+    assert catalogue.scalar(select(AuditLog).filter_by(azione="azione.elimina")).dettagli["titolo"] == \
+        "Sportello il sabato"
+
+
+def test_the_years_publication_includes_the_actions_of_that_year(catalogue, runner, client, tmp_path):
+    servizio = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    for title, start, end in (("In corso nel 2025", date(2024, 10, 1), date(2025, 3, 31)),
+                              ("Solo 2024", date(2024, 1, 1), date(2024, 12, 31)),
+                              ("Dal 2026", date(2026, 1, 1), date(2026, 6, 30))):
+        catalogue.add(AzioneMiglioramento(servizio_id=servizio.id, ufficio_id=servizio.ufficio_id,
+                                          indicatore="quota_soddisfatti", domanda_codice="D3", titolo=title,
+                                          descrizione="=cmd|' /C calc'!A0", data_inizio=start, data_scadenza=end,
+                                          stato="completata", esito="Fatto."))
+    catalogue.commit()
+    add_answers(catalogue, "anagrafe", datetime(2025, 5, 5, 10), {"D3": 5})
+    result = runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "out" / "soddisfazione-2025.xlsx")
+    rows = list(wb["Programmi di miglioramento"].iter_rows(min_row=4, values_only=True))
+    assert [r[3] for r in rows] == ["In corso nel 2025"]
+    assert rows[0][4] == "'=cmd|' /C calc'!A0"  # formula injection neutralised
+    assert rows[0][6] == datetime(2024, 10, 1) and rows[0][8] == "completata"
+    assert rows[0][5] == "% soddisfatti (D3)"
+    page = client.get("/trasparenza/2025/anagrafe").get_data(as_text=True)
+    assert "In corso nel 2025" in page and "Solo 2024" not in page
