@@ -13,7 +13,9 @@ from sqlalchemy import exists, select
 from ..catalogue import CatalogueError, load_catalogue
 from ..extensions import db
 from ..models import Compilazione, Servizio, User
+from ..transparency.publishing import publish_year
 from ..users import create_user
+from .actions import add_demo_actions, has_publication
 from .seed import seed_responses
 
 demo_cli = AppGroup("demo", help="Dati dimostrativi.")
@@ -52,6 +54,11 @@ def setup_command(responses: int) -> None:
     elif not db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))):
         written = seed_responses(db.session, responses, seed=1, end=date.today())
         click.echo(f"Scritte {written} compilazioni dimostrative.")
+    last_year = date.today().year - 1
+    if db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))) and not has_publication(db.session):
+        add_demo_actions(db.session, last_year)
+        record = publish_year(db.session, last_year, actor="dimostrazione").publication
+        click.echo(f"Pubblicata la versione {record.versione} dell'anno {last_year}: /trasparenza")
     if db.session.scalar(select(User).filter_by(email=DEMO_EMAIL)) is None:
         _, password = create_user(db.session, DEMO_EMAIL, "admin")
         click.echo(f"Utente demo per /staff: {DEMO_EMAIL} — password (mostrata solo ora): {password}")
