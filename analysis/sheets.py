@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .publication import Publication, readable_standard
+from .publication import TYPE_LABELS, Publication, readable_standard
 
 KINDS = ("text", "int", "dec1", "dec2", "date")
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def questions_sheet(pub: Publication) -> Sheet:
         Column("Esito rispetto allo standard", width=16), Column("Dato soppresso", width=10),
     ]
     rows = [[r["anno"], r["ente"], r["ufficio"], r["servizio_codice"], r["servizio"], r["domanda_codice"],
-             r["domanda"], r["dimensione"], r["tipo"], r["scala_min"], r["scala_max"], r["n"], r["media"],
+             r["domanda"], r["dimensione"], TYPE_LABELS.get(r["tipo"], r["tipo"]), r["scala_min"], r["scala_max"], r["n"], r["media"],
              r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], readable_standard(r["standard"]), r["esito_standard"],
              _yes_no(r["soppresso"])] for r in pub.questions]
     return Sheet("Domande", columns, rows)

@@ -281,3 +281,26 @@ def test_libreoffice_opens_and_converts_the_workbook_and_the_ods(answered, runne
         assert len(domande.splitlines()) == 1 + len(pd.read_csv(tmp_path / "soddisfazione-2025.csv")), suffix
         pdf = soffice(source, "pdf")
         assert (pdf / "soddisfazione-2025.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_two_publications_at_once_get_one_version_number(answered, app, monkeypatch):
+    """Another officer's version 1 lands between our reading the version number and storing ours."""
+    from survey_app.extensions import db
+    from survey_app.transparency import publishing
+
+    real_render = publishing.render_files
+
+    def render_while_someone_else_publishes(pub, who):
+        with db.engine.connect() as other:  # a second connection, as a second app host would have
+            other.execute(Pubblicazione.__table__.insert().values(
+                anno=YEAR, versione=pub.version, pubblicata_il=pub.published_at, pubblicata_da="altro@example.org",
+                soglia_soppressione=5, dati={}, modifiche=[]))
+            other.commit()
+        return real_render(pub, who)
+
+    monkeypatch.setattr(publishing, "render_files", render_while_someone_else_publishes)
+    with pytest.raises(publishing.PublicationConflict):
+        publishing.publish_year(answered, YEAR, actor="noi")
+    records = answered.scalars(select(Pubblicazione)).all()
+    assert [(r.versione, r.pubblicata_da) for r in records] == [(1, "altro@example.org")]
+    assert answered.scalar(select(AuditLog).filter_by(azione="pubblicazione.crea")) is None

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from .publishing import publish_year
+from .publishing import PublicationConflict, publish_year
 
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
@@ -29,7 +29,11 @@ def _year(value: int) -> int:
 def transparency_command(year: int, out: Path, actor: str | None) -> None:
     """Pubblica l'anno come nuova versione congelata e ne scrive i file (XLSX, ODS, CSV, datapackage, DCAT)."""
     _year(year)
-    outcome = publish_year(db.session, year, actor=actor)
+    try:
+        outcome = publish_year(db.session, year, actor=actor)
+    except PublicationConflict:
+        raise click.ClickException(f"un'altra pubblicazione dell'anno {year} è appena stata registrata: "
+                                   "riprovare") from None
     record = outcome.publication
     out.mkdir(parents=True, exist_ok=True)
     for item in record.file:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from analysis.ods import to_ods
@@ -75,6 +76,10 @@ def latest(session: Session, year: int) -> Pubblicazione | None:
     return session.scalar(select(Pubblicazione).filter_by(anno=year).order_by(Pubblicazione.versione.desc()).limit(1))
 
 
+class PublicationConflict(RuntimeError):
+    """Two publications of the same year at the same moment: only one gets the version number."""
+
+
 @dataclass
 class Outcome:
     publication: Pubblicazione
@@ -101,6 +106,12 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         record.file.append(PubblicazioneFile(nome=name, media_type=MEDIA_TYPES[suffix], contenuto=content,
                                              sha256=hashlib.sha256(content).hexdigest(), dimensione=len(content)))
     session.add(record)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Someone else published the same year a moment ago: their version k stands, this one is not made.
+        session.rollback()
+        raise PublicationConflict(year) from None
     session.add(AuditLog(utente_id=user.id if user else None, azione="pubblicazione.crea",
                          oggetto=f"{year} v{version}",
                          dettagli={"file": {f.nome: f.sha256 for f in record.file},

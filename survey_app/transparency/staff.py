@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione
 from ..staff.access import PUBLISHERS, roles_required
-from .publishing import publish_year
+from .publishing import PublicationConflict, publish_year
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 
@@ -61,7 +61,12 @@ def publish():
     if not form.validate_on_submit():
         flash(_("Scegliere un anno tra quelli proposti."), "error")
         return redirect(url_for(".index"))
-    outcome = publish_year(db.session, form.anno.data, user=current_user)
+    try:
+        outcome = publish_year(db.session, form.anno.data, user=current_user)
+    except PublicationConflict:
+        flash(_("Un'altra pubblicazione dello stesso anno è appena stata registrata: controllare l'elenco e "
+                "riprovare se serve."), "error")
+        return redirect(url_for(".index"))
     record = outcome.publication
     if outcome.created:
         flash(_("Pubblicata la versione %(v)d dell'anno %(year)d.", v=record.versione, year=record.anno), "success")
