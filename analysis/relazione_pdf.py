@@ -244,6 +244,7 @@ class _Writer:
             self.para(f"Andamento rispetto al {year - 1}: non confrontabile (meno di {self.report.threshold} "
                       "risposte o nessuna risposta in uno dei due anni).")
         else:
+            self.keep_with_next(20)
             self.para(f"Andamento della domanda complessiva rispetto al {t.anno_prec}:", bold=True)
             sign = "+" if t.differenza > 0 else ""
             self.table([f"Soddisfatti {t.anno_prec}", f"Soddisfatti {year}", "Differenza (punti)", "p-value",
@@ -252,6 +253,7 @@ class _Writer:
                          sign + it_number(t.differenza, 1), it_p(t.p_value), "sì" if t.significativo else "no"]],
                        (40, 40, 34, 30, 36), ("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT"))
         if svc.actions:
+            self.keep_with_next(25)
             self.para(f"Azioni di miglioramento {year}:", bold=True)
             rows = [[a.titolo, a.riferimento, f"{a.data_inizio:%d/%m/%Y} – {a.data_scadenza:%d/%m/%Y}", a.stato,
                      a.esito or "–"] for a in svc.actions]
@@ -260,13 +262,24 @@ class _Writer:
         else:
             self.para(f"Nessuna azione di miglioramento attiva nel {year}.")
 
+    def keep_with_next(self, height: float) -> None:
+        """A table's caption never ends a page with its table on the next."""
+        if self.pdf.will_page_break(height):
+            self.pdf.add_page()
+
     @staticmethod
     def std_value(indicatore: str, value: float) -> str:
         return it_number(value, 1) + "%" if indicatore == "quota_soddisfatti" else it_number(value, 2)
 
     def offices(self) -> None:
-        for office in self.report.offices:
-            self.pdf.add_page()
+        self.pdf.add_page()
+        for index, office in enumerate(self.report.offices):
+            # Offices follow one another (a page each would print mostly blank sheets); a new one that would
+            # start at the foot of a page starts on the next.
+            if index and self.pdf.will_page_break(70):
+                self.pdf.add_page()
+            elif index:
+                self.pdf.ln(8)
             self.para(office.ente, BODY)
             self.para(f"Ufficio: {office.ufficio}", 14, bold=True, height=7)
             self.pdf.ln(2)
