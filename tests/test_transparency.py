@@ -11,6 +11,7 @@ from datetime import datetime
 import openpyxl
 import pandas as pd
 import pytest
+import rdflib
 from frictionless import validate
 from sqlalchemy import select
 
@@ -144,6 +145,8 @@ def test_publishing_again_without_changes_makes_no_new_version(answered, runner,
         (tmp_path / "b" / "soddisfazione-2025.xlsx").read_bytes()
 
 
+# rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 def test_dcat_lists_every_file_with_its_checksum_and_a_working_link(answered, runner, client, tmp_path):
     publish(runner, tmp_path)
     dcat = json.loads((tmp_path / "dcat-ap_it.jsonld").read_text())
@@ -158,6 +161,15 @@ def test_dcat_lists_every_file_with_its_checksum_and_a_working_link(answered, ru
         body = client.get("/" + path).data
         assert hashlib.sha256(body).hexdigest() == item["spdx:checksum"]["spdx:checksumValue"]
         assert item["dct:license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
+    # Read as RDF, the way a harvester reads it: one dcatapit:Dataset with its publisher and four distributions.
+    graph = rdflib.Graph().parse(tmp_path / "dcat-ap_it.jsonld", format="json-ld")
+    dcatapit, dcat, dct = (rdflib.Namespace(u) for u in ("http://dati.gov.it/onto/dcatapit#",
+                                                          "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"))
+    [dataset] = graph.subjects(rdflib.RDF.type, dcatapit.Dataset)
+    assert len(list(graph.objects(dataset, dcat.distribution))) == 4
+    publisher = graph.value(dataset, dct.publisher)
+    assert (publisher, rdflib.RDF.type, dcatapit.Agent) in graph and graph.value(publisher, dct.identifier)
+    assert str(graph.value(dataset, dct.title)).endswith("anno 2025")
 
 
 def test_formula_and_html_injection_are_neutralised_everywhere(answered, runner, client, tmp_path):
