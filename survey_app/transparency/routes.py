@@ -81,10 +81,9 @@ def _downloads(record: Pubblicazione) -> list[dict]:
 def index():
     latest = _latest_per_year()
     current = latest[0] if latest else None
-    return render_template("transparency/index.html", years=latest, record=current,
-                           pub=publication_view(current) if current else None,
-                           groups=by_ente(publication_view(current)) if current else [],
-                           downloads=_downloads(current) if current else [])
+    pub = publication_view(current) if current else None
+    return render_template("transparency/index.html", years=latest, record=current, pub=pub,
+                           groups=by_ente(pub) if pub else [], downloads=_downloads(current) if current else [])
 
 
 @bp.get("/<int:anno>")
