@@ -15,9 +15,9 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
-from .indicators import match_standards, published_rows
+from .indicators import match_standards, period_rows
 from .questions import GROUP_KEYS, option_shares, question_stats
-from .services import RATED_TYPES, service_row
+from .services import RATED_TYPES, overall_question, service_row
 from .suppression import check_threshold, suppress
 
 SUPPRESSED_FIGURES = ["media", "sd", "mediana", "quota_soddisfatti", "ic95_inf", "ic95_sup", "media_ic95_inf",
@@ -84,15 +84,24 @@ def service_table(conn: Connection, period: Period, service: str | None = None, 
     importance = importance_table(conn, period, service)
     submissions = queries.load_submission_counts(conn, period.start, period.end, service) \
         .set_index("servizio_id")["compilazioni"]
+    # Split each frame once by service (and the questions by questionnaire): filtering the whole frame again
+    # for each of hundreds of services would cost seconds.
+    latest_questions = {code: group[group["numero"] == group["numero"].max()]
+                        for code, group in questions.groupby("questionario")}
+    overall = {code: overall_question(group) for code, group in latest_questions.items()}
+    # Only the columns a service row reads: every filter below copies what it keeps.
+    stats = stats[["servizio_id", "codice", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
+                   "scala_min", "scala_max"]]
+    stats_by_service = dict(tuple(stats.groupby("servizio_id")))
+    importance_by_key = dict(tuple(importance.groupby(["servizio_id", "questionario"])))
+    empty_stats, empty_importance = stats.iloc[0:0], importance.iloc[0:0]
     rows = []
     for _, svc in services[services["servizio_id"].isin(submissions.index)].iterrows():
-        own_questions = questions[questions["questionario"] == svc["questionario"]]
-        latest = own_questions[own_questions["numero"] == own_questions["numero"].max()]
-        svc_stats = stats[stats["servizio_id"] == svc["servizio_id"]]
-        svc_importance = importance[(importance["servizio_id"] == svc["servizio_id"])
-                                    & (importance["questionario"] == svc["questionario"])]
-        rows.append(service_row(svc, svc_stats, svc_importance, int(submissions[svc["servizio_id"]]), latest,
-                                threshold))
+        svc_stats = stats_by_service.get(svc["servizio_id"], empty_stats)
+        svc_importance = importance_by_key.get((svc["servizio_id"], svc["questionario"]), empty_importance)
+        rows.append(service_row(svc, svc_stats, svc_importance, int(submissions[svc["servizio_id"]]),
+                                latest_questions.get(svc["questionario"], questions.iloc[0:0]), threshold,
+                                overall.get(svc["questionario"])))
     table = pd.DataFrame(rows)
     if not table.empty:
         table.insert(0, "periodo", period.label)
@@ -170,21 +179,20 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
     found no answered question at all is listed as non valutabile with n = 0, so no target silently vanishes.
     """
     check_threshold(threshold)
-    numeric, other = queries.load_question_counts(conn, period.start, period.end, service)
     services = queries.load_services(conn)
     standards = queries.load_standards(conn).sort_values(["servizio_id", "domanda_codice", "indicatore", "soglia"])
     if service:
         standards = standards[standards["servizio_id"].isin(services.loc[services["slug"] == service, "servizio_id"])]
-    rows = published_rows(numeric, other, queries.load_questions(conn), services, threshold)
+    rows = period_rows(conn, period.start, period.end, service, threshold)
     columns = ["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore", "esito", "generale"]
     results = []
     if rows is not None:
         matched = match_standards(rows, standards)
-        for m in matched.itertuples():
-            row = rows.loc[m.index]
+        cells = rows.loc[matched["index"].to_numpy(), ["slug", "domanda_codice", "n"]].to_dict(orient="records")
+        for m, cell in zip(matched.itertuples(), cells, strict=True):
             esito = NON_VALUTABILE if not m.valutabile else ("raggiunto" if m.raggiunto else "non raggiunto")
-            results.append({"servizio_codice": row["slug"], "domanda_codice": row["domanda_codice"],
-                            "indicatore": m.indicatore, "soglia": float(m.soglia), "n": int(row["n"]),
+            results.append({"servizio_codice": cell["slug"], "domanda_codice": cell["domanda_codice"],
+                            "indicatore": m.indicatore, "soglia": float(m.soglia), "n": int(cell["n"]),
                             "valore": None if pd.isna(m.valore) else float(m.valore), "esito": esito,
                             "generale": not m.standard_domanda})
     found = {(r["servizio_codice"], r["indicatore"], r["soglia"], "" if r["generale"] else r["domanda_codice"])

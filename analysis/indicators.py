@@ -6,6 +6,8 @@ counts, and everything here derives the published figures from those counts.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
@@ -80,10 +82,13 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
     table["standard"] = ""
     table["esito_standard"] = ""
     matched = match_standards(table, standards)
-    for index, group in matched.groupby("index"):
-        table.at[index, "standard"] = "; ".join(group["testo"])
-        if group["valutabile"].all():
-            table.at[index, "esito_standard"] = RAGGIUNTO if group["raggiunto"].all() else NON_RAGGIUNTO
+    if matched.empty:
+        return table
+    per_row = matched.groupby("index", sort=False).agg(testo=("testo", "; ".join), valutabile=("valutabile", "all"),
+                                                       raggiunto=("raggiunto", "all"))
+    table.loc[per_row.index, "standard"] = per_row["testo"].to_numpy()
+    assessed = per_row[per_row["valutabile"]]
+    table.loc[assessed.index, "esito_standard"] = np.where(assessed["raggiunto"], RAGGIUNTO, NON_RAGGIUNTO)
     return table
 
 
@@ -115,7 +120,12 @@ def published_rows(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, que
 def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, questions: pd.DataFrame,
                    services: pd.DataFrame, standards: pd.DataFrame, year: int, threshold: int = 5) -> pd.DataFrame:
     """The published question table with DESIGN.md's columns, figures rounded as published."""
-    rows = published_rows(numeric_counts, other_counts, questions, services, threshold)
+    return finish_table(published_rows(numeric_counts, other_counts, questions, services, threshold), standards,
+                        year)
+
+
+def finish_table(rows: pd.DataFrame | None, standards: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Standards, labels, order and DESIGN.md's columns on the published rows."""
     if rows is None:
         return pd.DataFrame(columns=QUESTION_COLUMNS)
     rows = apply_standards(rows, standards)
@@ -127,9 +137,16 @@ def question_table(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, que
     return table.astype({"n": "int64", "scala_min": "Int64", "scala_max": "Int64", "soppresso": "bool"})
 
 
+def period_rows(conn: Connection, start: datetime, end: datetime, service: str | None = None,
+                threshold: int = 5) -> pd.DataFrame | None:
+    """The published rows of a period from the database (computed once inside ``queries.reuse_results``)."""
+    def compute():
+        numeric, other = queries.load_question_counts(conn, start, end, service)
+        return published_rows(numeric, other, queries.load_questions(conn), queries.load_services(conn), threshold)
+    return queries.reused(conn, ("published_rows", start, end, service, threshold), compute)
+
+
 def indicator_table(conn: Connection, year: int, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
     """Load the year's counts from the database and build the question table."""
     start, end = queries.year_bounds(year)
-    numeric, other = queries.load_question_counts(conn, start, end, service)
-    return question_table(numeric, other, queries.load_questions(conn), queries.load_services(conn),
-                          queries.load_standards(conn), year, threshold)
+    return finish_table(period_rows(conn, start, end, service, threshold), queries.load_standards(conn), year)

@@ -109,27 +109,35 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
     figures = service_table(conn, period, threshold=threshold)
     results = standards_results(conn, period, threshold=threshold)
     standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
-    nps = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)]
+    nps = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)
+                    & ~questions["soppresso"]]
+    # One NPS, one list of standards and one set of results per service, looked up rather than filtered
+    # again for each of hundreds of services.
+    nps_by_service = dict(zip(nps["servizio_codice"], nps["quota_soddisfatti"], strict=True))
+    standards_by_service: dict[str, list[str]] = {}
+    for std in standards.sort_values(["domanda_codice", "indicatore", "soglia"]).itertuples():
+        standards_by_service.setdefault(std.slug, []).append(
+            standard_text(std.indicatore, float(std.soglia), std.domanda_codice))
+    results_by_service = dict(tuple(results.groupby("servizio_codice")))
+    no_results = results.iloc[0:0]
+    figure_rows = {r["servizio_codice"]: r for r in figures.to_dict(orient="records")}
     rows = []
-    by_service = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
     for svc in services.sort_values(["ente", "ufficio", "nome_it"]).itertuples():
         row = {"ente": svc.ente, "ufficio": svc.ufficio, "servizio_codice": svc.slug, "servizio": svc.nome_it,
                "compilazioni": 0, "n": 0, "soppresso": True,
                "utenti_annui": None if pd.isna(svc.utenti_annui) else int(svc.utenti_annui)}
-        if svc.slug in by_service.index:
-            found = by_service.loc[svc.slug]
+        found = figure_rows.get(svc.slug)
+        if found is not None:
             row.update({name: found[name] for name in ("compilazioni", "n", "quota_soddisfatti", "ic95_inf",
                                                        "ic95_sup", "media", "ics", "margine_errore", "soppresso")})
         for name, digits in (("quota_soddisfatti", 1), ("ic95_inf", 1), ("ic95_sup", 1), ("media", 2), ("ics", 1),
                              ("margine_errore", 1)):
             row[name] = None if row.get(name) is None or pd.isna(row.get(name)) else round_half_up(row[name], digits)
-        service_nps = nps[(nps["servizio_codice"] == svc.slug) & ~nps["soppresso"]]
-        row["nps"] = float(service_nps["quota_soddisfatti"].iloc[0]) if len(service_nps) else None
-        own = standards[standards["slug"] == svc.slug]
-        row["standard"] = "; ".join(standard_text(s.indicatore, float(s.soglia), s.domanda_codice)
-                                    for s in own.itertuples())
+        value = nps_by_service.get(svc.slug)
+        row["nps"] = None if value is None or pd.isna(value) else float(value)
+        row["standard"] = "; ".join(standards_by_service.get(svc.slug, []))
         # Every standard is in the results, unassessable ones as non valutabile: none can drop out of the esito.
-        row["esito"] = overall_result(results[results["servizio_codice"] == svc.slug])
+        row["esito"] = overall_result(results_by_service.get(svc.slug, no_results))
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_FIELDS)
 
@@ -167,11 +175,24 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[st
     """Channels, collection methods (the firms' batches too), scales in use: the facts of the Nota metodologica."""
     start, end = queries.year_bounds(year)
     c, b = t.compilazioni, t.import_batches
-    in_year = and_(c.c.data_ora >= start, c.c.data_ora < end)
-    channels = conn.execute(select(c.c.canale, func.count()).where(in_year, c.c.import_batch_id.is_(None))
-                            .group_by(c.c.canale).order_by(c.c.canale)).all()
-    batches = conn.execute(select(b.c.fonte, b.c.metodo, func.count()).select_from(c.join(b, b.c.id == c.c.import_batch_id))
-                           .where(in_year).group_by(b.c.fonte, b.c.metodo).order_by(b.c.fonte, b.c.metodo)).all()
+    # One pass over the year's questionnaires (citizens' channels and firms' batches together).
+    counts = conn.execute(select(c.c.canale, c.c.import_batch_id, func.count())
+                          .where(c.c.data_ora >= start, c.c.data_ora < end)
+                          .group_by(c.c.canale, c.c.import_batch_id)).all()
+    by_channel: dict[str, int] = {}
+    by_batch: dict[int, int] = {}
+    for canale, batch, n in counts:
+        if batch is None:
+            by_channel[canale] = by_channel.get(canale, 0) + n
+        else:
+            by_batch[batch] = by_batch.get(batch, 0) + n
+    firms: dict[tuple[str, str], int] = {}
+    if by_batch:
+        for batch, fonte, metodo in conn.execute(select(b.c.id, b.c.fonte, b.c.metodo)
+                                                 .where(b.c.id.in_(list(by_batch)))).all():
+            firms[(fonte, metodo)] = firms.get((fonte, metodo), 0) + by_batch[batch]
+    channels = sorted(by_channel.items())
+    batches = [(fonte, metodo, n) for (fonte, metodo), n in sorted(firms.items())]
     scales = questions[questions["tipo"].isin(["scala", "nps", "faccine", "si_no"])] \
         .drop_duplicates(["tipo", "scala_min", "scala_max"]).sort_values(["tipo", "scala_min", "scala_max"])
     return {
@@ -187,8 +208,11 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[st
 
 def build_publication(conn: Connection, year: int, threshold: int = 5) -> Publication:
     """Everything a publication shows, computed once from the database."""
-    questions = indicator_table(conn, year, threshold=threshold)
-    summary = summary_table(conn, year, threshold, questions)
+    with queries.reuse_results(conn):
+        questions = indicator_table(conn, year, threshold=threshold)
+        summary = summary_table(conn, year, threshold, questions)
+        actions = load_actions(conn, year)
+        method = methodology(conn, year, questions)
     enti = conn.execute(select(t.enti.c.codice, t.enti.c.nome, t.enti.c.tipo,
                                t.enti.c.unione_id, t.enti.c.id).order_by(t.enti.c.nome)).mappings().all()
     names = {row["id"]: row["nome"] for row in enti}
@@ -196,8 +220,8 @@ def build_publication(conn: Connection, year: int, threshold: int = 5) -> Public
         year=year, threshold=threshold,
         questions=_records(questions, QUESTION_COLUMNS),
         summary=_records(summary, SUMMARY_FIELDS),
-        actions=_records(load_actions(conn, year), ACTION_FIELDS),
-        method=methodology(conn, year, questions),
+        actions=_records(actions, ACTION_FIELDS),
+        method=method,
         enti=[{"codice": row["codice"], "nome": row["nome"], "tipo": row["tipo"],
                "unione": names.get(row["unione_id"])} for row in enti],
     )

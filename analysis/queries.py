@@ -9,7 +9,10 @@ adds one grouping column.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from functools import wraps
 
 import pandas as pd
 from sqlalchemy import Connection, and_, case, false, func, literal, select, true
@@ -18,6 +21,48 @@ from . import tables as t
 
 NUMERIC_TYPES = ("scala", "faccine", "nps", "si_no")
 BREAKDOWNS = ("canale", "sede", "comune", "lingua", "provenienza")
+
+
+CACHE_KEY = "analysis_query_cache"
+
+
+@contextmanager
+def reuse_results(conn: Connection) -> Iterator[None]:
+    """Within the block, each query below runs once per connection and arguments.
+
+    A publication asks for the same counts from several functions (question table, service table, standards);
+    the block makes them one read of a consistent snapshot. Callers get copies, so none can alter another's.
+    """
+    conn.info[CACHE_KEY] = {}
+    try:
+        yield
+    finally:
+        conn.info.pop(CACHE_KEY, None)
+
+
+def reused(conn: Connection, key: tuple, compute):
+    """``compute()`` once per key inside a ``reuse_results`` block (a copy each time); simply run outside one."""
+    cache = conn.info.get(CACHE_KEY)
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    found = cache[key]
+    return None if found is None else found.copy()
+
+
+def _reusable(query):
+    @wraps(query)
+    def run(conn: Connection, *args, **kwargs):
+        cache = conn.info.get(CACHE_KEY)
+        if cache is None:
+            return query(conn, *args, **kwargs)
+        key = (query.__name__, args, tuple(sorted(kwargs.items())))
+        if key not in cache:
+            cache[key] = query(conn, *args, **kwargs)
+        found = cache[key]
+        return tuple(f.copy() for f in found) if isinstance(found, tuple) else found.copy()
+    return run
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
@@ -61,6 +106,7 @@ def _breakdown(by: str | None, source):
     raise ValueError(f"breakdown sconosciuto: {by} (ammessi: {', '.join(BREAKDOWNS)})")
 
 
+@_reusable
 def load_question_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None,
                          by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Value counts of numeric items and respondent counts of the others, per service and question id.
@@ -86,6 +132,7 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
     return numeric_df.astype({"valore": "int64", "n": "int64"}), other_df.astype({"n": "int64"})
 
 
+@_reusable
 def load_option_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
     """How many chose each option of the choice questions: servizio_id, domanda_id, opzione, n."""
     s = t.riepilogo
@@ -96,6 +143,7 @@ def load_option_counts(conn: Connection, start: datetime, end: datetime, service
         .astype({"n": "int64"})
 
 
+@_reusable
 def load_importance(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
     """Stated importance per service and question: servizio_id, domanda_id, n_importanza, somma_importanza."""
     s = t.riepilogo
@@ -108,6 +156,7 @@ def load_importance(conn: Connection, start: datetime, end: datetime, service: s
         .astype({"n_importanza": "int64", "somma_importanza": "float64"})
 
 
+@_reusable
 def load_submission_counts(conn: Connection, start: datetime, end: datetime,
                            service: str | None = None) -> pd.DataFrame:
     c = t.compilazioni
@@ -119,6 +168,7 @@ def load_submission_counts(conn: Connection, start: datetime, end: datetime,
     return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "compilazioni"])
 
 
+@_reusable
 def load_questions(conn: Connection) -> pd.DataFrame:
     """Every question of every version, with its questionnaire and the version number."""
     d, v, q = t.domande, t.versioni, t.questionari
@@ -131,12 +181,14 @@ def load_questions(conn: Connection) -> pd.DataFrame:
                                  "scala_max", "dimensione", "obbligatoria", "numero", "questionario"])
 
 
+@_reusable
 def load_options(conn: Connection) -> pd.DataFrame:
     o = t.opzioni
     query = select(o.c.domanda_id, o.c.codice.label("opzione"), o.c.posizione, o.c.testo_it)
     return pd.DataFrame(conn.execute(query).all(), columns=["domanda_id", "opzione", "posizione", "testo_it"])
 
 
+@_reusable
 def load_services(conn: Connection) -> pd.DataFrame:
     s, u, e, q = t.servizi, t.uffici, t.enti, t.questionari
     query = select(s.c.id.label("servizio_id"), s.c.slug, s.c.nome_it, s.c.utenti_annui,
@@ -149,6 +201,7 @@ def load_services(conn: Connection) -> pd.DataFrame:
                                  "ente_codice", "questionario"])
 
 
+@_reusable
 def load_standards(conn: Connection) -> pd.DataFrame:
     query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,
                    t.standard.c.soglia)

@@ -88,10 +88,20 @@ def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
     if sheet.preamble:
         ws.append([])
     ws.append([styles.cell(ws, _text(c.title), styles.header) for c in sheet.columns])
-    templates = [styles.templates[c.kind] for c in sheet.columns]
+    # One styled cell per column, reused row after row: write-only mode writes a row as soon as it is appended,
+    # so the cell is free again for the next one (tens of thousands of cells, no style copied per cell).
+    cells = [styles.cell(ws, None, styles.templates[c.kind]) for c in sheet.columns]
     kinds = [c.kind for c in sheet.columns]
     for row in sheet.rows:
-        ws.append([styles.cell(ws, _value(v, k), t) for v, k, t in zip(row, kinds, templates, strict=True)])
+        out = []
+        for value, kind, cell in zip(row, kinds, cells, strict=True):
+            value = _value(value, kind)
+            if value is None:
+                out.append(None)
+            else:
+                cell.value = value
+                out.append(cell)
+        ws.append(out)
 
 
 def to_xlsx(sheets: list[Sheet], created: datetime | None = None, title: str | None = None) -> bytes:
