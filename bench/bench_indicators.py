@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -26,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psycopg  # noqa: E402
+from _postgres import temporary_database  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 
 ITEMS = 10
 SERVICES = 10
@@ -224,20 +224,10 @@ def main() -> int:
         assert total == responses * ITEMS, total
         report("sqlite", elapsed, baseline, peak, delta)
 
-        server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        admin = make_url(server).set(drivername="postgresql")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True,
-                                 connect_timeout=5) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except psycopg.OperationalError as exc:
-            print(f"indicators postgresql: skipped, server unreachable ({exc})")
-            return 0
-        dsn = admin.set(database=name).render_as_string(hide_password=False)
-        pg_url = admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-        try:
+        with temporary_database("indicators") as database:
+            if database is None:
+                return 0
+            dsn, pg_url = database
             prepare(pg_url, folder)
             start = time.perf_counter()
             load_postgres(dsn, submissions, answers)
@@ -247,9 +237,6 @@ def main() -> int:
             elapsed, peak, delta, total = measure(pg_url)
             assert total == responses * ITEMS, total
             report("postgresql", elapsed, baseline, peak, delta)
-        finally:
-            with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -35,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import psycopg  # noqa: E402
+from _postgres import temporary_database  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
-from sqlalchemy import create_engine, make_url, text  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.exc import DBAPIError  # noqa: E402
 
 YEAR = 2025
@@ -403,20 +403,10 @@ def main() -> int:
         report_publication("sqlite", len(answers), measure_publication(sqlite_url, folder))
         measure_files(published(folder))
 
-        server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get(
-            "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-        admin = make_url(server).set(drivername="postgresql")
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        try:
-            with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True,
-                                 connect_timeout=5) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except psycopg.OperationalError as exc:
-            print(f"publication postgresql: skipped, server unreachable ({exc})")
-            return 0
-        dsn = admin.set(database=name).render_as_string(hide_password=False)
-        pg_url = admin.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-        try:
+        with temporary_database("publication") as database:
+            if database is None:
+                return 0
+            dsn, pg_url = database
             prepare(pg_url, folder)
             assert catalogue_ids(pg_url) == catalogue_ids(sqlite_url), "the generated rows use SQLite's ids"
             start = time.perf_counter()
@@ -426,9 +416,6 @@ def main() -> int:
             print(f"publication: loaded PostgreSQL and built its {counts:,} daily counts in "
                   f"{time.perf_counter() - start:.0f} s (not part of the ratio)")
             report_publication("postgresql", answers_total, measure_publication(pg_url, folder))
-        finally:
-            with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return 0
 
 

@@ -316,3 +316,23 @@ def test_two_publications_at_once_get_one_version_number(answered, app, monkeypa
     records = answered.scalars(select(Pubblicazione)).all()
     assert [(r.versione, r.pubblicata_da) for r in records] == [(1, "altro@example.org")]
     assert answered.scalar(select(AuditLog).filter_by(azione="pubblicazione.crea")) is None
+
+
+def test_the_methodology_names_channels_and_the_firms_batches(answered, runner, tmp_path):
+    from survey_app.models import Compilazione, ImportBatch
+
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    batch = ImportBatch(fonte="Demoskopika srl", metodo="CATI", nome_file="telefono.csv", sha256="0" * 64, righe=3)
+    answered.add(batch)
+    for _ in range(3):
+        answered.add(Compilazione(servizio=servizio, versione=servizio.questionario.versione_corrente,
+                                  data_ora=datetime(YEAR, 10, 1, 10), canale="telefono", lingua="it",
+                                  import_batch=batch))
+    answered.commit()
+    publish(runner, tmp_path)
+    wb = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")
+    method = {r[0]: r[1] for r in wb["Nota metodologica"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert method["Canali di risposta dei cittadini (questionari)"] == "web (link): 14"  # 8 anagrafe + 6 vigilanza
+    assert method["Rilevazioni di società incaricate (questionari)"] == \
+        "Demoskopika srl, interviste telefoniche (CATI): 3"
+    assert method["Margine di errore – Anagrafe"].startswith("± ")
