@@ -53,6 +53,14 @@ MEDIA_TYPES = {".csv": "text/csv", ".json": "application/json", ".jsonld": "appl
 EU_FILE_TYPES = {".csv": "CSV", ".json": "JSON", ".jsonld": "JSON_LD", ".xlsx": "XLSX", ".ods": "ODS"}
 
 
+CONTEXT = {
+    "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+    "dcatapit": "http://dati.gov.it/onto/dcatapit#", "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#", "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "spdx": "http://spdx.org/rdf/terms#", "adms": "http://www.w3.org/ns/adms#", "owl": "http://www.w3.org/2002/07/owl#",
+}
+
+
 @dataclass(frozen=True)
 class Publisher:
     name: str
@@ -157,13 +165,7 @@ def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publi
             "dct:modified": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
         })
     return {
-        "@context": {
-            "dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
-            "dcatapit": "http://dati.gov.it/onto/dcatapit#", "foaf": "http://xmlns.com/foaf/0.1/",
-            "vcard": "http://www.w3.org/2006/vcard/ns#", "xsd": "http://www.w3.org/2001/XMLSchema#",
-            "spdx": "http://spdx.org/rdf/terms#", "adms": "http://www.w3.org/ns/adms#",
-            "owl": "http://www.w3.org/2002/07/owl#",
-        },
+        "@context": CONTEXT,
         "@id": dataset_id,
         "@type": ["dcatapit:Dataset", "dcat:Dataset"],
         "dct:identifier": f"{publisher.identifier}:soddisfazione-servizi-{year}",
@@ -189,6 +191,27 @@ def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publi
         "dcat:landingPage": {"@id": landing_page},
         "dcat:distribution": distributions,
         "dct:created": {"@value": stamp, "@type": "xsd:dateTime"},
+    }
+
+
+def dcat_catalog(publisher: Publisher, homepage: str, datasets: list[dict[str, Any]]) -> dict[str, Any]:
+    """A DCAT-AP_IT catalogue of every year's newest version: one address for a harvester to follow."""
+    context = datasets[0]["@context"] if datasets else CONTEXT
+    agent = {"@type": ["dcatapit:Agent", "foaf:Agent"], "dct:identifier": publisher.identifier,
+             "foaf:name": publisher.name}
+    modified = max((d["dct:modified"]["@value"] for d in datasets), default=None)
+    return {
+        "@context": context,
+        "@id": f"{homepage.rstrip('/')}#catalogo",
+        "@type": ["dcatapit:Catalog", "dcat:Catalog"],
+        "dct:title": {"@value": f"Soddisfazione degli utenti dei servizi – {publisher.name}", "@language": "it"},
+        "dct:description": {"@value": "Risultati annuali delle indagini di customer satisfaction pubblicati in "
+                                      "Amministrazione trasparente > Servizi erogati.", "@language": "it"},
+        "dct:publisher": agent,
+        "foaf:homepage": {"@id": homepage},
+        "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/ITA"},
+        **({"dct:modified": {"@value": modified, "@type": "xsd:date"}} if modified else {}),
+        "dcat:dataset": [{k: v for k, v in d.items() if k != "@context"} for d in datasets],
     }
 
 

@@ -33,6 +33,9 @@ def reuse_results(conn: Connection) -> Iterator[None]:
     A publication asks for the same counts from several functions (question table, service table, standards);
     the block makes them one read of a consistent snapshot. Callers get copies, so none can alter another's.
     """
+    if CACHE_KEY in conn.info:  # nested: the outer block owns the cache
+        yield
+        return
     conn.info[CACHE_KEY] = {}
     try:
         yield

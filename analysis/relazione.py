@@ -25,11 +25,11 @@ from . import queries
 from .engine import NON_VALUTABILE, Period, service_table, standards_results
 from .indicators import NON_RAGGIUNTO, RAGGIUNTO, indicator_table
 from .publication import INDICATOR_LABELS, load_actions, methodology, service_trend, standard_text
-from .publish import neutralise_formula
 from .services import overall_question
 from .sheets import FORMULAS
 from .stats import round_half_up
 from .suppression import check_threshold
+from .xlsx import text_cell
 
 ESITI = (RAGGIUNTO, NON_RAGGIUNTO, NON_VALUTABILE)
 ALPHA = 0.05  # the significance level service_trend flags differences at
@@ -244,7 +244,7 @@ def _yes_no(value: bool) -> str:
 def _sheet(wb: Workbook, name: str, columns: list[tuple[str, float]], rows: list[list[Any]]) -> None:
     """A table sheet; a cell given as (number, format) gets that number format, text is neutralised."""
     ws = wb.create_sheet(name)
-    ws.append([neutralise_formula(title) for title, _ in columns])
+    ws.append([text_cell(title) for title, _ in columns])
     for index, (_, width) in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
         header = ws.cell(row=1, column=index)
@@ -258,7 +258,7 @@ def _sheet(wb: Workbook, name: str, columns: list[tuple[str, float]], rows: list
             elif isinstance(value, date):
                 fmt = FORMATS["date"]
             elif isinstance(value, str):
-                value = neutralise_formula(value) or None
+                value = text_cell(value) or None
             cell = ws.cell(row=r, column=c, value=value)
             if fmt:
                 cell.number_format = fmt

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from copy import copy
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from openpyxl import Workbook
@@ -29,7 +29,7 @@ HEADER_BORDER = Border(bottom=Side(style="medium", color="1F3864"))
 ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 
 
-def _text(value: Any) -> str:
+def text_cell(value: Any) -> str:
     # Control characters make Excel ask to repair the file: they never belong in published text.
     return neutralise_formula(str(value).translate(ILLEGAL))
 
@@ -62,7 +62,7 @@ def _value(value: Any, kind: str) -> Any:
     if value is None or value == "":
         return None
     if kind == "text":
-        return _text(value)
+        return text_cell(value)
     if kind == "date":
         return value if isinstance(value, date) else date.fromisoformat(str(value))
     return value
@@ -84,10 +84,10 @@ def _write_sheet(wb: Workbook, sheet: Sheet) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     for i, line in enumerate(sheet.preamble):
-        ws.append([styles.cell(ws, _text(line), styles.title if i == 0 else styles.templates["text"])])
+        ws.append([styles.cell(ws, text_cell(line), styles.title if i == 0 else styles.templates["text"])])
     if sheet.preamble:
         ws.append([])
-    ws.append([styles.cell(ws, _text(c.title), styles.header) for c in sheet.columns])
+    ws.append([styles.cell(ws, text_cell(c.title), styles.header) for c in sheet.columns])
     # One styled cell per column, reused row after row: write-only mode writes a row as soon as it is appended,
     # so the cell is free again for the next one (tens of thousands of cells, no style copied per cell).
     cells = [styles.cell(ws, None, styles.templates[c.kind]) for c in sheet.columns]
@@ -108,7 +108,9 @@ def to_xlsx(sheets: list[Sheet], created: datetime | None = None, title: str | N
     """The workbook as bytes; ``created`` (the publication time) goes into its properties."""
     wb = Workbook(write_only=True)
     if created is not None:
-        wb.properties.created = wb.properties.modified = created.replace(tzinfo=None, microsecond=0)
+        # The document properties are UTC (openpyxl writes them with a Z).
+        utc = created.astimezone(UTC) if created.tzinfo else created
+        wb.properties.created = wb.properties.modified = utc.replace(tzinfo=None, microsecond=0)
     if title:
         wb.properties.title = title
     wb.properties.creator = "Piattaforma di customer satisfaction"

@@ -131,3 +131,23 @@ def test_the_years_publication_includes_the_actions_of_that_year(catalogue, runn
     assert rows[0][5] == "% soddisfatti (D3)"
     page = client.get("/trasparenza/2025/anagrafe").get_data(as_text=True)
     assert "In corso nel 2025" in page and "Solo 2024" not in page
+
+
+def test_control_characters_are_refused_and_never_break_the_report(manager, catalogue, runner, tmp_path):
+    url = "/staff/azioni/nuova?servizio=anagrafe"
+    response = manager.post(url, data=form_data(manager, url, descrizione="Testo\x0cda Word"))
+    assert response.status_code == 400
+    assert "caratteri di controllo" in unescape(response.get_data(as_text=True))
+    assert catalogue.scalar(select(AzioneMiglioramento)) is None
+    # Written some other way (an older version, a script), the report still builds and strips them.
+    servizio = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    catalogue.add(AzioneMiglioramento(servizio_id=servizio.id, ufficio_id=servizio.ufficio_id, indicatore="media",
+                                      titolo="Modulistica", descrizione="Testo\x0cda Word",
+                                      data_inizio=date(2025, 1, 1), data_scadenza=date(2025, 3, 1)))
+    catalogue.commit()
+    for out in ("r.xlsx", "r.pdf"):
+        result = runner.invoke(args=["export", "relazione", "--year", "2025", "--out", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+    cells = [c for row in openpyxl.load_workbook(tmp_path / "r.xlsx")["Azioni"].iter_rows(values_only=True)
+             for c in row]
+    assert "Testoda Word" in cells

@@ -336,3 +336,81 @@ def test_the_methodology_names_channels_and_the_firms_batches(answered, runner, 
     assert method["Rilevazioni di società incaricate (questionari)"] == \
         "Demoskopika srl, interviste telefoniche (CATI): 3"
     assert method["Margine di errore – Anagrafe"].startswith("± ")
+
+
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_catalogue_lists_the_newest_version_of_every_year(answered, runner, client, tmp_path):
+    publish(runner, tmp_path / "a")
+    add_answers(answered, "anagrafe", datetime(YEAR - 1, 6, 1, 10), {"D3": 4})
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR - 1), "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    add_answers(answered, "anagrafe", datetime(YEAR, 6, 1, 10), {"D3": 4})
+    publish(runner, tmp_path / "c")  # version 2 of YEAR
+    response = client.get("/trasparenza/catalogo.jsonld")
+    assert response.status_code == 200 and response.mimetype == "application/ld+json"
+    graph = rdflib.Graph().parse(data=response.get_data(as_text=True), format="json-ld")
+    dcatapit, dcat = rdflib.Namespace("http://dati.gov.it/onto/dcatapit#"), rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    [catalogue] = graph.subjects(rdflib.RDF.type, dcatapit.Catalog)
+    datasets = list(graph.objects(catalogue, dcat.dataset))
+    assert len(datasets) == 2
+    owl = rdflib.Namespace("http://www.w3.org/2002/07/owl#")
+    versions = sorted(str(graph.value(d, owl.versionInfo)) for d in datasets)
+    assert versions == ["1", "2"]  # YEAR - 1 at version 1, YEAR at its newest, version 2
+
+
+def test_production_refuses_to_freeze_a_loopback_address_or_no_publisher_code(answered, app, runner, tmp_path):
+    app.config["SURVEY_ENV"] = "production"
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "PUBLIC_BASE_URL" in result.output and "codice IPA" in result.output
+    assert answered.scalar(select(Pubblicazione)) is None
+    app.config.update(PUBLIC_BASE_URL="https://www.comune.example.it",
+                      PUBLISHER={"nome": "Comune di Prova", "codice_ipa": "c_x123", "email": "urp@comune.example.it"})
+    publish(runner, tmp_path)
+    dcat = json.loads((tmp_path / "dcat-ap_it.jsonld").read_text())
+    assert dcat["dct:publisher"]["dct:identifier"] == "c_x123"
+    assert dcat["dcat:distribution"][0]["dcat:downloadURL"]["@id"].startswith(
+        "https://www.comune.example.it/trasparenza/2025/v1/")
+
+
+def test_changes_name_renamed_services_and_each_action(answered, runner, tmp_path):
+    from survey_app.models import AzioneMiglioramento
+
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    action = AzioneMiglioramento(servizio_id=servizio.id, ufficio_id=servizio.ufficio_id, indicatore="media",
+                                 titolo="Orari estesi", descrizione="Apertura il giovedì pomeriggio.",
+                                 data_inizio=datetime(YEAR, 2, 1).date(), data_scadenza=datetime(YEAR, 5, 1).date())
+    answered.add(action)
+    answered.commit()
+    publish(runner, tmp_path / "a")
+    servizio.nome_it = "Anagrafe centrale"
+    action.stato = "completata"
+    answered.commit()
+    publish(runner, tmp_path / "b")
+    v2 = answered.scalar(select(Pubblicazione).filter_by(versione=2))
+    changes = {(c["servizio_codice"], c["campo"]): (c["prima"], c["dopo"]) for c in v2.modifiche}
+    assert changes[("anagrafe", "nome del servizio")] == ("Anagrafe", "Anagrafe centrale")
+    assert changes[("anagrafe", "azione «Orari estesi»: stato")] == ("pianificata", "completata")
+
+
+def test_questionnaires_without_the_overall_item_are_not_called_suppressed(catalogue, runner, client, tmp_path):
+    for face in (3, 3, 2, 1, 3, 3):  # six kiosk taps: questionnaires, but no answer to the overall item
+        add_answers(catalogue, "anagrafe", datetime(YEAR, 4, 2, 10), {"D1": face}, questionnaire="kiosk",
+                    canale="chiosco")
+    publish(runner, tmp_path)
+    page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "nessuna risposta alla domanda complessiva" in page and "dato soppresso" not in page
+
+
+def test_the_files_state_the_local_time_of_publication(answered, runner, tmp_path):
+    from zoneinfo import ZoneInfo
+
+    publish(runner, tmp_path)
+    record = answered.scalar(select(Pubblicazione))
+    stamp = record.pubblicata_il
+    local = (stamp if stamp.tzinfo else stamp.replace(tzinfo=ZoneInfo("UTC"))).astimezone(ZoneInfo("Europe/Rome"))
+    wb = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")
+    method = {r[0]: r[1] for r in wb["Nota metodologica"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert method["Data di pubblicazione"] == local.strftime("%d/%m/%Y %H:%M")
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    assert package["created"] == local.isoformat(timespec="seconds")

@@ -5,6 +5,8 @@ Every write lands in the audit log with what changed; trasparenza reads them all
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +27,8 @@ bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 
 INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media"),
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
+# C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
            "data_scadenza", "stato", "esito")
 
@@ -40,6 +44,16 @@ class ActionForm(FlaskForm):
     data_scadenza = DateField(_l("Scadenza"), validators=[DataRequired(_l("Indicare una data valida."))])
     stato = SelectField(_l("Stato"), choices=[SelectChoice(k, v) for k, v in STATE_LABELS.items()])
     esito = TextAreaField(_l("Esito (a conclusione)"), validators=[Optional(), Length(max=5000)])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        for field in (self.titolo, self.descrizione, self.domanda_codice, self.esito):
+            if field.data and CONTROL.search(field.data):
+                # Invisible characters pasted from a word processor break spreadsheets and PDFs downstream.
+                field.errors = [*field.errors, _l("Il testo contiene caratteri di controllo non ammessi: "
+                                                  "ricopiarlo senza formattazione.")]
+                ok = False
+        return ok
 
     def validate_data_scadenza(self, field):
         if self.data_inizio.data and field.data and field.data < self.data_inizio.data:

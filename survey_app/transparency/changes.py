@@ -1,13 +1,18 @@
-"""What moved between two versions of a year's publication: services, figures and actions, old → new."""
+"""What moved between two versions of a year's publication: services, names, figures and actions, old → new."""
 
 from __future__ import annotations
 
 from typing import Any
 
-SERVICE_FIELDS = {"compilazioni": "questionari compilati", "quota_soddisfatti": "% soddisfatti", "media": "media",
+SERVICE_FIELDS = {"servizio": "nome del servizio", "ufficio": "ufficio", "ente": "ente",
+                  "compilazioni": "questionari compilati", "quota_soddisfatti": "% soddisfatti", "media": "media",
                   "ics": "ICS", "nps": "NPS", "esito": "esito rispetto allo standard", "standard": "standard"}
-QUESTION_FIELDS = {"n": "risposte valide", "media": "media", "quota_soddisfatti": "% soddisfatti o NPS",
+QUESTION_FIELDS = {"domanda": "testo della domanda", "n": "risposte valide", "media": "media",
+                   "quota_soddisfatti": "% soddisfatti o NPS", "ic95_inf": "intervallo di confidenza: minimo",
+                   "ic95_sup": "intervallo di confidenza: massimo", "standard": "standard",
                    "esito_standard": "esito rispetto allo standard", "soppresso": "dato soppresso"}
+ACTION_FIELDS = {"descrizione": "descrizione", "riferimento": "riferimento", "ufficio": "ufficio responsabile",
+                 "data_inizio": "inizio", "data_scadenza": "scadenza", "stato": "stato", "esito": "esito"}
 
 
 def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any) -> dict[str, Any]:
@@ -15,34 +20,64 @@ def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, do
             "prima": prima, "dopo": dopo}
 
 
+def _question_key(row: dict[str, Any]) -> tuple:
+    # A new questionnaire version may change a question's scale within the year: the table then has one row
+    # per scale under the same code, and each must be compared with its own.
+    return row["servizio_codice"], row["domanda_codice"], row["scala_min"], row["scala_max"]
+
+
+def _question_label(row: dict[str, Any], keys: set) -> str:
+    """The question code, with its scale where the code stands for more than one row."""
+    same_code = [k for k in keys if k[:2] == (row["servizio_codice"], row["domanda_codice"])]
+    if len(same_code) > 1 and row["scala_min"] is not None:
+        return f"{row['domanda_codice']} (scala {row['scala_min']}–{row['scala_max']})"
+    return row["domanda_codice"]
+
+
+def _fields(before: dict, after: dict, fields: dict[str, str], servizio: str, codice: str,
+            domanda: str) -> list[dict[str, Any]]:
+    return [_change(servizio, codice, domanda, label, before.get(name), after.get(name))
+            for name, label in fields.items() if before.get(name) != after.get(name)]
+
+
 def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per service added or removed and per published figure that changed."""
+    """One entry per service, question or action added or removed, and per published value that changed."""
     changes: list[dict[str, Any]] = []
     before = {r["servizio_codice"]: r for r in old["sintesi"]}
     after = {r["servizio_codice"]: r for r in new["sintesi"]}
     for code, row in after.items():
         if code not in before:
             changes.append(_change(row["servizio"], code, "", "servizio", "assente", "aggiunto"))
-            continue
-        for name, label in SERVICE_FIELDS.items():
-            if before[code].get(name) != row.get(name):
-                changes.append(_change(row["servizio"], code, "", label, before[code].get(name), row.get(name)))
-    for code, row in before.items():
-        if code not in after:
-            changes.append(_change(row["servizio"], code, "", "servizio", "presente", "rimosso"))
-    old_questions = {(r["servizio_codice"], r["domanda_codice"]): r for r in old["domande"]}
-    for row in new["domande"]:
-        key = (row["servizio_codice"], row["domanda_codice"])
-        previous = old_questions.pop(key, None)
+        else:
+            changes += _fields(before[code], row, SERVICE_FIELDS, row["servizio"], code, "")
+    changes += [_change(row["servizio"], code, "", "servizio", "presente", "rimosso")
+                for code, row in before.items() if code not in after]
+
+    old_questions = {_question_key(r): r for r in old["domande"]}
+    new_questions = {_question_key(r): r for r in new["domande"]}
+    keys = set(old_questions) | set(new_questions)
+    for key, row in new_questions.items():
+        label = _question_label(row, keys)
+        previous = old_questions.get(key)
         if previous is None:
-            changes.append(_change(row["servizio"], key[0], key[1], "domanda", "assente", "aggiunta"))
-            continue
-        for name, label in QUESTION_FIELDS.items():
-            if previous.get(name) != row.get(name):
-                changes.append(_change(row["servizio"], key[0], key[1], label, previous.get(name), row.get(name)))
-    for (code, question), row in old_questions.items():
-        changes.append(_change(row["servizio"], code, question, "domanda", "presente", "rimossa"))
-    if old["azioni"] != new["azioni"]:
-        changes.append(_change("", "", "", "programmi di miglioramento", f"{len(old['azioni'])} azioni",
-                               f"{len(new['azioni'])} azioni"))
+            changes.append(_change(row["servizio"], key[0], label, "domanda", "assente", "aggiunta"))
+        else:
+            changes += _fields(previous, row, QUESTION_FIELDS, row["servizio"], key[0], label)
+    changes += [_change(row["servizio"], key[0], _question_label(row, keys), "domanda", "presente", "rimossa")
+                for key, row in old_questions.items() if key not in new_questions]
+
+    def action_key(a: dict[str, Any]) -> tuple:
+        return a["servizio_codice"], a["titolo"], a["data_inizio"]
+
+    old_actions = {action_key(a): a for a in old["azioni"]}
+    new_actions = {action_key(a): a for a in new["azioni"]}
+    for key, action in new_actions.items():
+        where = f"azione «{action['titolo']}»"
+        if key not in old_actions:
+            changes.append(_change(action["servizio"], key[0], "", where, "assente", "aggiunta"))
+        else:
+            for change in _fields(old_actions[key], action, ACTION_FIELDS, action["servizio"], key[0], ""):
+                changes.append({**change, "campo": f"{where}: {change['campo']}"})
+    changes += [_change(a["servizio"], key[0], "", f"azione «{a['titolo']}»", "presente", "rimossa")
+                for key, a in old_actions.items() if key not in new_actions]
     return changes

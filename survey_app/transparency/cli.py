@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
-from .publishing import PublicationConflict, publish_year
+from .publishing import PublicationConflict, PublicationSettingsError, publish_year
 
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
@@ -31,6 +31,8 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
     _year(year)
     try:
         outcome = publish_year(db.session, year, actor=actor)
+    except PublicationSettingsError as exc:
+        raise click.ClickException(f"pubblicazione non eseguita: {exc}") from None
     except PublicationConflict:
         raise click.ClickException(f"un'altra pubblicazione dell'anno {year} è appena stata registrata: "
                                    "riprovare") from None
@@ -46,6 +48,8 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
                    "nessuna nuova versione, scritti i file di quella in vigore.")
     for item in record.file:
         click.echo(f"  {out / item.nome}  sha256 {item.sha256}")
+    if not any(row["compilazioni"] for row in record.dati["sintesi"]):
+        click.echo(f"Attenzione: nessun questionario nell'anno {year}; la versione pubblica tabelle vuote.", err=True)
 
 
 @export_cli.command("relazione")

@@ -81,4 +81,6 @@ def change_value(value) -> str:
 
 @bp.app_template_filter("action_state")
 def action_state(value: str) -> str:
-    return str(ACTION_STATES.get(value, value))
+    """An action's state in the reader's language, from its code or from its Italian label in published data."""
+    found = ACTION_STATES.get(value) or ACTION_STATES.get(value.replace(" ", "_"))
+    return str(found or value)

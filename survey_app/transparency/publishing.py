@@ -10,6 +10,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -76,6 +78,28 @@ def latest(session: Session, year: int) -> Pubblicazione | None:
     return session.scalar(select(Pubblicazione).filter_by(anno=year).order_by(Pubblicazione.versione.desc()).limit(1))
 
 
+class PublicationSettingsError(RuntimeError):
+    """Production settings that would freeze wrong addresses or no publisher code into the published files."""
+
+
+def check_settings() -> None:
+    """In production, refuse to publish with a loopback base URL or without the publisher's IPA code.
+
+    Both are written for good into the DCAT and datapackage files of the version.
+    """
+    config = current_app.config
+    if config["SURVEY_ENV"] != "production":
+        return
+    problems = []
+    host = urlsplit(config["PUBLIC_BASE_URL"]).hostname or ""
+    if host in ("", "localhost") or host.startswith("127.") or host == "::1":
+        problems.append(f"PUBLIC_BASE_URL è «{config['PUBLIC_BASE_URL']}»: indicare l'indirizzo pubblico del sito")
+    if not (config.get("PUBLISHER") or {}).get("codice_ipa"):
+        problems.append("PUBLISHER non indica il codice IPA dell'ente (chiave «codice_ipa»)")
+    if problems:
+        raise PublicationSettingsError("; ".join(problems))
+
+
 class PublicationConflict(RuntimeError):
     """Two publications of the same year at the same moment: only one gets the version number."""
 
@@ -88,7 +112,13 @@ class Outcome:
 
 def publish_year(session: Session, year: int, user: User | None = None, actor: str | None = None) -> Outcome:
     """Create version k of the year, unless its figures and actions equal the latest version's."""
+    check_settings()
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    if session.get_bind().dialect.name == "postgresql":
+        # Every figure from one snapshot: answers committed while the tables are built must not make the
+        # Sintesi and the Nota metodologica count different totals. (SQLite has a single writer.)
+        session.commit()
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     pub = build_publication(session.connection(), year, threshold)
     data = to_data(pub)
     previous = latest(session, year)
@@ -96,7 +126,8 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         return Outcome(previous, created=False)
     version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1
     published_at = utcnow().replace(microsecond=0)
-    pub.version, pub.published_at = version, published_at
+    # The files state the time as the Comune reads it (Europe/Rome), the record keeps UTC.
+    pub.version, pub.published_at = version, published_at.astimezone(ZoneInfo(current_app.config["SURVEY_TIMEZONE"]))
     record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,

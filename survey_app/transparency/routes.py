@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import io
-from collections import OrderedDict
+import json
+from collections import Counter, OrderedDict
 
-from flask import abort, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
+from analysis.opendata import dcat_catalog, dumps
 from analysis.publication import Publication
 
 from ..extensions import db
-from ..models import Pubblicazione
+from ..models import Pubblicazione, PubblicazioneFile
 from . import bp
-from .publishing import file_names, publication_view, publisher
+from .publishing import DCAT, file_names, publication_view, publisher
 
 FILE_LABELS = {"xlsx": "Foglio di calcolo Excel (XLSX)", "ods": "Foglio di calcolo OpenDocument (ODS)",
                "csv": "Dati aperti (CSV)", "datapackage": "Descrizione dei dati (datapackage.json)",
@@ -28,8 +30,10 @@ def _publisher_in_header() -> dict:
 
 def _latest_per_year() -> list[Pubblicazione]:
     """The newest version of each year, newest year first."""
-    records = db.session.scalars(select(Pubblicazione).order_by(Pubblicazione.anno.desc(),
-                                                                Pubblicazione.versione.desc())).all()
+    # The listing needs neither the data nor the changes of every version: load them only for the one shown.
+    records = db.session.scalars(select(Pubblicazione).options(defer(Pubblicazione.dati),
+                                                               defer(Pubblicazione.modifiche))
+                                 .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     seen: OrderedDict[int, Pubblicazione] = OrderedDict()
     for record in records:
         seen.setdefault(record.anno, record)
@@ -37,7 +41,8 @@ def _latest_per_year() -> list[Pubblicazione]:
 
 
 def _version(year: int, version: int | None) -> Pubblicazione:
-    query = select(Pubblicazione).filter_by(anno=year).options(selectinload(Pubblicazione.file))
+    query = select(Pubblicazione).filter_by(anno=year).options(
+        selectinload(Pubblicazione.file).defer(PubblicazioneFile.contenuto))
     if version is None:
         query = query.order_by(Pubblicazione.versione.desc()).limit(1)
     else:
@@ -86,10 +91,25 @@ def index():
                            groups=by_ente(pub) if pub else [], downloads=_downloads(current) if current else [])
 
 
+@bp.get("/catalogo.jsonld")
+def catalogue():
+    """DCAT-AP_IT catalogue of the newest version of every year, built from the frozen DCAT files."""
+    datasets = []
+    for record in _latest_per_year():
+        stored = record.file_named(DCAT)
+        if stored is not None:
+            datasets.append(json.loads(stored.contenuto))
+    homepage = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".index")
+    response = current_app.response_class(dumps(dcat_catalog(publisher(db.session), homepage, datasets)),
+                                          mimetype="application/ld+json")
+    response.cache_control.max_age = 300
+    return response
+
+
 @bp.get("/<int:anno>")
 def year(anno: int):
     record = _version(anno, _requested_version())
-    versions = db.session.scalars(select(Pubblicazione).filter_by(anno=anno)
+    versions = db.session.scalars(select(Pubblicazione).filter_by(anno=anno).options(defer(Pubblicazione.dati))
                                   .order_by(Pubblicazione.versione.desc())).all()
     pub = publication_view(record)
     return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub),
@@ -106,6 +126,11 @@ def service_or_file(anno: int, name: str):
     if summary is None:
         abort(404)
     questions = [q for q in pub.questions if q["servizio_codice"] == name]
+    # A question whose scale changed with a new questionnaire version has a row per scale: say which is which.
+    codes = Counter(q["domanda_codice"] for q in questions)
+    questions = [{**q, "etichetta": q["domanda_codice"] + (f" ({q['scala_min']}–{q['scala_max']})"
+                                                           if codes[q["domanda_codice"]] > 1 else "")}
+                 for q in questions]
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
     return render_template("transparency/service.html", record=record, pub=pub, summary=summary,
                            questions=questions, actions=actions, downloads=_downloads(record))

@@ -11,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import extract, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..models import Compilazione, Pubblicazione
+from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..staff.access import PUBLISHERS, roles_required
-from .publishing import PublicationConflict, publish_year
+from .publishing import PublicationConflict, PublicationSettingsError, publish_year
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 
@@ -48,7 +48,8 @@ def _form() -> PublishForm:
 @bp.get("/")
 @roles_required(*PUBLISHERS)
 def index():
-    records = db.session.scalars(select(Pubblicazione).options(selectinload(Pubblicazione.file))
+    records = db.session.scalars(select(Pubblicazione).options(
+        defer(Pubblicazione.dati), selectinload(Pubblicazione.file).defer(PubblicazioneFile.contenuto))
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     return render_template("staff/transparency/index.html", form=_form(), records=records,
                            years=years_with_answers())
@@ -63,6 +64,9 @@ def publish():
         return redirect(url_for(".index"))
     try:
         outcome = publish_year(db.session, form.anno.data, user=current_user)
+    except PublicationSettingsError as exc:
+        flash(_("Pubblicazione non eseguita: %(problem)s.", problem=str(exc)), "error")
+        return redirect(url_for(".index"))
     except PublicationConflict:
         flash(_("Un'altra pubblicazione dello stesso anno è appena stata registrata: controllare l'elenco e "
                 "riprovare se serve."), "error")
