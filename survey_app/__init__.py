@@ -73,10 +73,11 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
+    from .imports.cli import responses_cli
     from .qr.cli import qr_cli
     from .reports.cli import report_cli
     from .transparency.cli import export_cli
     from .users.cli import users_cli
 
-    for group in (catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, users_cli):
+    for group in (catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli):
         app.cli.add_command(group)

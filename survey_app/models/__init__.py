@@ -21,6 +21,7 @@ from .responses import (
     LANGUAGES,
     Compilazione,
     ImportBatch,
+    ImportExternalId,
     Rilevazione,
     Risposta,
     rilevazione_servizi,
@@ -33,7 +34,7 @@ __all__ = [
     "ACTION_STATES", "AzioneMiglioramento", "Pubblicazione", "PubblicazioneFile",
     "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
     "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS", "SUMMARY_KEY",
-    "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "Opzione", "Questionario",
+    "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "ImportExternalId", "Opzione", "Questionario",
     "QuestionarioVersione", "RiepilogoRisposte", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio",
     "User", "UserScope", "rilevazione_servizi",
 ]

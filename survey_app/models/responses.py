@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,27 @@ class ImportBatch(TimestampMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     righe: Mapped[int] = mapped_column(Integer)
     utente_id: Mapped[int | None] = mapped_column(ForeignKey("utenti.id"))
+    questionario_id: Mapped[int | None] = mapped_column(ForeignKey("questionari.id"))
+    # The rows written and those left out with --skip-invalid (righe counts every data row of the file).
+    righe_importate: Mapped[int] = mapped_column(Integer, default=0)
+    righe_scartate: Mapped[int] = mapped_column(Integer, default=0)
+    # A batch rolled back as a whole keeps its record: who did it and when.
+    annullato_il: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    annullato_da: Mapped[str | None] = mapped_column(String(254))
+
+
+class ImportExternalId(Base):
+    """A firm's own row identifier, seen once: kept as a hash and never linked to the answer it came with."""
+
+    __tablename__ = "import_id_esterni"
+    __table_args__ = (UniqueConstraint("fonte", "hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("import_batches.id", ondelete="CASCADE"), index=True)
+    fonte: Mapped[str] = mapped_column(String(200))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    batch: Mapped[ImportBatch] = relationship()
 
 
 class Compilazione(Base):

@@ -1,0 +1,93 @@
+"""`flask responses template …` and `flask responses import …`: thin commands over ``template`` and ``load``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import IMPORT_METHODS, Questionario, Servizio
+from . import template
+from .load import ImportRefused, ImportReport, import_file
+
+responses_cli = AppGroup("responses", help="Risposte raccolte da società di rilevazione.")
+
+
+def _questionnaire(code: str) -> Questionario:
+    q = db.session.scalar(select(Questionario).filter_by(codice=code))
+    if q is None or q.versione_corrente is None:
+        raise click.ClickException(f"questionario sconosciuto «{code}»")
+    return q
+
+
+@responses_cli.command("template")
+@click.argument("questionnaire")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="xlsx", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+def template_command(questionnaire: str, fmt: str, out: Path) -> None:
+    """Scrive il modello da compilare per il questionario QUESTIONNAIRE."""
+    q = _questionnaire(questionnaire)
+    if not out.parent.is_dir():
+        raise click.ClickException(f"la cartella «{out.parent}» non esiste")
+    services = list(db.session.scalars(select(Servizio).filter_by(questionario_id=q.id).order_by(Servizio.slug)))
+    data = template.to_csv(q.versione_corrente) if fmt == "csv" else template.to_xlsx(q.versione_corrente, services)
+    out.write_bytes(data)
+    click.echo(f"Scritto {out}")
+
+
+def print_report(report: ImportReport) -> None:
+    for error in report.errors:
+        where = f"riga {error.row}" + (f", colonna {error.column}" if error.column else "")
+        value = f" (valore «{error.value}»)" if error.value else ""
+        click.echo(f"{where}{value}: {error.reason}", err=True)
+    total = sum(report.reasons.values())
+    if total > len(report.errors):
+        click.echo(f"… e altri {total - len(report.errors)} errori. Totali per motivo:", err=True)
+        for reason, count in report.reasons.most_common():
+            click.echo(f"  {count} × {reason}", err=True)
+
+
+@responses_cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--questionnaire", required=True, help="Codice del questionario delle risposte.")
+@click.option("--source", default=None, help="Società che ha raccolto i dati (predefinito: il nome del file).")
+@click.option("--method", type=click.Choice(IMPORT_METHODS), default="CATI", show_default=True,
+              help="CATI (telefono), PAPI (carta) o CAWI (web della società).")
+@click.option("--dry-run", is_flag=True, help="Controlla il file senza scrivere nulla.")
+@click.option("--skip-invalid", is_flag=True, help="Importa solo le righe valide e dice quali ha escluso.")
+def import_command(file: Path, questionnaire: str, source: str | None, method: str, dry_run: bool,
+                   skip_invalid: bool) -> None:
+    """Importa FILE (CSV, XLSX o ODS): tutte le righe valide, o nessuna."""
+    data = file.read_bytes()
+    with click.progressbar(length=max(data.count(b"\n"), 1), label="Controllo delle righe", file=sys.stderr,
+                           show_pos=True) if sys.stderr.isatty() else _NoBar() as bar:
+        try:
+            report = import_file(db.session, data, file.name, questionnaire, source=source or file.stem,
+                                 method=method, dry_run=dry_run, skip_invalid=skip_invalid, progress=bar.update)
+        except ImportRefused as exc:
+            raise click.ClickException(f"{exc}") from None
+    print_report(report)
+    invalid = report.invalid_rows
+    if report.written:
+        left_out = f"; escluse {invalid} righe non valide" if invalid else ""
+        click.echo(f"Importate {report.written} righe su {report.rows} nel lotto {report.batch_id}{left_out}.")
+        return
+    if report.errors and not (dry_run and skip_invalid):
+        click.echo(f"Nessuna riga scritta: {invalid} righe su {report.rows} non valide.", err=True)
+        sys.exit(1)
+    click.echo(f"Controllo completato: {report.valid} righe valide su {report.rows}; nulla è stato scritto.")
+
+
+class _NoBar:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def update(self, n: int) -> None:
+        pass

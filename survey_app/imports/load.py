@@ -1,0 +1,164 @@
+"""One code path for every door (CLI today; the web upload and the API call the same function).
+
+Decode, check every row, then write the batch, its questionnaires and answers in one transaction, or nothing.
+The daily counts the analysis reads follow in the same transaction (the after-flush hook in ``summary``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ..models import (
+    IMPORT_METHODS,
+    Compilazione,
+    ImportBatch,
+    ImportExternalId,
+    Questionario,
+    Rilevazione,
+    Risposta,
+    Servizio,
+    User,
+)
+from .columns import DEFAULT_CHANNEL, NON_SO, all_columns
+from .reader import ReadError, read_table
+from .validate import Context, Parsed, RowError, check_headers, check_row
+
+MAX_LISTED_ERRORS = 1000
+
+
+class ImportRefused(Exception):
+    """The whole file is refused before its rows are read (unknown questionnaire, file already imported…)."""
+
+
+@dataclass
+class ImportReport:
+    file_name: str
+    rows: int = 0
+    valid: int = 0
+    errors: list[RowError] = field(default_factory=list)  # the first MAX_LISTED_ERRORS
+    reasons: Counter = field(default_factory=Counter)  # every error, per reason
+    written: int = 0
+    batch_id: int | None = None
+    preview: list[Parsed] = field(default_factory=list)
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.rows - self.valid
+
+    def add(self, error: RowError) -> None:
+        self.reasons[error.reason] += 1
+        if len(self.errors) < MAX_LISTED_ERRORS:
+            self.errors.append(error)
+
+
+def _answer_rows(parsed: Parsed, questions: dict[str, Any]) -> list[Risposta]:
+    rows: list[Risposta] = []
+    for code, domanda in questions.items():
+        value = parsed.answers.get(code)
+        importance = parsed.importance.get(code)
+        if value is None and importance is None:
+            continue
+        if domanda.tipo == "scelta_multipla":
+            rows += [Risposta(domanda_id=domanda.id, opzione=option) for option in value]
+        elif domanda.tipo == "scelta_singola":
+            rows.append(Risposta(domanda_id=domanda.id, opzione=value))
+        elif domanda.tipo == "testo":
+            rows.append(Risposta(domanda_id=domanda.id, testo=value))
+        elif value == NON_SO:
+            rows.append(Risposta(domanda_id=domanda.id, non_so=True, importanza=importance))
+        else:
+            rows.append(Risposta(domanda_id=domanda.id, valore=value, importanza=importance))
+    return rows
+
+
+def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, valid: list[Parsed], progress,
+             preview_rows: int) -> None:
+    """Check each row as it is read (the reader streams), collecting valid rows and errors."""
+    for number, values in rows:
+        report.rows += 1
+        parsed, errors = check_row(ctx, number, headers, values)
+        for error in errors:
+            report.add(error)
+        if parsed is not None:
+            valid.append(parsed)
+            if len(report.preview) < preview_rows:
+                report.preview.append(parsed)
+        if progress is not None:
+            progress(1)
+
+
+def import_file(session: Session, data: bytes, file_name: str, questionnaire: str, *, source: str,
+                method: str, user: User | None = None, dry_run: bool = False, skip_invalid: bool = False,
+                today: date | None = None, progress: Callable[[int], None] | None = None,
+                preview_rows: int = 10) -> ImportReport:
+    """Check every row of the file; unless it is a dry run, write the valid ones as one batch, or nothing at all.
+
+    Without ``skip_invalid`` a single invalid row writes nothing. Raises ImportRefused for a whole-file refusal.
+    """
+    if method not in IMPORT_METHODS:
+        raise ImportRefused(f"metodo «{method}» non previsto: usare {', '.join(IMPORT_METHODS)}")
+    source = " ".join(source.split())
+    if not source:
+        raise ImportRefused("indicare la fonte (la società che ha raccolto i dati)")
+    q = session.scalar(select(Questionario).filter_by(codice=questionnaire))
+    if q is None or q.versione_corrente is None:
+        raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
+    digest = hashlib.sha256(data).hexdigest()
+    earlier = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
+                                                       ImportBatch.annullato_il.is_(None)))
+    if earlier is not None:
+        raise ImportRefused(f"questo file è già stato importato (lotto {earlier.id} del "
+                            f"{earlier.created_at:%d/%m/%Y}): nessuna riga scritta")
+    try:
+        table = read_table(data, file_name)
+    except ReadError as exc:
+        raise ImportRefused(str(exc)) from None
+
+    versione = q.versione_corrente
+    report = ImportReport(file_name=file_name)
+    # The reader lower-cases headers ("D1 " -> "d1"): name them as the questionnaire does.
+    canonical = {name.lower(): name for name in all_columns(versione)}
+    headers = [canonical.get(name, name) for name in table.headers]
+    for error in check_headers(headers, versione):
+        report.add(error)
+    if report.errors:
+        return report  # the rows cannot be read against the wrong columns
+    services = {s.slug: s for s in session.scalars(select(Servizio).options(selectinload(Servizio.sedi)))}
+    campaigns = list(session.scalars(select(Rilevazione).filter_by(questionario_id=q.id)
+                                     .options(selectinload(Rilevazione.servizi))))
+    known = set(session.scalars(select(ImportExternalId.hash).filter_by(fonte=source)))
+    ctx = Context(versione=versione, services=services, campaigns=campaigns, known_ids=known, source=source,
+                  default_channel=DEFAULT_CHANNEL[method], today=today or date.today())
+    valid: list[Parsed] = []
+    try:
+        _checked(ctx, table.rows, headers, report, valid, progress, preview_rows)
+    except ReadError as exc:  # a file can turn out corrupt part-way through (an unclosed quote)
+        raise ImportRefused(str(exc)) from None
+    report.valid = len(valid)
+    if report.rows == 0:
+        report.add(RowError(2, "", "", "nessuna riga di dati nel file"))
+    if dry_run or not valid or (report.errors and not skip_invalid):
+        return report
+
+    batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest, righe=report.rows,
+                        utente_id=user.id if user else None, questionario_id=q.id, righe_importate=len(valid),
+                        righe_scartate=report.rows - len(valid))
+    session.add(batch)
+    questions = {d.codice: d for d in versione.domande}
+    for parsed in valid:
+        session.add(Compilazione(servizio_id=parsed.servizio.id, versione_id=versione.id,
+                                 rilevazione_id=parsed.rilevazione_id, data_ora=parsed.data_ora, canale=parsed.canale,
+                                 sede_id=parsed.sede_id, lingua="it", import_batch=batch,
+                                 risposte=_answer_rows(parsed, questions)))
+        session.add(ImportExternalId(batch=batch, fonte=source, hash=parsed.external_hash))
+    session.commit()
+    report.written, report.batch_id = len(valid), batch.id
+    return report

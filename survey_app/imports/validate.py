@@ -1,0 +1,227 @@
+"""Every row of a firm's file checked before anything is written: each problem named by row, column, value, reason."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..models import Domanda, QuestionarioVersione, Rilevazione, Servizio
+from .columns import (
+    FIRM_CHANNELS,
+    IMPORTANCE_SUFFIX,
+    all_columns,
+    allowed_text,
+    normal,
+    value_labels,
+)
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
+TIME_SUFFIX = re.compile(r"^(?P<date>\S+)(?:[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::\d{2}(?:\.\d+)?)?)?$")
+MULTI_SEPARATORS = re.compile(r"\s*[;|]\s*")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class Parsed:
+    """A valid row, ready to be stored."""
+
+    row: int
+    servizio: Servizio
+    sede_id: int | None
+    canale: str
+    data_ora: datetime
+    answers: dict[str, Any]
+    importance: dict[str, int]
+    external_hash: str
+    rilevazione_id: int | None
+
+
+@dataclass
+class Context:
+    versione: QuestionarioVersione
+    services: dict[str, Servizio]  # every service, by slug (to tell "unknown" from "not using this questionnaire")
+    campaigns: list[Rilevazione]
+    known_ids: set[str]  # hashes of this firm's external ids already imported
+    source: str
+    default_channel: str
+    today: date
+    seen_ids: set[str] = field(default_factory=set)
+
+    def __post_init__(self):
+        self.questions: list[Domanda] = list(self.versione.domande)
+        self.labels = {d.codice: value_labels(d) for d in self.questions}
+
+
+def external_hash(source: str, value: str) -> str:
+    """The firm's row id as kept: a hash, per firm, so nobody can read it back or link it to an answer."""
+    return hashlib.sha256(f"{normal(source)}\x00{value}".encode()).hexdigest()
+
+
+def check_headers(headers: list[str], versione: QuestionarioVersione) -> list[RowError]:
+    expected = all_columns(versione)
+    errors = [RowError(1, name, name, "colonna sconosciuta") for name in headers if name not in expected]
+    errors += [RowError(1, name, "", "colonna obbligatoria mancante") for name in expected if name not in headers]
+    seen: set[str] = set()
+    for name in headers:
+        if name in seen:
+            errors.append(RowError(1, name, name, "colonna ripetuta"))
+        seen.add(name)
+    return errors
+
+
+def _text(value: Any) -> str:
+    """A cell as text: 5.0 from a spreadsheet is "5", dates keep their ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> datetime | None:
+    """A real date, an Excel serial number or text (ISO or dd/mm/yyyy, optionally with hh:mm), to the hour."""
+    if isinstance(value, datetime):
+        return value.replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, int | float) or (isinstance(value, str) and re.fullmatch(r"\d{5}(\.\d+)?", value.strip())):
+        serial = float(value)
+        if not 20000 < serial < 80000:  # 1954–2119: anything else is not a date someone typed
+            return None
+        return (EXCEL_EPOCH + timedelta(days=serial)).replace(minute=0, second=0, microsecond=0)
+    match = TIME_SUFFIX.match(str(value).strip())
+    if not match:
+        return None
+    for fmt in DATE_FORMATS:
+        try:
+            day = datetime.strptime(match["date"], fmt)
+        except ValueError:
+            continue
+        hour = int(match["h"]) if match["h"] else 0
+        return day.replace(hour=hour) if hour < 24 else None
+    return None
+
+
+def _answer(domanda: Domanda, labels: dict[str, object], raw: str) -> tuple[Any, str | None]:
+    """(value to store, reason when refused)."""
+    if domanda.tipo == "testo":
+        if domanda.max_lunghezza and len(raw) > domanda.max_lunghezza:
+            return None, f"testo troppo lungo (al massimo {domanda.max_lunghezza} caratteri)"
+        return raw, None
+    if domanda.tipo == "scelta_multipla":
+        chosen = [labels.get(normal(part)) for part in MULTI_SEPARATORS.split(raw) if part]
+        if not chosen or any(c is None for c in chosen):
+            return None, f"valore non ammesso: {allowed_text(domanda)}"
+        return list(dict.fromkeys(chosen)), None
+    found = labels.get(normal(raw))
+    if found is None:
+        return None, f"valore non ammesso: {allowed_text(domanda)}"
+    return found, None
+
+
+def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) -> tuple[Parsed | None, list[RowError]]:
+    """One data row: the parsed row when it is valid, or every problem it has."""
+    if len(values) > len(headers) and any(_text(v) for v in values[len(headers):]):
+        return None, [RowError(number, "", _text(values[len(headers)]), "più valori che colonne")]
+    cells = {name: values[i] if i < len(values) else None for i, name in enumerate(headers)}
+    if not any(_text(v) for v in cells.values()):
+        return None, [RowError(number, "", "", "riga vuota")]
+    errors: list[RowError] = []
+
+    def fail(column: str, value: Any, reason: str) -> None:
+        errors.append(RowError(number, column, _text(value), reason))
+
+    ext = _text(cells.get("id_esterno"))
+    digest = external_hash(ctx.source, ext) if ext else ""
+    if not ext:
+        fail("id_esterno", "", "id_esterno mancante")
+    elif digest in ctx.seen_ids:
+        fail("id_esterno", ext, "id_esterno ripetuto nel file")
+    elif digest in ctx.known_ids:
+        fail("id_esterno", ext, "id_esterno già importato da questa fonte")
+    if digest:
+        ctx.seen_ids.add(digest)
+
+    slug = _text(cells.get("servizio"))
+    servizio = ctx.services.get(slug)
+    if not slug:
+        fail("servizio", "", "servizio mancante")
+    elif servizio is None:
+        fail("servizio", slug, "servizio sconosciuto")
+    elif servizio.questionario_id != ctx.versione.questionario_id:
+        fail("servizio", slug, "il servizio non usa questo questionario")
+        servizio = None
+
+    canale = normal(_text(cells.get("canale"))) or ctx.default_channel
+    if canale not in FIRM_CHANNELS:
+        fail("canale", cells.get("canale"), "canale non ammesso (telefono, carta, web, email, sportello)")
+
+    sede_id = None
+    sede_code = _text(cells.get("sede"))
+    if sede_code and servizio is not None:
+        sede = next((s for s in servizio.sedi if s.codice == sede_code), None)
+        if sede is None:
+            fail("sede", sede_code, "sede sconosciuta per il servizio")
+        else:
+            sede_id = sede.id
+
+    raw_date = cells.get("data")
+    when = parse_date(raw_date) if _text(raw_date) else None
+    rilevazione_id = None
+    if not _text(raw_date):
+        fail("data", "", "data mancante")
+    elif when is None:
+        fail("data", raw_date, "data non valida (usare gg/mm/aaaa o aaaa-mm-gg)")
+    elif when.date() > ctx.today:
+        fail("data", raw_date, "data nel futuro")
+    elif servizio is not None:
+        covering = [c for c in ctx.campaigns if any(s.id == servizio.id for s in c.servizi)]
+        matching = [c for c in covering if c.data_inizio <= when.date() <= c.data_fine]
+        if covering and not matching:
+            fail("data", raw_date, "data fuori dal periodo della rilevazione")
+        rilevazione_id = matching[0].id if matching else None
+
+    answers: dict[str, Any] = {}
+    importance: dict[str, int] = {}
+    for domanda in ctx.questions:
+        raw = _text(cells.get(domanda.codice))
+        if raw:
+            value, reason = _answer(domanda, ctx.labels[domanda.codice], raw)
+            if reason:
+                fail(domanda.codice, raw, reason)
+            else:
+                answers[domanda.codice] = value
+        if domanda.importanza:
+            column = domanda.codice + IMPORTANCE_SUFFIX
+            raw_imp = _text(cells.get(column))
+            if raw_imp:
+                if raw_imp in {"1", "2", "3", "4", "5"}:
+                    importance[domanda.codice] = int(raw_imp)
+                else:
+                    fail(column, raw_imp, "importanza non ammessa: un numero da 1 a 5")
+    for domanda in ctx.questions:
+        given = domanda.codice in answers
+        if given and not domanda.shown_for(answers):
+            fail(domanda.codice, cells.get(domanda.codice), "risposta a una domanda che non andava posta "
+                                                           f"(condizione su {domanda.mostra_se['domanda']})")
+        elif not given and domanda.obbligatoria and domanda.shown_for(answers):
+            fail(domanda.codice, "", "risposta obbligatoria mancante")
+    if not answers and not errors:
+        fail("", "", "nessuna risposta nella riga")
+    if errors:
+        return None, errors
+    return Parsed(number, servizio, sede_id, canale, when, answers, importance, digest, rilevazione_id), []
+

@@ -1,0 +1,224 @@
+"""Survey firms' files: templates, every row checked, nothing written on error, exactly once, provenance."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from analysis.engine import Period, question_statistics
+from analysis.indicators import indicator_table
+from survey_app.models import Compilazione, ImportBatch, ImportExternalId, Rilevazione, Servizio
+
+HEADER = "id_esterno;data;servizio;canale;sede;D1;D1_importanza;D2;D3;D4;D5;D6;D7"
+
+
+def write(tmp_path, text: str, name: str = "lotto.csv", encoding: str = "utf-8") -> str:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return str(path)
+
+
+def run_import(runner, path: str, *extra: str):
+    return runner.invoke(args=["responses", "import", path, "--questionnaire", "breve", "--source", "Demoskopika",
+                               "--method", "CATI", *extra])
+
+
+def count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_templates_have_the_columns_a_legend_and_drop_down_lists(catalogue, runner, tmp_path):
+    result = runner.invoke(args=["responses", "template", "breve", "--format", "csv", "--out", str(tmp_path / "t.csv")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "t.csv").read_bytes().decode("utf-8-sig")
+    assert text.strip() == HEADER
+    result = runner.invoke(args=["responses", "template", "breve", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
+    assert [c.value for c in wb["Dati"][1]] == HEADER.split(";")
+    lists = {str(v.sqref): v.formula1 for v in wb["Dati"].data_validations.dataValidation}
+    assert lists["C2:C5000"] == '"anagrafe,tributi"'  # the services that use this questionnaire
+    assert lists["F2:F5000"] == '"1,2,3,4,5,non so"'
+    legend = {r[0]: r for r in wb["Legenda"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert legend["D3"][1] == "Complessivamente, quanto è soddisfatto?" and "Obbligatoria" in legend["D3"][2]
+    assert "D3" in legend["D6"][2]  # the follow-up names its condition
+    assert runner.invoke(args=["responses", "template", "ignoto", "--out", str(tmp_path / "x.csv")]).exit_code == 1
+
+
+def test_a_filled_template_lands_whole_with_its_batch_and_provenance(catalogue, runner, tmp_path):
+    rows = [HEADER,
+            "A-1;15/03/2025;anagrafe;;sportello-1;5;4;3;5;10;sì;;Personale gentile; disponibile",
+            "A-2;2025-03-16 10:30;anagrafe;telefono;;Molto soddisfatto;;4;4;9;no;;",
+            "A-3;17/03/2025;anagrafe;carta;;non so;;2;2;3;1;attesa; informazioni;",
+            "A-4;18/03/2025;tributi;;;3;;1;4;7;0;;"]
+    # Semicolons, Windows-1252 accents, CRLF and a quoted field with a semicolon inside: a real firm's CSV.
+    rows[1] = rows[1].replace("Personale gentile; disponibile", '"Personale gentile; disponibile"')
+    rows[3] = rows[3].replace("attesa; informazioni", '"attesa; informazioni"')
+    path = write(tmp_path, "\r\n".join(rows) + "\r\n", encoding="cp1252")
+    result = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    assert "Importate 4 righe su 4" in result.output
+    batch = catalogue.scalar(select(ImportBatch))
+    assert (batch.fonte, batch.metodo, batch.righe, batch.righe_importate, batch.righe_scartate) == (
+        "Demoskopika", "CATI", 4, 4, 0)
+    assert batch.questionario_id is not None and len(batch.sha256) == 64
+    stored = catalogue.scalars(select(Compilazione).order_by(Compilazione.data_ora)).all()
+    assert [c.canale for c in stored] == ["telefono", "telefono", "carta", "telefono"]  # empty: from CATI
+    assert stored[1].data_ora == datetime(2025, 3, 16, 10)  # kept to the hour
+    assert all(c.import_batch_id == batch.id for c in stored)
+    assert stored[0].sede.codice == "sportello-1"
+    assert count(catalogue, ImportExternalId) == 4
+    # The counts the analysis reads followed in the same transaction: figures and provenance are there.
+    table = indicator_table(catalogue.connection(), 2025)
+    d3 = table[(table["servizio_codice"] == "anagrafe") & (table["domanda_codice"] == "D3")].iloc[0]
+    assert (d3["n"], d3["soppresso"]) == (3, True)  # three answers: counted, and suppressed as any small cell
+    by_source = question_statistics(catalogue.connection(), Period.year(2025), "anagrafe", by="provenienza")
+    assert set(by_source["gruppo"]) == {"ditta CATI"}
+    d1 = catalogue.scalars(select(Compilazione)).all()[2].risposte
+    assert any(r.non_so for r in d1)
+
+
+MALFORMED = [
+    ("unknown service", "X1;15/03/2025;nessuno;;;5;;;5;;;;", (2, "servizio", "servizio sconosciuto")),
+    ("service of another questionnaire", "X1;15/03/2025;vigilanza;;;5;;;5;;;;",
+     (2, "servizio", "il servizio non usa questo questionario")),
+    ("unknown counter", "X1;15/03/2025;anagrafe;;sportello-9;5;;;5;;;;", (2, "sede", "sede sconosciuta per il servizio")),
+    ("value outside the scale", "X1;15/03/2025;anagrafe;;;7;;;5;;;;", (2, "D1", "valore non ammesso")),
+    ("value outside a 1-4 scale", "X1;15/03/2025;anagrafe;;;;;5;5;;;;", (2, "D2", "valore non ammesso")),
+    ("nps outside 0-10", "X1;15/03/2025;anagrafe;;;;;;5;11;;;", (2, "D4", "valore non ammesso")),
+    ("yes/no garbage", "X1;15/03/2025;anagrafe;;;;;;5;;forse;;", (2, "D5", "valore non ammesso")),
+    ("unknown option", "X1;15/03/2025;anagrafe;;;;;;2;;;parcheggio;", (2, "D6", "valore non ammesso")),
+    ("bad date", "X1;31/02/2025;anagrafe;;;5;;;5;;;;", (2, "data", "data non valida")),
+    ("text date", "X1;ieri;anagrafe;;;5;;;5;;;;", (2, "data", "data non valida")),
+    ("future date", "X1;01/01/2099;anagrafe;;;5;;;5;;;;", (2, "data", "data nel futuro")),
+    ("missing date", "X1;;anagrafe;;;5;;;5;;;;", (2, "data", "data mancante")),
+    ("missing id", ";15/03/2025;anagrafe;;;5;;;5;;;;", (2, "id_esterno", "id_esterno mancante")),
+    ("id repeated in the file", "X1;15/03/2025;anagrafe;;;5;;;5;;;;\nX1;16/03/2025;anagrafe;;;4;;;4;;;;",
+     (3, "id_esterno", "id_esterno ripetuto nel file")),
+    ("follow-up whose condition does not hold", "X1;15/03/2025;anagrafe;;;;;;5;;;attesa;",
+     (2, "D6", "risposta a una domanda che non andava posta")),
+    ("required answer missing", "X1;15/03/2025;anagrafe;;;5;;;;;;;", (2, "D3", "risposta obbligatoria mancante")),
+    ("importance outside 1-5", "X1;15/03/2025;anagrafe;;;5;9;;5;;;;", (2, "D1_importanza", "importanza non ammessa")),
+    ("channel a firm cannot use", "X1;15/03/2025;anagrafe;chiosco;;5;;;5;;;;", (2, "canale", "canale non ammesso")),
+    ("text too long", "X1;15/03/2025;anagrafe;;;5;;;5;;;;" + "x" * 201, (2, "D7", "testo troppo lungo")),
+    ("empty row in the middle", "X1;15/03/2025;anagrafe;;;5;;;5;;;;\n;;;;;;;;;;;;\nX2;15/03/2025;anagrafe;;;5;;;5;;;;",
+     (3, "", "riga vuota")),
+    ("more cells than columns", "X1;15/03/2025;anagrafe;;;5;;;5;;;;;extra", (2, "", "più valori che colonne")),
+    ("missing service", "X1;15/03/2025;;;;5;;;5;;;;", (2, "servizio", "servizio mancante")),
+]
+
+
+@pytest.mark.parametrize("body, expected", [pytest.param(b, e, id=name) for name, b, e in MALFORMED])
+def test_a_bad_row_is_named_and_nothing_is_written(catalogue, runner, tmp_path, body, expected):
+    good = "OK1;10/03/2025;anagrafe;;;4;;;4;;;;"
+    path = write(tmp_path, f"{HEADER}\n{body}\n{good}\n")
+    result = run_import(runner, path)
+    assert result.exit_code == 1, result.output
+    row, column, reason = expected
+    where = f"riga {row}" + (f", colonna {column}" if column else "")
+    assert any(line.startswith(where) and reason in line for line in result.output.splitlines()), result.output
+    assert "Nessuna riga scritta" in result.output
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+
+
+@pytest.mark.parametrize("header, reason", [
+    (HEADER.replace(";D7", ""), "colonna obbligatoria mancante"),
+    (HEADER + ";D99", "colonna sconosciuta"),
+    (HEADER.replace("D5", "D4"), "colonna"),
+])
+def test_wrong_columns_are_refused_before_any_row(catalogue, runner, tmp_path, header, reason):
+    path = write(tmp_path, f"{header}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    result = run_import(runner, path)
+    assert result.exit_code == 1 and reason in result.output and "riga 1" in result.output
+    assert count(catalogue, Compilazione) == 0
+
+
+def test_headers_with_stray_spaces_and_capitals_are_accepted(catalogue, runner, tmp_path):
+    header = " ID_Esterno ;Data; Servizio;CANALE;sede;d1;D1_Importanza;D2;D3;D4;D5;D6;D7 "
+    path = write(tmp_path, f"{header}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    result = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+
+
+def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_path):
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;4;;;4;;;;\n")
+    assert run_import(runner, path).exit_code == 0
+    again = run_import(runner, path)
+    assert again.exit_code == 1 and "già stato importato" in again.output
+    overlap = write(tmp_path, f"{HEADER}\nX2;16/03/2025;anagrafe;;;4;;;4;;;;\nX3;16/03/2025;anagrafe;;;4;;;4;;;;\n",
+                    name="secondo.csv")
+    result = run_import(runner, overlap)
+    assert result.exit_code == 1 and "riga 2, colonna id_esterno" in result.output and "già importato" in result.output
+    assert count(catalogue, Compilazione) == 2 and count(catalogue, ImportBatch) == 1
+    # Another firm may use the same identifiers for its own rows.
+    other = runner.invoke(args=["responses", "import", overlap, "--questionnaire", "breve", "--source", "Altra srl"])
+    assert other.exit_code == 0, other.output
+
+
+def test_skip_invalid_imports_the_valid_rows_and_says_what_it_left_out(catalogue, runner, tmp_path):
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;nessuno;;;5;;;5;;;;\n"
+                           "X3;15/03/2025;anagrafe;;;9;;;5;;;;\n")
+    result = run_import(runner, path, "--skip-invalid")
+    assert result.exit_code == 0, result.output
+    assert "Importate 1 righe su 3" in result.output and "escluse 2 righe non valide" in result.output
+    batch = catalogue.scalar(select(ImportBatch))
+    assert (batch.righe, batch.righe_importate, batch.righe_scartate) == (3, 1, 2)
+
+
+def test_dry_run_writes_nothing(catalogue, runner, tmp_path):
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    result = run_import(runner, path, "--dry-run")
+    assert result.exit_code == 0 and "1 righe valide su 1" in result.output
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+
+
+def test_answers_are_linked_to_the_campaign_and_dates_outside_it_refused(catalogue, runner, tmp_path):
+    servizio = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    campaign = Rilevazione(codice="primavera", titolo="Primavera 2025", questionario_id=servizio.questionario_id,
+                           data_inizio=date(2025, 3, 1), data_fine=date(2025, 4, 30), servizi=[servizio])
+    catalogue.add(campaign)
+    catalogue.commit()
+    outside = write(tmp_path, f"{HEADER}\nX1;15/06/2025;anagrafe;;;5;;;5;;;;\n", name="fuori.csv")
+    result = run_import(runner, outside)
+    assert result.exit_code == 1 and "fuori dal periodo della rilevazione" in result.output
+    inside = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/06/2025;tributi;;;5;;;5;;;;\n")
+    assert run_import(runner, inside).exit_code == 0
+    linked = dict(catalogue.execute(select(Compilazione.servizio_id, Compilazione.rilevazione_id)).all())
+    assert linked[servizio.id] == campaign.id and None in linked.values()  # tributi has no campaign
+
+
+def test_xlsx_with_real_dates_serials_and_numbers_as_text(catalogue, runner, tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Dati"
+    ws.append(HEADER.split(";"))
+    ws.append(["X1", datetime(2025, 3, 15), "anagrafe", None, None, 5, None, None, "5"])
+    ws.append(["X2", 45731, "anagrafe", None, None, "4", None, None, 4.0])  # serial 45731 = 15/03/2025
+    ws.append(["X3", "15/03/2025", "tributi", None, None, "verde"])  # a face name on a scale: refused
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path = tmp_path / "lotto.xlsx"
+    path.write_bytes(buffer.getvalue())
+    result = run_import(runner, str(path))
+    assert result.exit_code == 1 and "riga 4, colonna D1 (valore «verde»)" in result.output
+    assert "riga 4, colonna D3" in result.output  # and its required answer is missing
+    assert "riga 2" not in result.output and "riga 3" not in result.output
+    ws.delete_rows(4)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.write_bytes(buffer.getvalue())
+    result = run_import(runner, str(path))
+    assert result.exit_code == 0, result.output
+    assert {c.data_ora for c in catalogue.scalars(select(Compilazione))} == {datetime(2025, 3, 15)}
+
+
+def test_more_than_a_thousand_errors_are_listed_then_totalled(catalogue, runner, tmp_path):
+    rows = "\n".join(f"X{i};15/03/2025;nessuno;;;5;;;5;;;;" for i in range(1200))
+    result = run_import(runner, write(tmp_path, f"{HEADER}\n{rows}\n"))
+    assert result.exit_code == 1
+    assert sum(1 for line in result.output.splitlines() if line.startswith("riga ")) == 1000
+    assert "1200 × servizio sconosciuto" in result.output
