@@ -222,3 +222,35 @@ def test_more_than_a_thousand_errors_are_listed_then_totalled(catalogue, runner,
     assert result.exit_code == 1
     assert sum(1 for line in result.output.splitlines() if line.startswith("riga ")) == 1000
     assert "1200 × servizio sconosciuto" in result.output
+
+
+def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, tmp_path):
+    from survey_app.models import AuditLog, RiepilogoRisposte
+
+    own = write(tmp_path, f"{HEADER}\nC1;15/03/2025;anagrafe;;;4;;;4;;;;\n", name="cittadini.csv")
+    assert runner.invoke(args=["responses", "import", own, "--questionnaire", "breve", "--source", "Altra srl",
+                               "--method", "PAPI"]).exit_code == 0
+    before = indicator_table(catalogue.connection(), 2025)
+    rows = "\n".join(f"X{i};15/03/2025;anagrafe;;;5;;;5;;;;" for i in range(6))
+    path = write(tmp_path, f"{HEADER}\n{rows}\n")
+    assert run_import(runner, path).exit_code == 0
+    batch = catalogue.scalar(select(ImportBatch).filter_by(fonte="Demoskopika"))
+    assert indicator_table(catalogue.connection(), 2025)["n"].sum() > before["n"].sum()
+    result = runner.invoke(args=["responses", "rollback", str(batch.id), "--by", "admin@example.org"])
+    assert result.exit_code == 0 and "tolti 6 questionari" in result.output
+    catalogue.expire_all()
+    assert count(catalogue, Compilazione) == 1  # the other firm's questionnaire stays
+    assert catalogue.scalar(select(func.count()).select_from(RiepilogoRisposte)
+                            .filter_by(import_batch_id=batch.id)) == 0
+    after = indicator_table(catalogue.connection(), 2025)
+    assert after[["servizio_codice", "domanda_codice", "n"]].equals(before[["servizio_codice", "domanda_codice", "n"]])
+    batch = catalogue.get(ImportBatch, batch.id)
+    assert batch.annullato_da == "admin@example.org" and batch.annullato_il is not None
+    audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.annulla"))
+    assert audit.dettagli["compilazioni"] == 6 and audit.dettagli["fonte"] == "Demoskopika"
+    again = runner.invoke(args=["responses", "rollback", str(batch.id)])
+    assert again.exit_code == 1 and "già stato annullato" in again.output
+    # The corrected file may now be sent again: same file, same identifiers.
+    assert run_import(runner, path).exit_code == 0
+    listing = runner.invoke(args=["responses", "batches"]).output
+    assert "annullato il" in listing and "6 righe importate" in listing

@@ -10,9 +10,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import IMPORT_METHODS, Questionario, Servizio
+from ..models import IMPORT_METHODS, ImportBatch, Questionario, Servizio
 from . import template
 from .load import ImportRefused, ImportReport, import_file
+from .rollback import rollback_batch
 
 responses_cli = AppGroup("responses", help="Risposte raccolte da società di rilevazione.")
 
@@ -91,3 +92,25 @@ class _NoBar:
 
     def update(self, n: int) -> None:
         pass
+
+
+@responses_cli.command("batches")
+def batches_command() -> None:
+    """Elenca i lotti importati, il più recente per primo."""
+    for batch in db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
+        state = f"annullato il {batch.annullato_il:%d/%m/%Y} da {batch.annullato_da}" if batch.annullato_il else \
+            f"{batch.righe_importate} righe importate"
+        click.echo(f"{batch.id}\t{batch.created_at:%d/%m/%Y %H:%M}\t{batch.fonte} ({batch.metodo})\t"
+                   f"{batch.nome_file}\t{state}")
+
+
+@responses_cli.command("rollback")
+@click.argument("batch_id", type=int)
+@click.option("--by", "actor", default=None, help="Chi annulla il lotto (registrato nel registro delle attività).")
+def rollback_command(batch_id: int, actor: str | None) -> None:
+    """Annulla per intero il lotto BATCH_ID: le sue risposte e i loro conteggi vengono tolti."""
+    try:
+        removed = rollback_batch(db.session, batch_id, actor=actor)
+    except ImportRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Lotto {batch_id} annullato: tolti {removed} questionari.")
