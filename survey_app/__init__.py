@@ -53,6 +53,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .imports.routes import bp as imports_bp
     from .kiosk import bp as kiosk_bp
     from .public import bp as public_bp
     from .qr import bp as qr_bp
@@ -68,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(transparency_bp)
     app.register_blueprint(publishing_bp)
     app.register_blueprint(actions_bp)
+    app.register_blueprint(imports_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -254,3 +254,40 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
     assert run_import(runner, path).exit_code == 0
     listing = runner.invoke(args=["responses", "batches"]).output
     assert "annullato il" in listing and "6 righe importate" in listing
+
+
+STAFF_RESULT_URLS = ["/staff/servizi/anagrafe?anno=2025", "/staff/qr/", "/staff/qr/anagrafe.svg", "/staff/qr/tutti.pdf",
+                     "/staff/azioni/", "/staff/trasparenza/", "/staff/trasparenza/relazione/2025.pdf"]
+
+
+def test_a_survey_firm_reaches_its_uploads_and_templates_only(catalogue, client, runner, tmp_path):
+    from .helpers import login
+
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    home = client.get("/staff/")
+    assert home.status_code == 302 and home.headers["Location"].endswith("/staff/importazioni/")
+    page = client.get("/staff/importazioni/")
+    assert page.status_code == 200 and "modello-" not in page.get_data(as_text=True)  # links, not names
+    xlsx = client.get("/staff/importazioni/modello/breve.xlsx")
+    assert xlsx.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert [c.value for c in wb["Dati"][1]] == HEADER.split(";")
+    assert client.get("/staff/importazioni/modello/breve.csv").data.decode("utf-8-sig").strip() == HEADER
+    assert client.get("/staff/importazioni/modello/faccine.xlsx").status_code == 404  # not in its scope
+    for url in STAFF_RESULT_URLS:
+        assert client.get(url).status_code == 403, url
+
+
+def test_a_firm_sees_its_own_batches_only(catalogue, client, runner, tmp_path):
+    from survey_app.models import User
+
+    from .helpers import login
+
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n", name="altrui.csv")
+    assert run_import(runner, path).exit_code == 0  # from the command line: no user
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    assert "altrui.csv" not in client.get("/staff/importazioni/").get_data(as_text=True)
+    batch = catalogue.scalar(select(ImportBatch))
+    batch.utente_id = catalogue.scalar(select(User.id).filter_by(email="firm@example.org"))
+    catalogue.commit()
+    assert "altrui.csv" in client.get("/staff/importazioni/").get_data(as_text=True)

@@ -313,7 +313,13 @@ def test_anonymous_goes_to_the_login(client, configured, url):
     assert response.status_code == 302 and "/staff/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("role", ["responsabile", "rilevatore"])
+def test_survey_firms_never_reach_the_posters(client, runner, configured):
+    login(client, runner, "firm@comune.it", "--role", "rilevatore", "--scope", "tributi")
+    for url in ("/staff/qr/", "/staff/qr/tributi.pdf", "/staff/qr/tutti.zip"):
+        assert client.get(url).status_code == 403, url
+
+
+@pytest.mark.parametrize("role", ["responsabile"])
 def test_scoped_user_gets_only_their_services(client, runner, configured, role):
     login(client, runner, "r@comune.it", "--role", role, "--scope", "tributi")
     page = client.get("/staff/qr/").get_data(as_text=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 
 from flask import abort, render_template, request, send_file
-from flask_login import login_required
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Servizio
+from ..staff.access import RESULT_READERS, roles_required
 from ..staff.routes import visible_services
 from . import bp
 from .posters import WRITERS, poster_pdf
@@ -26,14 +26,14 @@ def _visible() -> list[Servizio]:
 
 
 @bp.get("/")
-@login_required
+@roles_required(*RESULT_READERS)
 def index():
     return render_template("qr/index.html", services=_visible())
 
 
 # `any` keeps /tutti.svg free for a service whose slug happens to be "tutti".
 @bp.get("/tutti.<any(pdf, zip):fmt>")
-@login_required
+@roles_required(*RESULT_READERS)
 def all_posters(fmt: str):
     posters = posters_for(_visible())
     if not posters:
@@ -44,7 +44,7 @@ def all_posters(fmt: str):
 
 
 @bp.get("/<slug>.<fmt>")
-@login_required
+@roles_required(*RESULT_READERS)
 def poster(slug: str, fmt: str):
     suffix = f".{fmt}"
     servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))

@@ -12,6 +12,9 @@ from ..models import Servizio
 PUBLISHERS = ("admin", "trasparenza")
 ACTION_EDITORS = ("admin", "responsabile")
 ACTION_READERS = ("admin", "trasparenza", "responsabile")
+# Results, charts, comments and QR posters: never the survey firms (rilevatore), who only upload.
+RESULT_READERS = ("admin", "trasparenza", "responsabile")
+IMPORTERS = ("admin", "rilevatore")
 
 
 def roles_required(*roles: str):

@@ -50,6 +50,8 @@ def logout():
 @bp.get("/")
 @login_required
 def dashboard():
+    if current_user.ruolo == "rilevatore":
+        return redirect(url_for("imports.index"))  # a survey firm's home is its uploads, never the results
     services = db.session.scalars(visible_services()).all()
     counts = dict(db.session.execute(
         select(Compilazione.servizio_id, func.count()).where(Compilazione.servizio_id.in_([s.id for s in services]))

@@ -6,7 +6,6 @@ from datetime import date
 
 import pandas as pd
 from flask import abort, current_app, render_template, request
-from flask_login import login_required
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from analysis.indicators import indicator_table
 from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
-from .access import can_edit_actions
+from .access import RESULT_READERS, can_edit_actions, roles_required
 from .routes import visible_services
 
 
@@ -81,7 +80,7 @@ def service_charts(conn, servizio: Servizio, year: int, threshold: int) -> dict[
 
 
 @bp.get("/servizi/<slug>")
-@login_required
+@roles_required(*RESULT_READERS)
 def service(slug: str):
     servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))
     if servizio is None:
