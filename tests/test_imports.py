@@ -291,3 +291,60 @@ def test_a_firm_sees_its_own_batches_only(catalogue, client, runner, tmp_path):
     batch.utente_id = catalogue.scalar(select(User.id).filter_by(email="firm@example.org"))
     catalogue.commit()
     assert "altrui.csv" in client.get("/staff/importazioni/").get_data(as_text=True)
+
+
+def _upload(client, content: bytes, name: str = "lotto.csv", questionnaire: str = "breve"):
+    from .helpers import csrf_token
+
+    token = csrf_token(client.get("/staff/importazioni/carica").get_data(as_text=True))
+    return client.post("/staff/importazioni/carica", content_type="multipart/form-data",
+                       data={"csrf_token": token, "questionario": questionnaire, "metodo": "PAPI",
+                             "file": (io.BytesIO(content), name)})
+
+
+def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, runner):
+    import re
+    from html import unescape
+
+    from .helpers import login
+
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    good = f"{HEADER}\nW1;15/03/2025;anagrafe;;;5;;;5;;;;\nW2;16/03/2025;anagrafe;;;4;;;4;;;;\n".encode()
+    preview = _upload(client, good)
+    assert preview.status_code == 200
+    html = unescape(preview.get_data(as_text=True))
+    assert "2 righe valide su 2." in html and "Anagrafe" in html
+    assert count(catalogue, Compilazione) == 0  # a preview writes nothing
+    fields = dict(re.findall(r'name="(csrf_token|sha256|nome_file|questionario|metodo)"[^>]*value="([^"]*)"', html))
+    assert client.post("/staff/importazioni/conferma", data={k: v for k, v in fields.items()
+                                                            if k != "csrf_token"}).status_code == 400
+    done = client.post("/staff/importazioni/conferma", data=fields)
+    assert done.status_code == 302
+    batch = catalogue.scalar(select(ImportBatch))
+    assert (batch.fonte, batch.metodo, batch.righe_importate) == ("demoskopika.it", "PAPI", 2)
+    assert batch.utente_id is not None and count(catalogue, Compilazione) == 2
+    listing = client.get("/staff/importazioni/").get_data(as_text=True)
+    assert "lotto.csv" in listing
+    assert "già stato importato" in unescape(_upload(client, good).get_data(as_text=True))
+
+
+def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catalogue, client, runner):
+    import re
+    from html import unescape
+
+    from .helpers import login
+
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    bad = f"{HEADER}\nW1;15/03/2025;tributi;;;5;;;5;;;;\nW2;15/03/2025;anagrafe;;;8;;;5;;;;\n".encode()
+    html = unescape(_upload(client, bad).get_data(as_text=True))
+    assert "0 righe valide su 2." in html
+    assert "servizio non assegnato a questo account" in html and "valore non ammesso" in html
+    assert "Conferma l'importazione" not in html
+    link = re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)
+    errors = client.get(link)  # the link as the page gives it
+    assert errors.status_code == 200 and errors.mimetype == "text/csv"
+    rows = errors.data.decode("utf-8-sig").splitlines()
+    assert rows[0] == "riga;colonna;valore;motivo" and rows[1].startswith("2;servizio;tributi;")
+    unreadable = unescape(_upload(client, b"\x89PNG\r\n\x1a\n", name="foto.xlsx").get_data(as_text=True))
+    assert "non è un CSV, XLSX o ODS leggibile" in unreadable
+    assert count(catalogue, Compilazione) == 0

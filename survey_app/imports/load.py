@@ -98,7 +98,7 @@ def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, valid
 def import_file(session: Session, data: bytes, file_name: str, questionnaire: str, *, source: str,
                 method: str, user: User | None = None, dry_run: bool = False, skip_invalid: bool = False,
                 today: date | None = None, progress: Callable[[int], None] | None = None,
-                preview_rows: int = 10) -> ImportReport:
+                preview_rows: int = 10, allowed_services: set[int] | None = None) -> ImportReport:
     """Check every row of the file; unless it is a dry run, write the valid ones as one batch, or nothing at all.
 
     Without ``skip_invalid`` a single invalid row writes nothing. Raises ImportRefused for a whole-file refusal.
@@ -136,7 +136,8 @@ def import_file(session: Session, data: bytes, file_name: str, questionnaire: st
                                      .options(selectinload(Rilevazione.servizi))))
     known = set(session.scalars(select(ImportExternalId.hash).filter_by(fonte=source)))
     ctx = Context(versione=versione, services=services, campaigns=campaigns, known_ids=known, source=source,
-                  default_channel=DEFAULT_CHANNEL[method], today=today or date.today())
+                  default_channel=DEFAULT_CHANNEL[method], today=today or date.today(),
+                  allowed_services=allowed_services)
     valid: list[Parsed] = []
     try:
         _checked(ctx, table.rows, headers, report, valid, progress, preview_rows)

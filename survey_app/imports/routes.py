@@ -1,21 +1,40 @@
-"""The survey firm's pages: the templates to fill in and its own batches (the upload form comes next)."""
+"""The survey firm's pages: templates, the upload with a dry-run preview before confirming, its own batches."""
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
+import re
+from pathlib import Path
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Regexp
+
+from analysis.publish import neutralise_formula
 
 from ..extensions import db
 from ..models import ImportBatch, Questionario, Servizio
 from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
 from . import template
+from .load import ImportRefused, ImportReport, import_file
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
 
+UPLOAD_LIMIT = 10 * 1024 * 1024
+METHODS = [SelectChoice("CATI", _l("Interviste telefoniche (CATI)")), SelectChoice("PAPI", _l("Questionari cartacei (PAPI)")),
+           SelectChoice("CAWI", _l("Questionari web della società (CAWI)"))]
+SHA = re.compile(r"^[0-9a-f]{64}$")
 FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
@@ -48,3 +67,112 @@ def template_file(code: str, fmt: str):
     data = template.to_csv(q.versione_corrente) if fmt == "csv" else template.to_xlsx(q.versione_corrente, services)
     return send_file(io.BytesIO(data), mimetype=FORMATS[fmt], as_attachment=True,
                      download_name=f"modello-{code}.{fmt}")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("File da importare (CSV, XLSX o ODS)"), validators=[FileRequired(_l("Scegliere un file."))])
+    questionario = SelectField(_l("Questionario"))
+    metodo = SelectField(_l("Metodo di rilevazione"), choices=METHODS)
+
+
+class ConfirmForm(FlaskForm):
+    sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA)])
+    nome_file = HiddenField(validators=[DataRequired()])
+    questionario = HiddenField(validators=[DataRequired()])
+    metodo = HiddenField(validators=[DataRequired()])
+    escludi_non_valide = BooleanField(_l("Importa solo le righe valide ed escludi le altre"))
+
+
+def firm_of(user) -> str:
+    """The firm a web upload comes from: the account's e-mail domain (a firm's accounts share it)."""
+    return user.email.rsplit("@", 1)[-1].lower()
+
+
+def _scope() -> set[int] | None:
+    return None if current_user.ruolo == "admin" else {s.id for s in db.session.scalars(visible_services())}
+
+
+def _pending(sha256: str) -> Path:
+    """Where an uploaded file waits between the preview and the confirmation (instance folder, never served)."""
+    folder = Path(current_app.instance_path) / "caricamenti"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{sha256}.bin"
+
+
+def _check(data: bytes, name: str, code: str, method: str, *, dry_run: bool, skip_invalid: bool = False) -> ImportReport:
+    return import_file(db.session, data, name, code, source=firm_of(current_user), method=method,
+                       user=current_user, dry_run=dry_run, skip_invalid=skip_invalid, allowed_services=_scope())
+
+
+@bp.route("/carica", methods=["GET", "POST"])
+@roles_required(*IMPORTERS)
+def upload():
+    form = UploadForm()
+    form.questionario.choices = [SelectChoice(code, f"{q.titolo_it} ({code})")
+                                 for code, (q, _s) in _questionnaires().items()]
+    try:
+        submitted = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        submitted = False
+        form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
+    if not submitted:
+        return render_template("imports/upload.html", form=form), 400 if request.method == "POST" else 200
+    data = form.file.data.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
+        return render_template("imports/upload.html", form=form), 400
+    name = Path(form.file.data.filename or "file").name[:300]
+    try:
+        report = _check(data, name, form.questionario.data, form.metodo.data, dry_run=True)
+    except ImportRefused as exc:
+        form.file.errors = [str(exc)]
+        return render_template("imports/upload.html", form=form), 400
+    sha256 = hashlib.sha256(data).hexdigest()
+    _pending(sha256).write_bytes(data)
+    confirm = ConfirmForm(formdata=None, sha256=sha256, nome_file=name, questionario=form.questionario.data,
+                          metodo=form.metodo.data)
+    return render_template("imports/preview.html", report=report, confirm=confirm)
+
+
+@bp.post("/conferma")
+@roles_required(*IMPORTERS)
+def confirm():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    path = _pending(form.sha256.data)
+    if not path.exists():
+        flash(_("Il file non è più disponibile: caricarlo di nuovo."), "error")
+        return redirect(url_for(".upload"))
+    try:
+        report = _check(path.read_bytes(), form.nome_file.data, form.questionario.data, form.metodo.data,
+                        dry_run=False, skip_invalid=form.escludi_non_valide.data)
+    except ImportRefused as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".upload"))
+    if not report.written:
+        flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
+        return render_template("imports/preview.html", report=report, confirm=form), 400
+    path.unlink(missing_ok=True)
+    flash(_("Importate %(n)d righe nel lotto %(batch)d.", n=report.written, batch=report.batch_id), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/errori/<sha256>.csv")
+@roles_required(*IMPORTERS)
+def errors_csv(sha256: str):
+    """The preview's errors as a CSV the firm can sort and fix from (semicolons, UTF-8 with BOM for Excel)."""
+    if not SHA.match(sha256) or not _pending(sha256).exists():
+        abort(404)
+    try:
+        report = _check(_pending(sha256).read_bytes(), request.args.get("nome") or "file.csv",
+                        request.args.get("questionario", ""), request.args.get("metodo", "CATI"), dry_run=True)
+    except ImportRefused:
+        abort(404)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["riga", "colonna", "valore", "motivo"])
+    for e in report.errors:
+        writer.writerow([e.row, e.column, neutralise_formula(e.value), e.reason])
+    return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
+                     as_attachment=True, download_name="errori.csv")

@@ -57,6 +57,8 @@ class Context:
     default_channel: str
     today: date
     seen_ids: set[str] = field(default_factory=set)
+    # The services a firm's account may load answers for (None: any, from the command line).
+    allowed_services: set[int] | None = None
 
     def __post_init__(self):
         self.questions: list[Domanda] = list(self.versione.domande)
@@ -163,6 +165,9 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
         fail("servizio", slug, "servizio sconosciuto")
     elif servizio.questionario_id != ctx.versione.questionario_id:
         fail("servizio", slug, "il servizio non usa questo questionario")
+        servizio = None
+    elif ctx.allowed_services is not None and servizio.id not in ctx.allowed_services:
+        fail("servizio", slug, "servizio non assegnato a questo account")
         servizio = None
 
     canale = normal(_text(cells.get("canale"))) or ctx.default_channel
