@@ -75,7 +75,7 @@ def test_staff_pages_have_no_violations(live_server, page):
     page.get_by_role("button", name="Accedi").click()
     page.wait_for_url("**/staff/")
     # The service page last: the check after the loop looks at its charts.
-    for path in ("/staff/", "/staff/qr/", "/staff/importazioni/", "/staff/azioni/",
+    for path in ("/staff/", "/staff/qr/", "/staff/importazioni/", "/staff/importazioni/carica", "/staff/azioni/",
                  "/staff/azioni/nuova?servizio=anagrafe-stato-civile", "/staff/trasparenza/",
                  "/staff/servizi/anagrafe-stato-civile?anno=2025"):
         page.goto(f"{live_server['url']}{path}")
