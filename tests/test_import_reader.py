@@ -296,3 +296,9 @@ def test_an_abandoned_table_in_a_reference_cycle_is_collected_quietly():
     table.cycle = table
     del table
     gc.collect()
+
+
+def test_an_unclosed_quote_never_swallows_the_rows_after_it():
+    table = read_table(b'a;b;c\n1;2;"x\n3;4;5\n6;7;8\n', "lotto.csv")
+    with pytest.raises(ReadError, match="riga 2"):
+        list(table.rows)

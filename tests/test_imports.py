@@ -348,3 +348,22 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
     unreadable = unescape(_upload(client, b"\x89PNG\r\n\x1a\n", name="foto.xlsx").get_data(as_text=True))
     assert "non è un CSV, XLSX o ODS leggibile" in unreadable
     assert count(catalogue, Compilazione) == 0
+
+
+BAD_FILES = [
+    ("foto.xlsx", b"\x89PNG\r\n\x1a\n\x00\x00", "non è un CSV, XLSX o ODS leggibile"),
+    ("vuoto.csv", b"", "il file è vuoto"),
+    ("solo-intestazione.csv", (HEADER + "\n").encode(), "nessuna riga di dati"),
+    ("virgolette.csv", (HEADER + '\nX1;15/03/2025;anagrafe;;;5;;;5;;;;"non chiusa\n').encode(), "riga"),
+    ("documento.pdf", b"%PDF-1.4 ...", "non è un CSV, XLSX o ODS leggibile"),
+    ("utf16.csv", HEADER.encode("utf-16"), "non è un CSV, XLSX o ODS leggibile"),
+]
+
+
+@pytest.mark.parametrize("name, content, message", BAD_FILES, ids=[b[0] for b in BAD_FILES])
+def test_unreadable_files_are_refused_whole(catalogue, runner, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = run_import(runner, str(path))
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0

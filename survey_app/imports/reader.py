@@ -158,7 +158,8 @@ def _csv_rows(stream: BinaryIO, start: int) -> Iterator[list[object]]:
     text = io.TextIOWrapper(stream, encoding=encoding, newline="")
     number = 1  # the record being read, for the error message
     try:
-        for row in csv.reader(text, delimiter=delimiter):
+        # strict: an unclosed quote must not swallow the rest of the file into one field
+        for row in csv.reader(text, delimiter=delimiter, strict=True):
             yield row
             number += 1
     except csv.Error as exc:
