@@ -46,6 +46,11 @@ def _upsert(session: Session, rows: list[dict]) -> None:
         session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
 
 
+def upsert_counts(session: Session, rows: list[dict]) -> None:
+    """Add count increments computed by a bulk writer (the firms' imports), in the caller's transaction."""
+    _upsert(session, rows)
+
+
 def rows_for(session: Session, answers: list[Risposta]) -> list[dict]:
     """The count increments for answers just flushed."""
     totals: Counter = Counter()

@@ -367,3 +367,22 @@ def test_unreadable_files_are_refused_whole(catalogue, runner, tmp_path, name, c
     result = run_import(runner, str(path))
     assert result.exit_code == 1 and message in result.output, result.output
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+
+
+def test_the_counts_written_with_a_batch_equal_a_rebuild_from_its_answers(catalogue, runner, tmp_path):
+    from survey_app import summary
+
+    from .test_summary import counts as summary_counts
+
+    rows = [f"Z{i};{1 + i % 27}/03/2025;{'anagrafe' if i % 3 else 'tributi'};{'carta' if i % 4 else ''};"
+            f"{'sportello-2' if i % 3 == 1 else ''};{'non so' if i % 7 == 0 else 1 + i % 5};{1 + i % 5};{1 + i % 4};"
+            f"{1 + i % 5};{i % 11};{'sì' if i % 2 else 'no'};{'attesa;informazioni' if (1 + i % 5) < 3 else ''};"
+            f"{'ok' if i % 5 == 0 else ''}" for i in range(60)]
+    rows = [r.replace("attesa;informazioni", '"attesa;informazioni"') for r in rows]
+    result = run_import(runner, write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
+    assert result.exit_code == 0, result.output
+    written = summary_counts(catalogue)
+    assert len(written) > 50
+    summary.rebuild(catalogue)
+    catalogue.commit()
+    assert summary_counts(catalogue) == written
