@@ -386,3 +386,28 @@ def test_the_counts_written_with_a_batch_equal_a_rebuild_from_its_answers(catalo
     summary.rebuild(catalogue)
     catalogue.commit()
     assert summary_counts(catalogue) == written
+
+
+def test_an_admin_rolls_a_batch_back_from_the_staff_area(catalogue, client, runner, tmp_path):
+    from survey_app.models import AuditLog
+
+    from .helpers import csrf_token, login
+
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    assert run_import(runner, path).exit_code == 0
+    batch = catalogue.scalar(select(ImportBatch))
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    assert client.get(f"/staff/importazioni/lotti/{batch.id}/annulla").status_code == 403
+    token = csrf_token(client.get("/staff/importazioni/").get_data(as_text=True))
+    client.post("/staff/logout", data={"csrf_token": token})
+    login(client, runner, "admin@example.org", "--role", "admin")
+    page = client.get(f"/staff/importazioni/lotti/{batch.id}/annulla")
+    assert page.status_code == 200 and "lotto.csv" in page.get_data(as_text=True)
+    assert count(catalogue, Compilazione) == 1  # looking is not rolling back
+    done = client.post(f"/staff/importazioni/lotti/{batch.id}/annulla",
+                       data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert done.status_code == 302
+    catalogue.expire_all()
+    assert count(catalogue, Compilazione) == 0
+    audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.annulla"))
+    assert audit.dettagli["da"] == "admin@example.org" and audit.utente_id is not None

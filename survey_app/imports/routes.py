@@ -28,6 +28,7 @@ from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
 from . import template
 from .load import ImportRefused, ImportReport, import_file
+from .rollback import rollback_batch
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
 
@@ -176,3 +177,21 @@ def errors_csv(sha256: str):
         writer.writerow([e.row, e.column, neutralise_formula(e.value), e.reason])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name="errori.csv")
+
+
+@bp.route("/lotti/<int:batch_id>/annulla", methods=["GET", "POST"])
+@roles_required("admin")
+def rollback(batch_id: int):
+    """An admin rolls a batch back as a whole, after seeing what goes (the form is the confirmation)."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None:
+        abort(404)
+    if request.method == "POST":
+        try:
+            removed = rollback_batch(db.session, batch_id, user=current_user)
+        except ImportRefused as exc:
+            flash(str(exc), "error")
+            return redirect(url_for(".index"))
+        flash(_("Lotto %(batch)d annullato: tolti %(n)d questionari.", batch=batch_id, n=removed), "success")
+        return redirect(url_for(".index"))
+    return render_template("imports/rollback.html", batch=batch)
