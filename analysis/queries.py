@@ -31,7 +31,8 @@ def reuse_results(conn: Connection) -> Iterator[None]:
     """Within the block, each query below runs once per connection and arguments.
 
     A publication asks for the same counts from several functions (question table, service table, standards);
-    the block makes them one read of a consistent snapshot. Callers get copies, so none can alter another's.
+    the block makes them one read each (the caller chooses the isolation: a publication uses REPEATABLE READ on
+    PostgreSQL). Callers get copies of the frames, so none can alter another's.
     """
     if CACHE_KEY in conn.info:  # nested: the outer block owns the cache
         yield

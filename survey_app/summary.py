@@ -1,15 +1,16 @@
 """Keep the daily answer counts (riepilogo_risposte) in step with the answers.
 
 Every Risposta written through the ORM updates the counts in the same transaction (an
-after-flush hook), so a submission and its counts commit or roll back together. Bulk loads
-(the demo seed, benchmarks, future imports written with Core) call ``rebuild`` instead, which
-recomputes the counts from the answers.
+after-flush hook), so a submission and its counts commit or roll back together. The firms'
+imports, written in bulk, add ``batch_increments`` in their own transaction; other bulk loads
+(the demo seed, benchmarks) call ``rebuild``, which recomputes the counts from the answers.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import cache
+from typing import Any
 
 from sqlalchemy import delete, event, false, func, insert, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,6 +79,40 @@ def rows_for(session: Session, answers: list[Risposta]) -> list[dict]:
         if not already:
             rows.append({**dict(dims), "domanda_id": domanda_id, "valore": -1, "opzione": "", "non_so": False,
                          "rispondente": True, "n": 1, "n_importanza": 0, "somma_importanza": 0})
+    return rows
+
+
+def batch_increments(compilazioni: list[dict[str, Any]], answers: list[list[dict[str, Any]]],
+            types: dict[int, str]) -> list[dict[str, Any]]:
+    """The count increments of questionnaires written in bulk (plain dicts), keyed as ``rows_for`` keys ORM writes.
+
+    ``answers`` holds each questionnaire's item rows; ``types`` maps question ids to their type.
+    """
+    totals: Counter = Counter()
+    importance: dict[tuple, list[int]] = {}
+    respondents: Counter = Counter()
+    for compilazione, items in zip(compilazioni, answers, strict=True):
+        dims = (("canale", compilazione["canale"]), ("giorno", compilazione["data_ora"].date()),
+                ("import_batch_id", compilazione["import_batch_id"]), ("lingua", compilazione["lingua"]),
+                ("sede_id", compilazione["sede_id"] or 0), ("servizio_id", compilazione["servizio_id"]))
+        answered: set[int] = set()
+        for item in items:
+            key = dims + (("domanda_id", item["domanda_id"]), ("non_so", item["non_so"]),
+                          ("opzione", item["opzione"] or ""), ("rispondente", False),
+                          ("valore", -1 if item["valore"] is None else item["valore"]))
+            totals[key] += 1
+            if item["importanza"] is not None:
+                pair = importance.setdefault(key, [0, 0])
+                pair[0] += 1
+                pair[1] += item["importanza"]
+            if types[item["domanda_id"]] not in NUMERIC_TYPES:
+                answered.add(item["domanda_id"])
+        for domanda_id in answered:  # a respondent once per question, however many options were chosen
+            respondents[dims + (("domanda_id", domanda_id),)] += 1
+    rows = [{**dict(key), "n": n, "n_importanza": importance.get(key, [0, 0])[0],
+             "somma_importanza": importance.get(key, [0, 0])[1]} for key, n in totals.items()]
+    rows += [{**dict(key), "valore": -1, "opzione": "", "non_so": False, "rispondente": True, "n": n,
+              "n_importanza": 0, "somma_importanza": 0} for key, n in respondents.items()]
     return rows
 
 

@@ -1,7 +1,7 @@
 """One code path for every door (CLI today; the web upload and the API call the same function).
 
 Decode, check every row, then write the batch, its questionnaires and answers in one transaction, or nothing.
-The daily counts the analysis reads follow in the same transaction (the after-flush hook in ``summary``).
+The daily counts the analysis reads follow in the same transaction (``summary.batch_increments``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, selectinload
 from .. import summary
 from ..models import (
     IMPORT_METHODS,
-    NUMERIC_TYPES,
     Compilazione,
     ImportBatch,
     ImportExternalId,
@@ -85,37 +84,6 @@ def _answer_rows(parsed: Parsed, questions: dict[str, Any]) -> list[dict[str, An
     return rows
 
 
-def _counts(compilazioni: list[dict[str, Any]], answers: list[list[dict[str, Any]]],
-            types: dict[int, str]) -> list[dict[str, Any]]:
-    """The daily-count increments of the batch, as ``summary.rows_for`` computes them for ORM writes."""
-    totals: Counter = Counter()
-    importance: dict[tuple, list[int]] = {}
-    respondents: Counter = Counter()
-    for compilazione, items in zip(compilazioni, answers, strict=True):
-        dims = (("canale", compilazione["canale"]), ("giorno", compilazione["data_ora"].date()),
-                ("import_batch_id", compilazione["import_batch_id"]), ("lingua", compilazione["lingua"]),
-                ("sede_id", compilazione["sede_id"] or 0), ("servizio_id", compilazione["servizio_id"]))
-        answered: set[int] = set()
-        for item in items:
-            key = dims + (("domanda_id", item["domanda_id"]), ("non_so", item["non_so"]),
-                          ("opzione", item["opzione"] or ""), ("rispondente", False),
-                          ("valore", -1 if item["valore"] is None else item["valore"]))
-            totals[key] += 1
-            if item["importanza"] is not None:
-                pair = importance.setdefault(key, [0, 0])
-                pair[0] += 1
-                pair[1] += item["importanza"]
-            if types[item["domanda_id"]] not in NUMERIC_TYPES:
-                answered.add(item["domanda_id"])
-        for domanda_id in answered:  # a respondent once per question, however many options were chosen
-            respondents[dims + (("domanda_id", domanda_id),)] += 1
-    rows = [{**dict(key), "n": n, "n_importanza": importance.get(key, [0, 0])[0],
-             "somma_importanza": importance.get(key, [0, 0])[1]} for key, n in totals.items()]
-    rows += [{**dict(key), "valore": -1, "opzione": "", "non_so": False, "rispondente": True, "n": n,
-              "n_importanza": 0, "somma_importanza": 0} for key, n in respondents.items()]
-    return rows
-
-
 COMPILAZIONE_COLUMNS = ("id", "servizio_id", "versione_id", "rilevazione_id", "data_ora", "canale", "sede_id", "lingua",
                         "import_batch_id")
 ANSWER_COLUMNS = ("compilazione_id", "domanda_id", "valore", "opzione", "testo", "importanza", "non_so")
@@ -161,7 +129,8 @@ def _write(session: Session, batch: ImportBatch, versione, valid: list[Parsed], 
         _copy(session, "import_id_esterni", ("batch_id", "fonte", "hash"), external)
     else:
         session.execute(insert(ImportExternalId.__table__), external)
-    summary.upsert_counts(session, _counts(compilazioni, answers, {d.id: d.tipo for d in versione.domande}))
+    summary.upsert_counts(session, summary.batch_increments(compilazioni, answers,
+                                                            {d.id: d.tipo for d in versione.domande}))
 
 
 def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, valid: list[Parsed], progress,
