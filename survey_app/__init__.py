@@ -6,11 +6,19 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import settings
 from .extensions import babel, csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:…>`` in every route stops at the databases' integer range: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -21,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = overrides.get("INSTANCE_PATH") or os.environ.get("SURVEY_INSTANCE_PATH") \
         or str(ROOT / "instances" / instance)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseInteger
     app.config.from_object(settings.Defaults)
     app.config["SURVEY_INSTANCE"] = instance
     app.config.from_pyfile("config.py", silent=True)
@@ -31,6 +40,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    from . import errors
+
+    errors.init_app(app)
     from . import ratelimit
 
     ratelimit.init_app(app)
@@ -53,6 +65,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api import bp as api_bp
+    from .api.staff import bp as api_tokens_bp
     from .imports.routes import bp as imports_bp
     from .kiosk import bp as kiosk_bp
     from .public import bp as public_bp
@@ -70,9 +84,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(publishing_bp)
     app.register_blueprint(actions_bp)
     app.register_blueprint(imports_bp)
+    # The API authenticates each request by its token, never by a cookie: no CSRF token to send.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
 
 
 def register_commands(app: Flask) -> None:
+    from .api.cli import api_tokens_cli
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
     from .imports.cli import responses_cli
@@ -81,5 +100,5 @@ def register_commands(app: Flask) -> None:
     from .transparency.cli import export_cli
     from .users.cli import users_cli
 
-    for group in (catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli):
+    for group in (api_tokens_cli, catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli):
         app.cli.add_command(group)

@@ -7,7 +7,7 @@ limiter's storage (memory, or Redis with RATELIMIT_STORAGE_URI) and never next t
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -23,6 +23,15 @@ def _configured(name: str):
     return lambda: current_app.config[name]
 
 
+def api_key() -> str:
+    """The API counts per token (a firm's scripts may share an address); requests without a valid one, per address."""
+    from .api.auth import request_token
+    from .extensions import db
+
+    token = request_token(db.session) if request.headers.get("Authorization") else None
+    return f"token:{token.id}" if token is not None else f"ip:{get_remote_address()}"
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     for endpoint, setting in LIMITED_ENDPOINTS.items():
@@ -30,4 +39,5 @@ def init_app(app: Flask) -> Limiter:
             app.view_functions[endpoint])
     for name, setting in LIMITED_BLUEPRINTS.items():
         limiter.limit(_configured(setting), methods=["POST"])(app.blueprints[name])
+    limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
     return limiter

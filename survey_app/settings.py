@@ -35,6 +35,8 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     SUBMIT_RATE_LIMIT = "20 per minute;200 per hour"
     KIOSK_RATE_LIMIT = "60 per minute"
+    # The firms' import API, per token (per address without one).
+    API_RATE_LIMIT = "60 per minute;1000 per hour"
     # Kiosk: the same face again within this many seconds is a double tap, stored once;
     # the thank-you page goes back to the faces after KIOSK_RESET_SECONDS.
     KIOSK_COOLDOWN_SECONDS = 10

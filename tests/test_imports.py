@@ -279,18 +279,16 @@ def test_a_survey_firm_reaches_its_uploads_and_templates_only(catalogue, client,
 
 
 def test_a_firm_sees_its_own_batches_only(catalogue, client, runner, tmp_path):
-    from survey_app.models import User
-
     from .helpers import login
 
     path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n", name="altrui.csv")
-    assert run_import(runner, path).exit_code == 0  # from the command line: no user
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    assert run_import(runner, path).exit_code == 0  # from the command line, for the firm Demoskopika
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
     assert "altrui.csv" not in client.get("/staff/importazioni/").get_data(as_text=True)
-    batch = catalogue.scalar(select(ImportBatch))
-    batch.utente_id = catalogue.scalar(select(User.id).filter_by(email="firm@example.org"))
-    catalogue.commit()
-    assert "altrui.csv" in client.get("/staff/importazioni/").get_data(as_text=True)
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n", name="nostro.csv")
+    assert run_import(runner, path, "--source", "Doxa").exit_code == 0  # the last --source wins
+    # Any of the firm's accounts, and its tokens, see the batches sent for that firm, whoever sent them.
+    assert "nostro.csv" in client.get("/staff/importazioni/").get_data(as_text=True)
 
 
 def _upload(client, content: bytes, name: str = "lotto.csv", questionnaire: str = "breve"):

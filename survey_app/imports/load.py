@@ -7,6 +7,7 @@ The daily counts the analysis reads follow in the same transaction (``summary.ba
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 from .. import summary
 from ..models import (
     IMPORT_METHODS,
+    ApiToken,
     Compilazione,
     ImportBatch,
     ImportExternalId,
@@ -29,7 +31,7 @@ from ..models import (
     User,
 )
 from .columns import DEFAULT_CHANNEL, NON_SO, all_columns
-from .reader import ReadError, read_table
+from .reader import ReadError, Table, read_table
 from .validate import Context, Parsed, RowError, check_headers, check_row
 
 MAX_LISTED_ERRORS = 1000
@@ -37,7 +39,14 @@ CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
 
 
 class ImportRefused(Exception):
-    """The whole file is refused before its rows are read (unknown questionnaire, file already imported…)."""
+    """The whole file is refused before its rows are read (unknown questionnaire, file already imported…).
+
+    ``batch_id`` names the earlier batch when the refusal is a repeat (the API answers 409 Conflict).
+    """
+
+    def __init__(self, message: str, *, batch_id: int | None = None) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
 
 
 @dataclass
@@ -149,14 +158,59 @@ def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, valid
             progress(1)
 
 
-def import_file(session: Session, data: bytes, file_name: str, questionnaire: str, *, source: str,
-                method: str, user: User | None = None, dry_run: bool = False, skip_invalid: bool = False,
-                today: date | None = None, progress: Callable[[int], None] | None = None,
-                preview_rows: int = 10, allowed_services: set[int] | None = None) -> ImportReport:
+def safe_file_name(name: str | None) -> str:
+    """An uploaded file's own name, without folders or control characters, as batch lists show it."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:300].strip() or "file"
+
+
+def import_file(session: Session, data: bytes, file_name: str, questionnaire: str, **options: Any) -> ImportReport:
     """Check every row of the file; unless it is a dry run, write the valid ones as one batch, or nothing at all.
 
     Without ``skip_invalid`` a single invalid row writes nothing. Raises ImportRefused for a whole-file refusal.
+    Options: source, method, user, token, dry_run, skip_invalid, today, progress, preview_rows, allowed_services.
     """
+    def table() -> Table:
+        try:
+            return read_table(data, file_name)
+        except ReadError as exc:
+            raise ImportRefused(str(exc)) from None
+    return _import(session, hashlib.sha256(data).hexdigest(), file_name, questionnaire, table, **options)
+
+
+def import_rows(session: Session, rows: list[dict[str, Any]], name: str, questionnaire: str,
+                **options: Any) -> ImportReport:
+    """The API's JSON rows, through the same checks and writes as a file; row n is the n-th object (from 1).
+
+    The batch's hash is that of the rows in a canonical JSON form: the same rows sent twice are refused.
+    A key left out of every row is an empty column (JSON writers drop nulls); an unknown key is still refused.
+    """
+    canonical = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return _import(session, hashlib.sha256(canonical.encode()).hexdigest(), name, questionnaire,
+                   lambda: rows_table(rows), every_column=False, **options)
+
+
+def rows_table(rows: list[dict[str, Any]]) -> Table:
+    """JSON objects as the reader's table: the union of their keys, in the order first seen, as the columns."""
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    original = list(keys)
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.strip() or None
+        return value
+
+    numbered = ((number, [cell(row.get(key)) for key in original]) for number, row in enumerate(rows, start=1))
+    return Table([" ".join(key.split()).lower() for key in original], original, numbered)
+
+
+def _import(session: Session, digest: str, file_name: str, questionnaire: str, open_table: Callable[[], Table], *,
+            source: str, method: str, user: User | None = None, token: ApiToken | None = None,
+            dry_run: bool = False, skip_invalid: bool = False, today: date | None = None,
+            progress: Callable[[int], None] | None = None, preview_rows: int = 10,
+            allowed_services: set[int] | None = None, every_column: bool = True) -> ImportReport:
     if method not in IMPORT_METHODS:
         raise ImportRefused(f"metodo «{method}» non previsto: usare {', '.join(IMPORT_METHODS)}")
     source = " ".join(source.split())
@@ -165,22 +219,20 @@ def import_file(session: Session, data: bytes, file_name: str, questionnaire: st
     q = session.scalar(select(Questionario).filter_by(codice=questionnaire))
     if q is None or q.versione_corrente is None:
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
-    digest = hashlib.sha256(data).hexdigest()
     earlier = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
                                                        ImportBatch.annullato_il.is_(None)))
     if earlier is not None:
         raise ImportRefused(f"questo file è già stato importato (lotto {earlier.id} del "
-                            f"{earlier.created_at:%d/%m/%Y}): nessuna riga scritta")
-    try:
-        table = read_table(data, file_name)
-    except ReadError as exc:
-        raise ImportRefused(str(exc)) from None
+                            f"{earlier.created_at:%d/%m/%Y}): nessuna riga scritta", batch_id=earlier.id)
+    table = open_table()
 
     versione = q.versione_corrente
     report = ImportReport(file_name=file_name)
     # The reader lower-cases headers ("D1 " -> "d1"): name them as the questionnaire does.
     canonical = {name.lower(): name for name in all_columns(versione)}
     headers = [canonical.get(name, name) for name in table.headers]
+    if not every_column:
+        headers += [name for name in all_columns(versione) if name not in headers]  # absent: empty in every row
     for error in check_headers(headers, versione):
         report.add(error)
     if report.errors:
@@ -204,8 +256,8 @@ def import_file(session: Session, data: bytes, file_name: str, questionnaire: st
         return report
 
     batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest, righe=report.rows,
-                        utente_id=user.id if user else None, questionario_id=q.id, righe_importate=len(valid),
-                        righe_scartate=report.rows - len(valid))
+                        utente_id=user.id if user else None, token_id=token.id if token else None,
+                        questionario_id=q.id, righe_importate=len(valid), righe_scartate=report.rows - len(valid))
     session.add(batch)
     session.flush()
     _write(session, batch, versione, valid, source)

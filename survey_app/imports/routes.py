@@ -6,9 +6,8 @@ import csv
 import hashlib
 import io
 import re
-from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,8 +25,8 @@ from ..extensions import db
 from ..models import ImportBatch, Questionario, Servizio
 from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
-from . import template
-from .load import ImportRefused, ImportReport, import_file
+from . import pending, template
+from .load import ImportRefused, ImportReport, import_file, safe_file_name
 from .rollback import rollback_batch
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
@@ -53,7 +52,8 @@ def _questionnaires() -> dict[str, tuple[Questionario, list[Servizio]]]:
 def index():
     batches = select(ImportBatch).order_by(ImportBatch.id.desc())
     if current_user.ruolo != "admin":
-        batches = batches.filter_by(utente_id=current_user.id)  # a firm sees its own batches, no one else's
+        # A firm sees its own batches, whichever of its accounts or tokens sent them, and no one else's.
+        batches = batches.filter_by(fonte=firm_of(current_user))
     return render_template("imports/index.html", questionnaires=_questionnaires(),
                            batches=db.session.scalars(batches.limit(200)).all())
 
@@ -78,26 +78,18 @@ class UploadForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA)])
-    nome_file = HiddenField(validators=[DataRequired()])
     questionario = HiddenField(validators=[DataRequired()])
     metodo = HiddenField(validators=[DataRequired()])
     escludi_non_valide = BooleanField(_l("Importa solo le righe valide ed escludi le altre"))
 
 
 def firm_of(user) -> str:
-    """The firm a web upload comes from: the account's e-mail domain (a firm's accounts share it)."""
-    return user.email.rsplit("@", 1)[-1].lower()
+    """The firm a web upload comes from: the account's firm, or else its e-mail domain."""
+    return user.societa or user.email.rsplit("@", 1)[-1].lower()
 
 
 def _scope() -> set[int] | None:
     return None if current_user.ruolo == "admin" else {s.id for s in db.session.scalars(visible_services())}
-
-
-def _pending(sha256: str) -> Path:
-    """Where an uploaded file waits between the preview and the confirmation (instance folder, never served)."""
-    folder = Path(current_app.instance_path) / "caricamenti"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{sha256}.bin"
 
 
 def _check(data: bytes, name: str, code: str, method: str, *, dry_run: bool, skip_invalid: bool = False) -> ImportReport:
@@ -122,15 +114,15 @@ def upload():
     if len(data) > UPLOAD_LIMIT:
         form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
         return render_template("imports/upload.html", form=form), 400
-    name = Path(form.file.data.filename or "file").name[:300]
+    name = safe_file_name(form.file.data.filename)
     try:
         report = _check(data, name, form.questionario.data, form.metodo.data, dry_run=True)
     except ImportRefused as exc:
         form.file.errors = [str(exc)]
         return render_template("imports/upload.html", form=form), 400
     sha256 = hashlib.sha256(data).hexdigest()
-    _pending(sha256).write_bytes(data)
-    confirm = ConfirmForm(formdata=None, sha256=sha256, nome_file=name, questionario=form.questionario.data,
+    pending.keep(db.session, current_user, sha256, name, data)
+    confirm = ConfirmForm(formdata=None, sha256=sha256, questionario=form.questionario.data,
                           metodo=form.metodo.data)
     return render_template("imports/preview.html", report=report, confirm=confirm)
 
@@ -141,12 +133,12 @@ def confirm():
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    path = _pending(form.sha256.data)
-    if not path.exists():
+    upload = pending.find(db.session, current_user, form.sha256.data)
+    if upload is None:
         flash(_("Il file non è più disponibile: caricarlo di nuovo."), "error")
         return redirect(url_for(".upload"))
     try:
-        report = _check(path.read_bytes(), form.nome_file.data, form.questionario.data, form.metodo.data,
+        report = _check(upload.dati, upload.nome_file, form.questionario.data, form.metodo.data,
                         dry_run=False, skip_invalid=form.escludi_non_valide.data)
     except ImportRefused as exc:
         flash(str(exc), "error")
@@ -154,7 +146,7 @@ def confirm():
     if not report.written:
         flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
         return render_template("imports/preview.html", report=report, confirm=form), 400
-    path.unlink(missing_ok=True)
+    pending.discard(db.session, current_user, form.sha256.data)
     flash(_("Importate %(n)d righe nel lotto %(batch)d.", n=report.written, batch=report.batch_id), "success")
     return redirect(url_for(".index"))
 
@@ -163,11 +155,12 @@ def confirm():
 @roles_required(*IMPORTERS)
 def errors_csv(sha256: str):
     """The preview's errors as a CSV the firm can sort and fix from (semicolons, UTF-8 with BOM for Excel)."""
-    if not SHA.match(sha256) or not _pending(sha256).exists():
+    upload = pending.find(db.session, current_user, sha256) if SHA.match(sha256) else None
+    if upload is None:
         abort(404)
     try:
-        report = _check(_pending(sha256).read_bytes(), request.args.get("nome") or "file.csv",
-                        request.args.get("questionario", ""), request.args.get("metodo", "CATI"), dry_run=True)
+        report = _check(upload.dati, upload.nome_file, request.args.get("questionario", ""),
+                        request.args.get("metodo", "CATI"), dry_run=True)
     except ImportRefused:
         abort(404)
     buffer = io.StringIO()

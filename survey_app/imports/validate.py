@@ -23,6 +23,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
 TIME_SUFFIX = re.compile(r"^(?P<date>\S+)(?:[ T](?P<h>\d{1,2}):(?P<m>\d{2})(?::\d{2}(?:\.\d+)?)?)?$")
 MULTI_SEPARATORS = re.compile(r"\s*[;|]\s*")
 ITALIAN_DATE = re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text; NUL and the rest not
 ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
 
 
@@ -59,7 +60,7 @@ class Context:
     default_channel: str
     today: date
     seen_ids: set[str] = field(default_factory=set)
-    # The services a firm's account may load answers for (None: any, from the command line).
+    # The services a firm's account or API token may load answers for (None: any, from the command line).
     allowed_services: set[int] | None = None
 
     def __post_init__(self):
@@ -133,6 +134,8 @@ def parse_date(value: Any) -> datetime | None:
 def _answer(domanda: Domanda, labels: dict[str, object], raw: str) -> tuple[Any, str | None]:
     """(value to store, reason when refused)."""
     if domanda.tipo == "testo":
+        if CONTROL.search(raw):
+            return None, "testo con caratteri di controllo non ammessi"
         if domanda.max_lunghezza and len(raw) > domanda.max_lunghezza:
             return None, f"testo troppo lungo (al massimo {domanda.max_lunghezza} caratteri)"
         return raw, None
@@ -180,7 +183,7 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
         fail("servizio", slug, "il servizio non usa questo questionario")
         servizio = None
     elif ctx.allowed_services is not None and servizio.id not in ctx.allowed_services:
-        fail("servizio", slug, "servizio non assegnato a questo account")
+        fail("servizio", slug, "servizio non assegnato a questo account o token")
         servizio = None
 
     canale = normal(_text(cells.get("canale"))) or ctx.default_channel

@@ -1,6 +1,7 @@
 """Domain model, split by area. Import from here."""
 
 from .base import Base
+from .imports import ApiToken, PendingUpload, api_token_servizi
 from .organisation import ENTE_TYPES, STANDARD_INDICATORS, Ente, Sede, Servizio, Standard, Ufficio
 from .publications import ACTION_STATES, AzioneMiglioramento, Pubblicazione, PubblicazioneFile
 from .questionnaires import (
@@ -34,7 +35,7 @@ __all__ = [
     "ACTION_STATES", "AzioneMiglioramento", "Pubblicazione", "PubblicazioneFile",
     "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
     "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS", "SUMMARY_KEY",
-    "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "ImportExternalId", "Opzione", "Questionario",
+    "ApiToken", "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "ImportExternalId", "Opzione", "PendingUpload", "Questionario",
     "QuestionarioVersione", "RiepilogoRisposte", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio",
-    "User", "UserScope", "rilevazione_servizi",
+    "User", "UserScope", "api_token_servizi", "rilevazione_servizi",
 ]

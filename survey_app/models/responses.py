@@ -72,6 +72,7 @@ class ImportBatch(TimestampMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     righe: Mapped[int] = mapped_column(Integer)
     utente_id: Mapped[int | None] = mapped_column(ForeignKey("utenti.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))  # set when it came by the API
     questionario_id: Mapped[int | None] = mapped_column(ForeignKey("questionari.id"))
     # The rows written and those left out with --skip-invalid (righe counts every data row of the file).
     righe_importate: Mapped[int] = mapped_column(Integer, default=0)
@@ -79,6 +80,8 @@ class ImportBatch(TimestampMixin, Base):
     # A batch rolled back as a whole keeps its record: who did it and when.
     annullato_il: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     annullato_da: Mapped[str | None] = mapped_column(String(254))
+
+    questionario: Mapped[Questionario | None] = relationship()
 
 
 class ImportExternalId(Base):

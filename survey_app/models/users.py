@@ -34,6 +34,8 @@ class User(UserMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     ruolo: Mapped[str] = mapped_column(String(20))
     attivo: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A survey firm's accounts name their firm: its batches and external ids are shared by its accounts and tokens.
+    societa: Mapped[str | None] = mapped_column(String(200))
 
     servizi: Mapped[list[Servizio]] = relationship(secondary="utenti_ambiti", order_by="Servizio.slug")
 

@@ -106,22 +106,3 @@ def face_name(value):
     return str(FACE_NAMES[value]) if isinstance(value, int) and value in FACE_NAMES else value
 
 
-def _message(status: int, title: str, message: str):
-    return render_template("public/message.html", title=title, message=message, lang=_lang()), status
-
-
-@bp.app_errorhandler(404)
-def not_found(error):
-    return _message(404, _("Pagina non trovata"), _("La pagina che cerchi non esiste o il servizio non è più attivo."))
-
-
-@bp.app_errorhandler(429)
-def too_many(error):
-    return _message(429, _("Troppi invii"),
-                    _("Abbiamo ricevuto troppe risposte in poco tempo da questa connessione. Riprova tra qualche minuto."))
-
-
-@bp.app_errorhandler(400)
-def bad_request(error):
-    return _message(400, _("Richiesta non valida"),
-                    _("Il modulo è scaduto o non è valido. Torna alla pagina del questionario e invialo di nuovo."))

@@ -15,7 +15,7 @@ class UserError(ValueError):
 
 
 def create_user(session: Session, email: str, role: str, scope: list[str] | tuple[str, ...] = (),
-                password: str | None = None) -> tuple[User, str]:
+                password: str | None = None, firm: str | None = None) -> tuple[User, str]:
     """Create a staff account; returns it with its password (generated when not given)."""
     email = email.strip().lower()
     if "@" not in email:
@@ -31,7 +31,10 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
     if role in ("responsabile", "rilevatore") and not services:
         raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito (--scope SLUG)")
     password = password or secrets.token_urlsafe(12)
-    user = User(email=email, ruolo=role, servizi=services)
+    firm = " ".join((firm or "").split()) or None
+    if firm and role != "rilevatore":
+        raise UserError("la società si indica solo per il ruolo «rilevatore»")
+    user = User(email=email, ruolo=role, servizi=services, societa=firm)
     user.set_password(password)
     session.add(user)
     session.commit()

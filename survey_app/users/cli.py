@@ -1,4 +1,4 @@
-"""`flask users create EMAIL --role ROLE [--scope SLUG …]`."""
+"""`flask users create EMAIL --role ROLE [--scope SLUG …] [--firm NAME]`."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ users_cli = AppGroup("users", help="Utenti dell'area riservata.")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--scope", multiple=True, help="Slug di un servizio visibile all'utente (ripetibile).")
-def create_command(email: str, role: str, scope: tuple[str, ...]) -> None:
+@click.option("--firm", default=None, help="Per il ruolo rilevatore: la società (predefinito: il dominio dell'email).")
+def create_command(email: str, role: str, scope: tuple[str, ...], firm: str | None) -> None:
     """Crea un utente e stampa una volta la sua password."""
     try:
-        user, password = create_user(db.session, email, role, scope)
+        user, password = create_user(db.session, email, role, scope, firm=firm)
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Creato {user.email} ({user.ruolo}). Password (mostrata solo ora): {password}")

@@ -1,0 +1,147 @@
+"""The import API's requests and answers, as pydantic models: they check requests and write the OpenAPI schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from ..catalogue.schema import SLUG
+
+Method = Literal["CATI", "PAPI", "CAWI"]
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+Cell = StrictStr | StrictInt | StrictFloat | None
+MAX_ROWS = 100_000
+
+
+class ImportRequest(BaseModel):
+    """JSON rows: one object per questionnaire, keyed by the template's column names."""
+
+    model_config = ConfigDict(extra="forbid", title="RichiestaImportazione")
+
+    questionario: str = Field(pattern=SLUG, max_length=80, description="Codice del questionario.")
+    metodo: Method = Field(description="CATI (telefono), PAPI (carta) o CAWI (web della società).")
+    nome_file: str = Field(default="api.json", pattern=PRINTABLE, max_length=300,
+                           description="Nome con cui il lotto compare negli elenchi.")
+    dry_run: StrictBool = Field(default=False, description="Controlla le righe senza scrivere nulla.")
+    skip_invalid: StrictBool = Field(default=False, description="Importa solo le righe valide.")
+    righe: list[dict[str, Cell]] = Field(min_length=1, max_length=MAX_ROWS,
+                                         description="Le righe, con le colonne del modello (id_esterno, data, "
+                                                     "servizio, canale, sede, D1…); la riga n è l'n-esimo oggetto.")
+
+
+class ImportForm(BaseModel):
+    """The fields that come with a file in a multipart request (form values are text: "true" is true)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    questionario: str = Field(pattern=SLUG, max_length=80)
+    metodo: Method
+    dry_run: bool = False
+    skip_invalid: bool = False
+
+
+class RowErrorOut(BaseModel):
+    model_config = ConfigDict(title="ErroreRiga")
+
+    riga: int
+    colonna: str
+    valore: str
+    motivo: str
+
+
+class ImportResult(BaseModel):
+    model_config = ConfigDict(title="EsitoImportazione")
+
+    stato: Literal["importato", "verificato", "rifiutato"] = Field(
+        description="importato: lotto scritto; verificato: prova senza scrittura; rifiutato: nulla è stato scritto.")
+    lotto: int | None = Field(description="Il lotto scritto, se importato.")
+    righe: int
+    righe_valide: int
+    righe_non_valide: int
+    righe_importate: int
+    errori: list[RowErrorOut] = Field(description="I primi 1000 errori.")
+    errori_totali: int
+    errori_per_motivo: dict[str, int]
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(title="Lotto")
+
+    id: int
+    stato: Literal["importato", "annullato"]
+    fonte: str
+    metodo: Method
+    questionario: str | None
+    nome_file: str
+    sha256: str
+    righe: int
+    righe_importate: int
+    righe_scartate: int
+    creato_il: datetime
+    annullato_il: datetime | None
+    rilevazioni: list[str] = Field(description="Codici delle rilevazioni a cui sono andate le risposte.")
+
+
+class BatchList(BaseModel):
+    model_config = ConfigDict(title="ElencoLotti")
+
+    lotti: list[Batch]
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(title="ErroreCampo")
+
+    campo: str
+    motivo: str
+
+
+class Error(BaseModel):
+    model_config = ConfigDict(title="Errore")
+
+    errore: str
+    dettagli: list[FieldError] = Field(default_factory=list)
+    lotto: int | None = Field(default=None, description="Con 409: il lotto che contiene già questi dati.")
+
+
+REASONS = {
+    "missing": "campo obbligatorio",
+    "extra_forbidden": "campo non previsto",
+    "literal_error": "valore non ammesso",
+    "bool_type": "deve essere true o false",
+    "bool_parsing": "deve essere true o false",
+    "too_short": "troppo corto o vuoto",
+    "string_too_short": "troppo corto o vuoto",
+    "too_long": "troppo lungo",
+    "string_too_long": "troppo lungo",
+    "dict_type": "deve essere un oggetto",
+    "list_type": "deve essere un elenco",
+    "model_type": "deve essere un oggetto",
+    "string_type": "deve essere un testo",
+    "string_pattern_mismatch": "formato non valido",
+}
+UNION_MEMBERS = {"str", "int", "float", "bool"}
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    """pydantic's errors in Italian, once per field (a cell's union reports each of its types)."""
+    found: dict[str, str] = {}
+    for error in exc.errors():
+        loc = list(error["loc"])
+        union = len(loc) > 1 and loc[-1] in UNION_MEMBERS
+        if union:
+            loc.pop()
+        name = ".".join(str(part) for part in loc) or "corpo"
+        reason = "deve essere un testo, un numero o null" if union else REASONS.get(error["type"], "valore non valido")
+        found.setdefault(name, reason)
+    return [FieldError(campo=name, motivo=reason) for name, reason in found.items()]

@@ -1,0 +1,235 @@
+"""The firms' token API: same checks and writes as the CLI, per-firm scope, JSON errors in Italian, rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import date
+
+import openpyxl
+from sqlalchemy import func, select
+
+from survey_app.models import ApiToken, AuditLog, Compilazione, ImportBatch, Rilevazione, Servizio
+
+from .helpers import csrf_token, login
+from .test_imports import HEADER
+
+ROW = {"id_esterno": "T1", "data": "15/03/2025", "servizio": "anagrafe", "D1": 5, "D3": "Molto soddisfatto"}
+
+
+def new_token(runner, firm: str = "Demoskopika", *scope: str) -> str:
+    scope_args = [arg for slug in (scope or ("anagrafe",)) for arg in ("--scope", slug)]
+    result = runner.invoke(args=["api-tokens", "create", f"{firm} CATI", "--firm", firm, *scope_args])
+    assert result.exit_code == 0, result.output
+    return result.output.rsplit(": ", 1)[1].strip()
+
+
+def bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def post_rows(client, secret: str, rows: list[dict], **fields):
+    body = {"questionario": "breve", "metodo": "CATI", "righe": rows, **fields}
+    return client.post("/api/v1/imports", json=body, headers=bearer(secret))
+
+
+def count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_json_rows_land_once_as_the_tokens_firm_and_the_batch_can_be_read_back(catalogue, client, runner):
+    servizio = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    catalogue.add(Rilevazione(codice="primavera", titolo="Primavera 2025", questionario_id=servizio.questionario_id,
+                              data_inizio=date(2025, 3, 1), data_fine=date(2025, 4, 30), servizi=[servizio]))
+    catalogue.commit()
+    secret = new_token(runner)
+    rows = [ROW, {**ROW, "id_esterno": "T2", "D1": "4", "D3": 3, "canale": "carta"}]
+    done = post_rows(client, secret, rows)
+    assert done.status_code == 201, done.json
+    assert done.json["stato"] == "importato" and done.json["righe_importate"] == 2 and done.json["errori"] == []
+    batch = catalogue.scalar(select(ImportBatch))
+    assert done.headers["Location"].endswith(f"/api/v1/imports/{batch.id}")
+    assert (batch.fonte, batch.metodo, batch.utente_id, batch.righe) == ("Demoskopika", "CATI", None, 2)
+    assert batch.token_id == catalogue.scalar(select(ApiToken.id))
+    assert sorted(catalogue.scalars(select(Compilazione.canale))) == ["carta", "telefono"]
+    read = client.get(f"/api/v1/imports/{batch.id}", headers=bearer(secret))
+    assert read.status_code == 200
+    assert (read.json["stato"], read.json["righe_importate"], read.json["rilevazioni"]) == ("importato", 2,
+                                                                                            ["primavera"])
+    assert [b["id"] for b in client.get("/api/v1/imports", headers=bearer(secret)).json["lotti"]] == [batch.id]
+    again = post_rows(client, secret, rows)  # the same rows: the same hash
+    assert again.status_code == 409 and again.json["lotto"] == batch.id and "già stato importato" in again.json["errore"]
+    overlap = post_rows(client, secret, [{**ROW, "D1": 1}])  # new rows, an id already imported
+    assert overlap.status_code == 422
+    assert overlap.json["errori"][0] == {"riga": 1, "colonna": "id_esterno", "valore": "T1",
+                                         "motivo": "id_esterno già importato da questa fonte"}
+    assert count(catalogue, Compilazione) == 2
+
+
+def test_a_dry_run_and_invalid_rows_write_nothing_and_skip_invalid_keeps_the_good_ones(catalogue, client, runner):
+    secret = new_token(runner)
+    checked = post_rows(client, secret, [ROW], dry_run=True)
+    assert checked.status_code == 200 and checked.json["stato"] == "verificato" and checked.json["lotto"] is None
+    rows = [ROW, {**ROW, "id_esterno": "T2", "D1": 9}, {**ROW, "id_esterno": "T3", "data": "31/02/2025"}]
+    refused = post_rows(client, secret, rows)
+    assert refused.status_code == 422 and refused.json["stato"] == "rifiutato"
+    assert [(e["riga"], e["colonna"]) for e in refused.json["errori"]] == [(2, "D1"), (3, "data")]
+    assert refused.json["errori_totali"] == 2 and sum(refused.json["errori_per_motivo"].values()) == 2
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+    kept = post_rows(client, secret, rows, skip_invalid=True)
+    assert kept.status_code == 201
+    assert (kept.json["righe"], kept.json["righe_importate"], kept.json["righe_non_valide"]) == (3, 1, 2)
+    assert count(catalogue, Compilazione) == 1
+
+
+def test_a_file_goes_through_the_same_checks(catalogue, client, runner):
+    secret = new_token(runner)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Dati"
+    ws.append(HEADER.split(";"))
+    ws.append(["F1", date(2025, 3, 15), "anagrafe", None, None, "5", None, None, 4])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    form = {"questionario": "breve", "metodo": "PAPI", "dry_run": "false",
+            "file": (io.BytesIO(buffer.getvalue()), "lotto.xlsx")}
+    done = client.post("/api/v1/imports", data=form, headers=bearer(secret), content_type="multipart/form-data")
+    assert done.status_code == 201, done.json
+    batch = catalogue.scalar(select(ImportBatch))
+    assert (batch.nome_file, batch.metodo, batch.sha256) == ("lotto.xlsx", "PAPI",
+                                                             hashlib.sha256(buffer.getvalue()).hexdigest())
+    csv = f"{HEADER}\r\nF2;16/03/2025;anagrafe;;;7;;;4;;;;\r\n".encode("cp1252")
+    bad = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
+                      data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(csv), "lotto.csv")})
+    assert bad.status_code == 422 and bad.json["errori"][0]["riga"] == 2 and bad.json["errori"][0]["colonna"] == "D1"
+    junk = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
+                       data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(b"\x89PNG"), "a.xlsx")})
+    assert junk.status_code == 422 and "non è un CSV, XLSX o ODS leggibile" in junk.json["errore"]
+    assert count(catalogue, Compilazione) == 1
+
+
+def test_no_valid_token_no_access_and_revoked_tokens_stop_at_once(catalogue, client, runner):
+    secret = new_token(runner)
+    token = catalogue.scalar(select(ApiToken))
+    assert token.impronta == hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in str(catalogue.execute(select(ApiToken.__table__)).all())  # only the hash is stored
+    for headers in ({}, bearer("cs_" + "x" * 43), {"Authorization": f"Basic {secret}"}, bearer(secret + "x")):
+        denied = client.post("/api/v1/imports", json={"questionario": "breve", "metodo": "CATI", "righe": [ROW]},
+                             headers=headers)
+        assert denied.status_code == 401 and denied.headers["WWW-Authenticate"].startswith("Bearer")
+        assert denied.json["errore"] == "token mancante, non valido o revocato"
+    assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 200
+    assert runner.invoke(args=["api-tokens", "revoke", str(token.id)]).exit_code == 0
+    assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 401
+    assert "revocato" in runner.invoke(args=["api-tokens", "list"]).output
+    assert count(catalogue, Compilazione) == 0
+
+
+def test_a_token_keeps_to_its_services_and_its_firms_batches(catalogue, client, runner):
+    ours, theirs = new_token(runner, "Demoskopika", "anagrafe"), new_token(runner, "Doxa", "tributi")
+    outside = post_rows(client, ours, [{**ROW, "servizio": "tributi"}])
+    assert outside.status_code == 422
+    assert outside.json["errori"][0]["motivo"] == "servizio non assegnato a questo account o token"
+    done = post_rows(client, theirs, [{**ROW, "servizio": "tributi"}])
+    assert done.status_code == 201
+    batch_id = done.json["lotto"]
+    assert client.get(f"/api/v1/imports/{batch_id}", headers=bearer(ours)).status_code == 404
+    assert client.get("/api/v1/imports", headers=bearer(ours)).json["lotti"] == []
+    # The same external id from another firm is another questionnaire: ids are per firm.
+    assert post_rows(client, ours, [ROW]).status_code == 201
+
+
+def test_bad_requests_get_json_errors_in_italian(catalogue, client, runner, app):
+    secret = new_token(runner)
+    missing = client.post("/api/v1/imports", json={"metodo": "FAX", "righe": []}, headers=bearer(secret))
+    assert missing.status_code == 400
+    assert {(d["campo"], d["motivo"]) for d in missing.json["dettagli"]} == {
+        ("questionario", "campo obbligatorio"), ("metodo", "valore non ammesso"), ("righe", "troppo corto o vuoto")}
+    typed = post_rows(client, secret, [{**ROW, "D1": True}], dry_run="yes")
+    assert {(d["campo"], d["motivo"]) for d in typed.json["dettagli"]} == {
+        ("righe.0.D1", "deve essere un testo, un numero o null"), ("dry_run", "deve essere true o false")}
+    broken = client.post("/api/v1/imports", data="{righe", content_type="application/json", headers=bearer(secret))
+    assert broken.status_code == 400 and broken.json["errore"] == "il corpo non è JSON valido"
+    text = client.post("/api/v1/imports", data="a;b", content_type="text/csv", headers=bearer(secret))
+    assert text.status_code == 415 and "multipart/form-data" in text.json["errore"]
+    no_file = client.post("/api/v1/imports", data={"questionario": "breve", "metodo": "CATI"},
+                          content_type="multipart/form-data", headers=bearer(secret))
+    assert no_file.status_code == 400 and no_file.json["dettagli"] == [{"campo": "file", "motivo": "campo obbligatorio"}]
+    unknown = post_rows(client, secret, [ROW], questionario="ignoto")
+    assert unknown.status_code == 422 and unknown.json["errore"] == "questionario sconosciuto «ignoto»"
+    assert client.get("/api/v1/nulla", headers=bearer(secret)).json["errore"] == "risorsa inesistente"
+    wrong_method = client.delete("/api/v1/imports", headers=bearer(secret))
+    assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    app.config["MAX_CONTENT_LENGTH"] = 2000
+    big = post_rows(client, secret, [{**ROW, "id_esterno": f"B{i}"} for i in range(100)])
+    assert big.status_code == 413 and big.json["errore"].startswith("richiesta troppo grande")
+    assert count(catalogue, Compilazione) == 0
+
+
+def test_the_api_is_rate_limited_per_token(catalogue, client, runner, app):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    first, second = new_token(runner), new_token(runner, "Doxa")
+    statuses = [client.get("/api/v1/imports", headers=bearer(first)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/imports", headers=bearer(first))
+    assert limited.json["errore"] == "troppe richieste: riprovare più tardi" and "Retry-After" in limited.headers
+    assert client.get("/api/v1/imports", headers=bearer(second)).status_code == 200  # another token, its own count
+
+
+def test_admins_create_and_revoke_tokens_from_the_staff_area(catalogue, client, runner):
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    assert client.get("/staff/token-api/").status_code == 403
+    client.post("/staff/logout", data={"csrf_token": csrf_token(client.get("/staff/importazioni/").get_data(
+        as_text=True))})
+    login(client, runner, "admin@example.org", "--role", "admin")
+    page = client.get("/staff/token-api/")
+    assert page.status_code == 200 and "Nessun token creato" in page.get_data(as_text=True)
+    token = csrf_token(page.get_data(as_text=True))
+    empty = client.post("/staff/token-api/", data={"csrf_token": token, "nome": "", "societa": "Doxa"})
+    assert empty.status_code == 400 and "Indicare un nome." in empty.get_data(as_text=True)
+    created = client.post("/staff/token-api/", data={"csrf_token": token, "nome": "Doxa web", "societa": "Doxa",
+                                                     "servizi": ["anagrafe", "tributi"]})
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    html = created.get_data(as_text=True)
+    secret = html.split('<code id="nuovo-token">', 1)[1].split("<", 1)[0]
+    assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 200
+    assert secret not in client.get("/staff/token-api/").get_data(as_text=True)  # shown once
+    stored = catalogue.scalar(select(ApiToken))
+    assert (stored.fonte, [s.slug for s in stored.servizi]) == ("Doxa", ["anagrafe", "tributi"])
+    assert client.post(f"/staff/token-api/{stored.id}/revoca").status_code == 400  # no CSRF token
+    assert client.post(f"/staff/token-api/{stored.id}/revoca", data={"csrf_token": token}).status_code == 302
+    assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 401
+    actions = catalogue.scalars(select(AuditLog.azione).order_by(AuditLog.id)).all()
+    assert actions == ["token.crea", "token.revoca"]
+
+
+def test_openapi_document_describes_the_api(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert doc["openapi"] == "3.1.0"
+    assert set(doc["paths"]) == {"/imports", "/imports/{batch_id}"}
+    assert set(doc["paths"]["/imports"]["post"]["requestBody"]["content"]) == {"application/json",
+                                                                              "multipart/form-data"}
+    assert doc["components"]["securitySchemes"]["token"]["scheme"] == "bearer"
+
+
+def test_token_creation_refuses_unknown_services_and_no_firm(catalogue, runner):
+    unknown = runner.invoke(args=["api-tokens", "create", "x", "--firm", "Doxa", "--scope", "ignoto"])
+    assert unknown.exit_code == 1 and "servizi sconosciuti: ignoto" in unknown.output
+    no_firm = runner.invoke(args=["api-tokens", "create", "x", "--firm", " ", "--scope", "anagrafe"])
+    assert no_firm.exit_code == 1 and "indicare la società" in no_firm.output
+    assert count(catalogue, ApiToken) == 0
+
+
+def test_control_characters_and_huge_ids_are_refused_not_crashes(catalogue, client, runner):
+    secret = new_token(runner)
+    nul = post_rows(client, secret, [{**ROW, "D7": "ottimo\x00servizio"}])
+    assert nul.status_code == 422
+    assert nul.json["errori"][0]["motivo"] == "testo con caratteri di controllo non ammessi"
+    named = post_rows(client, secret, [ROW], nome_file="a\x00b.json")
+    assert named.status_code == 400 and named.json["dettagli"] == [{"campo": "nome_file", "motivo": "formato non valido"}]
+    csv = f"{HEADER}\nF1;15/03/2025;anagrafe;;;5;;;4;;;;\n".encode()
+    upload = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
+                         data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(csv), "l\x07.csv")})
+    assert upload.status_code == 201 and catalogue.scalar(select(ImportBatch.nome_file)) == "l.csv"
+    huge = client.get(f"/api/v1/imports/{2**63}", headers=bearer(secret))
+    assert huge.status_code == 404 and huge.json["errore"] == "risorsa inesistente"
