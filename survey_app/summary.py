@@ -2,7 +2,7 @@
 
 Every Risposta written through the ORM updates the counts in the same transaction (an
 after-flush hook), so a submission and its counts commit or roll back together. The firms'
-imports, written in bulk, add ``batch_increments`` in their own transaction; other bulk loads
+imports, written in bulk, add ``BatchCounts`` in their own transaction; other bulk loads
 (the demo seed, benchmarks) call ``rebuild``, which recomputes the counts from the answers.
 """
 
@@ -82,38 +82,46 @@ def rows_for(session: Session, answers: list[Risposta]) -> list[dict]:
     return rows
 
 
-def batch_increments(compilazioni: list[dict[str, Any]], answers: list[list[dict[str, Any]]],
-            types: dict[int, str]) -> list[dict[str, Any]]:
-    """The count increments of questionnaires written in bulk (plain dicts), keyed as ``rows_for`` keys ORM writes.
+class BatchCounts:
+    """The count increments of questionnaires written in bulk, keyed as ``rows_for`` keys ORM writes, summed over
+    every chunk a writer adds, for one upsert at the end.
 
-    ``answers`` holds each questionnaire's item rows; ``types`` maps question ids to their type.
+    ``add`` takes (servizio_id, data_ora, canale, sede_id, lingua, import_batch_id) per questionnaire and its item rows
+    as (domanda_id, valore, opzione, importanza, non_so); ``types`` maps question ids to their type.
     """
-    totals: Counter = Counter()
-    importance: dict[tuple, list[int]] = {}
-    respondents: Counter = Counter()
-    for compilazione, items in zip(compilazioni, answers, strict=True):
-        dims = (("canale", compilazione["canale"]), ("giorno", compilazione["data_ora"].date()),
-                ("import_batch_id", compilazione["import_batch_id"]), ("lingua", compilazione["lingua"]),
-                ("sede_id", compilazione["sede_id"] or 0), ("servizio_id", compilazione["servizio_id"]))
-        answered: set[int] = set()
-        for item in items:
-            key = dims + (("domanda_id", item["domanda_id"]), ("non_so", item["non_so"]),
-                          ("opzione", item["opzione"] or ""), ("rispondente", False),
-                          ("valore", -1 if item["valore"] is None else item["valore"]))
-            totals[key] += 1
-            if item["importanza"] is not None:
-                pair = importance.setdefault(key, [0, 0])
-                pair[0] += 1
-                pair[1] += item["importanza"]
-            if types[item["domanda_id"]] not in NUMERIC_TYPES:
-                answered.add(item["domanda_id"])
-        for domanda_id in answered:  # a respondent once per question, however many options were chosen
-            respondents[dims + (("domanda_id", domanda_id),)] += 1
-    rows = [{**dict(key), "n": n, "n_importanza": importance.get(key, [0, 0])[0],
-             "somma_importanza": importance.get(key, [0, 0])[1]} for key, n in totals.items()]
-    rows += [{**dict(key), "valore": -1, "opzione": "", "non_so": False, "rispondente": True, "n": n,
-              "n_importanza": 0, "somma_importanza": 0} for key, n in respondents.items()]
-    return rows
+
+    def __init__(self, types: dict[int, str]) -> None:
+        self.types = types
+        self.totals: Counter = Counter()
+        self.importance: dict[tuple, list[int]] = {}
+        self.respondents: Counter = Counter()
+
+    def add(self, compilazioni: list[tuple], answers: list[list[tuple]]) -> None:
+        totals, importance, respondents, types = self.totals, self.importance, self.respondents, self.types
+        for (servizio_id, data_ora, canale, sede_id, lingua, batch_id), items in zip(compilazioni, answers,
+                                                                                     strict=True):
+            dims = (("canale", canale), ("giorno", data_ora.date()), ("import_batch_id", batch_id),
+                    ("lingua", lingua), ("sede_id", sede_id or 0), ("servizio_id", servizio_id))
+            answered: set[int] = set()
+            for domanda_id, valore, opzione, importanza, non_so in items:
+                key = dims + (("domanda_id", domanda_id), ("non_so", non_so), ("opzione", opzione or ""),
+                              ("rispondente", False), ("valore", -1 if valore is None else valore))
+                totals[key] += 1
+                if importanza is not None:
+                    pair = importance.setdefault(key, [0, 0])
+                    pair[0] += 1
+                    pair[1] += importanza
+                if types[domanda_id] not in NUMERIC_TYPES:
+                    answered.add(domanda_id)
+            for domanda_id in answered:  # a respondent once per question, however many options were chosen
+                respondents[dims + (("domanda_id", domanda_id),)] += 1
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = [{**dict(key), "n": n, "n_importanza": self.importance.get(key, [0, 0])[0],
+                 "somma_importanza": self.importance.get(key, [0, 0])[1]} for key, n in self.totals.items()]
+        rows += [{**dict(key), "valore": -1, "opzione": "", "non_so": False, "rispondente": True, "n": n,
+                  "n_importanza": 0, "somma_importanza": 0} for key, n in self.respondents.items()]
+        return rows
 
 
 @event.listens_for(Session, "after_flush")

@@ -113,3 +113,33 @@ def test_login_next_is_never_an_open_redirect(client, runner, catalogue):
     response = client.post("/staff/login?next=//evil.example/x",
                            data={"csrf_token": token, "email": "a@comune.it", "password": password})
     assert response.headers["Location"] == "/staff/"
+
+
+def test_every_account_changes_its_own_password(catalogue, client, runner):
+    from html import unescape
+
+    from survey_app.models import AuditLog
+
+    from .helpers import login
+
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
+    assert catalogue.scalar(select(User.societa).filter_by(email="firm@example.org")) == "Doxa"
+    page = client.get("/staff/password")
+    token = csrf_token(page.get_data(as_text=True))
+    wrong = client.post("/staff/password", data={"csrf_token": token, "attuale": "sbagliata", "nuova": "x" * 12,
+                                                 "conferma": "x" * 12})
+    assert wrong.status_code == 400 and "La password attuale non è corretta." in unescape(wrong.get_data(as_text=True))
+    short = client.post("/staff/password", data={"csrf_token": token, "attuale": "x", "nuova": "corta",
+                                                 "conferma": "diversa"})
+    html = unescape(short.get_data(as_text=True))
+    assert "Almeno 12 caratteri." in html and "Le due password non coincidono." in html
+    user = catalogue.scalar(select(User).filter_by(email="firm@example.org"))
+    user.set_password("vecchia-password-1")
+    catalogue.commit()
+    done = client.post("/staff/password", data={"csrf_token": token, "attuale": "vecchia-password-1",
+                                                "nuova": "nuova-password-lunga", "conferma": "nuova-password-lunga"})
+    assert done.status_code == 302
+    catalogue.expire_all()
+    assert catalogue.scalar(select(User).filter_by(email="firm@example.org")).check_password("nuova-password-lunga")
+    assert catalogue.scalar(select(AuditLog.azione)) == "utente.password"
+    assert client.post("/staff/password", data={}).status_code == 400  # no CSRF token, no change

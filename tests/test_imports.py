@@ -8,6 +8,7 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from werkzeug.routing import AnyConverter
 
 from analysis.engine import Period, question_statistics
 from analysis.indicators import indicator_table
@@ -256,11 +257,31 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
     assert "annullato il" in listing and "6 righe importate" in listing
 
 
-STAFF_RESULT_URLS = ["/staff/servizi/anagrafe?anno=2025", "/staff/qr/", "/staff/qr/anagrafe.svg", "/staff/qr/tutti.pdf",
-                     "/staff/azioni/", "/staff/trasparenza/", "/staff/trasparenza/relazione/2025.pdf"]
+# What a survey firm's account may open: its uploads, templates, batches and error reports, and its password page.
+FIRM_ENDPOINTS = {"imports.index", "imports.template_file", "imports.upload", "imports.errors_csv", "staff.password",
+                  "staff.login", "staff.dashboard"}
+SAMPLE_ARGS = {"slug": "anagrafe", "servizio": "anagrafe", "anno": 2025, "year": 2025, "code": "breve", "fmt": "xlsx",
+               "sha256": "0" * 64, "filename": "x.csv", "name": "x", "ext": "pdf", "versione": 1}
 
 
-def test_a_survey_firm_reaches_its_uploads_and_templates_only(catalogue, client, runner, tmp_path):
+def _staff_get_urls(app):
+    """Every GET address of the staff area, built from the URL map with sample values for its parts."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/staff") or "GET" not in rule.methods or rule.endpoint in FIRM_ENDPOINTS:
+            continue
+        args = {name: SAMPLE_ARGS.get(name, 1) for name in rule.arguments}
+        for name, converter in rule._converters.items():
+            if isinstance(converter, AnyConverter):
+                args[name] = sorted(converter.items)[0]
+        with app.test_request_context():
+            from flask import url_for
+
+            urls.append(url_for(rule.endpoint, **args))
+    return urls
+
+
+def test_a_survey_firm_reaches_its_uploads_and_templates_only(app, catalogue, client, runner, tmp_path):
     from .helpers import login
 
     login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
@@ -274,7 +295,10 @@ def test_a_survey_firm_reaches_its_uploads_and_templates_only(catalogue, client,
     assert [c.value for c in wb["Dati"][1]] == HEADER.split(";")
     assert client.get("/staff/importazioni/modello/breve.csv").data.decode("utf-8-sig").strip() == HEADER
     assert client.get("/staff/importazioni/modello/faccine.xlsx").status_code == 404  # not in its scope
-    for url in STAFF_RESULT_URLS:
+    assert client.get("/staff/password").status_code == 200
+    urls = _staff_get_urls(app)
+    assert len(urls) >= 10 and "/staff/qr/" in urls and "/staff/token-api/" in urls
+    for url in urls:  # results, charts, QR posters, actions, publishing, tokens, other firms' rollbacks…
         assert client.get(url).status_code == 403, url
 
 
@@ -409,3 +433,16 @@ def test_an_admin_rolls_a_batch_back_from_the_staff_area(catalogue, client, runn
     assert count(catalogue, Compilazione) == 0
     audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.annulla"))
     assert audit.dettagli["da"] == "admin@example.org" and audit.utente_id is not None
+
+
+def test_a_file_over_the_limit_gets_an_italian_page_and_nothing_is_written(app, catalogue, client, runner):
+    from html import unescape
+
+    from .helpers import login
+
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    big = _upload(client, (HEADER + "\n" + "X;15/03/2025;anagrafe;;;5;;;5;;;;\n" * 200).encode())
+    html = unescape(big.get_data(as_text=True))
+    assert big.status_code == 413 and "File o modulo troppo grande" in html and 'lang="it"' in html
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0

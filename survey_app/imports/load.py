@@ -1,32 +1,33 @@
 """One code path for every door (CLI today; the web upload and the API call the same function).
 
 Decode, check every row, then write the batch, its questionnaires and answers in one transaction, or nothing.
-The daily counts the analysis reads follow in the same transaction (``summary.batch_increments``).
+The daily counts the analysis reads follow in the same transaction (``summary.BatchCounts``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import pickle
+import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, selectinload
 
 from .. import summary
 from ..models import (
     IMPORT_METHODS,
     ApiToken,
-    Compilazione,
     ImportBatch,
     ImportExternalId,
     Questionario,
     Rilevazione,
-    Risposta,
     Servizio,
     User,
 )
@@ -70,88 +71,150 @@ class ImportReport:
             self.errors.append(error)
 
 
-def _answer_rows(parsed: Parsed, questions: dict[str, Any]) -> list[dict[str, Any]]:
-    """The item rows of one questionnaire, as plain dicts for a bulk insert."""
-    rows: list[dict[str, Any]] = []
-    for code, domanda in questions.items():
-        value = parsed.answers.get(code)
-        importance = parsed.importance.get(code)
+def _answer_rows(parsed: Parsed, questions: list[tuple[str, int, str]]) -> list[tuple]:
+    """The item rows of one questionnaire, as tuples in ANSWER_COLUMNS order (without the questionnaire's id).
+
+    ``questions`` holds (code, id, type) per question, read once from the ORM objects.
+    """
+    rows: list[tuple] = []
+    answers, importances = parsed.answers, parsed.importance
+    for code, domanda_id, tipo in questions:
+        value = answers.get(code)
+        importance = importances.get(code)
         if value is None and importance is None:
             continue
-        base = {"domanda_id": domanda.id, "valore": None, "opzione": None, "testo": None, "importanza": None,
-                "non_so": False}
-        if domanda.tipo == "scelta_multipla":
-            rows += [{**base, "opzione": option} for option in value]
-        elif domanda.tipo == "scelta_singola":
-            rows.append({**base, "opzione": value})
-        elif domanda.tipo == "testo":
-            rows.append({**base, "testo": value})
+        if tipo == "scelta_multipla":
+            rows += [(domanda_id, None, option, None, None, False) for option in value]
+        elif tipo == "scelta_singola":
+            rows.append((domanda_id, None, value, None, None, False))
+        elif tipo == "testo":
+            rows.append((domanda_id, None, None, value, None, False))
         elif value == NON_SO:
-            rows.append({**base, "non_so": True, "importanza": importance})
+            rows.append((domanda_id, None, None, None, importance, True))
         else:
-            rows.append({**base, "valore": value, "importanza": importance})
+            rows.append((domanda_id, value, None, None, importance, False))
     return rows
 
 
+# Column orders of the bulk writes: rows travel as tuples, cheaper than dicts to build, spool and insert.
 COMPILAZIONE_COLUMNS = ("id", "servizio_id", "versione_id", "rilevazione_id", "data_ora", "canale", "sede_id", "lingua",
                         "import_batch_id")
 ANSWER_COLUMNS = ("compilazione_id", "domanda_id", "valore", "opzione", "testo", "importanza", "non_so")
+EXTERNAL_COLUMNS = ("batch_id", "fonte", "hash")
 
 
-def _copy(session: Session, table: str, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+def _copy(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """PostgreSQL's COPY on the session's own connection and transaction: executemany is several times slower."""
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(tuple(row[c] for c in columns))
+            copy.write_row(row)
 
 
-def _write(session: Session, batch: ImportBatch, versione, valid: list[Parsed], source: str) -> None:
-    """Bulk inserts (the ORM's one-object-at-a-time flush would take minutes for 100,000 rows) and the counts."""
-    questions = {d.codice: d for d in versione.domande}
-    compilazioni = [{"servizio_id": p.servizio.id, "versione_id": versione.id, "rilevazione_id": p.rilevazione_id,
-                     "data_ora": p.data_ora, "canale": p.canale, "sede_id": p.sede_id, "lingua": "it",
-                     "import_batch_id": batch.id} for p in valid]
-    answers = [_answer_rows(p, questions) for p in valid]
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(compilazioni), CHUNK):
-        chunk = compilazioni[start:start + CHUNK]
-        if postgres:
-            # Ids drawn from the sequence first, then every row by COPY: an INSERT … RETURNING per batch of rows
-            # is most of the time of a big import otherwise.
-            ids = session.scalars(text("SELECT nextval('compilazioni_id_seq') FROM generate_series(1, :n)"),
-                                  {"n": len(chunk)}).all()
-            _copy(session, "compilazioni", COMPILAZIONE_COLUMNS, [{**row, "id": i} for i, row in zip(ids, chunk,
-                                                                                                     strict=True)])
-        else:
-            # Core tables, not the ORM entities: the ORM's bulk path would run one INSERT per row here.
-            table = Compilazione.__table__
-            ids = session.scalars(insert(table).returning(table.c.id, sort_by_parameter_order=True), chunk).all()
-        items = [{**item, "compilazione_id": cid} for cid, rows in zip(ids, answers[start:start + CHUNK], strict=True)
-                 for item in rows]
-        if items and postgres:
-            _copy(session, "risposte", ANSWER_COLUMNS, items)
-        elif items:
-            session.execute(insert(Risposta.__table__), items)
-    external = [{"batch_id": batch.id, "fonte": source, "hash": p.external_hash} for p in valid]
+def _sqlite_insert(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """The driver's executemany on the session's transaction: SQLAlchemy's per-row parameter processing is most of
+    the time of a big import otherwise. Values must already be in SQLite's form (see ``_sqlite_time``)."""
+    marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 (this module's constants)
+    session.connection().exec_driver_sql(sql, rows)
+
+
+def _sqlite_time(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy's DateTime stores it on SQLite
+
+
+def _new_ids(session: Session, count: int, postgres: bool) -> list[int]:
+    """Questionnaire ids for a chunk: from the sequence on PostgreSQL; on SQLite after the largest, which is safe
+    because this transaction already holds SQLite's single write lock (the batch row was flushed)."""
     if postgres:
-        _copy(session, "import_id_esterni", ("batch_id", "fonte", "hash"), external)
-    else:
-        session.execute(insert(ImportExternalId.__table__), external)
-    summary.upsert_counts(session, summary.batch_increments(compilazioni, answers,
-                                                            {d.id: d.tipo for d in versione.domande}))
+        return list(session.scalars(text("SELECT nextval('compilazioni_id_seq') FROM generate_series(1, :n)"),
+                                    {"n": count}))
+    start = session.scalar(text("SELECT COALESCE(MAX(id), 0) FROM compilazioni")) + 1
+    return list(range(start, start + count))
 
 
-def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, valid: list[Parsed], progress,
-             preview_rows: int) -> None:
-    """Check each row as it is read (the reader streams), collecting valid rows and errors."""
+class Spool:
+    """Valid rows, ready to insert, kept in a temporary file a chunk at a time: memory stays flat in the file's size.
+
+    Each row is (questionnaire columns, its item rows, the hash of its external id); pickle is safe here, the file is
+    our own and never leaves this process.
+    """
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__: the spool is a context manager)
+        self.buffer: list[tuple] = []
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+    def add(self, row: tuple) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.buffer:
+            pickle.dump(self.buffer, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.buffer = []
+
+    def chunks(self) -> Iterator[list[tuple]]:
+        self._flush()
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)  # noqa: S301 (our own temporary file)
+            except EOFError:
+                return
+
+
+def _ready(parsed: Parsed, versione_id: int, questions: list[tuple[str, int, str]]) -> tuple:
+    columns = (parsed.servizio.id, versione_id, parsed.rilevazione_id, parsed.data_ora, parsed.canale, parsed.sede_id,
+               "it")
+    return columns, _answer_rows(parsed, questions), parsed.external_hash
+
+
+def _write(session: Session, batch: ImportBatch, versione, spool: Spool, source: str) -> None:
+    """Bulk inserts a chunk at a time (the ORM's one-object flush would take minutes for 100,000 rows), and counts."""
+    counts = summary.BatchCounts({d.id: d.tipo for d in versione.domande})
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for chunk in spool.chunks():
+        ids = _new_ids(session, len(chunk), postgres)
+        compilazioni = [(cid, *columns, batch.id) for cid, (columns, _items, _hash) in zip(ids, chunk, strict=True)]
+        items = [(cid, *item) for cid, (_columns, rows, _hash) in zip(ids, chunk, strict=True) for item in rows]
+        external = [(batch.id, source, digest) for _columns, _items, digest in chunk]
+        if postgres:
+            _copy(session, "compilazioni", COMPILAZIONE_COLUMNS, compilazioni)
+            _copy(session, "risposte", ANSWER_COLUMNS, items)
+            _copy(session, "import_id_esterni", EXTERNAL_COLUMNS, external)
+        else:
+            _sqlite_insert(session, "compilazioni", COMPILAZIONE_COLUMNS,
+                           [(*row[:4], _sqlite_time(row[4]), *row[5:]) for row in compilazioni])
+            _sqlite_insert(session, "risposte", ANSWER_COLUMNS, items)
+            _sqlite_insert(session, "import_id_esterni", EXTERNAL_COLUMNS, external)
+        # (servizio_id, data_ora, canale, sede_id, lingua, batch) and (domanda_id, valore, opzione, importanza, non_so)
+        counted = [(c[1], c[4], c[5], c[6], c[7], c[8]) for c in compilazioni]
+        answers = [[(d, v, o, i, n) for d, v, o, _t, i, n in rows] for _columns, rows, _hash in chunk]
+        counts.add(counted, answers)
+    summary.upsert_counts(session, counts.rows())
+
+
+def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, spool: Spool | None, progress,
+             preview_rows: int, keep_going: bool) -> None:
+    """Check each row as it is read (the reader streams); valid rows go to the spool while they may be written."""
+    questions = [(d.codice, d.id, d.tipo) for d in ctx.versione.domande]
+    versione_id = ctx.versione.id
     for number, values in rows:
         report.rows += 1
         parsed, errors = check_row(ctx, number, headers, values)
         for error in errors:
             report.add(error)
         if parsed is not None:
-            valid.append(parsed)
+            report.valid += 1
+            if spool is not None and (keep_going or not report.reasons):
+                spool.add(_ready(parsed, versione_id, questions))
             if len(report.preview) < preview_rows:
                 report.preview.append(parsed)
         if progress is not None:
@@ -244,23 +307,22 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
     ctx = Context(versione=versione, services=services, campaigns=campaigns, known_ids=known, source=source,
                   default_channel=DEFAULT_CHANNEL[method], today=today or date.today(),
                   allowed_services=allowed_services)
-    valid: list[Parsed] = []
     try:
-        _checked(ctx, table.rows, headers, report, valid, progress, preview_rows)
+        with contextlib.nullcontext() if dry_run else Spool() as spool:
+            _checked(ctx, table.rows, headers, report, spool, progress, preview_rows, keep_going=skip_invalid)
+            if report.rows == 0:
+                report.add(RowError(2, "", "", "nessuna riga di dati nel file"))
+            if spool is None or not report.valid or (report.errors and not skip_invalid):
+                return report
+            batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest,
+                                righe=report.rows, utente_id=user.id if user else None,
+                                token_id=token.id if token else None, questionario_id=q.id,
+                                righe_importate=report.valid, righe_scartate=report.rows - report.valid)
+            session.add(batch)
+            session.flush()
+            _write(session, batch, versione, spool, source)
+            session.commit()
     except ReadError as exc:  # a file can turn out corrupt part-way through (an unclosed quote)
         raise ImportRefused(str(exc)) from None
-    report.valid = len(valid)
-    if report.rows == 0:
-        report.add(RowError(2, "", "", "nessuna riga di dati nel file"))
-    if dry_run or not valid or (report.errors and not skip_invalid):
-        return report
-
-    batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest, righe=report.rows,
-                        utente_id=user.id if user else None, token_id=token.id if token else None,
-                        questionario_id=q.id, righe_importate=len(valid), righe_scartate=report.rows - len(valid))
-    session.add(batch)
-    session.flush()
-    _write(session, batch, versione, valid, source)
-    session.commit()
-    report.written, report.batch_id = len(valid), batch.id
+    report.written, report.batch_id = report.valid, batch.id
     return report

@@ -1,9 +1,18 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(check_deliverability=False)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
+
+
+class PasswordForm(FlaskForm):
+    attuale = PasswordField(_l("Password attuale"), validators=[DataRequired(_l("Inserire la password attuale."))])
+    nuova = PasswordField(_l("Nuova password"), description=_l("Almeno 12 caratteri."),
+                          validators=[DataRequired(_l("Inserire la nuova password.")),
+                                      Length(min=12, max=200, message=_l("Almeno 12 caratteri."))])
+    conferma = PasswordField(_l("Ripeti la nuova password"),
+                             validators=[EqualTo("nuova", message=_l("Le due password non coincidono."))])

@@ -6,9 +6,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from ..extensions import db, login_manager
-from ..models import ROLES_SEEING_ALL, Compilazione, Servizio, User
+from ..models import ROLES_SEEING_ALL, AuditLog, Compilazione, Servizio, User
 from . import bp
-from .forms import LoginForm
+from .forms import LoginForm, PasswordForm
 
 
 @login_manager.user_loader
@@ -58,3 +58,24 @@ def dashboard():
         .group_by(Compilazione.servizio_id)
     ).all())
     return render_template("staff/dashboard.html", services=services, counts=counts)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Every account, survey firms included, changes its own password (the current one asked again)."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.attuale.data):
+            form.attuale.errors = [_("La password attuale non è corretta.")]
+        elif form.nuova.data == form.attuale.data:
+            form.nuova.errors = [_("La nuova password deve essere diversa da quella attuale.")]
+        else:
+            current_user.set_password(form.nuova.data)
+            db.session.add(AuditLog(utente_id=current_user.id, azione="utente.password",
+                                    oggetto=f"utente {current_user.id}"))
+            db.session.commit()
+            flash(_("Password cambiata."), "success")
+            return redirect(url_for("staff.dashboard"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/password.html", form=form), status
