@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 PAGES = {
     400: (_l("Richiesta non valida"),
@@ -26,6 +26,16 @@ PAGES = {
 def init_app(app: Flask) -> None:
     for code in PAGES:
         app.register_error_handler(code, handle)
+    app.register_error_handler(500, server_error)
+
+
+def server_error(exc: Exception):
+    """A fault of ours: JSON for the API, otherwise Flask's page (issue 11 gives it an Italian one)."""
+    if request.path.startswith("/api/"):
+        from .api.routes import error
+
+        return error(500, "errore interno del server: riprovare più tardi")
+    return exc if isinstance(exc, HTTPException) else InternalServerError()
 
 
 def handle(exc: HTTPException):

@@ -233,3 +233,34 @@ def test_control_characters_and_huge_ids_are_refused_not_crashes(catalogue, clie
     assert upload.status_code == 201 and catalogue.scalar(select(ImportBatch.nome_file)) == "l.csv"
     huge = client.get(f"/api/v1/imports/{2**63}", headers=bearer(secret))
     assert huge.status_code == 404 and huge.json["errore"] == "risorsa inesistente"
+
+
+def test_deep_json_dry_run_state_firm_spelling_and_a_concurrent_repeat(catalogue, client, runner, monkeypatch):
+    from sqlalchemy.exc import IntegrityError
+
+    from survey_app.imports import load
+
+    secret = new_token(runner, "Demoskopika")
+    deep = client.post("/api/v1/imports", data="[" * 100_000, content_type="application/json", headers=bearer(secret))
+    assert deep.status_code == 400 and deep.json["errore"] == "il corpo non è JSON valido"
+    # A dry run of rows that a real run would refuse is not "verificato".
+    bad = post_rows(client, secret, [{**ROW, "D1": 9}], dry_run=True)
+    assert bad.status_code == 422 and bad.json["stato"] == "rifiutato"
+    partial = post_rows(client, secret, [ROW, {**ROW, "id_esterno": "T2", "D1": 9}], dry_run=True, skip_invalid=True)
+    assert partial.status_code == 200 and partial.json["stato"] == "verificato"
+    # "DEMOSKOPIKA " from another door is the same firm: its ids are already known, its batches shared.
+    assert post_rows(client, secret, [ROW]).status_code == 201
+    other = new_token(runner, "DEMOSKOPIKA ")
+    assert catalogue.scalars(select(ApiToken.fonte)).all() == ["Demoskopika", "Demoskopika"]
+    assert post_rows(client, other, [{**ROW, "D1": 2}]).json["errori"][0]["motivo"] == (
+        "id_esterno già importato da questa fonte")
+    assert len(client.get("/api/v1/imports", headers=bearer(other)).json["lotti"]) == 1
+
+    # Two identical requests racing: the loser's commit hits the unique ids and gets a 409, not a 500.
+    def lost_race(*args, **kwargs):
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    monkeypatch.setattr(load, "_write", lost_race)
+    raced = post_rows(client, secret, [{**ROW, "id_esterno": "R1"}])
+    assert raced.status_code == 409 and "nel frattempo" in raced.json["errore"]
+    assert count(catalogue, ImportBatch) == 1

@@ -10,6 +10,7 @@ from flask import request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..imports.firms import canonical_firm
 from ..models import ApiToken, AuditLog, Servizio, User
 from ..models.base import utcnow
 
@@ -28,7 +29,7 @@ def digest(secret: str) -> str:
 def create_token(session: Session, name: str, firm: str, scope: Iterable[str], *,
                  user: User | None = None) -> tuple[ApiToken, str]:
     """A new token for a firm and some services; returns it with its secret, which is never stored."""
-    name, firm, scope = " ".join(name.split()), " ".join(firm.split()), sorted(set(scope))
+    name, firm, scope = " ".join(name.split()), canonical_firm(session, firm), sorted(set(scope))
     if not name:
         raise TokenError("indicare un nome per il token")
     if not firm:

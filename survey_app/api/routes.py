@@ -6,11 +6,14 @@ source) and the services it may send rows for. Every answer, errors included, is
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, timedelta
 from functools import wraps
 
 from flask import jsonify, request, url_for
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
@@ -32,6 +35,7 @@ from .schemas import (
 )
 
 FILE_LIMIT = 10 * 1024 * 1024
+LAST_USE_STEP = timedelta(minutes=5)
 STATUS_MESSAGES = {
     400: "richiesta non valida",
     401: "token mancante, non valido o revocato",
@@ -72,14 +76,24 @@ def token_required(view):
         token = request_token(db.session)
         if token is None:
             return error(401)
-        token.ultimo_uso = utcnow()
-        db.session.commit()
+        now, last = utcnow(), token.ultimo_uso
+        if last is not None and last.tzinfo is None:  # SQLite gives back naive UTC
+            last = last.replace(tzinfo=UTC)
+        if last is None or now - last > LAST_USE_STEP:
+            # Recorded at most every few minutes: a write per request would queue behind a big import on SQLite.
+            token.ultimo_uso = now
+            try:
+                db.session.commit()
+            except OperationalError:
+                db.session.rollback()
         return view(token, *args, **kwargs)
     return wrapped
 
 
-def result(report: ImportReport, *, dry_run: bool) -> ImportResult:
-    state = "importato" if report.written else "verificato" if dry_run and report.rows else "rifiutato"
+def result(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> ImportResult:
+    # A dry run is "verificato" only when a real run would write: invalid rows without skip_invalid are refused.
+    would_write = report.valid and (skip_invalid or not report.errors)
+    state = "importato" if report.written else "verificato" if dry_run and would_write else "rifiutato"
     return ImportResult(stato=state, lotto=report.batch_id, righe=report.rows, righe_valide=report.valid,
                         righe_non_valide=report.invalid_rows, righe_importate=report.written,
                         errori=[RowErrorOut(riga=e.row, colonna=e.column, valore=e.value, motivo=e.reason)
@@ -93,8 +107,9 @@ def create_import(token):
     options = {"source": token.fonte, "token": token, "allowed_services": {s.id for s in token.servizi}}
     try:
         if request.mimetype == "application/json":
-            body = request.get_json(silent=True)
-            if body is None:
+            try:
+                body = json.loads(request.get_data())
+            except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the parser's depth
                 return error(400, "il corpo non è JSON valido")
             params = ImportRequest.model_validate(body)
             run = lambda: import_rows(db.session, params.righe, params.nome_file, params.questionario,  # noqa: E731
@@ -120,8 +135,8 @@ def create_import(token):
         report = run()
     except ImportRefused as exc:
         db.session.rollback()
-        return error(409 if exc.batch_id else 422, str(exc), lotto=exc.batch_id)
-    outcome = result(report, dry_run=params.dry_run)
+        return error(409 if exc.conflict else 422, str(exc), lotto=exc.batch_id)
+    outcome = result(report, dry_run=params.dry_run, skip_invalid=params.skip_invalid)
     if report.written:
         return reply(outcome, 201, Location=url_for(".get_import", batch_id=report.batch_id))
     return reply(outcome, 200 if outcome.stato == "verificato" else 422)

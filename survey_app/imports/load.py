@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from .. import summary
@@ -32,6 +33,7 @@ from ..models import (
     User,
 )
 from .columns import DEFAULT_CHANNEL, NON_SO, all_columns
+from .firms import canonical_firm
 from .reader import ReadError, Table, read_table
 from .validate import Context, Parsed, RowError, check_headers, check_row
 
@@ -42,12 +44,13 @@ CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
 class ImportRefused(Exception):
     """The whole file is refused before its rows are read (unknown questionnaire, file already imported…).
 
-    ``batch_id`` names the earlier batch when the refusal is a repeat (the API answers 409 Conflict).
+    ``conflict`` when the data already landed (the API answers 409), with ``batch_id`` the batch that holds it.
     """
 
-    def __init__(self, message: str, *, batch_id: int | None = None) -> None:
+    def __init__(self, message: str, *, batch_id: int | None = None, conflict: bool = False) -> None:
         super().__init__(message)
         self.batch_id = batch_id
+        self.conflict = conflict or batch_id is not None
 
 
 @dataclass
@@ -269,6 +272,12 @@ def rows_table(rows: list[dict[str, Any]]) -> Table:
     return Table([" ".join(key.split()).lower() for key in original], original, numbered)
 
 
+def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
+    """The live batch of this firm with the same content, if any."""
+    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
+                                                       ImportBatch.annullato_il.is_(None)))
+
+
 def _import(session: Session, digest: str, file_name: str, questionnaire: str, open_table: Callable[[], Table], *,
             source: str, method: str, user: User | None = None, token: ApiToken | None = None,
             dry_run: bool = False, skip_invalid: bool = False, today: date | None = None,
@@ -276,14 +285,13 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
             allowed_services: set[int] | None = None, every_column: bool = True) -> ImportReport:
     if method not in IMPORT_METHODS:
         raise ImportRefused(f"metodo «{method}» non previsto: usare {', '.join(IMPORT_METHODS)}")
-    source = " ".join(source.split())
+    source = canonical_firm(session, source)
     if not source:
         raise ImportRefused("indicare la fonte (la società che ha raccolto i dati)")
     q = session.scalar(select(Questionario).filter_by(codice=questionnaire))
     if q is None or q.versione_corrente is None:
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
-    earlier = session.scalar(select(ImportBatch).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
-                                                       ImportBatch.annullato_il.is_(None)))
+    earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
     if earlier is not None:
         raise ImportRefused(f"questo file è già stato importato (lotto {earlier.id} del "
                             f"{earlier.created_at:%d/%m/%Y}): nessuna riga scritta", batch_id=earlier.id)
@@ -319,9 +327,16 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
                                 token_id=token.id if token else None, questionario_id=q.id,
                                 righe_importate=report.valid, righe_scartate=report.rows - report.valid)
             session.add(batch)
-            session.flush()
-            _write(session, batch, versione, spool, source)
-            session.commit()
+            try:
+                session.flush()
+                _write(session, batch, versione, spool, source)
+                session.commit()
+            except IntegrityError:
+                # The same file or ids committed meanwhile by a concurrent request (a retry, a double click): the
+                # unique external ids stop the second one; it is told which batch holds them.
+                session.rollback()
+                raise ImportRefused("questi dati sono stati importati nel frattempo da un'altra richiesta: nessuna "
+                                    "riga scritta", batch_id=_earlier_batch(session, digest, source), conflict=True) from None
     except ReadError as exc:  # a file can turn out corrupt part-way through (an unclosed quote)
         raise ImportRefused(str(exc)) from None
     report.written, report.batch_id = report.valid, batch.id

@@ -7,6 +7,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..imports.firms import canonical_firm
 from ..models import ROLES, Servizio, User
 
 
@@ -31,7 +32,7 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
     if role in ("responsabile", "rilevatore") and not services:
         raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito (--scope SLUG)")
     password = password or secrets.token_urlsafe(12)
-    firm = " ".join((firm or "").split()) or None
+    firm = canonical_firm(session, firm or "") or None
     if firm and role != "rilevatore":
         raise UserError("la società si indica solo per il ruolo «rilevatore»")
     user = User(email=email, ruolo=role, servizi=services, societa=firm)
