@@ -43,6 +43,11 @@ def handle(exc: HTTPException):
         from .api.routes import http_error
 
         return http_error(exc)
+    headers = [h for h in exc.get_headers() if h[0].lower() != "content-type"]
+    if exc.code == 429 and request.endpoint == "staff.login":
+        from .staff.forms import LoginForm
+
+        return render_template("staff/login.html", form=LoginForm(formdata=None), throttled=True), 429, headers
     title, message = PAGES[exc.code]
     response = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"))
-    return response, exc.code, [h for h in exc.get_headers() if h[0].lower() != "content-type"]
+    return response, exc.code, headers

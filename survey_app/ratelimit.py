@@ -7,6 +7,8 @@ limiter's storage (memory, or Redis with RATELIMIT_STORAGE_URI) and never next t
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,6 +34,16 @@ def api_key() -> str:
     return f"token:{token.id}" if token is not None else f"ip:{get_remote_address()}"
 
 
+def login_account() -> str:
+    """The account a login names (hashed: addresses never sit in the limiter's storage)."""
+    email = (request.form.get("email") or "").strip().lower()
+    return "account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     for endpoint, setting in LIMITED_ENDPOINTS.items():
@@ -40,4 +52,9 @@ def init_app(app: Flask) -> Limiter:
     for name, setting in LIMITED_BLUEPRINTS.items():
         limiter.limit(_configured(setting), methods=["POST"])(app.blueprints[name])
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
+    login = app.view_functions["staff.login"]
+    login = limiter.limit(_configured("LOGIN_RATE_LIMIT_CLIENT"), methods=["POST"], deduct_when=_failed)(login)
+    login = limiter.limit(_configured("LOGIN_RATE_LIMIT_ACCOUNT"), methods=["POST"], deduct_when=_failed,
+                          key_func=login_account)(login)
+    app.view_functions["staff.login"] = login
     return limiter

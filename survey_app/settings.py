@@ -28,6 +28,13 @@ class Defaults:
     SURVEY_TIMEZONE = "Europe/Rome"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Staff sessions end after an hour idle and after a working day (checked on the server, not only by the cookie).
+    STAFF_IDLE_MINUTES = 60
+    STAFF_SESSION_HOURS = 10
+    PERMANENT_SESSION_LIFETIME = 10 * 3600
+    # Failed logins, per client address and per account (successful ones are not counted).
+    LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"
+    LOGIN_RATE_LIMIT_ACCOUNT = "5 per 15 minutes"
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Flask-Limiter: memory by default; RATELIMIT_STORAGE_URI=redis://… shares the counts between workers.

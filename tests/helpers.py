@@ -65,9 +65,14 @@ def submit(client, url: str, data: dict, page: str | None = None):
     return client.post(url, data={**hidden_fields(html), **data})
 
 
-def login(client, runner, email: str, *options: str) -> None:
-    """Create a staff account with `flask users create` and log in with the password it printed."""
+def login(client, runner, email: str, *options: str) -> str:
+    """Create a staff account with `flask users create` and log in with the password it printed (returned)."""
     out = runner.invoke(args=["users", "create", email, *options])
     password = out.output.rsplit(": ", 1)[1].strip()
+    log_in(client, email, password)
+    return password
+
+
+def log_in(client, email: str, password: str):
     token = csrf_token(client.get("/staff/login").get_data(as_text=True))
-    client.post("/staff/login", data={"csrf_token": token, "email": email, "password": password})
+    return client.post("/staff/login", data={"csrf_token": token, "email": email, "password": password})

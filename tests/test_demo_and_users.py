@@ -115,15 +115,38 @@ def test_login_next_is_never_an_open_redirect(client, runner, catalogue):
     assert response.headers["Location"] == "/staff/"
 
 
-def test_every_account_changes_its_own_password(catalogue, client, runner):
+def with_catalogue(app):
+    """The small catalogue, loaded in a context that is closed again: each request then has its own app context
+    (and its own ``g``), as in production; a fixture holding a context open would share Flask-Login's cached user."""
+    from survey_app.catalogue import load_catalogue
+    from survey_app.extensions import db
+
+    from .conftest import SMALL_CATALOGUE
+
+    with app.app_context():
+        load_catalogue(db.session, SMALL_CATALOGUE)
+
+
+def in_db(app, query):
+    from survey_app.extensions import db
+
+    with app.app_context():
+        return db.session.execute(query).all()
+
+
+def test_every_account_changes_its_own_password_and_its_other_sessions_end(app, client, runner):
     from html import unescape
 
     from survey_app.models import AuditLog
 
     from .helpers import login
 
+    with_catalogue(app)
     login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
-    assert catalogue.scalar(select(User.societa).filter_by(email="firm@example.org")) == "Doxa"
+    assert in_db(app, select(User.societa).filter_by(email="firm@example.org")) == [("Doxa",)]
+    other = app.test_client()  # the same account on a second device: a copy of the cookie
+    other.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    assert other.get("/staff/password").status_code == 200
     page = client.get("/staff/password")
     token = csrf_token(page.get_data(as_text=True))
     wrong = client.post("/staff/password", data={"csrf_token": token, "attuale": "sbagliata", "nuova": "x" * 12,
@@ -133,13 +156,23 @@ def test_every_account_changes_its_own_password(catalogue, client, runner):
                                                  "conferma": "diversa"})
     html = unescape(short.get_data(as_text=True))
     assert "Almeno 12 caratteri." in html and "Le due password non coincidono." in html
-    user = catalogue.scalar(select(User).filter_by(email="firm@example.org"))
-    user.set_password("vecchia-password-1")
-    catalogue.commit()
-    done = client.post("/staff/password", data={"csrf_token": token, "attuale": "vecchia-password-1",
+    password = runner.invoke(args=["users", "reset-password", "firm@example.org"]).output.rsplit(": ", 1)[1].strip()
+    assert client.get("/staff/password").status_code == 302  # a reset ends the account's sessions
+    from .helpers import log_in
+
+    log_in(client, "firm@example.org", password)
+    token = csrf_token(client.get("/staff/password").get_data(as_text=True))
+    other.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    done = client.post("/staff/password", data={"csrf_token": token, "attuale": password,
                                                 "nuova": "nuova-password-lunga", "conferma": "nuova-password-lunga"})
-    assert done.status_code == 302
-    catalogue.expire_all()
-    assert catalogue.scalar(select(User).filter_by(email="firm@example.org")).check_password("nuova-password-lunga")
-    assert catalogue.scalar(select(AuditLog.azione)) == "utente.password"
+    assert done.status_code == 302 and done.headers["Location"].endswith("/staff/")
+    assert client.get("/staff/password").status_code == 200  # this session goes on…
+    assert other.get("/staff/password").status_code == 302  # …the copy made before the change does not
+    with app.app_context():
+        from survey_app.extensions import db
+
+        assert db.session.scalar(select(User).filter_by(email="firm@example.org")).check_password(
+            "nuova-password-lunga")
+        actions = db.session.scalars(select(AuditLog.azione).order_by(AuditLog.id)).all()
+    assert actions == ["utente.crea", "accesso", "utente.reimposta_password", "accesso", "utente.password"]
     assert client.post("/staff/password", data={}).status_code == 400  # no CSRF token, no change

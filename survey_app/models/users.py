@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -36,11 +37,21 @@ class User(UserMixin, TimestampMixin, Base):
     attivo: Mapped[bool] = mapped_column(Boolean, default=True)
     # A survey firm's accounts name their firm: its batches and external ids are shared by its accounts and tokens.
     societa: Mapped[str | None] = mapped_column(String(200))
+    # Part of the login cookie: a new value (logout, password change or reset, deactivation) ends every session.
+    token_sessione: Mapped[str | None] = mapped_column(String(64))
+    ultimo_accesso: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     servizi: Mapped[list[Servizio]] = relationship(secondary="utenti_ambiti", order_by="Servizio.slug")
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        self.token_sessione = secrets.token_hex(16)
+
+    def get_id(self) -> str:  # flask-login: the cookie holds id and session token; see staff.routes.load_user
+        return f"{self.id}:{self.token_sessione or ''}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

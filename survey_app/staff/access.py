@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort
+from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ..models import Servizio
@@ -15,6 +16,36 @@ ACTION_READERS = ("admin", "trasparenza", "responsabile")
 # Results, charts, comments and QR posters: never the survey firms (rilevatore), who only upload.
 RESULT_READERS = ("admin", "trasparenza", "responsabile")
 IMPORTERS = ("admin", "rilevatore")
+ADMINS = ("admin",)
+EVERYONE = ("admin", "trasparenza", "responsabile", "rilevatore")
+
+ROLE_LABELS = {"admin": _l("Amministratore"), "trasparenza": _l("Responsabile della trasparenza"),
+               "responsabile": _l("Responsabile di servizio"), "rilevatore": _l("Società di rilevazione")}
+
+# The staff menu: endpoint, label, the roles that see it (the routes check the same roles).
+MENU = [
+    ("staff.dashboard", _l("Panoramica"), RESULT_READERS),
+    ("actions.index", _l("Programmi di miglioramento"), ACTION_READERS),
+    ("publishing.index", _l("Pubblicazione"), PUBLISHERS),
+    ("qr.index", _l("Locandine QR"), RESULT_READERS),
+    ("imports.index", _l("Importazioni"), IMPORTERS),
+    ("users.index", _l("Utenti"), ADMINS),
+    ("users.audit", _l("Registro attività"), ADMINS),
+    ("api_tokens.index", _l("Token API"), ADMINS),
+    ("staff.password", _l("Password"), EVERYONE),
+]
+
+
+def staff_menu() -> list[tuple[str, str]]:
+    """The menu entries the logged-in user's role may open (entries whose blueprint is absent are left out)."""
+    if not current_user.is_authenticated:
+        return []
+    return [(endpoint, label) for endpoint, label, roles in MENU
+            if current_user.ruolo in roles and endpoint in current_app.view_functions]
+
+
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
 
 
 def roles_required(*roles: str):

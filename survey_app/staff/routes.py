@@ -1,19 +1,59 @@
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import hmac
+import time
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
 from ..models import ROLES_SEEING_ALL, AuditLog, Compilazione, Servizio, User
+from ..models.base import utcnow
 from . import bp
 from .forms import LoginForm, PasswordForm
 
+# Checked for unknown e-mails too, so that a wrong address takes as long as a wrong password.
+DUMMY_HASH = generate_password_hash("no account has this password")
+
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+def load_user(cookie_id: str) -> User | None:
+    """The cookie names the account and its session token: a token renewed since (logout, new password) is void."""
+    user_id, _, token = cookie_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.token_sessione or not hmac.compare_digest(user.token_sessione, token):
+        return None
+    return user
+
+
+@bp.before_app_request
+def session_timeout():
+    """A staff session ends after a while idle and after a working day, whatever the cookie says."""
+    if "_user_id" not in session:
+        return None
+    now = time.time()
+    config = current_app.config
+    if now - session.get("visto", 0) > config["STAFF_IDLE_MINUTES"] * 60 \
+            or now - session.get("dal", 0) > config["STAFF_SESSION_HOURS"] * 3600:
+        logout_user()
+        _fresh_session()
+        flash(_("La sessione è scaduta: accedere di nuovo."), "info")
+        return None
+    if now - session.get("visto", 0) > 60:
+        session["visto"] = now
+    return None
+
+
+def _fresh_session() -> None:
+    """A new session (and CSRF token) keeping only the language."""
+    lang = session.get("lang")
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF caches the signed token per app context
+    if lang:
+        session["lang"] = lang
 
 
 def visible_services():
@@ -28,23 +68,44 @@ def visible_services():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(select(User).filter_by(email=form.email.data.strip().lower()))
-        if user is not None and user.attivo and user.check_password(form.password.data):
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).filter_by(email=email))
+        valid = check_password_hash(user.password_hash if user else DUMMY_HASH, form.password.data)
+        if user is not None and user.attivo and valid:
+            _fresh_session()
+            if not user.token_sessione:
+                user.end_sessions()
+            user.ultimo_accesso = utcnow()
+            db.session.add(AuditLog(utente_id=user.id, azione="accesso", oggetto=f"utente {user.email}"))
+            db.session.commit()
             login_user(user)
-            target = request.args.get("next", "")
-            # Only local paths: an absolute URL in ?next= would be an open redirect.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("staff.dashboard")
-            return redirect(target)
+            session.permanent = True
+            session["dal"] = session["visto"] = time.time()
+            return redirect(safe_next(request.args.get("next", "")))
+        db.session.add(AuditLog(utente_id=user.id if user else None, azione="accesso.fallito",
+                                oggetto=f"email {email}"[:200]))
+        db.session.commit()
         flash(_("Email o password non corretti."), "error")
     return render_template("staff/login.html", form=form), 200 if request.method == "GET" else 401
+
+
+def safe_next(target: str) -> str:
+    """Only a path of this site: an absolute URL, //host or a backslash or control character would lead away."""
+    if not target.startswith("/") or target.startswith("//") or any(c == "\\" or ord(c) < 32 for c in target):
+        return url_for("staff.dashboard")
+    return target
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    """The session ends here and on every copy of its cookie (the account's session token is renewed)."""
+    current_user.end_sessions()
+    db.session.add(AuditLog(utente_id=current_user.id, azione="uscita", oggetto=f"utente {current_user.email}"))
+    db.session.commit()
     logout_user()
-    return redirect(url_for("public.index"))
+    _fresh_session()
+    return redirect(url_for("staff.login"))
 
 
 @bp.get("/")
@@ -71,10 +132,11 @@ def password():
         elif form.nuova.data == form.attuale.data:
             form.nuova.errors = [_("La nuova password deve essere diversa da quella attuale.")]
         else:
-            current_user.set_password(form.nuova.data)
-            db.session.add(AuditLog(utente_id=current_user.id, azione="utente.password",
-                                    oggetto=f"utente {current_user.id}"))
+            user = current_user._get_current_object()
+            user.set_password(form.nuova.data)  # every other session of the account ends…
+            db.session.add(AuditLog(utente_id=user.id, azione="utente.password", oggetto=f"utente {user.email}"))
             db.session.commit()
+            login_user(user)  # …this one goes on, with the new session token
             flash(_("Password cambiata."), "success")
             return redirect(url_for("staff.dashboard"))
     status = 400 if request.method == "POST" else 200

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..imports.firms import canonical_firm
-from ..models import ROLES, Servizio, User
+from ..models import ROLES, AuditLog, Servizio, User
 
 
 class UserError(ValueError):
@@ -16,7 +16,7 @@ class UserError(ValueError):
 
 
 def create_user(session: Session, email: str, role: str, scope: list[str] | tuple[str, ...] = (),
-                password: str | None = None, firm: str | None = None) -> tuple[User, str]:
+                password: str | None = None, firm: str | None = None, actor: User | None = None) -> tuple[User, str]:
     """Create a staff account; returns it with its password (generated when not given)."""
     email = email.strip().lower()
     if "@" not in email:
@@ -38,5 +38,59 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
     user = User(email=email, ruolo=role, servizi=services, societa=firm)
     user.set_password(password)
     session.add(user)
+    session.flush()
+    _audit(session, actor, "utente.crea", user, ruolo=role, servizi=sorted(scope), societa=firm)
     session.commit()
     return user, password
+
+
+def _audit(session: Session, actor: User | None, action: str, user: User, **details) -> None:
+    session.add(AuditLog(utente_id=actor.id if actor else None, azione=action, oggetto=f"utente {user.email}"[:200],
+                         dettagli=details or None))
+
+
+def find_user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).filter_by(email=email.strip().lower()))
+    if user is None:
+        raise UserError(f"nessun utente {email.strip().lower()}")
+    return user
+
+
+def reset_password(session: Session, user: User, *, actor: User | None = None) -> str:
+    """A new generated password, shown once; every open session of the account ends."""
+    password = secrets.token_urlsafe(12)
+    user.set_password(password)
+    _audit(session, actor, "utente.reimposta_password", user)
+    session.commit()
+    return password
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    if actor is not None and actor.id == user.id and not active:
+        raise UserError("non si può disattivare il proprio account")
+    if user.attivo != active:
+        user.attivo = active
+        user.end_sessions()
+        _audit(session, actor, "utente.attiva" if active else "utente.disattiva", user)
+    session.commit()
+
+
+def update_user(session: Session, user: User, role: str, scope: list[str], firm: str | None, *,
+                actor: User | None = None) -> None:
+    """Change role, scope and firm, audited with what was and what is."""
+    if role not in ROLES:
+        raise UserError(f"ruolo sconosciuto «{role}» (ammessi: {', '.join(ROLES)})")
+    services = list(session.scalars(select(Servizio).where(Servizio.slug.in_(scope)).order_by(Servizio.slug)))
+    if role in ("responsabile", "rilevatore") and not services:
+        raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito")
+    if actor is not None and actor.id == user.id and role != "admin":
+        raise UserError("un amministratore non può togliersi il ruolo da solo")
+    firm = canonical_firm(session, firm or "") or None if role == "rilevatore" else None
+    before = {"ruolo": user.ruolo, "servizi": [s.slug for s in user.servizi], "societa": user.societa}
+    user.ruolo, user.servizi, user.societa = role, services, firm
+    after = {"ruolo": role, "servizi": [s.slug for s in services], "societa": firm}
+    if before != after:
+        if before["ruolo"] != role:
+            user.end_sessions()  # a role taken away takes effect now, not at the next login
+        _audit(session, actor, "utente.modifica", user, prima=before, dopo=after)
+    session.commit()

@@ -1,13 +1,14 @@
-"""`flask users create EMAIL --role ROLE [--scope SLUG …] [--firm NAME]`."""
+"""`flask users create|list|reset-password|deactivate`."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ROLES
-from . import UserError, create_user
+from ..models import ROLES, User
+from . import UserError, create_user, find_user, reset_password, set_active
 
 users_cli = AppGroup("users", help="Utenti dell'area riservata.")
 
@@ -24,3 +25,35 @@ def create_command(email: str, role: str, scope: tuple[str, ...], firm: str | No
     except UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"Creato {user.email} ({user.ruolo}). Password (mostrata solo ora): {password}")
+
+
+@users_cli.command("list")
+def list_command() -> None:
+    """Elenca gli utenti: email, ruolo, società, servizi, stato, ultimo accesso."""
+    for user in db.session.scalars(select(User).order_by(User.email)):
+        state = "attivo" if user.attivo else "disattivato"
+        last = f"{user.ultimo_accesso:%d/%m/%Y %H:%M}" if user.ultimo_accesso else "mai entrato"
+        click.echo(f"{user.email}\t{user.ruolo}\t{user.societa or '-'}\t"
+                   f"{','.join(s.slug for s in user.servizi) or '-'}\t{state}\t{last}")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+def reset_password_command(email: str) -> None:
+    """Genera una nuova password per EMAIL, la stampa una volta e chiude ogni sua sessione aperta."""
+    try:
+        password = reset_password(db.session, find_user(db.session, email))
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Nuova password per {email.strip().lower()} (mostrata solo ora): {password}")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def deactivate_command(email: str) -> None:
+    """Disattiva EMAIL: non può più entrare e le sue sessioni aperte finiscono subito."""
+    try:
+        set_active(db.session, find_user(db.session, email), False)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Utente {email.strip().lower()} disattivato.")

@@ -1,0 +1,113 @@
+"""Staff sessions: throttled logins, equal work for unknown e-mails, logout and resets that end every copy of the
+cookie, a server-side timeout, safe redirects, the users commands, and the audit of it all.
+
+These tests keep no app context open between requests (see ``with_catalogue``), as in production.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from survey_app.extensions import db
+from survey_app.models import AuditLog, User
+
+from .helpers import csrf_token, log_in, login
+from .test_demo_and_users import in_db, with_catalogue
+
+
+def copy_of(app, client):
+    other = app.test_client()
+    other.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    return other
+
+
+def actions(app) -> list[str]:
+    return [a for (a,) in in_db(app, select(AuditLog.azione).order_by(AuditLog.id))]
+
+
+def test_logout_ends_the_session_and_every_copy_of_its_cookie(app, client, runner):
+    with_catalogue(app)
+    login(client, runner, "anna@example.org", "--role", "admin")
+    copy = copy_of(app, client)
+    assert copy.get("/staff/").status_code == 200
+    token = csrf_token(client.get("/staff/").get_data(as_text=True))
+    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/staff/").status_code == 302
+    gone = copy.get("/staff/")
+    assert gone.status_code == 302 and "/staff/login" in gone.headers["Location"]
+    assert actions(app)[-3:] == ["utente.crea", "accesso", "uscita"][-3:]
+
+
+def test_login_starts_a_fresh_session_and_only_follows_local_next(app, client, runner):
+    with_catalogue(app)
+    password = runner.invoke(args=["users", "create", "anna@example.org", "--role", "admin"]).output.rsplit(": ", 1)[1]
+    page = client.get("/staff/login?lang=en")
+    before = client.get_cookie("session").value
+    token = csrf_token(page.get_data(as_text=True))
+    for target, landing in (("/%09/evil.example", "/staff/"), ("//evil.example", "/staff/"),
+                            ("/%5Cevil.example", "/staff/"), ("https://evil.example/", "/staff/"),
+                            ("/staff/azioni/", "/staff/azioni/")):
+        done = client.post(f"/staff/login?next={target}", data={"csrf_token": token, "email": "anna@example.org",
+                                                                 "password": password.strip()})
+        assert done.status_code == 302 and done.headers["Location"] == landing, target
+        assert client.get_cookie("session").value != before
+        token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    assert 'lang="en"' in client.get("/staff/").get_data(as_text=True)  # the language survives the new session
+
+
+def test_failed_logins_are_throttled_per_account_and_per_client(app, client, runner):
+    with_catalogue(app)
+    app.config.update(LOGIN_RATE_LIMIT_ACCOUNT="3 per 15 minutes", LOGIN_RATE_LIMIT_CLIENT="5 per 15 minutes")
+    password = runner.invoke(args=["users", "create", "anna@example.org", "--role", "admin"]).output.rsplit(": ", 1)[1]
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+
+    def attempt(email, secret="sbagliata"):  # noqa: S107 (a wrong password, on purpose)
+        return client.post("/staff/login", data={"csrf_token": token, "email": email, "password": secret})
+
+    assert [attempt("anna@example.org").status_code for _ in range(3)] == [401, 401, 401]
+    blocked = attempt("anna@example.org", password.strip())  # even the right password waits now
+    assert blocked.status_code == 429
+    assert "Troppi tentativi di accesso non riusciti" in blocked.get_data(as_text=True)
+    assert attempt("bruno@example.org").status_code == 401  # another account: its own count…
+    assert attempt("carla@example.org").status_code == 401
+    assert attempt("dario@example.org").status_code == 429  # …until the client's 5 failures are spent
+    assert actions(app).count("accesso.fallito") == 5
+
+
+def test_an_unknown_email_costs_a_password_check_too(app, client, runner, monkeypatch):
+    from survey_app.staff import routes
+
+    with_catalogue(app)
+    checked = []
+    real = routes.check_password_hash
+    monkeypatch.setattr(routes, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    token = csrf_token(client.get("/staff/login").get_data(as_text=True))
+    response = client.post("/staff/login", data={"csrf_token": token, "email": "nessuno@example.org",
+                                                 "password": "qualunque"})
+    assert response.status_code == 401 and checked == [routes.DUMMY_HASH]
+
+
+def test_an_idle_session_expires_on_the_server(app, client, runner):
+    with_catalogue(app)
+    login(client, runner, "anna@example.org", "--role", "admin")
+    assert client.get("/staff/").status_code == 200
+    app.config["STAFF_IDLE_MINUTES"] = 0
+    expired = client.get("/staff/")
+    assert expired.status_code == 302 and "/staff/login" in expired.headers["Location"]
+    assert "La sessione è scaduta" in client.get(expired.headers["Location"]).get_data(as_text=True)
+
+
+def test_users_commands_list_reset_and_deactivate(app, client, runner):
+    with_catalogue(app)
+    password = login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
+    listing = runner.invoke(args=["users", "list"]).output
+    assert "firm@example.org\trilevatore\tDoxa\tanagrafe\tattivo\t" in listing
+    copy = copy_of(app, client)
+    assert runner.invoke(args=["users", "deactivate", "firm@example.org"]).exit_code == 0
+    assert copy.get("/staff/importazioni/").status_code == 302  # its open session ended at once
+    assert log_in(app.test_client(), "firm@example.org", password).status_code == 401
+    assert "disattivato" in runner.invoke(args=["users", "list"]).output
+    assert runner.invoke(args=["users", "reset-password", "nessuno@example.org"]).exit_code == 1
+    with app.app_context():
+        assert db.session.scalar(select(User.attivo).filter_by(email="firm@example.org")) is False
+    assert actions(app)[-1] == "accesso.fallito" and "utente.disattiva" in actions(app)
