@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from .transparency import bp as transparency_bp
     from .transparency.actions import bp as actions_bp
     from .transparency.staff import bp as publishing_bp
+    from .users.routes import bp as users_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(kiosk_bp)
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
+    app.register_blueprint(users_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -111,3 +111,51 @@ def test_users_commands_list_reset_and_deactivate(app, client, runner):
     with app.app_context():
         assert db.session.scalar(select(User.attivo).filter_by(email="firm@example.org")) is False
     assert actions(app)[-1] == "accesso.fallito" and "utente.disattiva" in actions(app)
+
+
+def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, runner):
+    import csv
+    import io
+
+    with_catalogue(app)
+    login(client, runner, "admin@example.org", "--role", "admin")
+    page = client.get("/staff/utenti/")
+    assert page.status_code == 200 and "admin@example.org" in page.get_data(as_text=True)
+    token = csrf_token(page.get_data(as_text=True))
+    refused = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
+                                                  "ruolo": "responsabile"})
+    assert refused.status_code == 400 and "richiede almeno un servizio" in refused.get_data(as_text=True)
+    created = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
+                                                  "ruolo": "responsabile", "servizi": ["anagrafe"]})
+    assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
+    password = created.get_data(as_text=True).split('<code id="nuova-password">', 1)[1].split("<", 1)[0]
+    anna = app.test_client()
+    assert log_in(anna, "anna@example.org", password).status_code == 302
+    assert anna.get("/staff/servizi/tributi?anno=2025").status_code in (403, 404)
+    (anna_id,) = in_db(app, select(User.id).filter_by(email="anna@example.org"))[0]
+    edited = client.post(f"/staff/utenti/{anna_id}", data={"csrf_token": token, "ruolo": "trasparenza"})
+    assert edited.status_code == 302
+    assert anna.get("/staff/").status_code == 302  # a changed role ends her session: she logs in again
+    assert client.post(f"/staff/utenti/{anna_id}/stato", data={"csrf_token": token}).status_code == 302
+    assert log_in(app.test_client(), "anna@example.org", password).status_code == 401  # deactivated
+    reset = client.post(f"/staff/utenti/{anna_id}/password", data={"csrf_token": token})
+    assert reset.status_code == 200 and 'id="nuova-password"' in reset.get_data(as_text=True)
+    me = in_db(app, select(User.id).filter_by(email="admin@example.org"))[0][0]
+    assert "non si può disattivare il proprio account" in client.post(
+        f"/staff/utenti/{me}/stato", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    log = client.get("/staff/registro?azione=utente.modifica")
+    html = log.get_data(as_text=True)
+    assert log.status_code == 200 and "utente anna@example.org" in html and "trasparenza" in html
+    assert '<th scope="row">utente.modifica</th>' in html and '<th scope="row">accesso.fallito</th>' not in html
+    rows = list(csv.reader(io.StringIO(client.get("/staff/registro.csv?utente=ADMIN").data.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[0] == ["quando", "utente", "azione", "oggetto", "dettagli"]
+    assert {r[2] for r in rows[1:]} >= {"utente.crea", "utente.modifica", "utente.disattiva",
+                                        "utente.reimposta_password", "accesso"}
+    assert all(r[1] == "admin@example.org" for r in rows[1:])
+    assert client.get("/staff/registro?dal=ieri").status_code == 400
+    assert client.get("/staff/registro?pagina=0").status_code == 400
+    assert len(client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(as_text=True)) > 0
+    assert "Nessuna voce con questi filtri." in client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(
+        as_text=True)
+    assert anna.get("/staff/utenti/").status_code == 302

@@ -1,0 +1,188 @@
+"""The admin's pages for staff accounts (list, create, role, scope, firm, password reset, deactivation) and the
+audit log with its filters and CSV download."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from analysis.publish import neutralise_formula
+
+from ..extensions import db
+from ..models import ROLES, AuditLog, Servizio, User
+from ..staff.access import ADMINS, ROLE_LABELS, roles_required
+from ..transparency.formatting import local_time
+from . import UserError, create_user, reset_password, set_active, update_user
+
+bp = Blueprint("users", __name__, url_prefix="/staff")
+AUDIT_PAGE = 100
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class UserForm(FlaskForm):
+    ruolo = SelectField(_l("Ruolo"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+    servizi = SelectMultipleField(_l("Servizi nell'ambito"), description=_l(
+        "Obbligatori per responsabile di servizio e società di rilevazione; gli altri ruoli vedono tutto."))
+    societa = StringField(_l("Società di rilevazione"), validators=[Optional(), Length(max=200)],
+                          description=_l("Solo per il ruolo società di rilevazione."))
+
+
+class NewUserForm(UserForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Indicare l'email.")),
+                                                Email(_l("Email non valida."), check_deliverability=False)])
+
+
+def _with_services(form: UserForm) -> UserForm:
+    form.servizi.choices = [SelectChoice(s.slug, f"{s.nome_it} ({s.slug})")
+                            for s in db.session.scalars(select(Servizio).order_by(Servizio.nome_it))]
+    return form
+
+
+def _index(form: NewUserForm, password: str | None = None, created: User | None = None, status: int = 200):
+    users = db.session.scalars(select(User).order_by(User.email)).all()
+    return render_template("staff/users/index.html", users=users, form=form, password=password,
+                           created=created), status, NO_STORE
+
+
+@bp.get("/utenti/")
+@roles_required(*ADMINS)
+def index():
+    return _index(_with_services(NewUserForm()))
+
+
+@bp.post("/utenti/")
+@roles_required(*ADMINS)
+def create():
+    form = _with_services(NewUserForm())
+    if not form.validate_on_submit():
+        return _index(form, status=400)
+    try:
+        user, password = create_user(db.session, form.email.data, form.ruolo.data, form.servizi.data,
+                                     firm=form.societa.data if form.ruolo.data == "rilevatore" else None,
+                                     actor=current_user)
+    except UserError as exc:
+        db.session.rollback()
+        form.email.errors = [str(exc)]
+        return _index(form, status=400)
+    return _index(_with_services(NewUserForm(formdata=None)), password=password, created=user)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/utenti/<int:user_id>", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def edit(user_id: int):
+    user = _user_or_404(user_id)
+    form = _with_services(UserForm(obj=None if request.method == "POST" else user))
+    if request.method == "GET":
+        form.servizi.data = [s.slug for s in user.servizi]
+    elif form.validate_on_submit():
+        try:
+            update_user(db.session, user, form.ruolo.data, form.servizi.data, form.societa.data, actor=current_user)
+        except UserError as exc:
+            db.session.rollback()
+            form.ruolo.errors = [str(exc)]
+        else:
+            flash(_("Utente %(email)s aggiornato.", email=user.email), "success")
+            return redirect(url_for(".index"))
+    return render_template("staff/users/edit.html", user=user, form=form), 400 if form.errors else 200
+
+
+@bp.post("/utenti/<int:user_id>/password")
+@roles_required(*ADMINS)
+def reset(user_id: int):
+    user = _user_or_404(user_id)
+    password = reset_password(db.session, user, actor=current_user)
+    form = _with_services(UserForm(obj=user))
+    form.servizi.data = [s.slug for s in user.servizi]
+    return render_template("staff/users/edit.html", user=user, form=form, password=password), 200, NO_STORE
+
+
+@bp.post("/utenti/<int:user_id>/stato")
+@roles_required(*ADMINS)
+def toggle(user_id: int):
+    user = _user_or_404(user_id)
+    try:
+        set_active(db.session, user, not user.attivo, actor=current_user)
+    except UserError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("Utente %(email)s riattivato.", email=user.email) if user.attivo
+              else _("Utente %(email)s disattivato: le sue sessioni sono chiuse.", email=user.email), "success")
+    return redirect(url_for(".index"))
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name, "")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(400)
+
+
+def _audit_query():
+    """The log filtered by the query string: azione, utente (part of the e-mail), dal, al (ISO dates, local)."""
+    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
+    query = select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.utente_id)
+    filters = {"azione": request.args.get("azione", ""), "utente": request.args.get("utente", "").strip(),
+               "dal": _day("dal"), "al": _day("al")}
+    if filters["azione"]:
+        query = query.where(AuditLog.azione == filters["azione"])
+    if filters["utente"]:
+        query = query.where(func.lower(User.email).contains(filters["utente"].lower(), autoescape=True))
+    if filters["dal"]:
+        query = query.where(AuditLog.created_at >= datetime.combine(filters["dal"], time(), zone).astimezone(UTC))
+    if filters["al"]:
+        end = datetime.combine(filters["al"] + timedelta(days=1), time(), zone)
+        query = query.where(AuditLog.created_at < end.astimezone(UTC))
+    return query.order_by(AuditLog.id.desc()), filters
+
+
+@bp.get("/registro")
+@roles_required(*ADMINS)
+def audit():
+    query, filters = _audit_query()
+    page = request.args.get("pagina", "1")
+    if not page.isdigit() or int(page) < 1:
+        abort(400)
+    page = int(page)
+    rows = db.session.execute(query.limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)).all()
+    actions = db.session.scalars(select(AuditLog.azione).distinct().order_by(AuditLog.azione)).all()
+    args = {k: v for k, v in request.args.items() if k != "pagina"}
+    return render_template("staff/users/audit.html", rows=rows[:AUDIT_PAGE], more=len(rows) > AUDIT_PAGE, page=page,
+                           filters=filters, actions=actions, args=args)
+
+
+@bp.get("/registro.csv")
+@roles_required(*ADMINS)
+def audit_csv():
+    query, _filters = _audit_query()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["quando", "utente", "azione", "oggetto", "dettagli"])
+    for entry, email in db.session.execute(query):
+        details = json.dumps(entry.dettagli, ensure_ascii=False, sort_keys=True) if entry.dettagli else ""
+        writer.writerow([local_time(entry.created_at), neutralise_formula(email or "riga di comando"),
+                         entry.azione, neutralise_formula(entry.oggetto or ""), neutralise_formula(details)])
+    return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
+                     as_attachment=True, download_name="registro-attivita.csv")
