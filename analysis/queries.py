@@ -211,3 +211,18 @@ def load_standards(conn: Connection) -> pd.DataFrame:
                    t.standard.c.soglia)
     frame = pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "indicatore", "domanda_codice", "soglia"])
     return frame.astype({"soglia": "float64"})
+
+
+def load_open_campaigns(conn: Connection, day) -> pd.DataFrame:
+    """Campaigns running on ``day``, one row per campaign × service, with the questionnaires collected so far."""
+    r, rs, c = t.rilevazioni, t.rilevazione_servizi, t.compilazioni
+    collected = select(func.count()).where(c.c.rilevazione_id == r.c.id, c.c.servizio_id == rs.c.servizio_id) \
+        .scalar_subquery()
+    query = select(rs.c.servizio_id, r.c.codice.label("campagna"), r.c.titolo.label("campagna_titolo"),
+                   r.c.data_fine.label("campagna_fine"), r.c.campione_obiettivo.label("campagna_obiettivo"),
+                   collected.label("campagna_raccolti")) \
+        .select_from(r.join(rs, rs.c.rilevazione_id == r.c.id)) \
+        .where(r.c.data_inizio <= day, r.c.data_fine >= day).order_by(r.c.data_fine)
+    return pd.DataFrame(conn.execute(query).mappings().all(),
+                        columns=["servizio_id", "campagna", "campagna_titolo", "campagna_fine", "campagna_obiettivo",
+                                 "campagna_raccolti"])

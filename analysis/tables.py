@@ -20,7 +20,7 @@ opzioni = table("opzioni", column("domanda_id"), column("codice"), column("posiz
 import_batches = table("import_batches", column("id"), column("metodo"), column("fonte"))
 compilazioni = table("compilazioni", column("id"), column("servizio_id"), column("versione_id"),
                      column("data_ora"), column("canale"), column("sede_id"), column("lingua"),
-                     column("import_batch_id"))
+                     column("import_batch_id"), column("rilevazione_id"))
 risposte = table("risposte", column("compilazione_id"), column("domanda_id"), column("valore"),
                  column("opzione"), column("importanza"), column("non_so"))
 azioni = table("azioni_miglioramento", column("id"), column("servizio_id"), column("standard_id"), column("indicatore"),
@@ -34,3 +34,6 @@ riepilogo = table("riepilogo_risposte", column("servizio_id"), column("domanda_i
 
 ALL = (enti, uffici, servizi, sedi, standard, questionari, versioni, domande, opzioni, import_batches, compilazioni,
        risposte, riepilogo, azioni)
+rilevazioni = table("rilevazioni", column("id"), column("codice"), column("titolo"), column("data_inizio"),
+                    column("data_fine"), column("campione_obiettivo"))
+rilevazione_servizi = table("rilevazione_servizi", column("rilevazione_id"), column("servizio_id"))

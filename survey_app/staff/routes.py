@@ -6,11 +6,11 @@ import time
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
-from ..models import ROLES_SEEING_ALL, AuditLog, Compilazione, Servizio, User
+from ..models import ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..models.base import utcnow
 from . import bp
 from .forms import LoginForm, PasswordForm
@@ -106,19 +106,6 @@ def logout():
     logout_user()
     _fresh_session()
     return redirect(url_for("staff.login"))
-
-
-@bp.get("/")
-@login_required
-def dashboard():
-    if current_user.ruolo == "rilevatore":
-        return redirect(url_for("imports.index"))  # a survey firm's home is its uploads, never the results
-    services = db.session.scalars(visible_services()).all()
-    counts = dict(db.session.execute(
-        select(Compilazione.servizio_id, func.count()).where(Compilazione.servizio_id.in_([s.id for s in services]))
-        .group_by(Compilazione.servizio_id)
-    ).all())
-    return render_template("staff/dashboard.html", services=services, counts=counts)
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -1,0 +1,87 @@
+"""Every service at a glance, for the staff overview: satisfaction with its interval, mean, ICS and NPS, each
+standard's esito, the trend against the previous period with its significance, and the open campaign's progress.
+
+Built only from the functions the published figures come from (``service_table``, ``question_statistics``,
+``standards_results``), so the overview and the publication never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from . import queries
+from .engine import Period, question_statistics, service_table, standards_results, two_proportion_test
+
+ALPHA = 0.05
+COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",
+           "ic95_inf", "ic95_sup", "media", "ics", "nps", "quota_prec", "n_prec", "differenza", "p_value",
+           "significativo", "esito", "standard", "campagna", "campagna_obiettivo", "campagna_raccolti",
+           "campagna_avanzamento", "soppresso"]
+# The summary of a service's standards: any target missed, else any reached, else nothing to judge.
+SUMMARY_ORDER = ("non raggiunto", "raggiunto", "non valutabile")
+
+
+def overview_table(conn: Connection, period: Period, threshold: int = 5, today: date | None = None) -> pd.DataFrame:
+    """One row per service of the catalogue (with or without answers), ordered by ente, ufficio and service."""
+    services = queries.load_services(conn)
+    now = service_table(conn, period, None, threshold)
+    now = now.set_index("servizio_id") if len(now) else pd.DataFrame(index=pd.Index([], name="servizio_id"))
+    before = service_table(conn, period.previous(), None, threshold)
+    before = before.set_index("servizio_id") if len(before) else before
+    stats = question_statistics(conn, period, threshold=threshold)
+    nps = stats[(stats["tipo"] == "nps") & ~stats["soppresso"]].groupby("servizio_id")["quota_soddisfatti"].first()
+    standards = standards_results(conn, period, None, threshold)
+    by_service = dict(tuple(standards.groupby("servizio_codice")))
+    campaigns = queries.load_open_campaigns(conn, today or date.today()).drop_duplicates("servizio_id")
+    campaigns = campaigns.set_index("servizio_id")
+    rows = []
+    for svc in services.itertuples():
+        row = {"servizio_id": svc.servizio_id, "ente": svc.ente, "ufficio": svc.ufficio, "servizio_codice": svc.slug,
+               "servizio": svc.nome_it, "compilazioni": 0, "n": 0, "soppresso": True}
+        if svc.servizio_id in now.index:
+            figures = now.loc[svc.servizio_id]
+            row.update({key: _value(figures[key]) for key in ("compilazioni", "n", "quota_soddisfatti", "ic95_inf",
+                                                               "ic95_sup", "media", "ics", "soppresso")})
+        row["nps"] = _value(nps.get(svc.servizio_id))
+        if len(before) and svc.servizio_id in before.index and not row["soppresso"]:
+            previous = before.loc[svc.servizio_id]
+            if not previous["soppresso"]:
+                row.update(_trend(row, previous))
+        targets = by_service.get(svc.slug)
+        if targets is not None:
+            row["standard"] = targets[["domanda_codice", "indicatore", "soglia", "valore", "esito", "n"]] \
+                .to_dict(orient="records")
+            row["esito"] = next((e for e in SUMMARY_ORDER if (targets["esito"] == e).any()), None)
+        if svc.servizio_id in campaigns.index:
+            campaign = campaigns.loc[svc.servizio_id]
+            target = _value(campaign["campagna_obiettivo"])
+            collected = int(campaign["campagna_raccolti"])
+            row.update({"campagna": campaign["campagna_titolo"], "campagna_obiettivo": target,
+                        "campagna_raccolti": collected,
+                        "campagna_avanzamento": min(100.0, collected / target * 100) if target else None})
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["standard"] = table["standard"].apply(lambda v: v if isinstance(v, list) else [])
+    return table.sort_values(["ente", "ufficio", "servizio"], kind="stable").reset_index(drop=True)
+
+
+def _trend(row: dict, previous: pd.Series) -> dict:
+    """The overall quota against the previous period: difference and the pooled two-proportion test."""
+    n1, n2 = row["n"], int(previous["n"])
+    q1, q2 = row["quota_soddisfatti"], float(previous["quota_soddisfatti"])
+    _, p_value = two_proportion_test(round(q1 * n1 / 100), n1, round(q2 * n2 / 100), n2)
+    return {"quota_prec": q2, "n_prec": n2, "differenza": q1 - q2, "p_value": p_value,
+            "significativo": bool(p_value < ALPHA)}
+
+
+def _value(value):
+    """Plain Python numbers for templates and exports: NaN and None are None."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+        return None if isinstance(value, float) and value != value else value
+    return value

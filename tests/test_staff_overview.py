@@ -1,0 +1,85 @@
+"""The staff overview: every service in scope, figures from the analysis package, trend checked with scipy,
+Italian number formats, filters and sorting in the URL, clear errors for bad parameters, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from html import unescape
+
+import openpyxl
+import pytest
+from scipy.stats import norm
+from sqlalchemy import select
+
+from analysis.engine import Period, service_table
+from analysis.overview import overview_table
+from survey_app.demo.seed import seed_responses
+from survey_app.models import Rilevazione, Servizio
+
+from .helpers import login
+
+
+@pytest.fixture
+def seeded(catalogue):
+    seed_responses(catalogue, 900, seed=3, end=date(2025, 12, 31))
+    return catalogue
+
+
+def test_the_overview_figures_come_from_the_analysis_and_the_trend_test_is_right(seeded):
+    conn = seeded.connection()
+    table = overview_table(conn, Period.year(2025), today=date(2025, 6, 1)).set_index("servizio_codice")
+    now, before = (service_table(conn, Period.year(y)).set_index("servizio_codice") for y in (2025, 2024))
+    for slug in now.index:
+        assert table.loc[slug, "quota_soddisfatti"] == pytest.approx(now.loc[slug, "quota_soddisfatti"])
+        assert table.loc[slug, "n"] == now.loc[slug, "n"]
+        # Pooled two-proportion z-test, computed here with scipy from the two years' counts.
+        k1, n1 = round(now.loc[slug, "quota_soddisfatti"] * now.loc[slug, "n"] / 100), now.loc[slug, "n"]
+        k2, n2 = round(before.loc[slug, "quota_soddisfatti"] * before.loc[slug, "n"] / 100), before.loc[slug, "n"]
+        pooled = (k1 + k2) / (n1 + n2)
+        z = (k1 / n1 - k2 / n2) / (pooled * (1 - pooled) * (1 / n1 + 1 / n2)) ** 0.5
+        assert table.loc[slug, "p_value"] == pytest.approx(2 * norm.sf(abs(z)))
+        assert table.loc[slug, "differenza"] == pytest.approx(k1 / n1 * 100 - k2 / n2 * 100, abs=0.1)
+    assert table.loc["anagrafe", "esito"] in ("raggiunto", "non raggiunto")
+    assert {s["indicatore"] for s in table.loc["anagrafe", "standard"]} == {"quota_soddisfatti", "media"}
+
+
+def test_an_open_campaign_shows_its_progress(seeded):
+    servizio = seeded.scalar(select(Servizio).filter_by(slug="tributi"))
+    seeded.add(Rilevazione(codice="autunno", titolo="Autunno 2025", questionario_id=servizio.questionario_id,
+                           data_inizio=date(2025, 9, 1), data_fine=date(2025, 12, 31), campione_obiettivo=200,
+                           servizi=[servizio]))
+    seeded.commit()
+    table = overview_table(seeded.connection(), Period.year(2025), today=date(2025, 10, 1)).set_index(
+        "servizio_codice")
+    assert table.loc["tributi", "campagna"] == "Autunno 2025" and table.loc["tributi", "campagna_raccolti"] == 0
+    assert table.loc["tributi", "campagna_avanzamento"] == 0
+    assert table.loc["anagrafe", "campagna"] is None or table.loc["anagrafe", "campagna"] != table.loc[
+        "anagrafe", "campagna"]
+
+
+def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(seeded, client, runner):
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe", "--scope", "tributi")
+    page = client.get("/staff/?anno=2025")
+    html = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and "Vigilanza" not in html  # outside the scope
+    row = service_table(seeded.connection(), Period.year(2025), "anagrafe").iloc[0]
+    italian = f"{row['quota_soddisfatti']:.1f}".replace(".", ",")
+    assert f"{italian}%" in html and "Comune di Prova · Servizi demografici" in html
+    assert html.count('class="plotly-graph-div"') == 1
+    english = unescape(client.get("/staff/?anno=2025&lang=en").get_data(as_text=True))
+    assert f"{row['quota_soddisfatti']:.1f}%" in english
+    ordered = unescape(client.get("/staff/?anno=2025&ordina=soddisfazione&verso=desc").get_data(as_text=True))
+    assert ordered.index("Anagrafe") < ordered.index("Tributi")  # anagrafe is the more satisfied in the seed
+    for bad, status in (("anno=-1", 400), ("anno=2027", 404), ("anno=abc", 400), ("ordina=x", 400),
+                        ("verso=su", 400), ("ente=nessuno", 404)):
+        response = client.get(f"/staff/?{bad}")
+        assert response.status_code == status, bad
+        assert 'lang="it"' in response.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(client.get("/staff/panoramica.csv?anno=2025").data.decode())))
+    assert rows[0][:5] == ["anno", "ente", "ufficio", "servizio_codice", "servizio"]
+    assert [r[3] for r in rows[1:]] == ["anagrafe", "tributi"]
+    assert float(rows[1][rows[0].index("quota_soddisfatti")]) == pytest.approx(row["quota_soddisfatti"], abs=1e-4)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get("/staff/panoramica.xlsx?anno=2025").data))["Panoramica"]
+    assert [c.value for c in sheet[1]][:2] == ["anno", "ente"] and sheet.max_row == 3
