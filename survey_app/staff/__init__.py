@@ -4,7 +4,7 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import overview, routes, service_page  # noqa: E402,F401
+from . import campaigns, comments, overview, routes, service_page  # noqa: E402,F401
 from .access import role_label, staff_menu  # noqa: E402
 
 bp.add_app_template_global(staff_menu)

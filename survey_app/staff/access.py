@@ -25,6 +25,8 @@ ROLE_LABELS = {"admin": _l("Amministratore"), "trasparenza": _l("Responsabile de
 # The staff menu: endpoint, label, the roles that see it (the routes check the same roles).
 MENU = [
     ("staff.dashboard", _l("Panoramica"), RESULT_READERS),
+    ("staff.comments", _l("Commenti"), RESULT_READERS),
+    ("staff.campaigns", _l("Rilevazioni"), ADMINS),
     ("actions.index", _l("Programmi di miglioramento"), ACTION_READERS),
     ("publishing.index", _l("Pubblicazione"), PUBLISHERS),
     ("qr.index", _l("Locandine QR"), RESULT_READERS),

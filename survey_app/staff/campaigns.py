@@ -1,0 +1,1 @@
+"""Campaigns (rilevazioni): the admin's pages (see the module's routes below)."""
