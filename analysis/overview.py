@@ -26,6 +26,11 @@ SUMMARY_ORDER = ("non raggiunto", "raggiunto", "non valutabile")
 
 def overview_table(conn: Connection, period: Period, threshold: int = 5, today: date | None = None) -> pd.DataFrame:
     """One row per service of the catalogue (with or without answers), ordered by ente, ufficio and service."""
+    with queries.reuse_results(conn):  # the functions below ask for the same counts: one read each
+        return _overview_table(conn, period, threshold, today)
+
+
+def _overview_table(conn: Connection, period: Period, threshold: int, today: date | None) -> pd.DataFrame:
     services = queries.load_services(conn)
     now = service_table(conn, period, None, threshold)
     now = now.set_index("servizio_id") if len(now) else pd.DataFrame(index=pd.Index([], name="servizio_id"))
@@ -34,7 +39,10 @@ def overview_table(conn: Connection, period: Period, threshold: int = 5, today: 
     stats = question_statistics(conn, period, threshold=threshold)
     nps = stats[(stats["tipo"] == "nps") & ~stats["soppresso"]].groupby("servizio_id")["quota_soddisfatti"].first()
     standards = standards_results(conn, period, None, threshold)
-    by_service = dict(tuple(standards.groupby("servizio_codice")))
+    by_service: dict[str, list[dict]] = {}
+    for record in standards.to_dict(orient="records"):  # one conversion, not one per service
+        by_service.setdefault(record["servizio_codice"], []).append(
+            {key: record[key] for key in ("domanda_codice", "indicatore", "soglia", "valore", "esito", "n")})
     campaigns = queries.load_open_campaigns(conn, today or date.today()).drop_duplicates("servizio_id")
     campaigns = campaigns.set_index("servizio_id")
     rows = []
@@ -51,10 +59,9 @@ def overview_table(conn: Connection, period: Period, threshold: int = 5, today: 
             if not previous["soppresso"]:
                 row.update(_trend(row, previous))
         targets = by_service.get(svc.slug)
-        if targets is not None:
-            row["standard"] = targets[["domanda_codice", "indicatore", "soglia", "valore", "esito", "n"]] \
-                .to_dict(orient="records")
-            row["esito"] = next((e for e in SUMMARY_ORDER if (targets["esito"] == e).any()), None)
+        if targets:
+            row["standard"] = [{**t, "valore": _value(t["valore"])} for t in targets]
+            row["esito"] = next((e for e in SUMMARY_ORDER if any(t["esito"] == e for t in targets)), None)
         if svc.servizio_id in campaigns.index:
             campaign = campaigns.loc[svc.servizio_id]
             target = _value(campaign["campagna_obiettivo"])

@@ -83,3 +83,12 @@ def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(s
     assert float(rows[1][rows[0].index("quota_soddisfatti")]) == pytest.approx(row["quota_soddisfatti"], abs=1e-4)
     sheet = openpyxl.load_workbook(io.BytesIO(client.get("/staff/panoramica.xlsx?anno=2025").data))["Panoramica"]
     assert [c.value for c in sheet[1]][:2] == ["anno", "ente"] and sheet.max_row == 3
+
+
+def test_the_service_page_takes_only_years_with_answers(seeded, client, runner):
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    assert client.get("/staff/servizi/anagrafe").status_code == 200  # the newest year with answers
+    for bad, status in (("anno=-1", 400), ("anno=2027", 404), ("anno=1999", 404), ("anno=2025x", 400)):
+        response = client.get(f"/staff/servizi/anagrafe?{bad}")
+        assert response.status_code == status, bad
+        assert 'lang="it"' in response.get_data(as_text=True)

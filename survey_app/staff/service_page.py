@@ -17,6 +17,7 @@ from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
+from .overview import data_years
 from .routes import visible_services
 
 
@@ -85,14 +86,20 @@ def service(slug: str):
     servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))
     if servizio is None:
         abort(404)  # out of scope looks the same as unknown
-    year = request.args.get("anno", type=int) or date.today().year
+    years = data_years([servizio.id]) or [date.today().year]
+    raw_year = request.args.get("anno", str(years[0]))
+    if not raw_year.isdigit():
+        abort(400)  # "-1", "2025a": not a year
+    year = int(raw_year)
+    if year not in years:
+        abort(404)  # a year without answers for this service has no page
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     table = indicator_table(conn, year, slug, threshold)
     summary = service_table(conn, Period.year(year), slug, threshold)
     actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
                                  .order_by(AzioneMiglioramento.data_inizio.desc())).all()
-    return render_template("staff/service.html", servizio=servizio, year=year, table=table,
+    return render_template("staff/service.html", servizio=servizio, year=year, years=years, table=table,
                            actions=[a for a in actions if a.in_year(year)], can_edit_actions=can_edit_actions(servizio),
                            summary=summary.iloc[0] if len(summary) else None,
                            charts=service_charts(conn, servizio, year, threshold))

@@ -1,0 +1,103 @@
+"""The staff overview and a service page on 1,000,000 answers over 200 services, against analysis/ alone.
+
+Figure A is ``GET /staff/?anno=2025`` as an admin sees it (every service, figures, standards, trend, chart),
+against ``analysis.overview.overview_table`` for the same year called directly on the same database in the same
+run. Figure B is ``GET /staff/servizi/<slug>?anno=2025`` against the analysis calls behind its figures
+(``indicator_table`` and ``service_table`` for that service). Each timing is the median of a few runs after one
+warm-up. Goal (issue 10): each page at most 1.5× its analysis call and under 1 s.
+
+    BENCH_ANSWERS=1000000 make bench     # the default; smaller values for a quick look
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_publication import YEAR, build_counts, config, generate, load_sqlite, prepare  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+RUNS = 5
+GOAL_RATIO, GOAL_SECONDS = 1.5, 1.0
+
+
+def median_time(fn) -> float:
+    fn()  # warm-up: the first call pays imports and caches that every later request has
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def report(label: str, page: float, baseline: float) -> None:
+    ratio = page / baseline
+    met = "met" if ratio <= GOAL_RATIO and page < GOAL_SECONDS else "MISSED"
+    print(f"staff {label}: {page * 1000:.0f} ms; {ratio:.2f}× the analysis call alone ({baseline * 1000:.0f} ms) "
+          f"(goal ≤ {GOAL_RATIO}× and < {GOAL_SECONDS:.0f} s: {met})")
+
+
+def measure(url: str, folder: Path) -> None:
+    from analysis.engine import Period, service_table
+    from analysis.indicators import indicator_table
+    from analysis.overview import overview_table
+    from survey_app import create_app
+    from survey_app.extensions import db
+    from survey_app.users import create_user
+
+    app = create_app({**config(url, folder), "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        _user, password = create_user(db.session, "bench@example.org", "admin")
+        slug = db.session.execute(text("SELECT slug FROM servizi ORDER BY id LIMIT 1")).scalar_one()
+    client = app.test_client()
+    client.post("/staff/login", data={"email": "bench@example.org", "password": password})
+
+    def page(path: str):
+        def get():
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        return get
+
+    def analysis(fn):
+        def run():
+            with app.app_context():
+                fn(db.session.connection())
+                db.session.remove()
+        return run
+
+    overview = median_time(page(f"/staff/?anno={YEAR}"))
+    overview_alone = median_time(analysis(lambda conn: overview_table(conn, Period.year(YEAR))))
+    report("overview (/staff/)", overview, overview_alone)
+    service = median_time(page(f"/staff/servizi/{slug}?anno={YEAR}"))
+    service_alone = median_time(analysis(lambda conn: (indicator_table(conn, YEAR, slug),
+                                                       service_table(conn, Period.year(YEAR), slug))))
+    report(f"service page (/staff/servizi/{slug})", service, service_alone)
+
+
+def main() -> int:
+    answers_total = int(os.environ.get("BENCH_ANSWERS", "1000000"))
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        url = f"sqlite:///{folder / 'bench.sqlite3'}"
+        prepare(url, folder)
+        submissions, answers = generate(url, answers_total)
+        load_sqlite(folder / "bench.sqlite3", submissions, answers)
+        build_counts(url)
+        print(f"staff: 200 services, {len(answers):,} answers in {len(submissions):,} questionnaires of {YEAR} "
+              "(SQLite)")
+        del submissions, answers
+        measure(url, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
