@@ -84,24 +84,23 @@ def service_table(conn: Connection, period: Period, service: str | None = None, 
     importance = importance_table(conn, period, service)
     submissions = queries.load_submission_counts(conn, period.start, period.end, service) \
         .set_index("servizio_id")["compilazioni"]
-    # Split each frame once by service (and the questions by questionnaire): filtering the whole frame again
-    # for each of hundreds of services would cost seconds.
+    # Plain records split once by service: pandas filters per service would cost seconds over hundreds of them.
     latest_questions = {code: group[group["numero"] == group["numero"].max()]
                         for code, group in questions.groupby("questionario")}
     overall = {code: overall_question(group) for code, group in latest_questions.items()}
-    # Only the columns a service row reads: every filter below copies what it keeps.
-    stats = stats[["servizio_id", "codice", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
-                   "scala_min", "scala_max"]]
-    stats_by_service = dict(tuple(stats.groupby("servizio_id")))
-    importance_by_key = dict(tuple(importance.groupby(["servizio_id", "questionario"])))
-    empty_stats, empty_importance = stats.iloc[0:0], importance.iloc[0:0]
+    stats_by_service: dict[int, list[dict]] = {}
+    for record in stats[["servizio_id", "codice", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
+                         "scala_min", "scala_max"]].to_dict(orient="records"):
+        stats_by_service.setdefault(record["servizio_id"], []).append(record)
+    stated: dict[tuple, dict[str, float]] = {}
+    for record in importance[["servizio_id", "questionario", "codice", "importanza_media"]].to_dict(orient="records"):
+        stated.setdefault((record["servizio_id"], record["questionario"]), {})[record["codice"]] = \
+            record["importanza_media"]
     rows = []
-    for _, svc in services[services["servizio_id"].isin(submissions.index)].iterrows():
-        svc_stats = stats_by_service.get(svc["servizio_id"], empty_stats)
-        svc_importance = importance_by_key.get((svc["servizio_id"], svc["questionario"]), empty_importance)
-        rows.append(service_row(svc, svc_stats, svc_importance, int(submissions[svc["servizio_id"]]),
-                                latest_questions.get(svc["questionario"], questions.iloc[0:0]), threshold,
-                                overall.get(svc["questionario"])))
+    for svc in services[services["servizio_id"].isin(submissions.index)].to_dict(orient="records"):
+        key = svc["servizio_id"]
+        rows.append(service_row(svc, stats_by_service.get(key, []), stated.get((key, svc["questionario"])),
+                                int(submissions[key]), overall.get(svc["questionario"]), threshold))
     table = pd.DataFrame(rows)
     if not table.empty:
         table.insert(0, "periodo", period.label)

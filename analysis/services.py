@@ -50,38 +50,42 @@ def ics(stats: pd.DataFrame, importance: pd.DataFrame | None = None) -> float:
     Each item's mean is rescaled ((media − min)/(max − min) × 100) and averaged, weighted by the item's
     mean stated importance where importance was asked for every item, with equal weights otherwise.
     """
-    # A service has a handful of items: plain Python on its columns costs less than pandas' filters and merge,
-    # which matters when a publication computes this for hundreds of services.
-    items = [(code, mean, low, high) for code, kind, mean, low, high in
-             zip(stats["codice"], stats["tipo"], stats["media"], stats["scala_min"], stats["scala_max"], strict=True)
-             if kind in RATED_TYPES and pd.notna(mean)]
-    if not items:
-        return float("nan")
-    rescaled = [(mean - low) / (high - low) * 100 for _, mean, low, high in items]
-    weights = [1.0] * len(items)
+    stated = None
     if importance is not None and not importance.empty:
         stated = dict(zip(importance["codice"], importance["importanza_media"], strict=True))
-        found = [stated.get(code) for code, *_ in items]
+    return ics_of(stats.to_dict(orient="records"), stated)
+
+
+def ics_of(items: list[dict], stated: dict[str, float] | None = None) -> float:
+    """``ics`` on plain records (codice, tipo, media, scala_min, scala_max) and importance by question code.
+
+    A service has a handful of items: plain Python costs less than pandas' filters, which matters when the
+    overview or a publication computes this for hundreds of services.
+    """
+    rated = [(r["codice"], r["media"], r["scala_min"], r["scala_max"]) for r in items
+             if r["tipo"] in RATED_TYPES and pd.notna(r["media"])]
+    if not rated:
+        return float("nan")
+    rescaled = [(mean - low) / (high - low) * 100 for _, mean, low, high in rated]
+    weights = [1.0] * len(rated)
+    if stated:
+        found = [stated.get(code) for code, *_ in rated]
         if all(w is not None and pd.notna(w) for w in found):
             weights = found
     return float(np.average(np.asarray(rescaled, dtype=float), weights=np.asarray(weights, dtype=float)))
 
 
-def service_row(service: pd.Series, stats: pd.DataFrame, importance: pd.DataFrame, submissions: int,
-                questions: pd.DataFrame, threshold: int, overall: str | None = None) -> dict:
-    """One service's figures: stats and importance are this service's own-questionnaire rows.
-
-    ``overall`` is the questionnaire's overall item when the caller already knows it.
-    """
-    if overall is None:
-        overall = overall_question(questions)
-    row = stats[stats["codice"] == overall]
-    n = int(row["n"].iloc[0]) if len(row) else 0
+def service_row(service: dict, stats: list[dict], stated: dict[str, float] | None, submissions: int,
+                overall: str | None, threshold: int) -> dict:
+    """One service's figures from plain records: ``stats`` are its own-questionnaire question rows, ``stated``
+    the mean stated importance by question code, ``overall`` its questionnaire's overall item."""
+    row = next((r for r in stats if r["codice"] == overall), None)
+    n = int(row["n"]) if row else 0
     small = n < threshold
-    quota = float(row["quota_soddisfatti"].iloc[0]) if len(row) else float("nan")
+    quota = float(row["quota_soddisfatti"]) if row else float("nan")
     # Items too small to publish stay out of the index too: it would let them be recovered.
-    attributes = stats[(stats["codice"] != overall) & (stats["n"] >= threshold)]
-    ics_items = attributes if attributes["tipo"].isin(RATED_TYPES).any() else row
+    attributes = [r for r in stats if r["codice"] != overall and r["n"] >= threshold]
+    ics_items = attributes if any(r["tipo"] in RATED_TYPES for r in attributes) else ([row] if row else [])
     population = int(service["utenti_annui"]) if pd.notna(service["utenti_annui"]) else None
     return {
         "servizio_id": int(service["servizio_id"]),
@@ -93,11 +97,11 @@ def service_row(service: pd.Series, stats: pd.DataFrame, importance: pd.DataFram
         "compilazioni": submissions,
         "domanda_complessiva": overall,
         "n": n,
-        "media": None if small or not len(row) else float(row["media"].iloc[0]),
+        "media": None if small or not row else float(row["media"]),
         "quota_soddisfatti": None if small else quota,
-        "ic95_inf": None if small or not len(row) else float(row["ic95_inf"].iloc[0]),
-        "ic95_sup": None if small or not len(row) else float(row["ic95_sup"].iloc[0]),
-        "ics": None if small else _none_if_nan(ics(ics_items, importance)),
+        "ic95_inf": None if small or not row else float(row["ic95_inf"]),
+        "ic95_sup": None if small or not row else float(row["ic95_sup"]),
+        "ics": None if small else _none_if_nan(ics_of(ics_items, stated)),
         "margine_errore": None if small else margin_of_error(quota / 100, n, population) * 100,
         "campione_necessario": sample_size(population) if population else None,
         "soppresso": small,

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from analysis import charts
 from analysis.engine import Period, option_table, quadrants, question_statistics, service_table
 from analysis.indicators import indicator_table
+from analysis.queries import reuse_results
 
 from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
@@ -95,6 +96,12 @@ def service(slug: str):
         abort(404)  # a year without answers for this service has no page
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
+    with reuse_results(conn):  # the table, the summary and the charts ask for the same counts: one read each
+        return _page(conn, servizio, year, years, threshold)
+
+
+def _page(conn, servizio: Servizio, year: int, years: list[int], threshold: int):
+    slug = servizio.slug
     table = indicator_table(conn, year, slug, threshold)
     summary = service_table(conn, Period.year(year), slug, threshold)
     actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
