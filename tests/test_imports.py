@@ -345,6 +345,10 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
     batch = catalogue.scalar(select(ImportBatch))
     assert (batch.fonte, batch.metodo, batch.righe_importate) == ("demoskopika.it", "PAPI", 2)
     assert batch.utente_id is not None and count(catalogue, Compilazione) == 2
+    from survey_app.models import AuditLog
+
+    audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.importa"))
+    assert audit.oggetto == f"lotto {batch.id}" and audit.dettagli == {"file": "lotto.csv", "righe": 2, "escluse": 0}
     listing = client.get("/staff/importazioni/").get_data(as_text=True)
     assert "lotto.csv" in listing
     assert "già stato importato" in unescape(_upload(client, good).get_data(as_text=True))
