@@ -92,3 +92,14 @@ def test_the_service_page_takes_only_years_with_answers(seeded, client, runner):
         response = client.get(f"/staff/servizi/anagrafe?{bad}")
         assert response.status_code == status, bad
         assert 'lang="it"' in response.get_data(as_text=True)
+
+
+def test_the_menu_marks_the_current_page_only(seeded, client, runner):
+    login(client, runner, "a@comune.it", "--role", "admin")
+    for url, label in (("/staff/?anno=2025", "Panoramica"), ("/staff/servizi/anagrafe?anno=2025", "Panoramica"),
+                       ("/staff/utenti/", "Utenti"), ("/staff/registro", "Registro attività"),
+                       ("/staff/rilevazioni/", "Rilevazioni"), ("/staff/password", "Password"),
+                       ("/staff/importazioni/", "Importazioni"), ("/staff/qr/", "Locandine QR")):
+        html = unescape(client.get(url).get_data(as_text=True))
+        assert html.count('class="nav-link active"') == 1, url
+        assert f'aria-current="page">{label}</a>' in html, url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -38,11 +38,26 @@ MENU = [
 ]
 
 
-def staff_menu() -> list[tuple[str, str]]:
-    """The menu entries the logged-in user's role may open (entries whose blueprint is absent are left out)."""
+# Pages that belong to a menu entry of a blueprint shared with other entries (staff, users).
+SUB_PAGES = {"staff.dashboard": ("staff.service", "staff.overview_download"),
+             "staff.campaigns": ("staff.campaign",),
+             "users.index": ("users.edit",)}
+SHARED_BLUEPRINTS = ("staff", "users")
+
+
+def _active(endpoint: str) -> bool:
+    here = request.endpoint or ""
+    if here == endpoint or here in SUB_PAGES.get(endpoint, ()):
+        return True
+    blueprint = endpoint.split(".")[0]
+    return blueprint not in SHARED_BLUEPRINTS and here.split(".")[0] == blueprint
+
+
+def staff_menu() -> list[tuple[str, str, bool]]:
+    """The menu entries the logged-in user's role may open, each with whether it is the current page's."""
     if not current_user.is_authenticated:
         return []
-    return [(endpoint, label) for endpoint, label, roles in MENU
+    return [(endpoint, label, _active(endpoint)) for endpoint, label, roles in MENU
             if current_user.ruolo in roles and endpoint in current_app.view_functions]
 
 
