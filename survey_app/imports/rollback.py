@@ -5,7 +5,16 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..models import AuditLog, Compilazione, ImportBatch, ImportExternalId, RiepilogoRisposte, Risposta, User
+from ..models import (
+    AuditLog,
+    CommentoStato,
+    Compilazione,
+    ImportBatch,
+    ImportExternalId,
+    RiepilogoRisposte,
+    Risposta,
+    User,
+)
 from ..models.base import utcnow
 from .load import ImportRefused
 
@@ -19,6 +28,9 @@ def rollback_batch(session: Session, batch_id: int, *, user: User | None = None,
         raise ImportRefused(f"il lotto {batch_id} è già stato annullato il {batch.annullato_il:%d/%m/%Y}")
     ids = select(Compilazione.id).where(Compilazione.import_batch_id == batch_id)
     removed = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    # Comment states first: SQLite does not cascade, and a reused answer id must not inherit a state.
+    session.execute(delete(CommentoStato).where(CommentoStato.risposta_id.in_(
+        select(Risposta.id).where(Risposta.compilazione_id.in_(ids)))))
     session.execute(delete(Risposta).where(Risposta.compilazione_id.in_(ids)))
     session.execute(delete(Compilazione).where(Compilazione.import_batch_id == batch_id))
     # Every count of a batch's answers sits in rows keyed by that batch: they go with it, nothing else moves.
