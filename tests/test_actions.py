@@ -54,6 +54,11 @@ def test_a_responsabile_records_an_action_on_a_standard_and_it_is_audited(manage
     change = catalogue.scalar(select(AuditLog).filter_by(azione="azione.modifica"))
     assert change.dettagli["stato"] == {"prima": "in_corso", "dopo": "completata"}
     assert "titolo" not in change.dettagli
+    from datetime import datetime
+
+    from .helpers import add_answers
+
+    add_answers(catalogue, "anagrafe", datetime(2025, 5, 2, 10), {"D3": 4})  # the page is for years with answers
     page = manager.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
     assert "Sportello il sabato" in page and "completata" in page
 

@@ -1,0 +1,176 @@
+"""The staff area in Chromium: every page in the staff layout, 0 axe-core violations, in Italian and English.
+
+An admin sees every staff page. Each one must show the staff menu (a ``nav`` named after it) and never the
+citizens' footer note on anonymity, which belongs to the public pages.
+"""
+
+from datetime import date
+
+import pytest
+
+from .conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+
+EMAIL = "staff-pagine@example.org"
+SERVICE = "anagrafe-stato-civile"  # demo catalogue, with a year of seeded answers in 2025
+ACTION_SERVICE = "tributi"
+MENU = {"it": "Menu dell'area riservata", "en": "Staff area menu"}
+ANONYMITY = {"it": "Le risposte sono anonime", "en": "Answers are anonymous"}
+
+# Every staff page an admin opens by GET without parameters (test_every_parameterless_page_is_listed keeps
+# this list complete), then the pages that need one.
+PARAMETERLESS = ["/staff/", "/staff/azioni/", "/staff/commenti", "/staff/importazioni/", "/staff/importazioni/carica",
+                 "/staff/password", "/staff/qr/", "/staff/registro", "/staff/rilevazioni/", "/staff/token-api/",
+                 "/staff/trasparenza/", "/staff/utenti/"]
+NOT_PAGES = {"/staff/login",  # the page before logging in: test_accessibility checks it
+             "/staff/registro.csv",  # a download
+             "/staff/azioni/nuova"}  # a 404 without ?servizio=: in WITH_PARAMETERS
+WITH_PARAMETERS = [f"/staff/servizi/{SERVICE}?anno=2025", f"/staff/azioni/nuova?servizio={ACTION_SERVICE}"]
+
+
+@pytest.fixture(scope="module")
+def staff(live_server):
+    """An admin account, and answers for 2025 unless another module already added them."""
+    from sqlalchemy import func, select
+
+    from survey_app.demo.seed import seed_responses
+    from survey_app.extensions import db as _db
+    from survey_app.models import Compilazione
+    from survey_app.users import create_user
+
+    with live_server["app"].app_context():
+        if not _db.session.scalar(select(func.count()).select_from(Compilazione)):
+            seed_responses(_db.session, 300, seed=7, end=date(2025, 12, 31))
+        _, password = create_user(_db.session, EMAIL, "admin")
+        _db.session.remove()
+    return {"url": live_server["url"], "app": live_server["app"], "password": password}
+
+
+def log_in(page, staff, lang: str) -> None:
+    page.goto(f"{staff['url']}/staff/login?lang={lang}")
+    page.fill("#email", EMAIL)
+    page.fill("#password", staff["password"])
+    page.locator("form.cs-form button[type=submit]").click()
+    page.wait_for_url("**/staff/")
+
+
+def url(staff, path: str, lang: str) -> str:
+    return f"{staff['url']}{path}{'&' if '?' in path else '?'}lang={lang}"
+
+
+def check(page, lang: str, where: str) -> None:
+    """The language, the staff layout, no citizen note and 0 axe-core violations on the page shown."""
+    assert page.locator("html").get_attribute("lang") == lang, where
+    assert axe_violations(page) == [], where
+    assert_staff_layout(page, lang, where)
+
+
+def assert_staff_layout(page, lang: str, where: str) -> None:
+    assert page.get_by_role("navigation", name=MENU[lang], exact=True).count() == 1, where
+    assert page.get_by_role("button", name="Esci" if lang == "it" else "Log out").count() >= 1, where
+    assert page.locator(".footer-note").count() == 0, where
+    assert ANONYMITY[lang] not in page.locator("body").inner_text(), where
+
+
+def test_every_parameterless_page_is_listed(live_server):
+    app = live_server["app"]
+    pages = {rule.rule for rule in app.url_map.iter_rules()
+             if rule.rule.startswith("/staff/") and "GET" in rule.methods and not rule.arguments}
+    assert pages - NOT_PAGES == set(PARAMETERLESS)
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("path", PARAMETERLESS + WITH_PARAMETERS)
+def test_staff_page_has_no_violations(staff, page, path, lang):
+    log_in(page, staff, lang)
+    response = page.goto(url(staff, path, lang))
+    assert response.status == 200
+    assert page.locator("html").get_attribute("lang") == lang
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+@pytest.mark.parametrize("path", PARAMETERLESS + WITH_PARAMETERS)
+def test_staff_page_uses_the_staff_layout(staff, page, path, lang):
+    log_in(page, staff, lang)
+    page.goto(url(staff, path, lang))
+    assert_staff_layout(page, lang, path)
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_action_form_pages(staff, page, lang):
+    """The action form with its errors, the list with the new action, the edit form."""
+    log_in(page, staff, lang)
+    page.goto(url(staff, f"/staff/azioni/nuova?servizio={ACTION_SERVICE}", lang))
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator(".error-message").count() >= 1
+    check(page, lang, "action form with errors")
+    title = f"Sportello su appuntamento ({lang})"
+    page.fill("#titolo", title)
+    page.fill("#descrizione", "Appuntamenti prenotabili in rete.")
+    page.fill("#data_inizio", "2025-03-01")
+    page.fill("#data_scadenza", "2025-09-30")
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.get_by_role("status").first.is_visible()
+    assert page.get_by_role("row", name=title).count() == 1
+    check(page, lang, "actions with the new one")
+    page.get_by_role("row", name=title).get_by_role("link").click()
+    assert page.locator("#titolo").input_value() == title
+    check(page, lang, "action edit form")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_api_token_pages(staff, page, lang):
+    """A form with errors, then a new token shown once in the list of tokens."""
+    log_in(page, staff, lang)
+    page.goto(url(staff, "/staff/token-api/", lang))
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator(".error-message").count() >= 1
+    check(page, lang, "token form with errors")
+    page.fill("#nome", f"Sistema CATI ({lang})")
+    page.fill("#societa", "Demoskopika")
+    page.locator("#servizi").select_option(SERVICE)
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator("code#nuovo-token").is_visible()
+    assert page.locator("table tbody tr").count() >= 1
+    check(page, lang, "new token")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_password_form_with_errors(staff, page, lang):
+    log_in(page, staff, lang)
+    page.goto(url(staff, "/staff/password", lang))
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator(".error-message").count() >= 1
+    check(page, lang, "password form with errors")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_import_pages(staff, page, lang):
+    """Upload with errors, the preview of a file with a valid and an invalid row, the import, the rollback."""
+    log_in(page, staff, lang)
+    page.goto(url(staff, "/staff/importazioni/carica", lang))
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator(".error-message").count() >= 1
+    check(page, lang, "upload form with errors")
+    name = f"lotto-{lang}.csv"
+    rows = f"id_esterno;data;servizio;canale;sede;D1;D2;D3\nP-{lang}-1;15/03/2026;urp-protocollo;;;3;;\n" \
+           f"P-{lang}-2;16/03/2026;urp-protocollo;;;viola;;\n"
+    page.locator("#file").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": rows.encode()}])
+    page.locator("#questionario").select_option("mettiamoci-la-faccia")
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator("#escludi_non_valide").count() == 1  # a valid row, an invalid one: the preview
+    assert page.locator("table").count() == 2
+    check(page, lang, "preview")
+    page.locator("label[for=escludi_non_valide]").click()  # Bootstrap Italia draws the box on the label
+    assert page.locator("#escludi_non_valide").is_checked()
+    page.locator("form[action$='/conferma'] button[type=submit]").click()
+    page.wait_for_url("**/staff/importazioni/")
+    assert page.get_by_role("status").first.is_visible()
+    check(page, lang, "imports with the new batch")
+    page.get_by_role("row").filter(has_text=name).get_by_role("link").click()
+    check(page, lang, "rollback page")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url("**/staff/importazioni/")
+    check(page, lang, "imports after the rollback")
