@@ -17,10 +17,14 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert client.get("/staff/servizi/tributi?anno=2025").status_code == 404  # out of scope
     html = client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
     summary = service_table(db.connection(), Period.year(2025), "anagrafe").iloc[0]
-    assert f"{summary['quota_soddisfatti']:.1f}%" in html and f"n = {summary['n']}" in html
+    italian = f"{summary['quota_soddisfatti']:.1f}".replace(".", ",")
+    assert f"{italian}%" in html and f"n = {summary['n']}" in html
     table = indicator_table(db.connection(), 2025, "anagrafe")
     d3 = table[table["domanda_codice"] == "D3"].iloc[0]
-    assert f"<td>{d3['n']}</td>\n    <td>{d3['media']:.2f}</td><td>{d3['quota_soddisfatti']:.1f}</td>" in html  # one source
+    media, quota = (f"{d3[c]:.{k}f}".replace(".", ",") for c, k in (("media", 2), ("quota_soddisfatti", 1)))
+    assert f'<td class="num">{d3["n"]}</td>' in html  # one source: the published table's figures
+    assert f'<td class="num">{media}</td>\n    <td class="num">{quota}</td>' in html
+    assert "domanda_codice" not in html and "quota_soddisfatti" not in html  # people's words, not field names
     assert html.count('class="plotly-graph-div"') >= 3
     assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
     assert "cdn.plot.ly" not in html and "vendor/plotly/plotly.min.js" in html
