@@ -194,7 +194,8 @@ def comment_state(risposta_id: int):
     else:
         _set_state(risposta, stato)
         db.session.commit()
-        flash(_("Commento segnato come %(state)s.", state=stato), "success")
+        flash(_("Commento segnato come letto.") if stato == "letto" else _("Commento segnato come gestito."),
+              "success")
     return _back(risposta.id)
 
 
