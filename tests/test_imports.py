@@ -8,7 +8,6 @@ from datetime import date, datetime
 import openpyxl
 import pytest
 from sqlalchemy import func, select
-from werkzeug.routing import AnyConverter
 
 from analysis.engine import Period, question_statistics
 from analysis.indicators import indicator_table
@@ -260,25 +259,11 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
 # What a survey firm's account may open: its uploads, templates, batches and error reports, and its password page.
 FIRM_ENDPOINTS = {"imports.index", "imports.template_file", "imports.upload", "imports.errors_csv", "staff.password",
                   "staff.login", "staff.dashboard"}
-SAMPLE_ARGS = {"slug": "anagrafe", "servizio": "anagrafe", "anno": 2025, "year": 2025, "code": "breve", "fmt": "xlsx",
-               "sha256": "0" * 64, "filename": "x.csv", "name": "x", "ext": "pdf", "versione": 1}
-
-
 def _staff_get_urls(app):
-    """Every GET address of the staff area, built from the URL map with sample values for its parts."""
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/staff") or "GET" not in rule.methods or rule.endpoint in FIRM_ENDPOINTS:
-            continue
-        args = {name: SAMPLE_ARGS.get(name, 1) for name in rule.arguments}
-        for name, converter in rule._converters.items():
-            if isinstance(converter, AnyConverter):
-                args[name] = sorted(converter.items)[0]
-        with app.test_request_context():
-            from flask import url_for
+    """Every GET address of the staff area outside the firm's own pages."""
+    from .test_staff_routes import staff_get_rules
 
-            urls.append(url_for(rule.endpoint, **args))
-    return urls
+    return [url for endpoint, url in staff_get_rules(app) if endpoint not in FIRM_ENDPOINTS]
 
 
 def test_a_survey_firm_reaches_its_uploads_and_templates_only(app, catalogue, client, runner, tmp_path):
