@@ -214,10 +214,10 @@ def load_standards(conn: Connection) -> pd.DataFrame:
 
 
 def load_open_campaigns(conn: Connection, day) -> pd.DataFrame:
-    """Campaigns running on ``day``, one row per campaign × service, with the questionnaires collected so far."""
+    """Campaigns running on ``day``, one row per campaign × service, with the questionnaires the whole campaign has
+    collected so far (its target is the campaign's, summed over its services by the planner)."""
     r, rs, c = t.rilevazioni, t.rilevazione_servizi, t.compilazioni
-    collected = select(func.count()).where(c.c.rilevazione_id == r.c.id, c.c.servizio_id == rs.c.servizio_id) \
-        .scalar_subquery()
+    collected = select(func.count()).where(c.c.rilevazione_id == r.c.id).scalar_subquery()
     query = select(rs.c.servizio_id, r.c.codice.label("campagna"), r.c.titolo.label("campagna_titolo"),
                    r.c.data_fine.label("campagna_fine"), r.c.campione_obiettivo.label("campagna_obiettivo"),
                    collected.label("campagna_raccolti")) \

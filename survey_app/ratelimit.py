@@ -54,7 +54,8 @@ def init_app(app: Flask) -> Limiter:
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
     login = app.view_functions["staff.login"]
     login = limiter.limit(_configured("LOGIN_RATE_LIMIT_CLIENT"), methods=["POST"], deduct_when=_failed)(login)
-    login = limiter.limit(_configured("LOGIN_RATE_LIMIT_ACCOUNT"), methods=["POST"], deduct_when=_failed,
-                          key_func=login_account)(login)
+    # Per account every attempt counts, before the password is checked: guesses sent in parallel cannot slip
+    # through between the check and the count.
+    login = limiter.limit(_configured("LOGIN_RATE_LIMIT_ACCOUNT"), methods=["POST"], key_func=login_account)(login)
     app.view_functions["staff.login"] = login
     return limiter

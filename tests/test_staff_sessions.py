@@ -154,7 +154,9 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
                                         "utente.reimposta_password", "accesso"}
     assert all(r[1] == "admin@example.org" for r in rows[1:])
     assert client.get("/staff/registro?dal=ieri").status_code == 400
-    assert client.get("/staff/registro?pagina=0").status_code == 400
+    for bad in ("pagina=0", "pagina=%C2%B2", "pagina=99999999999999999999", "dal=0001-01-01", "al=9999-12-31"):
+        assert client.get(f"/staff/registro?{bad}").status_code == 400, bad
+    assert client.get("/staff/registro?endpoint=x&_method=DELETE").status_code == 200  # unknown keys ignored
     assert len(client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(as_text=True)) > 0
     assert "Nessuna voce con questi filtri." in client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(
         as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 import pandas as pd
@@ -23,8 +24,10 @@ from ..extensions import db
 from ..models import RiepilogoRisposte
 from . import bp
 from .access import RESULT_READERS, roles_required
+from .campaigns import local_today
 from .routes import visible_services
 
+YEAR = re.compile(r"[0-9]{4}")
 SORTS = {"servizio": ["ente", "ufficio", "servizio"], "soddisfazione": ["quota_soddisfatti"],
          "andamento": ["differenza"], "compilazioni": ["compilazioni"], "esito": ["esito"]}
 EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "servizio_codice", "servizio": "servizio",
@@ -48,7 +51,7 @@ def _overview():
     ids = [s.id for s in services]
     years = data_years(ids) or [date.today().year]
     raw_year = request.args.get("anno", str(years[0]))
-    if not raw_year.isdigit():
+    if not YEAR.fullmatch(raw_year):  # isdigit() would take "²"
         abort(400)
     year = int(raw_year)
     if year not in years:
@@ -62,7 +65,7 @@ def _overview():
     if ente and ente not in {code for code, _name in entities}:
         abort(404)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    table = overview_table(db.session.connection(), Period.year(year), threshold)
+    table = overview_table(db.session.connection(), Period.year(year), threshold, today=local_today())
     table = table[table["servizio_id"].isin(ids)]
     if ente:
         names = {s.id for s in services if s.ufficio.ente.codice == ente}

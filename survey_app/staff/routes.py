@@ -24,7 +24,8 @@ def load_user(cookie_id: str) -> User | None:
     """The cookie names the account and its session token: a token renewed since (logout, new password) is void."""
     user_id, _, token = cookie_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    if user is None or not user.token_sessione or not hmac.compare_digest(user.token_sessione, token):
+    if user is None or not user.attivo or not user.token_sessione \
+            or not hmac.compare_digest(user.token_sessione, token):
         return None
     return user
 

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
-from .overview import data_years
+from .overview import YEAR, data_years
 from .routes import visible_services
 
 
@@ -89,7 +89,7 @@ def service(slug: str):
         abort(404)  # out of scope looks the same as unknown
     years = data_years([servizio.id]) or [date.today().year]
     raw_year = request.args.get("anno", str(years[0]))
-    if not raw_year.isdigit():
+    if not YEAR.fullmatch(raw_year):
         abort(400)  # "-1", "2025a": not a year
     year = int(raw_year)
     if year not in years:

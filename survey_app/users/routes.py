@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,8 @@ from . import UserError, create_user, reset_password, set_active, update_user
 
 bp = Blueprint("users", __name__, url_prefix="/staff")
 AUDIT_PAGE = 100
+AUDIT_FILTERS = ("azione", "utente", "dal", "al")
+PAGE = re.compile(r"[0-9]{1,6}")
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -135,9 +138,12 @@ def _day(name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(400)
+    if not 2000 <= day.year <= 2100:  # beyond, the bounds below would overflow
+        abort(400)
+    return day
 
 
 def _audit_query():
@@ -163,12 +169,12 @@ def _audit_query():
 def audit():
     query, filters = _audit_query()
     page = request.args.get("pagina", "1")
-    if not page.isdigit() or int(page) < 1:
+    if not PAGE.fullmatch(page) or int(page) < 1:
         abort(400)
     page = int(page)
     rows = db.session.execute(query.limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)).all()
     actions = db.session.scalars(select(AuditLog.azione).distinct().order_by(AuditLog.azione)).all()
-    args = {k: v for k, v in request.args.items() if k != "pagina"}
+    args = {k: v for k, v in request.args.items() if k in AUDIT_FILTERS}  # nothing else reaches url_for
     return render_template("staff/users/audit.html", rows=rows[:AUDIT_PAGE], more=len(rows) > AUDIT_PAGE, page=page,
                            filters=filters, actions=actions, args=args)
 
