@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from analysis.engine import Period, service_table
+from analysis.engine import Period, question_statistics, service_table
 from analysis.indicators import indicator_table
 from survey_app.demo.seed import seed_responses
 
@@ -35,3 +35,22 @@ def test_staff_pages_declare_the_language_they_are_in(client, runner, catalogue)
     html = client.get("/staff/?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in html and "Staff area" in html
     assert '<html lang="it">' in client.get("/staff/qr/?lang=it").get_data(as_text=True)
+
+
+def test_the_service_page_breaks_the_overall_item_down_with_suppression(client, runner, catalogue):
+    from html import unescape
+
+    seed_responses(catalogue, 800, seed=3, end=date(2025, 12, 31))
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    html = unescape(client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True))
+    stats = question_statistics(catalogue.connection(), Period.year(2025), "anagrafe", by="canale")
+    d3 = stats[(stats["codice"] == "D3") & (stats["questionario"] == "breve")]
+    assert "Per canale" in html
+    for row in d3.itertuples():
+        cell = f'<th scope="row">{row.gruppo}</th><td class="num">{row.n}</td>'
+        assert cell in html
+        if row.soppresso:
+            assert cell + '\n    <td class="num" colspan="3">soppresso</td>' in html
+        else:
+            assert f"{row.quota_soddisfatti:.1f}".replace(".", ",") in html
+    assert d3["soppresso"].any() and not d3["soppresso"].all()  # the seed has both kinds of cell

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from analysis import charts
 from analysis.engine import Period, option_table, quadrants, question_statistics, service_table
 from analysis.indicators import indicator_table
-from analysis.queries import reuse_results
+from analysis.queries import BREAKDOWNS, reuse_results
 
 from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
@@ -106,7 +106,20 @@ def _page(conn, servizio: Servizio, year: int, years: list[int], threshold: int)
     summary = service_table(conn, Period.year(year), slug, threshold)
     actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
                                  .order_by(AzioneMiglioramento.data_inizio.desc())).all()
+    overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
     return render_template("staff/service.html", servizio=servizio, year=year, years=years, table=table,
                            actions=[a for a in actions if a.in_year(year)], can_edit_actions=can_edit_actions(servizio),
                            summary=summary.iloc[0] if len(summary) else None,
+                           breakdowns=breakdowns(conn, servizio, year, overall, threshold) if overall else {},
                            charts=service_charts(conn, servizio, year, threshold))
+
+
+def breakdowns(conn, servizio: Servizio, year: int, overall: str, threshold: int) -> dict[str, list[dict]]:
+    """The overall item by channel, counter, comune, language and provenance, small groups suppressed."""
+    found = {}
+    for by in BREAKDOWNS:
+        stats = question_statistics(conn, Period.year(year), servizio.slug, by=by, threshold=threshold)
+        rows = stats[(stats["codice"] == overall) & (stats["questionario"] == servizio.questionario.codice)]
+        found[by] = rows.sort_values("gruppo")[["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
+                                                "soppresso"]].to_dict(orient="records")
+    return found
