@@ -4,7 +4,7 @@ Figure A is ``GET /staff/?anno=2025`` as an admin sees it (every service, figure
 against ``analysis.overview.overview_table`` for the same year called directly on the same database in the same
 run. Figure B is ``GET /staff/servizi/<slug>?anno=2025`` against the analysis calls behind its figures
 and charts (``indicator_table``, and ``service_table``, ``question_statistics``, ``quadrants`` and
-``option_table`` as ``service_charts`` calls them, without drawing). Each timing is the median of a few runs after one
+``option_table`` as ``service_charts`` calls them, without drawing, and the five breakdowns). Each timing is the median of a few runs after one
 warm-up. Goal (issue 10): each page at most 1.5× its analysis call and under 1 s.
 
     BENCH_ANSWERS=1000000 make bench     # the default; smaller values for a quick look
@@ -51,7 +51,7 @@ def measure(url: str, folder: Path) -> None:
     from analysis.engine import Period, option_table, quadrants, question_statistics, service_table
     from analysis.indicators import indicator_table
     from analysis.overview import overview_table
-    from analysis.queries import reuse_results
+    from analysis.queries import BREAKDOWNS, reuse_results
     from survey_app import create_app
     from survey_app.extensions import db
     from survey_app.users import create_user
@@ -88,6 +88,8 @@ def measure(url: str, folder: Path) -> None:
                 service_table(conn, Period.year(year), slug)
             quadrants(conn, Period.year(YEAR), slug)
             option_table(conn, Period.year(YEAR), slug)
+            for by in BREAKDOWNS:
+                question_statistics(conn, Period.year(YEAR), slug, by=by)
 
     service_alone = median_time(analysis(service_figures))
     report(f"service page (/staff/servizi/{slug})", service, service_alone)
