@@ -61,6 +61,9 @@ def test_a_responsabile_records_an_action_on_a_standard_and_it_is_audited(manage
     add_answers(catalogue, "anagrafe", datetime(2025, 5, 2, 10), {"D3": 4})  # the page is for years with answers
     page = manager.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
     assert "Sportello il sabato" in page and "completata" in page
+    d3_row = page.split('<span class="cs-code">D3</span>', 1)[1].split("</tr>", 1)[0]
+    assert f'<a href="#azione-{action.id}">Sportello il sabato</a>' in d3_row  # beside its indicator
+    assert f'id="azione-{action.id}"' in page
 
 
 def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(manager, catalogue):

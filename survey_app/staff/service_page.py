@@ -107,8 +107,14 @@ def _page(conn, servizio: Servizio, year: int, years: list[int], threshold: int)
     actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
                                  .order_by(AzioneMiglioramento.data_inizio.desc())).all()
     overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
+    actions = [a for a in actions if a.in_year(year)]
+    by_question: dict[str, list[AzioneMiglioramento]] = {}
+    for action in actions:  # each action beside the indicator that prompted it
+        if action.domanda_codice:
+            by_question.setdefault(action.domanda_codice, []).append(action)
     return render_template("staff/service.html", servizio=servizio, year=year, years=years, table=table,
-                           actions=[a for a in actions if a.in_year(year)], can_edit_actions=can_edit_actions(servizio),
+                           actions=actions, actions_by_question=by_question,
+                           can_edit_actions=can_edit_actions(servizio),
                            summary=summary.iloc[0] if len(summary) else None,
                            breakdowns=breakdowns(conn, servizio, year, overall, threshold) if overall else {},
                            charts=service_charts(conn, servizio, year, threshold))
