@@ -12,6 +12,7 @@ import hashlib
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 LIMITED_ENDPOINTS = {
     "public.questionnaire": "SUBMIT_RATE_LIMIT",
@@ -44,6 +45,21 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def account_attempt() -> bool:
+    """Count a login attempt on its account before the password is checked (parallel guesses cannot slip through
+    between a test and a later count); False when the account has run out of attempts."""
+    limiter = current_app.extensions["survey_limiter"]
+    return all(limiter.limiter.hit(item, "login-account", login_account())
+               for item in parse_many(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]))
+
+
+def account_success() -> None:
+    """A right password clears its account's count: only failures in a row lock an account."""
+    limiter = current_app.extensions["survey_limiter"]
+    for item in parse_many(current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"]):
+        limiter.limiter.clear(item, "login-account", login_account())
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     for endpoint, setting in LIMITED_ENDPOINTS.items():
@@ -54,8 +70,6 @@ def init_app(app: Flask) -> Limiter:
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
     login = app.view_functions["staff.login"]
     login = limiter.limit(_configured("LOGIN_RATE_LIMIT_CLIENT"), methods=["POST"], deduct_when=_failed)(login)
-    # Per account every attempt counts, before the password is checked: guesses sent in parallel cannot slip
-    # through between the check and the count.
-    login = limiter.limit(_configured("LOGIN_RATE_LIMIT_ACCOUNT"), methods=["POST"], key_func=login_account)(login)
     app.view_functions["staff.login"] = login
+    app.extensions["survey_limiter"] = limiter
     return limiter

@@ -32,9 +32,10 @@ class Defaults:
     STAFF_IDLE_MINUTES = 60
     STAFF_SESSION_HOURS = 10
     PERMANENT_SESSION_LIFETIME = 10 * 3600
-    # Logins: failed ones per client address (an office behind one address logs in often), every attempt per account.
+    # Failed logins per client address (an office behind one address logs in often); per account, attempts since
+    # the last right password, counted before the password is checked.
     LOGIN_RATE_LIMIT_CLIENT = "20 per 15 minutes"
-    LOGIN_RATE_LIMIT_ACCOUNT = "10 per 15 minutes"
+    LOGIN_RATE_LIMIT_ACCOUNT = "5 per 15 minutes"
     WTF_CSRF_TIME_LIMIT = 4 * 3600
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Flask-Limiter: memory by default; RATELIMIT_STORAGE_URI=redis://… shares the counts between workers.

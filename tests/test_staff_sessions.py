@@ -74,6 +74,16 @@ def test_failed_logins_are_throttled_per_account_and_per_client(app, client, run
     assert actions(app).count("accesso.fallito") == 5
 
 
+def test_a_right_password_clears_the_accounts_count(app, client, runner):
+    with_catalogue(app)
+    app.config.update(LOGIN_RATE_LIMIT_ACCOUNT="3 per 15 minutes", LOGIN_RATE_LIMIT_CLIENT="100 per 15 minutes")
+    password = runner.invoke(args=["users", "create", "anna@example.org", "--role", "admin"]).output.rsplit(": ", 1)[1]
+    for _round in range(3):  # more logins than the limit, each after two mistakes: a person, not a guesser
+        assert log_in(app.test_client(), "anna@example.org", "sbagliata").status_code == 401
+        assert log_in(app.test_client(), "anna@example.org", "sbagliata").status_code == 401
+        assert log_in(app.test_client(), "anna@example.org", password.strip()).status_code == 302
+
+
 def test_an_unknown_email_costs_a_password_check_too(app, client, runner, monkeypatch):
     from survey_app.staff import routes
 

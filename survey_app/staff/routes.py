@@ -3,7 +3,7 @@ from __future__ import annotations
 import hmac
 import time
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db, login_manager
 from ..models import ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..models.base import utcnow
+from ..ratelimit import account_attempt, account_success
 from . import bp
 from .forms import LoginForm, PasswordForm
 
@@ -69,10 +70,13 @@ def visible_services():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
+        if not account_attempt():
+            abort(429)  # the login page says why (errors.handle)
         email = form.email.data.strip().lower()
         user = db.session.scalar(select(User).filter_by(email=email))
         valid = check_password_hash(user.password_hash if user else DUMMY_HASH, form.password.data)
         if user is not None and user.attivo and valid:
+            account_success()
             _fresh_session()
             if not user.token_sessione:
                 user.end_sessions()
