@@ -38,6 +38,10 @@ EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "serv
                   "campagna_obiettivo": "campagna_obiettivo"}
 
 
+EXPORT_DECIMALS = {"quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1, "media": 2, "ics": 1, "nps": 1,
+                   "quota_prec": 1, "differenza": 1, "p_value": 4}
+
+
 def data_years(service_ids: list[int]) -> list[int]:
     """The years with answers for these services, newest first."""
     year = extract("year", RiepilogoRisposte.giorno)  # the daily counts: far fewer rows than the answers
@@ -107,7 +111,8 @@ def overview_download(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     table, chosen = _overview()
-    export = table[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
+    # The published table's decimals (media 2, shares 1), the same in both files.
+    export = table[list(EXPORT_COLUMNS)].round(EXPORT_DECIMALS).rename(columns=EXPORT_COLUMNS)
     export.insert(0, "anno", chosen["year"])
     name = f"panoramica-{chosen['year']}.{fmt}"
     if fmt == "csv":
@@ -115,8 +120,8 @@ def overview_download(fmt: str):
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow(export.columns)
         for record in export.itertuples(index=False):
-            writer.writerow(["" if pd.isna(v) else neutralise_formula(v) if isinstance(v, str) else
-                             round(v, 4) if isinstance(v, float) else v for v in record])
+            writer.writerow(["" if pd.isna(v) else neutralise_formula(v) if isinstance(v, str) else v
+                             for v in record])
         return send_file(io.BytesIO(buffer.getvalue().encode("utf-8")), mimetype="text/csv", as_attachment=True,
                          download_name=name)
     workbook = Workbook(write_only=True)
