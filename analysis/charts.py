@@ -146,8 +146,12 @@ def importance_scatter(frame: pd.DataFrame, period: str, threshold: int = 5) -> 
                    xaxis={"title": {"text": "Importanza media"}}, yaxis={"title": {"text": "Soddisfazione media"}})
 
 
-def reasons_bar(frame: pd.DataFrame, period: str, threshold: int = 5, respondents: int | None = None) -> go.Figure:
-    """How often each reason was chosen, as a share of the people who answered."""
+def reasons_bar(frame: pd.DataFrame, period: str, threshold: int = 5, respondents: int | None = None,
+                title: str = "Motivi dell'insoddisfazione", axis: str = "Motivo") -> go.Figure:
+    """How often each reason (or any option, column ``motivo``) was chosen, as a share of the people who answered.
+
+    For a multiple choice the shares add up to more than 100%: each person may choose several.
+    """
     base = respondents if respondents is not None else int(frame["n"].sum())
     data = frame.sort_values("n", ascending=True)
     fig = go.Figure()
@@ -155,9 +159,9 @@ def reasons_bar(frame: pd.DataFrame, period: str, threshold: int = 5, respondent
         fig.add_trace(go.Bar(x=data["n"] / base * 100, y=data["motivo"], orientation="h", marker_color=VERMILION,
                              customdata=data["n"], hovertemplate="%{y}: %{x:.1f}% (%{customdata} scelte)<extra></extra>"))
     else:
-        _suppressed(fig, ["tutti i motivi"], threshold)
-    return _layout(fig, f"Motivi dell'insoddisfazione – {period} (n = {base})", showlegend=False,
-                   xaxis={"title": {"text": "% di chi ha risposto"}}, yaxis={"title": {"text": "Motivo"}})
+        _suppressed(fig, ["tutte le risposte"], threshold)
+    return _layout(fig, f"{title} – {period} (n = {base})", showlegend=False,
+                   xaxis={"title": {"text": "% di chi ha risposto"}}, yaxis={"title": {"text": axis}})
 
 
 def figure_to_html(fig: go.Figure) -> str:

@@ -15,7 +15,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
-from .indicators import match_standards, period_rows
+from .filters import NO_FILTERS, Filters
+from .indicators import finish_table, match_standards, period_rows
 from .questions import GROUP_KEYS, option_shares, question_stats
 from .services import RATED_TYPES, overall_question, service_row
 from .suppression import check_threshold, suppress
@@ -28,21 +29,25 @@ NON_VALUTABILE = "non valutabile"
 
 @dataclass(frozen=True)
 class Period:
+    """The answers a figure is computed on: those of [start, end), narrowed by ``filters``."""
+
     start: datetime
     end: datetime
     label: str
+    filters: Filters = NO_FILTERS
 
     @classmethod
-    def year(cls, year: int) -> Period:
+    def year(cls, year: int, filters: Filters = NO_FILTERS) -> Period:
         start, end = queries.year_bounds(year)
-        return cls(start, end, str(year))
+        return cls(start, end, str(year), filters)
 
     def previous(self) -> Period:
-        """The period of the same length just before this one (the previous year for a year)."""
+        """The period of the same length just before this one (the previous year for a year), same filters."""
         if self.start.month == 1 and self.start.day == 1 and self.end == self.start.replace(year=self.start.year + 1):
-            return Period.year(self.start.year - 1)
+            return Period.year(self.start.year - 1, self.filters)
         length = self.end - self.start
-        return Period(self.start - length, self.start, f"{(self.start - length):%Y-%m-%d}/{self.start:%Y-%m-%d}")
+        return Period(self.start - length, self.start, f"{(self.start - length):%Y-%m-%d}/{self.start:%Y-%m-%d}",
+                      self.filters)
 
 
 def _own(stats: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +60,7 @@ def question_statistics(conn: Connection, period: Period, service: str | None = 
                         threshold: int = 5) -> pd.DataFrame:
     """Full per-question statistics (optionally broken down), suppressed, with service details."""
     check_threshold(threshold)
-    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service, by)
+    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service, by, period.filters)
     questions = queries.load_questions(conn)
     extra = ["gruppo"] if by else None
     stats = question_stats(numeric, questions, extra)
@@ -66,7 +71,7 @@ def question_statistics(conn: Connection, period: Period, service: str | None = 
 
 
 def importance_table(conn: Connection, period: Period, service: str | None = None) -> pd.DataFrame:
-    importance = queries.load_importance(conn, period.start, period.end, service)
+    importance = queries.load_importance(conn, period.start, period.end, service, period.filters)
     merged = importance.merge(queries.load_questions(conn), on="domanda_id")
     grouped = merged.groupby(["servizio_id", "questionario", "codice"], as_index=False)[
         ["n_importanza", "somma_importanza"]].sum()
@@ -77,12 +82,12 @@ def importance_table(conn: Connection, period: Period, service: str | None = Non
 def service_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
     """One row per service with answers: overall satisfaction, ICS, margin of error, sample needed."""
     check_threshold(threshold)
-    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service)
+    numeric, _ = queries.load_question_counts(conn, period.start, period.end, service, filters=period.filters)
     questions = queries.load_questions(conn)
     services = queries.load_services(conn)
     stats = _own(question_stats(numeric, questions), services)
     importance = importance_table(conn, period, service)
-    submissions = queries.load_submission_counts(conn, period.start, period.end, service) \
+    submissions = queries.load_submission_counts(conn, period.start, period.end, service, period.filters) \
         .set_index("servizio_id")["compilazioni"]
     # Plain records split once by service: pandas filters per service would cost seconds over hundreds of them.
     latest_questions = {code: group[group["numero"] == group["numero"].max()]
@@ -182,7 +187,7 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
     standards = queries.load_standards(conn).sort_values(["servizio_id", "domanda_codice", "indicatore", "soglia"])
     if service:
         standards = standards[standards["servizio_id"].isin(services.loc[services["slug"] == service, "servizio_id"])]
-    rows = period_rows(conn, period.start, period.end, service, threshold)
+    rows = period_rows(conn, period.start, period.end, service, threshold, period.filters)
     columns = ["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore", "esito", "generale"]
     results = []
     if rows is not None:
@@ -213,10 +218,17 @@ def option_table(conn: Connection, period: Period, service: str | None = None, t
     A question answered by fewer than ``threshold`` people keeps its counts hidden.
     """
     check_threshold(threshold)
-    _, respondents = queries.load_question_counts(conn, period.start, period.end, service)
-    table = option_shares(queries.load_option_counts(conn, period.start, period.end, service), respondents,
+    _, respondents = queries.load_question_counts(conn, period.start, period.end, service, filters=period.filters)
+    options = queries.load_option_counts(conn, period.start, period.end, service, period.filters)
+    table = option_shares(options, respondents,
                           queries.load_questions(conn), queries.load_options(conn))
     table = table.merge(queries.load_services(conn)[["servizio_id", "slug"]], on="servizio_id")
     table["soppresso"] = table["rispondenti"] < threshold
     table.loc[table["soppresso"], ["n", "quota"]] = np.nan
     return table
+
+
+def period_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
+    """The question table (DESIGN.md's columns) of any period and filters; ``anno`` holds the period's label."""
+    rows = period_rows(conn, period.start, period.end, service, threshold, period.filters)
+    return finish_table(rows, queries.load_standards(conn), period.label)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from . import queries
+from .filters import Filters
 from .questions import GROUP_KEYS, question_stats
 from .stats import round_half_up
 
@@ -138,12 +139,12 @@ def finish_table(rows: pd.DataFrame | None, standards: pd.DataFrame, year: int) 
 
 
 def period_rows(conn: Connection, start: datetime, end: datetime, service: str | None = None,
-                threshold: int = 5) -> pd.DataFrame | None:
+                threshold: int = 5, filters: Filters | None = None) -> pd.DataFrame | None:
     """The published rows of a period from the database (computed once inside ``queries.reuse_results``)."""
     def compute():
-        numeric, other = queries.load_question_counts(conn, start, end, service)
+        numeric, other = queries.load_question_counts(conn, start, end, service, filters=filters)
         return published_rows(numeric, other, queries.load_questions(conn), queries.load_services(conn), threshold)
-    return queries.reused(conn, ("published_rows", start, end, service, threshold), compute)
+    return queries.reused(conn, ("published_rows", start, end, service, threshold, filters), compute)
 
 
 def indicator_table(conn: Connection, year: int, service: str | None = None, threshold: int = 5) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, false, func, literal, select, true
 
 from . import tables as t
+from .filters import Filters
 
 NUMERIC_TYPES = ("scala", "faccine", "nps", "si_no")
 BREAKDOWNS = ("canale", "sede", "comune", "lingua", "provenienza")
@@ -73,10 +74,12 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1), datetime(year + 1, 1, 1)
 
 
-def _period(start: datetime, end: datetime, service: str | None):
-    """Days of the period in the answer counts (periods start and end at midnight)."""
+def _period(start: datetime, end: datetime, service: str | None, filters: Filters | None = None):
+    """Days of the period in the answer counts (periods start and end at midnight), narrowed by ``filters``."""
     s = t.riepilogo
     condition = and_(s.c.giorno >= start.date(), s.c.giorno < end.date())
+    if filters:
+        condition = and_(condition, filters.condition(s))
     if service is not None:
         condition = and_(condition, s.c.servizio_id.in_(
             select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))
@@ -112,7 +115,7 @@ def _breakdown(by: str | None, source):
 
 @_reusable
 def load_question_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None,
-                         by: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                         by: str | None = None, filters: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Value counts of numeric items and respondent counts of the others, per service and question id.
 
     Returns (numeric, other): numeric has servizio_id, domanda_id, [gruppo], valore, n;
@@ -124,10 +127,10 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
     grouping = [group] if extra else []
     valid = and_(s.c.valore >= 0, s.c.non_so == false(), s.c.rispondente == false())
     numeric = select(s.c.servizio_id, s.c.domanda_id, *extra, s.c.valore, func.sum(s.c.n).label("n")) \
-        .select_from(source).where(_period(start, end, service), valid) \
+        .select_from(source).where(_period(start, end, service, filters), valid) \
         .group_by(s.c.servizio_id, s.c.domanda_id, *grouping, s.c.valore)
     other = select(s.c.servizio_id, s.c.domanda_id, *extra, func.sum(s.c.n).label("n")) \
-        .select_from(source).where(_period(start, end, service), s.c.rispondente == true()) \
+        .select_from(source).where(_period(start, end, service, filters), s.c.rispondente == true()) \
         .group_by(s.c.servizio_id, s.c.domanda_id, *grouping)
     names = ["gruppo"] if extra else []
     numeric_df = pd.DataFrame(conn.execute(numeric).all(),
@@ -137,23 +140,25 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
 
 
 @_reusable
-def load_option_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
+def load_option_counts(conn: Connection, start: datetime, end: datetime, service: str | None = None,
+                       filters: Filters | None = None) -> pd.DataFrame:
     """How many chose each option of the choice questions: servizio_id, domanda_id, opzione, n."""
     s = t.riepilogo
     query = select(s.c.servizio_id, s.c.domanda_id, s.c.opzione, func.sum(s.c.n).label("n")) \
-        .where(_period(start, end, service), s.c.opzione != "") \
+        .where(_period(start, end, service, filters), s.c.opzione != "") \
         .group_by(s.c.servizio_id, s.c.domanda_id, s.c.opzione)
     return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "domanda_id", "opzione", "n"]) \
         .astype({"n": "int64"})
 
 
 @_reusable
-def load_importance(conn: Connection, start: datetime, end: datetime, service: str | None = None) -> pd.DataFrame:
+def load_importance(conn: Connection, start: datetime, end: datetime, service: str | None = None,
+                    filters: Filters | None = None) -> pd.DataFrame:
     """Stated importance per service and question: servizio_id, domanda_id, n_importanza, somma_importanza."""
     s = t.riepilogo
     query = select(s.c.servizio_id, s.c.domanda_id, func.sum(s.c.n_importanza).label("n_importanza"),
                    func.sum(s.c.somma_importanza).label("somma_importanza")) \
-        .where(_period(start, end, service), s.c.n_importanza > 0) \
+        .where(_period(start, end, service, filters), s.c.n_importanza > 0) \
         .group_by(s.c.servizio_id, s.c.domanda_id)
     return pd.DataFrame(conn.execute(query).all(),
                         columns=["servizio_id", "domanda_id", "n_importanza", "somma_importanza"]) \
@@ -162,9 +167,11 @@ def load_importance(conn: Connection, start: datetime, end: datetime, service: s
 
 @_reusable
 def load_submission_counts(conn: Connection, start: datetime, end: datetime,
-                           service: str | None = None) -> pd.DataFrame:
+                           service: str | None = None, filters: Filters | None = None) -> pd.DataFrame:
     c = t.compilazioni
     condition = and_(c.c.data_ora >= start, c.c.data_ora < end)
+    if filters:
+        condition = and_(condition, filters.condition(c))
     if service is not None:
         condition = and_(condition, c.c.servizio_id.in_(
             select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))

@@ -6,10 +6,12 @@ route matches them.
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
 PAGES = {
     400: (_l("Richiesta non valida"),
@@ -21,6 +23,18 @@ PAGES = {
     429: (_l("Troppi invii"), _l("Abbiamo ricevuto troppe risposte in poco tempo da questa connessione. "
                                   "Riprova tra qualche minuto.")),
 }
+
+
+class BadParameter(BadRequest):
+    """A 400 whose page names the URL parameter that is wrong."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.parameter = name
+
+
+def bad_parameter(name: str) -> NoReturn:
+    raise BadParameter(name)
 
 
 def init_app(app: Flask) -> None:
@@ -49,5 +63,8 @@ def handle(exc: HTTPException):
 
         return render_template("staff/login.html", form=LoginForm(formdata=None), throttled=True), 429, headers
     title, message = PAGES[exc.code]
+    if isinstance(exc, BadParameter):
+        message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
+                     "e scegli di nuovo.", name=exc.parameter)
     response = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"))
     return response, exc.code, headers

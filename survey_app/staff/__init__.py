@@ -4,8 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import campaigns, comments, overview, routes, service_page  # noqa: E402,F401
+from . import campaigns, comments, overview, question_page, routes, service_page  # noqa: E402,F401
 from .access import role_label, staff_menu  # noqa: E402
+from .selection import this_page  # noqa: E402
 
 bp.add_app_template_global(staff_menu)
 bp.add_app_template_filter(role_label)
+bp.add_app_template_global(this_page)

@@ -39,7 +39,8 @@ MENU = [
 
 
 # Pages that belong to a menu entry of a blueprint shared with other entries (staff, users).
-SUB_PAGES = {"staff.dashboard": ("staff.service", "staff.overview_download"),
+SUB_PAGES = {"staff.dashboard": ("staff.service", "staff.overview_download", "staff.service_download", "staff.question",
+                                  "staff.question_download"),
              "staff.campaigns": ("staff.campaign",),
              "users.index": ("users.edit",)}
 SHARED_BLUEPRINTS = ("staff", "users")

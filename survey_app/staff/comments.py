@@ -25,8 +25,8 @@ from ..models import AuditLog, CommentoStato, Compilazione, Domanda, Questionari
 from ..models.base import utcnow
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
-from .overview import data_years
 from .routes import visible_services
+from .selection import data_years
 
 PAGE = 50
 REDACTED = "[testo oscurato: conteneva dati personali]"

@@ -3,31 +3,25 @@ trend, its open campaign, a comparison chart, and the table as CSV or XLSX."""
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import date
 
 import pandas as pd
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from openpyxl import Workbook
-from sqlalchemy import extract, select
 
 from analysis import charts
 from analysis.engine import Period
 from analysis.overview import overview_table
-from analysis.publish import neutralise_formula
 
 from ..extensions import db
-from ..models import RiepilogoRisposte
 from . import bp
 from .access import RESULT_READERS, roles_required
 from .campaigns import local_today
+from .downloads import table_download
 from .routes import visible_services
+from .selection import YEAR, data_years
 
-YEAR = re.compile(r"[0-9]{4}")
 SORTS = {"servizio": ["ente", "ufficio", "servizio"], "soddisfazione": ["quota_soddisfatti"],
          "andamento": ["differenza"], "compilazioni": ["compilazioni"], "esito": ["esito"]}
 EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "servizio_codice", "servizio": "servizio",
@@ -40,13 +34,6 @@ EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "serv
 
 EXPORT_DECIMALS = {"quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1, "media": 2, "ics": 1, "nps": 1,
                    "quota_prec": 1, "differenza": 1, "p_value": 4}
-
-
-def data_years(service_ids: list[int]) -> list[int]:
-    """The years with answers for these services, newest first."""
-    year = extract("year", RiepilogoRisposte.giorno)  # the daily counts: far fewer rows than the answers
-    return [int(y) for y in db.session.scalars(select(year).where(RiepilogoRisposte.servizio_id.in_(service_ids))
-                                               .group_by(year).order_by(year.desc()))]
 
 
 def _overview():
@@ -114,24 +101,4 @@ def overview_download(fmt: str):
     # The published table's decimals (media 2, shares 1), the same in both files.
     export = table[list(EXPORT_COLUMNS)].round(EXPORT_DECIMALS).rename(columns=EXPORT_COLUMNS)
     export.insert(0, "anno", chosen["year"])
-    name = f"panoramica-{chosen['year']}.{fmt}"
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(export.columns)
-        for record in export.itertuples(index=False):
-            writer.writerow(["" if pd.isna(v) else neutralise_formula(v) if isinstance(v, str) else v
-                             for v in record])
-        return send_file(io.BytesIO(buffer.getvalue().encode("utf-8")), mimetype="text/csv", as_attachment=True,
-                         download_name=name)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Panoramica")
-    sheet.append(list(export.columns))
-    for record in export.itertuples(index=False):
-        sheet.append([None if pd.isna(v) else neutralise_formula(v) if isinstance(v, str) else v for v in record])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return send_file(io.BytesIO(buffer.getvalue()), as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
+    return table_download(export, f"panoramica-{chosen['year']}", fmt, "Panoramica")

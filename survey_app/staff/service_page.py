@@ -1,43 +1,52 @@
-"""A service's page for its office: the published figures and the charts, from the same functions as the CLI."""
+"""A service's page for its office: the published figures and the charts, from the same functions as the CLI,
+for a year, a campaign or a range of months, narrowed by channel, counter, comune, language and provenance."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
-from flask import abort, current_app, render_template, request
+import plotly.graph_objects as go
+from flask import abort, current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import select
 
 from analysis import charts
-from analysis.engine import Period, option_table, quadrants, question_statistics, service_table
-from analysis.indicators import indicator_table
+from analysis.engine import Period, option_table, period_table, quadrants, question_statistics, service_table
 from analysis.queries import BREAKDOWNS, reuse_results
 
 from ..extensions import db
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
-from .overview import YEAR, data_years
+from .downloads import table_download
 from .routes import visible_services
+from .selection import Selection, read_selection
+
+CHOICE_TYPES = ("scelta_singola", "scelta_multipla")
+TABLE_COLUMNS = ["domanda_codice", "domanda", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
+                 "standard", "esito_standard", "soppresso"]
+BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
 
 
-def _html(fig) -> Markup:
+def html(fig: go.Figure) -> Markup:
     return Markup(charts.figure_to_html(fig))  # noqa: S704 - plotly's own markup, no user input unescaped
 
 
-def service_charts(conn, servizio: Servizio, year: int, threshold: int) -> dict[str, Markup]:
-    period = Period.year(year)
-    label = str(year)
+def short(text: str, width: int = 48) -> str:
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
+
+
+def service_figures(conn, servizio: Servizio, period: Period, threshold: int) -> dict[str, tuple[pd.DataFrame, go.Figure]]:
+    """Each chart of the page with the data it draws (offered for download beside it)."""
     stats = question_statistics(conn, period, servizio.slug, threshold=threshold)
     own = stats[stats["questionario"] == servizio.questionario.codice]
-    found: dict[str, Markup] = {}
+    texts = question_texts(servizio)
+    found: dict[str, tuple[pd.DataFrame, go.Figure]] = {}
 
     scale = own[own["tipo"] == "scala"]
     if len(scale):
-        rows = [{"domanda": f"{r.codice}", "valore": v, "n": n}
-                for r in scale.itertuples() for v, n in sorted(r.distribuzione.items())]
-        found["distribuzione"] = _html(charts.stacked_distribution(pd.DataFrame(rows), label, threshold))
+        frame = pd.DataFrame([{"domanda": f"{r.codice} {short(texts.get(r.codice, ''))}".strip(), "valore": v, "n": n}
+                              for r in scale.itertuples() for v, n in sorted(r.distribuzione.items())])
+        found["distribuzione"] = (frame, charts.stacked_distribution(frame, period.label, threshold))
 
     faces = stats[stats["tipo"] == "faccine"]
     if len(faces):
@@ -45,87 +54,145 @@ def service_charts(conn, servizio: Servizio, year: int, threshold: int) -> dict[
         for distribution in faces["distribuzione"]:
             for value, n in distribution.items():
                 totals[value] = totals.get(value, 0) + n
-        frame = pd.DataFrame({"faccia": [FACES[v] for v in totals], "n": list(totals.values())})
-        found["faccine"] = _html(charts.faces_bar(frame, label, threshold))
+        frame = pd.DataFrame({"faccia": [FACES[v] for v in sorted(totals)], "n": [totals[v] for v in sorted(totals)]})
+        found["faccine"] = (frame, charts.faces_bar(frame, period.label, threshold))
 
-    years = [year - 2, year - 1, year]
-    trend_rows, overall = [], None
-    for y in years:
-        table = service_table(conn, Period.year(y), servizio.slug, threshold)
-        if len(table):
-            row = table.iloc[0]
-            overall = row["domanda_complessiva"]
-            trend_rows.append({"periodo": str(y), "quota": row["quota_soddisfatti"], "ic95_inf": row["ic95_inf"],
-                               "ic95_sup": row["ic95_sup"], "n": row["n"]})
-    if trend_rows:
+    trend = trend_frame(conn, servizio, period, threshold)
+    if trend is not None:
+        frame, overall = trend
         # The target on the overall item (or a service-wide one) is the line to compare with.
         standard = next((float(s.soglia) for s in servizio.standard if s.indicatore == "quota_soddisfatti"
                          and s.domanda_codice in (overall, "")), None)
-        found["andamento"] = _html(charts.trend_line(pd.DataFrame(trend_rows).astype({"quota": float, "ic95_inf": float,
-                                                                                     "ic95_sup": float}),
-                                                     f"{years[0]}–{year}", threshold, standard))
+        found["andamento"] = (frame, charts.trend_line(frame, f"{frame['periodo'].iloc[0]} – {period.label}",
+                                                       threshold, standard))
 
     quadrant = quadrants(conn, period, servizio.slug, threshold)
     if len(quadrant):
         frame = quadrant.rename(columns={"codice": "domanda", "importanza_media": "importanza"})
         frame = frame.assign(soddisfazione=frame["media"])[["domanda", "importanza", "soddisfazione", "n"]]
-        found["quadranti"] = _html(charts.importance_scatter(frame, label, threshold))
+        found["quadranti"] = (frame, charts.importance_scatter(frame, period.label, threshold))
 
     options = option_table(conn, period, servizio.slug, threshold)
     # In a faces questionnaire the choice question is the reasons after a red face.
     reasons = options[options["questionario"].isin(set(faces["questionario"]))]
     if len(reasons):
         frame = reasons.rename(columns={"testo_opzione": "motivo"})[["motivo", "n"]].fillna({"n": 0})
-        found["motivi"] = _html(charts.reasons_bar(frame, label, threshold,
-                                                   respondents=int(reasons["rispondenti"].max())))
+        found["motivi"] = (frame, charts.reasons_bar(frame, period.label, threshold,
+                                                     respondents=int(reasons["rispondenti"].max())))
+    own_options = options[options["questionario"] == servizio.questionario.codice]
+    for code, rows in own_options.groupby("codice", sort=False):
+        frame = rows.rename(columns={"testo_opzione": "motivo"})[["motivo", "n"]].fillna({"n": 0})
+        title = f"{code} {short(texts.get(code, ''), 60)}".strip()
+        found[f"scelte-{code}"] = (frame, charts.reasons_bar(frame, period.label, threshold,
+                                                            respondents=int(rows["rispondenti"].max()),
+                                                            title=title, axis="Risposta"))
     return found
+
+
+def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tuple[pd.DataFrame, str] | None:
+    """The overall item's % satisfied over this period and the two before it (same length, same filters)."""
+    periods = [period.previous().previous(), period.previous(), period]
+    rows, overall = [], None
+    for p in periods:
+        table = service_table(conn, p, servizio.slug, threshold)
+        if len(table):
+            row = table.iloc[0]
+            overall = row["domanda_complessiva"]
+            rows.append({"periodo": p.label, "quota": row["quota_soddisfatti"], "ic95_inf": row["ic95_inf"],
+                         "ic95_sup": row["ic95_sup"], "n": row["n"]})
+    if not rows:
+        return None
+    return pd.DataFrame(rows).astype({"quota": float, "ic95_inf": float, "ic95_sup": float}), overall
+
+
+def question_texts(servizio: Servizio) -> dict[str, str]:
+    """Code to Italian text of the questions of the service's current questionnaire version."""
+    version = servizio.questionario.versione_corrente
+    return {d.codice: d.testo_it for d in version.domande} if version else {}
+
+
+def scoped_service(slug: str) -> Servizio:
+    servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))
+    if servizio is None:
+        abort(404)  # out of scope looks the same as unknown
+    return servizio
 
 
 @bp.get("/servizi/<slug>")
 @roles_required(*RESULT_READERS)
 def service(slug: str):
-    servizio = db.session.scalar(visible_services().where(Servizio.slug == slug))
-    if servizio is None:
-        abort(404)  # out of scope looks the same as unknown
-    years = data_years([servizio.id]) or [date.today().year]
-    raw_year = request.args.get("anno", str(years[0]))
-    if not YEAR.fullmatch(raw_year):
-        abort(400)  # "-1", "2025a": not a year
-    year = int(raw_year)
-    if year not in years:
-        abort(404)  # a year without answers for this service has no page
+    servizio = scoped_service(slug)
+    selection = read_selection(servizio)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     with reuse_results(conn):  # the table, the summary and the charts ask for the same counts: one read each
-        return _page(conn, servizio, year, years, threshold)
+        return _page(conn, servizio, selection, threshold)
 
 
-def _page(conn, servizio: Servizio, year: int, years: list[int], threshold: int):
-    slug = servizio.slug
-    table = indicator_table(conn, year, slug, threshold)
-    summary = service_table(conn, Period.year(year), slug, threshold)
-    actions = db.session.scalars(select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
-                                 .order_by(AzioneMiglioramento.data_inizio.desc())).all()
+def _page(conn, servizio: Servizio, selection: Selection, threshold: int):
+    period = selection.period
+    table = period_table(conn, period, servizio.slug, threshold)
+    summary = service_table(conn, period, servizio.slug, threshold)
     overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
-    actions = [a for a in actions if a.in_year(year)]
+    actions = period_actions(servizio, period)
     by_question: dict[str, list[AzioneMiglioramento]] = {}
     for action in actions:  # each action beside the indicator that prompted it
         if action.domanda_codice:
             by_question.setdefault(action.domanda_codice, []).append(action)
-    return render_template("staff/service.html", servizio=servizio, year=year, years=years, table=table,
+    figures = service_figures(conn, servizio, period, threshold)
+    return render_template("staff/service.html", servizio=servizio, selection=selection, table=table,
                            actions=actions, actions_by_question=by_question,
                            can_edit_actions=can_edit_actions(servizio),
                            summary=summary.iloc[0] if len(summary) else None,
-                           breakdowns=breakdowns(conn, servizio, year, overall, threshold) if overall else {},
-                           charts=service_charts(conn, servizio, year, threshold))
+                           breakdowns=breakdowns(conn, servizio, period, overall, threshold) if overall else {},
+                           charts={key: html(fig) for key, (_frame, fig) in figures.items()},
+                           choice_charts=[key for key in figures if key.startswith("scelte-")])
 
 
-def breakdowns(conn, servizio: Servizio, year: int, overall: str, threshold: int) -> dict[str, list[dict]]:
-    """The overall item by channel, counter, comune, language and provenance, small groups suppressed."""
+def period_actions(servizio: Servizio, period: Period) -> list[AzioneMiglioramento]:
+    """The service's improvement actions running at some time in the period, newest first."""
+    return list(db.session.scalars(
+        select(AzioneMiglioramento).filter_by(servizio_id=servizio.id)
+        .where(AzioneMiglioramento.data_inizio < period.end.date(),
+               AzioneMiglioramento.data_scadenza >= period.start.date())
+        .order_by(AzioneMiglioramento.data_inizio.desc())))
+
+
+def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: int,
+               questionnaire: str | None = None) -> dict[str, list[dict]]:
+    """One question (the overall item) by channel, counter, comune, language and provenance, small groups
+    suppressed."""
+    questionnaire = questionnaire or servizio.questionario.codice
     found = {}
     for by in BREAKDOWNS:
-        stats = question_statistics(conn, Period.year(year), servizio.slug, by=by, threshold=threshold)
-        rows = stats[(stats["codice"] == overall) & (stats["questionario"] == servizio.questionario.codice)]
-        found[by] = rows.sort_values("gruppo")[["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
-                                                "soppresso"]].to_dict(orient="records")
+        stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
+        rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
+        found[by] = rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")
     return found
+
+
+@bp.get("/servizi/<slug>/dati/<name>.<fmt>")
+@roles_required(*RESULT_READERS)
+def service_download(slug: str, name: str, fmt: str):
+    """A table or a chart's data of the page, with the same period and filters."""
+    servizio = scoped_service(slug)
+    selection = read_selection(servizio)
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    conn = db.session.connection()
+    period = selection.period
+    with reuse_results(conn):
+        if name == "indicatori":
+            frame = period_table(conn, period, servizio.slug, threshold)[TABLE_COLUMNS]
+        elif name.startswith("per-") and name[4:] in BREAKDOWNS:
+            summary = service_table(conn, period, servizio.slug, threshold)
+            if summary.empty:
+                abort(404)
+            rows = breakdowns(conn, servizio, period, summary.iloc[0]["domanda_complessiva"], threshold)[name[4:]]
+            frame = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS).rename(columns={"gruppo": name[4:]})
+        else:
+            figures = service_figures(conn, servizio, period, threshold)
+            if name not in figures:
+                abort(404)
+            frame = figures[name][0]
+    frame = frame.assign(periodo=period.label, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
+    return table_download(frame, f"{servizio.slug}-{name}-{period.label}".replace("/", "-").replace("–", "-"), fmt)

@@ -1,0 +1,174 @@
+"""What a service page shows: the period (a year, a campaign or a range of months) and the filters, read from the
+URL and checked against what the service really has, so that every link can be shared and bookmarked.
+
+A malformed value is a 400 naming the parameter; a well-formed one the service does not have (a counter of another
+service, a year without answers) is a 404, as an unknown page would be.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import extract, select
+
+from analysis.engine import Period
+from analysis.filters import CITIZENS, Filters
+
+from ..errors import bad_parameter
+from ..extensions import db
+from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
+
+YEAR = re.compile(r"[0-9]{4}")
+MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+NUMBER = re.compile(r"[0-9]{1,9}")
+FILTER_NAMES = ("canale", "sede", "comune", "lingua", "provenienza")
+PERIOD_NAMES = ("anno", "rilevazione", "da", "a")
+MAX_MONTHS = 60
+
+
+@dataclass
+class Selection:
+    """The chosen period and filters, what the service offers for each, and the URL parameters that say so."""
+
+    period: Period
+    kind: str  # "anno", "rilevazione" or "mesi"
+    year: int | None
+    years: list[int]
+    options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    campaigns: list[Rilevazione] = field(default_factory=list)
+    args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def filters(self) -> Filters:
+        return self.period.filters
+
+    def with_year(self, year: int) -> dict[str, str]:
+        """These filters on another year (the year links)."""
+        return {**self.filters.as_args(), "anno": str(year)}
+
+    def period_args(self) -> dict[str, str]:
+        """The period alone (the link that drops the filters)."""
+        return {k: v for k, v in self.args.items() if k in PERIOD_NAMES}
+
+    def chosen_labels(self) -> list[tuple[str, str]]:
+        """Each active filter as (parameter, the option's label), for the page to say what it shows."""
+        labels = []
+        for name, value in self.filters.as_args().items():
+            labels.append((name, dict(self.options.get(name, [])).get(value, value)))
+        return labels
+
+
+def this_page(**params: str) -> str:
+    """This page (its endpoint and path arguments) with other URL parameters."""
+    return url_for(request.endpoint, **request.view_args, **params)
+
+
+def data_years(service_ids: list[int]) -> list[int]:
+    """The years with answers for these services, newest first."""
+    year = extract("year", RiepilogoRisposte.giorno)  # the daily counts: far fewer rows than the answers
+    return [int(y) for y in db.session.scalars(select(year).where(RiepilogoRisposte.servizio_id.in_(service_ids))
+                                               .group_by(year).order_by(year.desc()))]
+
+
+def filter_options(servizio: Servizio) -> dict[str, list[tuple[str, str]]]:
+    """The values each filter can take for this service: those its answers have, as (value, label)."""
+    r = RiepilogoRisposte
+    found = db.session.execute(select(r.canale, r.lingua, r.sede_id, r.import_batch_id)
+                               .where(r.servizio_id == servizio.id)
+                               .group_by(r.canale, r.lingua, r.sede_id, r.import_batch_id)).all()
+    counters = {s.id: s for s in servizio.sedi}
+    batches = {b.id: b for b in db.session.scalars(
+        select(ImportBatch).where(ImportBatch.id.in_({row[3] for row in found} - {0})))}
+    comuni = {servizio.ufficio.ente.codice: servizio.ufficio.ente.nome}
+    for sede_id in {row[2] for row in found} - {None}:
+        sede = counters.get(sede_id)
+        if sede is not None and sede.comune is not None:
+            comuni[sede.comune.codice] = sede.comune.nome
+    provenances = [(CITIZENS, _("Cittadini (online, QR, chiosco)"))] if any(row[3] == 0 for row in found) else []
+    provenances += [(str(b.id), _("Lotto %(id)d · %(metodo)s · %(fonte)s", id=b.id, metodo=b.metodo, fonte=b.fonte))
+                    for b in sorted(batches.values(), key=lambda b: b.id)]
+    return {
+        "canale": sorted({(row[0], row[0]) for row in found}),
+        "sede": sorted({(counters[row[2]].codice, counters[row[2]].nome) for row in found if row[2] in counters},
+                       key=lambda option: option[1]),
+        "comune": sorted(comuni.items(), key=lambda option: option[1]) if len(comuni) > 1 else [],
+        "lingua": sorted({(row[1], row[1]) for row in found}),
+        "provenienza": provenances,
+    }
+
+
+def _filters(options: dict[str, list[tuple[str, str]]]) -> Filters:
+    values = {}
+    for name in FILTER_NAMES:
+        raw = request.args.get(name, "")
+        if not raw:
+            continue
+        pattern = NUMBER if name == "provenienza" and raw != CITIZENS else CODE
+        if not pattern.fullmatch(raw):
+            bad_parameter(name)
+        if raw not in {value for value, _label in options[name]}:
+            abort(404)  # well formed, but this service has no such answers
+        values[name] = raw
+    return Filters(**values)
+
+
+def _month(name: str) -> date | None:
+    raw = request.args.get(name, "")
+    if not raw:
+        return None
+    match = MONTH.fullmatch(raw)
+    if not match:
+        bad_parameter(name)
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def _month_after(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def read_selection(servizio: Servizio) -> Selection:
+    """The period and filters of the URL, checked; 400 or 404 otherwise."""
+    years = data_years([servizio.id]) or [date.today().year]
+    options = filter_options(servizio)
+    filters = _filters(options)
+    campaigns = list(db.session.scalars(select(Rilevazione).where(Rilevazione.servizi.contains(servizio))
+                                        .order_by(Rilevazione.data_inizio.desc())))
+    args = filters.as_args()
+    chosen = [name for name in PERIOD_NAMES if request.args.get(name)]
+    if "rilevazione" in chosen:
+        if len(chosen) > 1:
+            bad_parameter("rilevazione")
+        code = request.args["rilevazione"]
+        if not CODE.fullmatch(code):
+            bad_parameter("rilevazione")
+        campaign = next((c for c in campaigns if c.codice == code), None)
+        if campaign is None:
+            abort(404)
+        period = Period(datetime.combine(campaign.data_inizio, time.min),
+                        datetime.combine(campaign.data_fine + timedelta(days=1), time.min), campaign.titolo, filters)
+        return Selection(period, "rilevazione", None, years, options, campaigns, {**args, "rilevazione": code})
+    if "da" in chosen or "a" in chosen:
+        if "anno" in chosen:
+            bad_parameter("anno")
+        first, last = _month("da"), _month("a")
+        first = first or last
+        last = last or first
+        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        if months < 1 or months > MAX_MONTHS:
+            bad_parameter("a")
+        start, end = datetime.combine(first, time.min), datetime.combine(_month_after(last), time.min)
+        label = f"{first:%m/%Y}" if months == 1 else f"{first:%m/%Y}–{last:%m/%Y}"
+        return Selection(Period(start, end, label, filters), "mesi", None, years, options, campaigns,
+                         {**args, "da": f"{first:%Y-%m}", "a": f"{last:%Y-%m}"})
+    raw_year = request.args.get("anno", str(years[0]))
+    if not YEAR.fullmatch(raw_year):
+        bad_parameter("anno")  # "-1", "2025a": not a year
+    year = int(raw_year)
+    if year not in years:
+        abort(404)  # a year without answers for this service has no page
+    return Selection(Period.year(year, filters), "anno", year, years, options, campaigns, {**args, "anno": str(year)})

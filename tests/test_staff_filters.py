@@ -1,0 +1,190 @@
+"""The service page's period and filters, the page per question and the downloads: every figure checked against
+the stored answers themselves (not the daily counts the pages read), with scope held through every parameter."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from html import unescape
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, text
+
+from analysis.stats import round_half_up
+from survey_app.demo.seed import seed_responses
+from survey_app.models import Ente, ImportBatch, Rilevazione, Sede, Servizio
+
+from .helpers import login
+
+SQL = """
+SELECT c.id, c.data_ora, c.canale, c.lingua, c.import_batch_id, s.codice AS sede, d.codice AS domanda,
+       v.numero, r.valore, r.opzione, r.non_so
+FROM risposte r JOIN compilazioni c ON c.id = r.compilazione_id JOIN domande d ON d.id = r.domanda_id
+JOIN questionario_versioni v ON v.id = d.versione_id JOIN questionari q ON q.id = v.questionario_id
+JOIN servizi sv ON sv.id = c.servizio_id LEFT JOIN sedi s ON s.id = c.sede_id
+WHERE sv.slug = :slug AND q.codice = :questionnaire
+"""
+
+
+@pytest.fixture
+def seeded(client, runner, catalogue):
+    seed_responses(catalogue, 1500, seed=5, end=date(2025, 12, 31))
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe", "--scope", "vigilanza")
+    return catalogue
+
+
+def answers(session, slug: str = "anagrafe", questionnaire: str = "breve") -> pd.DataFrame:
+    frame = pd.read_sql_query(text(SQL), session.connection(), params={"slug": slug, "questionnaire": questionnaire})
+    frame["data_ora"] = pd.to_datetime(frame["data_ora"], utc=True).dt.tz_localize(None)
+    return frame
+
+
+def overall(frame: pd.DataFrame, code: str = "D3", satisfied: int = 4) -> tuple[int, float]:
+    """n and % satisfied (from ``satisfied`` up: 4–5 on 1–5, green face) of the overall item, by hand."""
+    item = frame[(frame["domanda"] == code) & frame["valore"].notna() & ~frame["non_so"].astype(bool)]
+    return len(item), round_half_up((item["valore"] >= satisfied).mean() * 100, 1)
+
+
+def italian(value: float) -> str:
+    return f"{value:.1f}".replace(".", ",")
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return unescape(response.get_data(as_text=True))
+
+
+def test_each_filter_narrows_the_figures_to_those_answers(client, seeded):
+    raw = answers(seeded)
+    year = raw[raw["data_ora"].dt.year == 2025]
+    cases = {"canale=qr": year[year["canale"] == "qr"], "sede=sportello-2": year[year["sede"] == "sportello-2"],
+             "lingua=en": year[year["lingua"] == "en"],
+             "provenienza=cittadino": year[year["import_batch_id"].isna()]}
+    batch = seeded.scalar(select(ImportBatch).filter_by(metodo="CATI"))
+    cases[f"provenienza={batch.id}"] = year[year["import_batch_id"] == batch.id]
+    cases["canale=qr&sede=sportello-1"] = year[(year["canale"] == "qr") & (year["sede"] == "sportello-1")]
+    for query, expected in cases.items():
+        n, quota = overall(expected)
+        assert n >= 5, query  # the seed gives every case enough answers to show
+        html = page(client, f"/staff/servizi/anagrafe?anno=2025&{query}")
+        assert f"{italian(quota)}% (IC 95%" in html and f"n = {n}" in html, query
+        assert "Filtri attivi:" in html
+        # The year links keep the filters.
+        for part in query.split("&"):
+            assert "anno=2024" in html and part in html
+
+
+def test_the_comune_filter_follows_the_counter_or_the_service_ente(client, seeded):
+    raw = answers(seeded, "vigilanza", "faccine")
+    year = raw[raw["data_ora"].dt.year == 2025]
+    html = page(client, "/staff/servizi/vigilanza?anno=2025")
+    assert '<option value="borgo-test">' in html  # the member comune of the counter
+    for comune, expected in (("borgo-test", year[year["sede"] == "comando"]),
+                             ("unione-test", year[year["sede"].isna()])):
+        n, quota = overall(expected, "D1", 3)
+        assert n >= 5
+        html = page(client, f"/staff/servizi/vigilanza?anno=2025&comune={comune}")
+        assert f"n = {n}" in html and f"{italian(quota)}%" in html, comune
+
+
+def test_a_range_of_months_and_a_campaign_are_periods(client, seeded):
+    raw = answers(seeded)
+    months = raw[(raw["data_ora"] >= datetime(2025, 3, 1)) & (raw["data_ora"] < datetime(2025, 6, 1))]
+    n, quota = overall(months)
+    html = page(client, "/staff/servizi/anagrafe?da=2025-03&a=2025-05")
+    assert "03/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
+    anagrafe = seeded.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    seeded.add(Rilevazione(codice="primavera", titolo="Indagine di primavera", questionario=anagrafe.questionario,
+                           data_inizio=date(2025, 4, 1), data_fine=date(2025, 4, 30), servizi=[anagrafe]))
+    seeded.commit()
+    april = raw[(raw["data_ora"] >= datetime(2025, 4, 1)) & (raw["data_ora"] < datetime(2025, 5, 1))]
+    html = page(client, "/staff/servizi/anagrafe?rilevazione=primavera&canale=web")
+    n, quota = overall(april[april["canale"] == "web"])
+    assert "Indagine di primavera" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
+    # A campaign of another service is not one of this page's periods.
+    assert client.get("/staff/servizi/vigilanza?rilevazione=primavera").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "status", "named"), [
+    ("anno=-1", 400, "anno"), ("anno=2031", 404, None), ("canale=%3Cscript%3E", 400, "canale"),
+    ("canale=sportello", 404, None), ("sede=comando", 404, None), ("comune=nessuno", 404, None),
+    ("provenienza=9999999999", 400, "provenienza"), ("provenienza=999", 404, None), ("da=2025-13", 400, "da"),
+    ("da=2020-01&a=2026-12", 400, "a"), ("da=2025-05&a=2025-01", 400, "a"), ("anno=2025&da=2025-01", 400, "anno"),
+    ("rilevazione=nessuna", 404, None), ("rilevazione=x&anno=2025", 400, "rilevazione"),
+    ("lingua=it%27%20OR%201%3D1--", 400, "lingua"),
+])
+def test_bad_parameters_get_a_clear_answer_never_a_500(client, seeded, query, status, named):
+    for url in (f"/staff/servizi/anagrafe?{query}", f"/staff/servizi/anagrafe/domande/D3?{query}",
+                f"/staff/servizi/anagrafe/dati/indicatori.csv?{query}"):
+        response = client.get(url)
+        assert response.status_code == status, url
+        if named:
+            assert f"«{named}»" in unescape(response.get_data(as_text=True))
+
+
+def test_the_question_page_counts_each_value_and_option(client, seeded):
+    raw = answers(seeded)
+    year = raw[(raw["data_ora"].dt.year == 2025) & (raw["canale"] == "web")]
+    html = page(client, "/staff/servizi/anagrafe/domande/D1?anno=2025&canale=web")
+    d1 = year[(year["domanda"] == "D1") & year["valore"].notna() & ~year["non_so"].astype(bool)]
+    for value in range(1, 6):
+        count = int((d1["valore"] == value).sum())
+        assert f'<td class="num">{count}</td><td class="num">{italian(count / len(d1) * 100)}</td>' in html, value
+    assert 'class="plotly-graph-div"' in html
+    html = page(client, "/staff/servizi/anagrafe/domande/D6?anno=2025")
+    d6 = raw[(raw["data_ora"].dt.year == 2025) & (raw["domanda"] == "D6")]
+    respondents = d6["id"].nunique()
+    assert respondents >= 5
+    for option, label in (("attesa", "attesa"), ("informazioni", "informazioni")):
+        count = int((d6["opzione"] == option).sum())
+        assert f'<th scope="row">{label}</th><td class="num">{count}</td>' \
+               f'<td class="num">{italian(count / respondents * 100)}</td>' in html
+    html = page(client, "/staff/servizi/anagrafe/domande/D7?anno=2025")
+    assert "/staff/commenti?servizio=anagrafe&domanda=D7&anno=2025" in html
+    # The kiosk's questionnaire has its own codes; unknown questions and others' services are 404.
+    assert client.get("/staff/servizi/anagrafe/domande/faccine.D1?anno=2025").status_code == 200
+    for url in ("/staff/servizi/anagrafe/domande/D99", "/staff/servizi/anagrafe/domande/altro.D1",
+                "/staff/servizi/tributi/domande/D1", "/staff/servizi/tributi/dati/indicatori.csv",
+                "/staff/servizi/tributi/domande/D1/dati.csv"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_every_table_and_chart_downloads_as_shown(client, seeded):
+    html = page(client, "/staff/servizi/anagrafe?anno=2025&canale=qr")
+    links = sorted({part.split('"')[0] for part in html.split('href="')[1:] if "/dati/" in part.split('"')[0]})
+    names = {link.split("/dati/")[1].split("?")[0] for link in links}
+    assert {"indicatori.csv", "indicatori.xlsx", "per-sede.csv", "andamento.csv", "distribuzione.xlsx",
+            "scelte-D6.csv"} <= names
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert "attachment" in response.headers["Content-Disposition"]
+        if link.split("?")[0].endswith(".csv"):
+            frame = pd.read_csv(io.BytesIO(response.data))
+        else:
+            sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+            rows = list(sheet.values)
+            frame = pd.DataFrame(rows[1:], columns=rows[0])
+        assert len(frame) and set(frame["periodo"].astype(str)) == {"2025"}, link
+        assert set(frame["filtro_canale"]) == {"qr"}, link
+    table = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=qr").data))
+    n, quota = overall(answers(seeded).query("canale == 'qr' and data_ora.dt.year == 2025", engine="python"))
+    d3 = table[table["domanda_codice"] == "D3"].iloc[0]
+    assert d3["n"] == n and d3["quota_soddisfatti"] == quota
+    question = client.get("/staff/servizi/anagrafe/domande/D6/dati.xlsx?anno=2025")
+    assert question.status_code == 200 and load_workbook(io.BytesIO(question.data)).active.max_row == 3
+    assert client.get("/staff/servizi/anagrafe/domande/D7/dati.csv?anno=2025").status_code == 404  # comments
+    assert client.get("/staff/servizi/anagrafe/dati/nessuna.csv?anno=2025").status_code == 404
+    assert client.get("/staff/servizi/anagrafe/dati/indicatori.pdf?anno=2025").status_code == 404
+
+
+def test_the_filters_offer_only_what_the_service_has(client, seeded):
+    html = page(client, "/staff/servizi/anagrafe?anno=2025")
+    assert '<option value="sportello-1">Sportello 1</option>' in html
+    assert '<option value="comando">' not in html  # the other service's counter
+    assert 'name="comune"' not in html  # a comune's own service has one comune: no filter to offer
+    unione = seeded.scalar(select(Ente).filter_by(codice="unione-test"))
+    assert seeded.scalar(select(Sede).filter_by(codice="comando")).comune.unione_id == unione.id
