@@ -9,6 +9,7 @@ adds one grouping column.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -57,12 +58,18 @@ def reused(conn: Connection, key: tuple, compute):
 
 
 def _reusable(query):
+    signature = inspect.signature(query)
+
     @wraps(query)
     def run(conn: Connection, *args, **kwargs):
         cache = conn.info.get(CACHE_KEY)
         if cache is None:
             return query(conn, *args, **kwargs)
-        key = (query.__name__, args, tuple(sorted(kwargs.items())))
+        # The same call written with positional or keyword arguments, or with a default spelled out, is one key.
+        bound = signature.bind(conn, *args, **kwargs)
+        bound.apply_defaults()
+        key = (query.__name__, *(None if isinstance(value, Filters) and not value else value
+                                 for name, value in bound.arguments.items() if name != "conn"))
         if key not in cache:
             cache[key] = query(conn, *args, **kwargs)
         found = cache[key]
@@ -74,6 +81,10 @@ def year_bounds(year: int) -> tuple[datetime, datetime]:
     return datetime(year, 1, 1), datetime(year + 1, 1, 1)
 
 
+def _service_id(slug: str):
+    return select(t.servizi.c.id).where(t.servizi.c.slug == slug).scalar_subquery()
+
+
 def _period(start: datetime, end: datetime, service: str | None, filters: Filters | None = None):
     """Days of the period in the answer counts (periods start and end at midnight), narrowed by ``filters``."""
     s = t.riepilogo
@@ -81,8 +92,8 @@ def _period(start: datetime, end: datetime, service: str | None, filters: Filter
     if filters:
         condition = and_(condition, filters.condition(s))
     if service is not None:
-        condition = and_(condition, s.c.servizio_id.in_(
-            select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))
+        # "= (subquery)", not "IN (subquery)": SQLite then seeks the service's rows by the key's first column.
+        condition = and_(condition, s.c.servizio_id == _service_id(service))
     return condition
 
 
@@ -173,8 +184,7 @@ def load_submission_counts(conn: Connection, start: datetime, end: datetime,
     if filters:
         condition = and_(condition, filters.condition(c))
     if service is not None:
-        condition = and_(condition, c.c.servizio_id.in_(
-            select(t.servizi.c.id).where(t.servizi.c.slug == service).scalar_subquery()))
+        condition = and_(condition, c.c.servizio_id == _service_id(service))
     query = select(c.c.servizio_id, func.count().label("compilazioni")).where(condition).group_by(c.c.servizio_id)
     return pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "compilazioni"])
 

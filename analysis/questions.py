@@ -24,13 +24,21 @@ def satisfied_mask(valore: pd.Series, scala_min: pd.Series, scala_max: pd.Series
 
 
 def _median(distribution: dict[int, int]) -> float:
-    values = sorted(distribution)
-    counts = np.array([distribution[v] for v in values])
-    total = counts.sum()
-    cumulative = np.cumsum(counts)
-    lower = values[int(np.searchsorted(cumulative, (total + 1) // 2))]
-    upper = values[int(np.searchsorted(cumulative, total // 2 + 1))]
-    return (lower + upper) / 2
+    """The median of a value -> count distribution: the mean of the two middle values when the total is even.
+
+    A plain loop: the distributions have a handful of values, and a year's statistics ask for thousands of them.
+    """
+    total = sum(distribution.values())
+    low_rank, high_rank = (total + 1) // 2, total // 2 + 1
+    lower = None
+    running = 0
+    for value in sorted(distribution):
+        running += distribution[value]
+        if lower is None and running >= low_rank:
+            lower = value
+        if running >= high_rank:
+            return (lower + value) / 2
+    raise ValueError("empty distribution")
 
 
 def summarise(counts: pd.DataFrame, questions: pd.DataFrame, extra: list[str] | None = None) -> pd.DataFrame:

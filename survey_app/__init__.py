@@ -59,6 +59,9 @@ def register_extensions(app: Flask) -> None:
 
     assets.init_app(app)
     from . import summary  # noqa: F401  (registers the hook that keeps the answer counts in step)
+    from .figures_cache import init_app as init_figures_cache
+
+    init_figures_cache(app)
     from .i18n import init_app as init_i18n
 
     init_i18n(app, babel)

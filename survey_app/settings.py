@@ -49,6 +49,9 @@ class Defaults:
     # the thank-you page goes back to the faces after KIOSK_RESET_SECONDS.
     KIOSK_COOLDOWN_SECONDS = 10
     KIOSK_RESET_SECONDS = 5
+    # Staff figures (overview, service pages) are kept this long; bulk writes clear them at once (figures_cache.py).
+    # CACHE_REDIS_URL=redis://… shares them between workers and hosts.
+    FIGURES_CACHE_SECONDS = 120
     # Public base URL printed on QR posters.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
@@ -66,6 +69,8 @@ def apply_environment(config: dict, environ: Mapping[str, str]) -> None:
         config["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("RATELIMIT_STORAGE_URI"):
         config["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
+    if environ.get("CACHE_REDIS_URL"):
+        config["CACHE_REDIS_URL"] = environ["CACHE_REDIS_URL"]
 
 
 def normalise_database_url(url: str) -> str:

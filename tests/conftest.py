@@ -37,6 +37,8 @@ def _config(url: str, instance: Path) -> dict:
         "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
         "INSTANCE_PATH": str(instance),
         "SERVER_NAME": "localhost",
+        # Figures computed afresh on every request; tests/test_figures_cache.py turns the cache on.
+        "FIGURES_CACHE_SECONDS": 0,
     }
 
 

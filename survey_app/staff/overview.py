@@ -14,7 +14,9 @@ from analysis import charts
 from analysis.engine import Period
 from analysis.overview import overview_table
 
+from .. import figures_cache
 from ..extensions import db
+from ..figures_cache import cached
 from . import bp
 from .access import RESULT_READERS, roles_required
 from .campaigns import local_today
@@ -56,14 +58,17 @@ def _overview():
     if ente and ente not in {code for code, _name in entities}:
         abort(404)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    table = overview_table(db.session.connection(), Period.year(year), threshold, today=local_today())
+    today = local_today()
+    # Every service's figures, computed for all and kept a while (figures_cache); the scope is applied after.
+    table, computed = cached(f"overview:{year}:{threshold}:{today}", lambda: overview_table(
+        db.session.connection(), Period.year(year), threshold, today=today))
     table = table[table["servizio_id"].isin(ids)]
     if ente:
         names = {s.id for s in services if s.ufficio.ente.codice == ente}
         table = table[table["servizio_id"].isin(names)]
     table = table.sort_values(SORTS[sort], ascending=direction == "asc", na_position="last", kind="stable")
     return table, {"year": year, "years": years, "sort": sort, "direction": direction, "ente": ente,
-                   "entities": entities}
+                   "entities": entities, "computed": computed if figures_cache.enabled() else None}
 
 
 def comparison_chart(table: pd.DataFrame, year: int) -> Markup | None:

@@ -7,10 +7,11 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db, login_manager
-from ..models import ROLES_SEEING_ALL, AuditLog, Servizio, User
+from ..models import ROLES_SEEING_ALL, AuditLog, Servizio, Ufficio, User
 from ..models.base import utcnow
 from ..ratelimit import account_attempt, account_success
 from . import bp
@@ -60,7 +61,8 @@ def _fresh_session() -> None:
 
 def visible_services():
     """A Select of the services the current user may see: all for admin/trasparenza, else their scope."""
-    query = select(Servizio).order_by(Servizio.nome_it)
+    # The pages name each service's ufficio and ente: loaded with it, not one query per service.
+    query = select(Servizio).options(joinedload(Servizio.ufficio).joinedload(Ufficio.ente)).order_by(Servizio.nome_it)
     if current_user.ruolo not in ROLES_SEEING_ALL:
         query = query.where(Servizio.id.in_([s.id for s in current_user.servizi]))
     return query

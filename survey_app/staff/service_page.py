@@ -13,13 +13,15 @@ from analysis import charts
 from analysis.engine import Period, option_table, period_table, quadrants, question_statistics, service_table
 from analysis.queries import BREAKDOWNS, reuse_results
 
+from .. import figures_cache
 from ..extensions import db
+from ..figures_cache import cached
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
 from .downloads import table_download
 from .routes import visible_services
-from .selection import Selection, read_selection
+from .selection import read_selection
 
 CHOICE_TYPES = ("scelta_singola", "scelta_multipla")
 TABLE_COLUMNS = ["domanda_codice", "domanda", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
@@ -124,29 +126,30 @@ def service(slug: str):
     servizio = scoped_service(slug)
     selection = read_selection(servizio)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    conn = db.session.connection()
-    with reuse_results(conn):  # the table, the summary and the charts ask for the same counts: one read each
-        return _page(conn, servizio, selection, threshold)
-
-
-def _page(conn, servizio: Servizio, selection: Selection, threshold: int):
-    period = selection.period
-    table = period_table(conn, period, servizio.slug, threshold)
-    summary = service_table(conn, period, servizio.slug, threshold)
-    overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
-    actions = period_actions(servizio, period)
+    key = f"service:{servizio.slug}:{threshold}:{sorted(selection.args.items())}"
+    figures, computed = cached(key, lambda: page_figures(servizio, selection.period, threshold))
+    actions = period_actions(servizio, selection.period)
     by_question: dict[str, list[AzioneMiglioramento]] = {}
     for action in actions:  # each action beside the indicator that prompted it
         if action.domanda_codice:
             by_question.setdefault(action.domanda_codice, []).append(action)
-    figures = service_figures(conn, servizio, period, threshold)
-    return render_template("staff/service.html", servizio=servizio, selection=selection, table=table,
-                           actions=actions, actions_by_question=by_question,
-                           can_edit_actions=can_edit_actions(servizio),
-                           summary=summary.iloc[0] if len(summary) else None,
-                           breakdowns=breakdowns(conn, servizio, period, overall, threshold) if overall else {},
-                           charts={key: html(fig) for key, (_frame, fig) in figures.items()},
-                           choice_charts=[key for key in figures if key.startswith("scelte-")])
+    return render_template("staff/service.html", servizio=servizio, selection=selection, actions=actions,
+                           actions_by_question=by_question, can_edit_actions=can_edit_actions(servizio),
+                           computed=computed if figures_cache.enabled() else None, **figures)
+
+
+def page_figures(servizio: Servizio, period: Period, threshold: int) -> dict:
+    """The page's tables and drawn charts (kept by figures_cache: all of it is data, none of it the user's)."""
+    conn = db.session.connection()
+    with reuse_results(conn):  # the table, the summary and the charts ask for the same counts: one read each
+        table = period_table(conn, period, servizio.slug, threshold)
+        summary = service_table(conn, period, servizio.slug, threshold)
+        overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
+        figures = service_figures(conn, servizio, period, threshold)
+        return {"table": table, "summary": summary.iloc[0] if len(summary) else None,
+                "breakdowns": breakdowns(conn, servizio, period, overall, threshold) if overall else {},
+                "charts": {key: html(fig) for key, (_frame, fig) in figures.items()},
+                "choice_charts": [key for key in figures if key.startswith("scelte-")]}
 
 
 def period_actions(servizio: Servizio, period: Period) -> list[AzioneMiglioramento]:

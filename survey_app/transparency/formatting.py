@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import current_app
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
@@ -23,11 +26,21 @@ ESITI = {"raggiunto": _l("raggiunto"), "non raggiunto": _l("non raggiunto"), "no
 
 @bp.app_template_filter("num")
 def number(value, digits: int = 1) -> str:
-    """A figure with fixed decimals and grouping in the page's language; empty for a missing one."""
+    """A figure with fixed decimals and grouping in the page's language; empty for a missing one.
+
+    The same text as Babel's ``format_decimal(value, "#,##0.0…")`` (half-even on the decimal value, the locale's
+    symbols), without its pattern parsing: a page of 200 services formats thousands of figures.
+    """
     if value is None or value != value:  # None or NaN
         return ""
-    pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern)
+    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
+    return f"{exact:,f}".translate(_symbols(str(get_locale() or "it")))
+
+
+@lru_cache(maxsize=8)
+def _symbols(locale: str) -> dict[int, str]:
+    symbols = Locale.parse(locale).number_symbols["latn"]
+    return str.maketrans({",": symbols["group"], ".": symbols["decimal"], "-": symbols["minusSign"]})
 
 
 @bp.app_template_filter("local_time")
