@@ -17,6 +17,7 @@ from analysis.overview import overview_table
 from .. import figures_cache
 from ..extensions import db
 from ..figures_cache import cached
+from ..models import ROLES_SEEING_ALL
 from . import bp
 from .access import RESULT_READERS, roles_required
 from .campaigns import local_today
@@ -42,7 +43,7 @@ def _overview():
     """The filtered, sorted table and what the page needs to show how it was chosen; 400/404 on bad parameters."""
     services = db.session.scalars(visible_services()).all()
     ids = [s.id for s in services]
-    years = data_years(ids) or [date.today().year]
+    years = data_years(None if current_user.ruolo in ROLES_SEEING_ALL else ids) or [date.today().year]
     raw_year = request.args.get("anno", str(years[0]))
     if not YEAR.fullmatch(raw_year):  # isdigit() would take "²"
         abort(400)

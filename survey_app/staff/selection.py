@@ -68,20 +68,25 @@ def this_page(**params: str) -> str:
     return url_for(request.endpoint, **request.view_args, **params)
 
 
-def data_years(service_ids: list[int]) -> list[int]:
-    """The years with answers for these services, newest first.
+def data_years(service_ids: list[int] | None) -> list[int]:
+    """The years with answers for these services (None: every service), newest first.
 
     The first and last day come from the index on the day; each year between is then one indexed probe, so the
     answer counts are never scanned in full.
     """
     r = RiepilogoRisposte
-    first, last = db.session.execute(select(func.min(r.giorno), func.max(r.giorno))).one()
-    if first is None:
+    # Two queries: SQLite reads a lone min() or max() from the index, not both in one.
+    first, last = db.session.scalar(select(func.min(r.giorno))), db.session.scalar(select(func.max(r.giorno)))
+    if first is None or service_ids == []:
         return []
-    ids = list(service_ids)
-    return [year for year in range(last.year, first.year - 1, -1)
-            if ids and db.session.scalar(select(exists().where(r.giorno >= date(year, 1, 1), r.giorno < date(year + 1, 1, 1),
-                                                               r.servizio_id.in_(ids))))]
+    found = []
+    for year in range(last.year, first.year - 1, -1):
+        probe = exists().where(r.giorno >= date(year, 1, 1), r.giorno < date(year + 1, 1, 1))
+        if service_ids is not None:
+            probe = probe.where(r.servizio_id.in_(service_ids))
+        if db.session.scalar(select(probe)):
+            found.append(year)
+    return found
 
 
 def filter_options(servizio: Servizio) -> dict[str, list[tuple[str, str]]]:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -34,7 +34,17 @@ def number(value, digits: int = 1) -> str:
     if value is None or value != value:  # None or NaN
         return ""
     exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
-    return f"{exact:,f}".translate(_symbols(str(get_locale() or "it")))
+    return f"{exact:,f}".translate(_symbols(page_language()))
+
+
+def page_language() -> str:
+    """The page's language, looked up once per request (a page of figures asks thousands of times)."""
+    if not has_request_context():
+        return str(get_locale() or "it")
+    language = getattr(request, "cs_language", None)
+    if language is None:  # on the request, not on g: a test's app context can outlive several requests
+        language = request.cs_language = str(get_locale() or "it")
+    return language
 
 
 @lru_cache(maxsize=8)
@@ -62,8 +72,13 @@ def it_date(value: str | None) -> str:
 @bp.app_template_filter("decimals")
 def decimals(text: str | None) -> str:
     """A published text ('quota_soddisfatti ≥ 80; media ≥ 4.5') with people's names and the reader's decimals."""
+    return _decimals(text, page_language() == "it")
+
+
+@lru_cache(maxsize=1024)
+def _decimals(text: str | None, comma: bool) -> str:
     text = readable_standard(text)
-    return DECIMAL_POINT.sub(r"\1,\2", text) if str(get_locale() or "it") == "it" else text
+    return DECIMAL_POINT.sub(r"\1,\2", text) if comma else text
 
 
 @bp.app_template_filter("chart_row")
@@ -75,7 +90,13 @@ def chart_row(question: dict) -> dict:
 
 @bp.app_template_filter("esito")
 def esito(value: str | None) -> str:
-    return str(ESITI.get(value, value or ""))
+    return _esiti(page_language()).get(value, value or "")
+
+
+@lru_cache(maxsize=8)
+def _esiti(locale: str) -> dict[str, str]:
+    """The esiti in one language, translated once (a page of 200 services shows hundreds)."""
+    return {key: str(label) for key, label in ESITI.items()}
 
 
 @bp.app_template_filter("change_value")

@@ -1,0 +1,96 @@
+"""An office manager's day in Chromium: logging in (a wrong password first), the overview, the service page's
+filters and year links, a question's page, and the comments; an admin's management page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SERVICE = "anagrafe-stato-civile"
+MANAGER = "flussi-responsabile@example.org"
+ADMIN = "flussi-admin@example.org"
+
+
+@pytest.fixture(scope="module")
+def accounts(live_server):
+    from sqlalchemy import func, select
+
+    from survey_app.demo.seed import seed_responses
+    from survey_app.extensions import db as _db
+    from survey_app.models import Compilazione
+    from survey_app.users import create_user
+
+    with live_server["app"].app_context():
+        if not _db.session.scalar(select(func.count()).select_from(Compilazione)):
+            seed_responses(_db.session, 300, seed=7, end=date(2025, 12, 31))
+        _, manager = create_user(_db.session, MANAGER, "responsabile", scope=[SERVICE])
+        _, admin = create_user(_db.session, ADMIN, "admin")
+        _db.session.remove()
+    return {"url": live_server["url"], "manager": manager, "admin": admin}
+
+
+def log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(f"{base}/staff/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Accedi").click()
+
+
+def query(page) -> dict[str, list[str]]:
+    return parse_qs(urlparse(page.url).query)
+
+
+def test_a_manager_logs_in_reads_the_overview_and_narrows_a_service(page, accounts):
+    base = accounts["url"]
+    log_in(page, base, MANAGER, "not the password")
+    assert page.get_by_text("Email o password non corretti.").is_visible()
+    log_in(page, base, MANAGER, accounts["manager"])
+    page.wait_for_url("**/staff/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Panoramica dei servizi")
+    rows = page.locator("table.cs-overview tbody th[scope=row] a")
+    assert rows.count() == 1  # the manager's scope: one service
+    page.select_option("#anno", "2024")
+    page.get_by_role("button", name="Mostra").click()
+    page.wait_for_url(re.compile(r"anno=2024"))
+    rows.first.click()
+    page.wait_for_url(re.compile(rf"/staff/servizi/{SERVICE}\?anno=2024"))
+    channels = page.locator("#filtro-canale option")
+    chosen = channels.nth(1).get_attribute("value")  # the first channel with answers
+    page.select_option("#filtro-canale", chosen)
+    page.get_by_role("button", name="Applica i filtri").click()
+    page.wait_for_url(re.compile(rf"canale={chosen}"))
+    assert query(page)["anno"] == ["2024"]
+    assert page.get_by_role("status").inner_text().startswith("Filtri attivi:")
+    # The other year keeps the filter.
+    page.get_by_role("navigation", name="Periodo").get_by_role("link", name="2025", exact=True).click()
+    page.wait_for_url(re.compile(r"anno=2025"))
+    assert query(page)["canale"] == [chosen]
+    # A question's own page, with the same period and filter.
+    page.locator("table.cs-table tbody th[scope=row] a").first.click()
+    page.wait_for_url(re.compile(rf"/staff/servizi/{SERVICE}/domande/"))
+    assert query(page) == {"anno": ["2025"], "canale": [chosen]}
+    assert page.get_by_role("navigation", name="Percorso").is_visible()
+    # Dropping the filters keeps the period.
+    page.get_by_role("link", name="togli i filtri").click()
+    assert query(page) == {"anno": ["2025"]}
+
+
+def test_a_manager_reads_a_comment_and_marks_it(page, accounts):
+    log_in(page, accounts["url"], MANAGER, accounts["manager"])
+    page.wait_for_url("**/staff/")
+    page.get_by_role("navigation", name="Menu dell'area riservata").get_by_role("link", name="Commenti").click()
+    page.wait_for_url("**/staff/commenti")
+    first = page.locator("table tbody tr").first
+    first.get_by_role("button", name=re.compile("Segna come letto")).click()
+    page.wait_for_url(re.compile(r"#commento-\d+$"))
+    row = page.locator("#" + urlparse(page.url).fragment)  # back on the list, at the comment just marked
+    assert row.get_by_role("button", name=re.compile("Segna come gestito")).is_visible()
+    assert row.get_by_role("button", name=re.compile("Segna come letto")).count() == 0
+    page.fill("#q", "zzz-nessun-commento-così")
+    page.get_by_role("button", name="Filtra").click()
+    assert page.locator("table tbody tr").count() == 0
