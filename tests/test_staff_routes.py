@@ -13,7 +13,7 @@ from .helpers import add_answers, login
 SAMPLE_ARGS = {"slug": "anagrafe", "servizio": "anagrafe", "anno": 2025, "year": 2025, "code": "breve", "fmt": "csv",
                "sha256": "0" * 64, "filename": "x.csv", "name": "x", "ext": "pdf", "versione": 1}
 ADMIN_ONLY = ("users.", "api_tokens.", "staff.campaign", "staff.close_campaign", "staff.delete_campaign",
-              "imports.rollback")
+              "staff.catalogue", "imports.rollback")
 
 
 def staff_get_rules(app):

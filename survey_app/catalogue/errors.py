@@ -73,7 +73,8 @@ def locate(data: Any, loc: tuple) -> tuple[str, str | None]:
     return " › ".join(parts) or "(inizio del file)", field
 
 
-def _describe(error: dict) -> str:
+def describe(error: dict) -> str:
+    """One pydantic error in Italian, without where it is (the caller says that)."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind in _SIMPLE:
@@ -109,5 +110,5 @@ def validation_messages(path: Path, data: Any, exc: ValidationError) -> list[str
         prefix = f"{path}: {where}"
         if field:
             prefix += f" › campo '{field}'"
-        messages.append(f"{prefix}: {_describe(error)}")
+        messages.append(f"{prefix}: {describe(error)}")
     return messages

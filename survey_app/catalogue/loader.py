@@ -246,7 +246,7 @@ def _texts(prefix: str, text) -> dict[str, str | None]:
 
 
 def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
-    questionnaires = {q.item.codice: _apply_questionnaire(session, report, q.item) for q in catalogue.questionari}
+    questionnaires = {q.item.codice: apply_questionnaire(session, report, q.item) for q in catalogue.questionari}
 
     def questionnaire(code: str | None) -> Questionario | None:
         if code is None:
@@ -311,12 +311,20 @@ def fingerprint(q: QuestionarioIn) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _apply_questionnaire(session: Session, report: LoadReport, q: QuestionarioIn) -> Questionario:
+def apply_questionnaire(session: Session, report: LoadReport, q: QuestionarioIn) -> Questionario:
+    """Upsert one questionnaire: its title and introduction in place, its questions by the version rule.
+
+    Same questions: nothing. Changed questions: the current version is updated while it has no answers,
+    otherwise a new version is made and the answered one stays as it was. The YAML load and the admin's
+    questionnaire page both come through here. ``report`` tells the caller which of these happened.
+    """
     questionario = _upsert(session, report, "questionari", Questionario, {"codice": q.codice},
                            {**_texts("titolo", q.titolo), **_texts("introduzione", q.introduzione)})
     impronta = fingerprint(q)
     current = questionario.versione_corrente
-    if current is not None and current.impronta == impronta:
+    # The fingerprint cannot tell an explicit default (max_lunghezza: 2000) from an omitted one, so questions
+    # that store the same are the same too: an exported catalogue reloads without a new version.
+    if current is not None and (current.impronta == impronta or _stored_questions(current) == _incoming_questions(q)):
         report.unchanged["versioni"] += 1
         return questionario
     answered = current is not None and session.scalar(
@@ -340,14 +348,38 @@ def _apply_questionnaire(session: Session, report: LoadReport, q: QuestionarioIn
     return questionario
 
 
+# What _question_values fills in, read back from a stored question.
+QUESTION_COLUMNS = ("codice", "tipo", "testo_it", "testo_en", "aiuto_it", "aiuto_en", "obbligatoria", "scala_min",
+                    "scala_max", "etichette", "stile", "non_so", "dimensione", "importanza", "max_lunghezza",
+                    "mostra_se")
+
+
+def _question_values(d: DomandaIn) -> dict[str, Any]:
+    """The columns of a question as stored, options aside."""
+    return {
+        "codice": d.codice, "tipo": d.tipo, **_texts("testo", d.testo), **_texts("aiuto", d.aiuto),
+        "obbligatoria": d.obbligatoria, "scala_min": d.scala_min, "scala_max": d.scala_max,
+        "etichette": d.etichette.model_dump(exclude_none=True) if d.etichette else None,
+        "stile": d.stile, "non_so": d.non_so, "dimensione": d.dimensione, "importanza": d.importanza,
+        "max_lunghezza": d.max_lunghezza or (2000 if d.tipo == "testo" else None),
+        "mostra_se": d.mostra_se.model_dump(exclude_none=True) if d.mostra_se else None,
+    }
+
+
+def _incoming_questions(q: QuestionarioIn) -> list[tuple[dict, list[tuple]]]:
+    return [(_question_values(d), [(o.codice, o.testo.it, o.testo.en) for o in d.opzioni or []]) for d in q.domande]
+
+
+def _stored_questions(version: QuestionarioVersione) -> list[tuple[dict, list[tuple]]]:
+    return [({name: getattr(d, name) for name in QUESTION_COLUMNS}, [(o.codice, o.testo_it, o.testo_en)
+                                                                     for o in d.opzioni])
+            for d in version.domande]
+
+
 def _build_question(position: int, d: DomandaIn) -> Domanda:
     return Domanda(
-        codice=d.codice, posizione=position, tipo=d.tipo, **_texts("testo", d.testo), **_texts("aiuto", d.aiuto),
-        obbligatoria=d.obbligatoria, scala_min=d.scala_min, scala_max=d.scala_max,
-        etichette=d.etichette.model_dump(exclude_none=True) if d.etichette else None,
-        stile=d.stile, non_so=d.non_so, dimensione=d.dimensione, importanza=d.importanza,
-        max_lunghezza=d.max_lunghezza or (2000 if d.tipo == "testo" else None),
-        mostra_se=d.mostra_se.model_dump(exclude_none=True) if d.mostra_se else None,
+        posizione=position, **_question_values(d),
         opzioni=[Opzione(codice=o.codice, posizione=i, **_texts("testo", o.testo))
                  for i, o in enumerate(d.opzioni or [], start=1)],
     )
+

@@ -4,7 +4,16 @@ from flask import Blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-from . import campaigns, comments, overview, question_page, routes, service_page  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    campaigns,
+    catalogue_pages,
+    catalogue_questionnaires,
+    comments,
+    overview,
+    question_page,
+    routes,
+    service_page,
+)
 from .access import role_label, staff_menu  # noqa: E402
 from .selection import this_page  # noqa: E402
 

@@ -20,13 +20,18 @@ ANONYMITY = {"it": "Le risposte sono anonime", "en": "Answers are anonymous"}
 
 # Every staff page an admin opens by GET without parameters (test_every_parameterless_page_is_listed keeps
 # this list complete), then the pages that need one.
-PARAMETERLESS = ["/staff/", "/staff/azioni/", "/staff/commenti", "/staff/importazioni/", "/staff/importazioni/carica",
-                 "/staff/password", "/staff/qr/", "/staff/registro", "/staff/rilevazioni/", "/staff/token-api/",
-                 "/staff/trasparenza/", "/staff/utenti/"]
+PARAMETERLESS = ["/staff/", "/staff/azioni/", "/staff/catalogo/", "/staff/catalogo/questionari/", "/staff/commenti",
+                 "/staff/importazioni/", "/staff/importazioni/carica", "/staff/password", "/staff/qr/", "/staff/registro",
+                 "/staff/rilevazioni/", "/staff/token-api/", "/staff/trasparenza/", "/staff/utenti/"]
 NOT_PAGES = {"/staff/login",  # the page before logging in: test_accessibility checks it
              "/staff/registro.csv",  # a download
              "/staff/azioni/nuova"}  # a 404 without ?servizio=: in WITH_PARAMETERS
-WITH_PARAMETERS = [f"/staff/servizi/{SERVICE}?anno=2025", f"/staff/azioni/nuova?servizio={ACTION_SERVICE}"]
+WITH_PARAMETERS = [f"/staff/servizi/{SERVICE}?anno=2025", f"/staff/servizi/{SERVICE}?da=2025-03&a=2025-06&canale=web",
+                   f"/staff/servizi/{SERVICE}/domande/D9?anno=2025", f"/staff/servizi/{SERVICE}/domande/D10?anno=2025",
+                   f"/staff/servizi/{SERVICE}/domande/D12?anno=2025", f"/staff/servizi/{SERVICE}/domande/D11?anno=2025",
+                   f"/staff/azioni/nuova?servizio={ACTION_SERVICE}",
+                   f"/staff/catalogo/servizi/{SERVICE}", "/staff/catalogo/servizi/vigilanza-polizia-locale",
+                   "/staff/catalogo/questionari/servizio-completo"]
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +179,27 @@ def test_import_pages(staff, page, lang):
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/staff/importazioni/")
     check(page, lang, "imports after the rollback")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_catalogue_forms_with_errors(staff, page, lang):
+    """The service page with a refused standard, a counter's edit page, a refused questionnaire wording."""
+    log_in(page, staff, lang)
+    page.goto(url(staff, f"/staff/catalogo/servizi/{SERVICE}", lang))
+    page.fill("#soglia", "120")
+    page.locator("form[action$='/standard'] button[type=submit]").click()
+    assert page.locator("#soglia-errore").is_visible()
+    check(page, lang, "standard form with errors")
+    page.goto(url(staff, f"/staff/catalogo/servizi/{SERVICE}", lang))
+    page.locator("#sedi ~ .table-responsive a").first.click()
+    assert page.locator("#codice").input_value() == "sportello-anagrafe"
+    page.fill("#nome", "")
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator("#nome-errore").is_visible()
+    check(page, lang, "counter form with errors")
+    page.goto(url(staff, "/staff/catalogo/questionari/servizio-completo", lang))
+    page.fill("#titolo_it", "")
+    page.fill("#domande-0-testo_it", "")
+    page.locator("form.cs-form button[type=submit]").click()
+    assert page.locator("#titolo_it-errore").is_visible() and page.locator("#domande-0-testo_it-errore").is_visible()
+    check(page, lang, "questionnaire form with errors")
