@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
-from ..staff.access import ACTION_READERS, can_edit_actions, roles_required
+from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, roles_required
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
 
@@ -136,7 +136,7 @@ def index():
 
 
 @bp.route("/nuova", methods=["GET", "POST"])
-@roles_required(*ACTION_READERS)
+@roles_required(*ACTION_EDITORS)
 def create():
     servizio = _service(request.args.get("servizio"))
     if not can_edit_actions(servizio):
@@ -157,7 +157,7 @@ def create():
 
 
 @bp.route("/<int:action_id>", methods=["GET", "POST"])
-@roles_required(*ACTION_READERS)
+@roles_required(*ACTION_EDITORS)
 def edit(action_id: int):
     action = _action(action_id)
     servizio = action.servizio
@@ -180,7 +180,7 @@ def edit(action_id: int):
 
 
 @bp.post("/<int:action_id>/elimina")
-@roles_required(*ACTION_READERS)
+@roles_required(*ACTION_EDITORS)
 def delete(action_id: int):
     action = _action(action_id)
     if not can_edit_actions(action.servizio):  # CSRFProtect has already checked the token of this POST
