@@ -10,6 +10,7 @@ process keeps its own. FIGURES_CACHE_SECONDS = 0 turns it off.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -42,7 +43,10 @@ FLAG = "figures_changed"
 
 def init_app(app: Flask) -> None:
     seconds = app.config["FIGURES_CACHE_SECONDS"]
-    config = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": "cs-figures:", "CACHE_THRESHOLD": 500}
+    # Hosts of one installation share its database, and so its figures; another installation on the same Redis
+    # has another database, and so other keys.
+    database = hashlib.sha256(str(app.config["SQLALCHEMY_DATABASE_URI"]).encode()).hexdigest()[:16]
+    config = {"CACHE_DEFAULT_TIMEOUT": seconds, "CACHE_KEY_PREFIX": f"cs-figures:{database}:", "CACHE_THRESHOLD": 500}
     if not seconds:
         config["CACHE_TYPE"] = "NullCache"
     elif app.config.get("CACHE_REDIS_URL"):

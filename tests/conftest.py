@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 from flask_migrate import upgrade
 from sqlalchemy import make_url, text
 
@@ -171,3 +172,15 @@ def soffice(tmp_path_factory):
         assert done.returncode == 0, done.stderr
         return out
     return convert
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        if os.environ.get("REQUIRE_REDIS") == "1":
+            pytest.fail(f"REQUIRE_REDIS=1 but Redis is unreachable: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    return url

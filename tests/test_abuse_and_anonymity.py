@@ -1,11 +1,9 @@
 """Rate limits without tracking people, and no stored column that can identify the person."""
 
-import os
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 import redis
 from sqlalchemy import func, select
 
@@ -65,18 +63,6 @@ def test_rate_limit_in_memory(app, client, catalogue):
     # the questionnaire itself can still be read
     assert client.get("/s/anagrafe").status_code == 200
     assert catalogue.scalar(select(func.count()).select_from(Compilazione)) == 1  # one token, one answer
-
-
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.exceptions.ConnectionError as exc:
-        if os.environ.get("REQUIRE_REDIS") == "1":
-            pytest.fail(f"REQUIRE_REDIS=1 but Redis is unreachable: {exc}")
-        pytest.skip(f"Redis unreachable: {exc}")
-    return url
 
 
 def test_rate_limit_in_redis(database_url, tmp_path, redis_url):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from survey_app import create_app
 from survey_app.catalogue.loader import load_catalogue
 from survey_app.extensions import db as _db
+from survey_app.figures_cache import cached
 from survey_app.models import ImportBatch, Standard
 
 from .conftest import SMALL_CATALOGUE, _config
@@ -65,3 +66,30 @@ def test_citizens_answers_show_when_the_figures_expire_bulk_changes_at_once(cach
         _db.session.commit()
         _db.session.remove()
     assert "media ≥ 4,0; % soddisfatti ≥ 30" in unescape(figures(client, page))
+
+
+def test_two_hosts_share_the_figures_in_redis_and_their_clearing(database_url, tmp_path, redis_url):
+    hosts = [create_app({**_config(database_url, tmp_path / f"host{i}"), "FIGURES_CACHE_SECONDS": 300,
+                         "CACHE_REDIS_URL": redis_url}) for i in (1, 2)]
+    first, second = hosts
+    with first.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        add_answers(_db.session, "anagrafe", datetime(2025, 3, 3, 10), {"D3": 5})
+        key = f"test-{tmp_path.name}"
+        value, computed = cached(key, lambda: "calcolato sul primo")
+        _db.session.remove()
+    with second.app_context():  # the other host finds it, with the time it was computed
+        assert cached(key, lambda: "calcolato sul secondo") == (value, computed)
+        _db.session.add(ImportBatch(fonte="Doxa", metodo="CATI", nome_file="x.csv", sha256="0" * 64, righe=0))
+        _db.session.commit()  # a bulk change on this host…
+        _db.session.remove()
+    with first.app_context():  # …clears the figures of both
+        assert cached(key, lambda: "ricalcolato")[0] == "ricalcolato"
+    other = create_app({**_config("sqlite:///" + str(tmp_path / "altra.sqlite3"), tmp_path / "altra"),
+                        "FIGURES_CACHE_SECONDS": 300, "CACHE_REDIS_URL": redis_url})
+    with other.app_context():  # another installation on the same Redis: its own figures
+        assert cached(key, lambda: "altra installazione")[0] == "altra installazione"
+    for app in (*hosts, other):
+        with app.app_context():
+            _db.session.remove()
+            _db.engine.dispose()
