@@ -93,3 +93,27 @@ def test_a_manager_reads_a_comment_and_marks_it(page, accounts):
     page.fill("#q", "zzz-nessun-commento-così")
     page.get_by_role("button", name="Filtra").click()
     assert page.locator("table tbody tr").count() == 0
+
+
+def test_an_admin_adds_a_counter_and_a_standard_from_the_catalogue_page(page, accounts):
+    log_in(page, accounts["url"], ADMIN, accounts["admin"])
+    page.wait_for_url("**/staff/")
+    page.get_by_role("navigation", name="Menu dell'area riservata").get_by_role("link", name="Catalogo").click()
+    page.wait_for_url("**/staff/catalogo/")
+    page.locator("a[href$='/staff/catalogo/servizi/tributi']").first.click()
+    page.wait_for_url("**/staff/catalogo/servizi/tributi")
+    page.get_by_label("Codice della sede").fill("sportello-flussi")
+    page.get_by_label("Nome della sede").fill("Sportello di prova")
+    page.get_by_role("button", name="Aggiungi la sede").click()
+    assert page.get_by_text("Sede «Sportello di prova» aggiunta.").is_visible()
+    row = page.get_by_role("row", name=re.compile("Sportello di prova"))
+    assert row.get_by_role("cell", name="sportello-flussi").is_visible()
+    page.get_by_label("Soglia").fill("ottanta")
+    page.get_by_role("button", name="Aggiungi lo standard").click()
+    threshold = page.get_by_label("Soglia")
+    assert threshold.get_attribute("aria-invalid") == "true"  # the error is tied to its field…
+    error = page.locator("#" + threshold.get_attribute("aria-describedby").split()[-1])
+    assert error.inner_text().startswith("Soglia:")  # …and names it
+    page.get_by_label("Soglia").fill("75")
+    page.get_by_role("button", name="Aggiungi lo standard").click()
+    assert page.get_by_text("Standard aggiunto.").is_visible()
