@@ -11,7 +11,7 @@ from typing import NoReturn
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
+from werkzeug.exceptions import BadRequest, HTTPException
 
 PAGES = {
     400: (_l("Richiesta non valida"),
@@ -25,12 +25,22 @@ PAGES = {
 }
 
 
+SERVER_ERROR = (_l("Errore del server"), _l("Qualcosa non ha funzionato da parte nostra. Riprova tra qualche minuto: "
+                                              "se il problema resta, avvisa l'ufficio."))
+CONTROL_CHARACTERS = _l("L'indirizzo o il modulo contiene caratteri di controllo, che non sono ammessi. Torna alla "
+                        "pagina precedente e riprova.")
+
+
 class BadParameter(BadRequest):
     """A 400 whose page names the URL parameter that is wrong."""
 
     def __init__(self, name: str) -> None:
         super().__init__()
         self.parameter = name
+
+
+class ControlCharacters(BadRequest):
+    """A 400 for a NUL or another control character in the path, the query or a form field."""
 
 
 def bad_parameter(name: str) -> NoReturn:
@@ -41,15 +51,37 @@ def init_app(app: Flask) -> None:
     for code in PAGES:
         app.register_error_handler(code, handle)
     app.register_error_handler(500, server_error)
+    app.before_request(refuse_control_characters)
+
+
+def _controls(text: str, allowed: str = "") -> bool:
+    return any((ord(c) < 32 or c == "\x7f") and c not in allowed for c in text)
+
+
+def refuse_control_characters() -> None:
+    """No database stores a NUL, and no path or query needs a control character: refused before any view runs.
+
+    Form fields may hold line breaks and tabs (a comment), never a NUL.
+    """
+    if _controls(request.path) or any(_controls(k) or _controls(v) for k, v in request.args.items(multi=True)):
+        raise ControlCharacters()
+    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") \
+            and any(_controls(k) or "\x00" in v for k, v in request.form.items(multi=True)):
+        raise ControlCharacters()
 
 
 def server_error(exc: Exception):
-    """A fault of ours: JSON for the API, otherwise Flask's page (issue 11 gives it an Italian one)."""
+    """A fault of ours: JSON for the API, otherwise an Italian page (and never the details)."""
     if request.path.startswith("/api/"):
         from .api.routes import error
 
         return error(500, "errore interno del server: riprovare più tardi")
-    return exc if isinstance(exc, HTTPException) else InternalServerError()
+    title, message = SERVER_ERROR
+    try:
+        page = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"))
+    except Exception:  # noqa: BLE001 - the page itself failed (the database is down…): plain text, still Italian
+        page = f"{title}. {message}"
+    return page, 500
 
 
 def handle(exc: HTTPException):
@@ -63,6 +95,8 @@ def handle(exc: HTTPException):
 
         return render_template("staff/login.html", form=LoginForm(formdata=None), throttled=True), 429, headers
     title, message = PAGES[exc.code]
+    if isinstance(exc, ControlCharacters):
+        message = CONTROL_CHARACTERS
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

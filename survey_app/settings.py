@@ -52,8 +52,9 @@ class Defaults:
     # Staff figures (overview, service pages) are kept this long; bulk writes clear them at once (figures_cache.py).
     # CACHE_REDIS_URL=redis://… shares them between workers and hosts.
     FIGURES_CACHE_SECONDS = 120
-    # Public base URL printed on QR posters.
-    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # Public base URL printed on QR posters and in the published files; empty: the address the request came to
+    # (and http://127.0.0.1:5000 outside a request, e.g. the CLI). Production publishing requires it.
+    PUBLIC_BASE_URL = ""
 
 
 MIN_SUPPRESSION_THRESHOLD = 5
@@ -69,6 +70,8 @@ def apply_environment(config: dict, environ: Mapping[str, str]) -> None:
         config["SECRET_KEY"] = environ["SECRET_KEY"]
     if environ.get("RATELIMIT_STORAGE_URI"):
         config["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
+    if environ.get("PUBLIC_BASE_URL"):
+        config["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"]
     if environ.get("CACHE_REDIS_URL"):
         config["CACHE_REDIS_URL"] = environ["CACHE_REDIS_URL"]
 
@@ -116,3 +119,13 @@ def _instance_secret(instance: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+def public_base_url() -> str:
+    """The site's public address without a trailing slash: PUBLIC_BASE_URL, else the request's own host."""
+    from flask import current_app, has_request_context, request
+
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    return request.host_url.rstrip("/") if has_request_context() else "http://127.0.0.1:5000"

@@ -19,6 +19,7 @@ from .questionnaires import (
 )
 from .responses import (
     CHANNELS,
+    CITIZEN_CHANNELS,
     IMPORT_METHODS,
     LANGUAGES,
     Compilazione,
@@ -35,7 +36,7 @@ from .users import ROLES, ROLES_SEEING_ALL, AuditLog, User, UserScope
 __all__ = [
     "ACTION_STATES", "AzioneMiglioramento", "Pubblicazione", "PubblicazioneFile",
     "COMMENT_STATES", "CommentoStato",
-    "CHANNELS", "CHOICE_TYPES", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
+    "CHANNELS", "CHOICE_TYPES", "CITIZEN_CHANNELS", "CIVIT_DIMENSIONS", "ENTE_TYPES", "FACES", "FIXED_SCALES", "IMPORT_METHODS",
     "LANGUAGES", "NUMERIC_TYPES", "QUESTION_TYPES", "ROLES", "ROLES_SEEING_ALL", "STANDARD_INDICATORS", "SUMMARY_KEY",
     "ApiToken", "AuditLog", "Base", "Compilazione", "Domanda", "Ente", "FormToken", "ImportBatch", "ImportExternalId", "Opzione", "PendingUpload", "Questionario",
     "QuestionarioVersione", "RiepilogoRisposte", "Rilevazione", "Risposta", "Sede", "Servizio", "Standard", "Ufficio",

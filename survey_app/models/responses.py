@@ -30,6 +30,9 @@ from .organisation import Sede, Servizio
 from .questionnaires import Domanda, Questionario, QuestionarioVersione
 
 CHANNELS = ("web", "qr", "chiosco", "sportello", "telefono", "carta", "email")
+# What a citizen's own questionnaire link may say it came from: the kiosk has its route, and telephone and paper
+# are the survey firms' (their uploads).
+CITIZEN_CHANNELS = ("web", "qr", "sportello", "email")
 IMPORT_METHODS = ("CATI", "PAPI", "CAWI")
 LANGUAGES = ("it", "en")
 

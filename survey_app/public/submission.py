@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
+from ..models import CITIZEN_CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
 from .forms import NON_SO
 
 WEB = "web"
@@ -21,8 +21,9 @@ def current_hour(timezone: str) -> datetime:
 
 
 def resolve_channel(servizio: Servizio, canale: str | None, sede_code: str | None) -> tuple[str, Sede | None]:
-    """Known channel and counter, or the web default: unknown values are dropped, never errors."""
-    channel = canale if canale in CHANNELS else WEB
+    """A citizen's channel and counter, or the web default: other values (a firm's telefono or carta, unknown ones)
+    are dropped, never errors."""
+    channel = canale if canale in CITIZEN_CHANNELS else WEB
     sede = next((s for s in servizio.sedi if s.codice == sede_code), None) if sede_code else None
     return channel, sede
 

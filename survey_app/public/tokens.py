@@ -24,18 +24,30 @@ def issue() -> str:
     return _serializer().dumps(secrets.token_urlsafe(16))
 
 
-def is_valid(token: str | None) -> bool:
+def payload(token: str | None) -> str | None:
+    """The random value a valid token carries, or None.
+
+    Spending records this value, not the token's text: a token with characters appended or changed that the
+    decoder tolerates carries the same value, so it is the same token and can be spent once.
+    """
     if not token:
-        return False
+        return None
     try:
-        _serializer().loads(token, max_age=MAX_AGE)
+        value = _serializer().loads(token, max_age=MAX_AGE)
     except BadSignature:
-        return False
-    return True
+        return None
+    return value if isinstance(value, str) else None
+
+
+def is_valid(token: str | None) -> bool:
+    return payload(token) is not None
 
 
 def spend(session: Session, token: str) -> None:
     """Record the token as used, in the caller's transaction: a second use violates the primary key."""
+    value = payload(token)
+    if value is None:
+        raise ValueError("a token is checked before it is spent")
     today = date.today()
     session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
-    session.add(FormToken(impronta=hashlib.sha256(token.encode()).hexdigest(), giorno=today))
+    session.add(FormToken(impronta=hashlib.sha256(value.encode()).hexdigest(), giorno=today))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import zipfile
 
-from flask import current_app
-
 from ..models import Sede, Servizio
+from ..settings import public_base_url
 from .posters import Poster, poster_pdf, poster_url, short_url
 
 
@@ -16,7 +15,7 @@ class PosterError(ValueError):
 
 
 def poster_for(servizio: Servizio, sede_code: str | None = None) -> Poster:
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = public_base_url()
     sede: Sede | None = None
     if sede_code:
         sede = next((s for s in servizio.sedi if s.codice == sede_code), None)

@@ -27,6 +27,7 @@ from analysis.xlsx import to_xlsx
 
 from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, User
 from ..models.base import utcnow
+from ..settings import public_base_url
 from .changes import compare
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
@@ -48,7 +49,7 @@ def publisher(session: Session) -> Publisher:
 
 
 def public_urls(year: int, version: int) -> tuple[str, str]:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    base = public_base_url()
     return f"{base}/trasparenza/{year}", f"{base}/trasparenza/{year}/v{version}/"
 
 

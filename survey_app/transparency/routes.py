@@ -15,6 +15,7 @@ from analysis.publication import Publication
 
 from ..extensions import db
 from ..models import Pubblicazione, PubblicazioneFile
+from ..settings import public_base_url
 from . import bp
 from .publishing import DCAT, file_names, publication_view, publisher
 
@@ -99,7 +100,7 @@ def catalogue():
         stored = record.file_named(DCAT)
         if stored is not None:
             datasets.append(json.loads(stored.contenuto))
-    homepage = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".index")
+    homepage = public_base_url() + url_for(".index")
     response = current_app.response_class(dumps(dcat_catalog(publisher(db.session), homepage, datasets)),
                                           mimetype="application/ld+json")
     response.cache_control.max_age = 300

@@ -1,0 +1,83 @@
+"""Findings of a probe, each fixed at its root: one-time tokens spent once whatever is appended to them, citizens'
+channels only, control characters refused before any view, an Italian page for our own faults, a favicon."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from survey_app.models import Compilazione, Risposta, Servizio
+
+from .helpers import hidden_fields
+
+
+def stored(session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(Compilazione))
+
+
+def test_a_token_with_junk_appended_is_the_same_token(client, catalogue):
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    assert client.post("/s/anagrafe", data={**fields, "D3": "4"}).status_code == 302
+    for junk in ("!!", "~~", "@@", "=", "==", "\u00a0"):
+        response = client.post("/s/anagrafe", data={**fields, "form_token": fields["form_token"] + junk, "D3": "4"})
+        assert response.status_code in (302, 422), junk
+    assert stored(catalogue) == 1
+
+
+def test_the_public_form_takes_only_the_channels_a_citizen_uses(client, catalogue):
+    for asked, kept in (("telefono", "web"), ("carta", "web"), ("chiosco", "web"), ("qr", "qr"), ("email", "email")):
+        url = f"/s/anagrafe?canale={asked}"
+        fields = hidden_fields(client.get(url).get_data(as_text=True))
+        assert client.post(url, data={**fields, "D3": "4"}).status_code == 302
+        catalogue.expire_all()
+        last = catalogue.scalars(select(Compilazione)).all()[-1]
+        assert last.canale == kept, asked
+
+
+def test_control_characters_are_a_400_in_italian_on_both_databases(client, catalogue, runner):
+    for url in ("/s/a%00b", "/s/anagrafe?canale=%00", "/s/anagrafe?sede=a%01b", "/staff/login?next=/%0a",
+                "/trasparenza/?anno=%00"):
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert "caratteri di controllo" in response.get_data(as_text=True)
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={**fields, "D3": "4", "D7": "buono\x00"})
+    assert response.status_code == 400 and stored(catalogue) == 0
+    # Line breaks and tabs are a comment's own: kept.
+    response = client.post("/s/anagrafe", data={**fields, "D3": "4", "D7": "buono\r\nmolto\tbuono"})
+    assert response.status_code == 302
+    assert catalogue.scalar(select(Risposta.testo).where(Risposta.testo.is_not(None))) == "buono\r\nmolto\tbuono"
+
+
+def test_a_fault_of_ours_is_an_italian_page_without_details(app):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.get("/prova-guasto")
+    def broken():
+        raise RuntimeError("dettaglio interno che nessuno deve leggere")
+
+    response = app.test_client().get("/prova-guasto")
+    text = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Errore del server" in text and '<html lang="it">' in text and "dettaglio interno" not in text
+    english = app.test_client().get("/prova-guasto?lang=en").get_data(as_text=True)
+    assert "Server error" in english
+
+
+def test_the_favicon_is_served(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+        assert response.data.startswith(b"<svg") and "max-age=86400" in response.headers["Cache-Control"]
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)
+
+
+def test_posters_print_the_address_the_site_is_served_at(app, catalogue):
+    from survey_app.qr.service import poster_for
+
+    anagrafe = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    app.config["PUBLIC_BASE_URL"] = ""
+    with app.test_request_context("/staff/qr/", base_url="https://sondaggi.comune.example"):
+        assert poster_for(anagrafe, "sportello-1").url.startswith("https://sondaggi.comune.example/s/anagrafe")
+    app.config["PUBLIC_BASE_URL"] = "https://www.comune.example.it/"
+    with app.test_request_context("/staff/qr/", base_url="http://10.0.0.5:8000"):
+        assert poster_for(anagrafe).url.startswith("https://www.comune.example.it/s/anagrafe")
