@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,9 @@ class Defaults:
     # the thank-you page goes back to the faces after KIOSK_RESET_SECONDS.
     KIOSK_COOLDOWN_SECONDS = 10
     KIOSK_RESET_SECONDS = 5
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/Proto/Host are believed, so each
+    # citizen gets their own rate-limit bucket behind the proxy; 0 believes no such header (a client could forge it).
+    TRUSTED_PROXIES = 0
     # Staff figures (overview, service pages) are kept this long; bulk writes clear them at once (figures_cache.py).
     # CACHE_REDIS_URL=redis://… shares them between workers and hosts.
     FIGURES_CACHE_SECONDS = 120
@@ -74,6 +78,8 @@ def apply_environment(config: dict, environ: Mapping[str, str]) -> None:
         config["PUBLIC_BASE_URL"] = environ["PUBLIC_BASE_URL"]
     if environ.get("CACHE_REDIS_URL"):
         config["CACHE_REDIS_URL"] = environ["CACHE_REDIS_URL"]
+    if environ.get("TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
 
 
 def normalise_database_url(url: str) -> str:
@@ -97,6 +103,11 @@ def finalise(app: Flask) -> None:
                 + " in the environment; refusing to start with generated or embedded defaults."
             )
         config["SESSION_COOKIE_SECURE"] = True
+        if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and os.environ.get("WEB_CONCURRENCY") != "1":
+            raise ConfigurationError(
+                "SURVEY_ENV=production with the in-memory rate-limit store: each worker would count on its own. Set "
+                "RATELIMIT_STORAGE_URI=redis://… (or WEB_CONCURRENCY=1 for a single worker process)."
+            )
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'survey.sqlite3'}"

@@ -12,7 +12,7 @@ def test_testing_config(app, tmp_path):
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok"}
+    assert response.json == {"status": "ok", "database": "ok"}  # the tests' rate limits are in memory: no Redis
 
 
 def test_secret_generated_once_in_instance(tmp_path, monkeypatch):
@@ -56,8 +56,61 @@ def test_production_starts_with_both(tmp_path, monkeypatch):
     monkeypatch.setenv("SURVEY_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15")
     app = create_app({"INSTANCE_PATH": str(tmp_path)})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_production_refuses_per_worker_rate_limits(tmp_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@h/db")
+    monkeypatch.delenv("RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI=redis"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")  # one worker process: its memory is the only count
+    assert create_app({"INSTANCE_PATH": str(tmp_path)}).config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_healthz_says_what_is_unreachable(app, client, redis_url):
+    app.config["CACHE_REDIS_URL"] = redis_url
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "redis": "ok"}
+    app.config["CACHE_REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "errore", "database": "ok", "redis": "non raggiungibile"}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_behind_a_trusted_proxy_each_citizen_has_their_own_rate_limit(database_url, tmp_path, proxies):
+    from survey_app.catalogue import load_catalogue
+    from survey_app.extensions import db
+
+    from .conftest import SMALL_CATALOGUE, _config
+    from .helpers import hidden_fields
+
+    app = create_app({**_config(database_url, tmp_path / "instance"), "TRUSTED_PROXIES": proxies,
+                      "SUBMIT_RATE_LIMIT": "1 per minute"})
+    with app.app_context():
+        load_catalogue(db.session, SMALL_CATALOGUE)
+        db.session.remove()
+    client = app.test_client()
+
+    def post(forwarded_for: str) -> int:
+        headers = {"X-Forwarded-For": forwarded_for}
+        fields = hidden_fields(client.get("/s/anagrafe", headers=headers).get_data(as_text=True))
+        return client.post("/s/anagrafe", data={**fields, "D3": "4"}, headers=headers).status_code
+
+    assert post("203.0.113.1") == 302
+    assert post("203.0.113.1") == 429
+    # Another citizen behind the same proxy has their own bucket; without a trusted proxy the header is a forgery
+    # anyone could send, so it changes nothing.
+    assert post("203.0.113.2") == (302 if proxies else 429)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_suppression_threshold_never_below_five(tmp_path):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import redis
 from flask import (
     abort,
     current_app,
@@ -111,8 +112,27 @@ def favicon():
 
 @bp.get("/healthz")
 def healthz():
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")
+    """For the proxy and the monitoring: the database answers, and Redis too where the app uses it."""
+    checks = {"database": _check(lambda: db.session.execute(text("SELECT 1")))}
+    config = current_app.config
+    for url in {config["RATELIMIT_STORAGE_URI"], config.get("CACHE_REDIS_URL") or ""}:
+        if url.startswith(("redis://", "rediss://")):
+            checks["redis"] = _check(lambda url=url: redis.Redis.from_url(url, socket_timeout=2,
+                                                                          socket_connect_timeout=2).ping())
+    healthy = all(value == "ok" for value in checks.values())
+    response = jsonify(status="ok" if healthy else "errore", **checks)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200 if healthy else 503
+
+
+def _check(probe) -> str:
+    try:
+        probe()
+    except Exception:  # noqa: BLE001 - any failure means unhealthy; the reason goes to the log, not to the client
+        current_app.logger.exception("healthz")
+        db.session.rollback()
+        return "non raggiungibile"
+    return "ok"
 
 
 @bp.app_template_filter("face_name")
