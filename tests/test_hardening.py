@@ -27,7 +27,7 @@ def test_a_token_with_junk_appended_is_the_same_token(client, catalogue):
 def test_the_public_form_takes_only_the_channels_a_citizen_uses(client, catalogue):
     for asked, kept in (("telefono", "web"), ("carta", "web"), ("chiosco", "web"), ("qr", "qr"), ("email", "email")):
         url = f"/s/anagrafe?canale={asked}"
-        fields = hidden_fields(client.get(url).get_data(as_text=True))
+        fields = hidden_fields(client.get(f"{url}&nuovo=1").get_data(as_text=True))
         assert client.post(url, data={**fields, "D3": "4"}).status_code == 302
         catalogue.expire_all()
         last = catalogue.scalars(select(Compilazione)).all()[-1]
@@ -81,3 +81,25 @@ def test_posters_print_the_address_the_site_is_served_at(app, catalogue):
     app.config["PUBLIC_BASE_URL"] = "https://www.comune.example.it/"
     with app.test_request_context("/staff/qr/", base_url="http://10.0.0.5:8000"):
         assert poster_for(anagrafe).url.startswith("https://www.comune.example.it/s/anagrafe")
+
+
+def test_back_after_sending_finds_a_notice_not_a_second_form(client, catalogue):
+    url = "/s/anagrafe?canale=qr&sede=sportello-1"
+    page = client.get(url)
+    assert page.headers["Cache-Control"] == "no-store"  # Back asks the server again…
+    fields = hidden_fields(page.get_data(as_text=True))
+    assert client.post(url, data={**fields, "D3": "4"}).status_code == 302
+    again = client.get(url)  # …which says the answers arrived
+    text = again.get_data(as_text=True)
+    assert again.status_code == 200 and "Le tue risposte sono già arrivate" in text
+    assert 'name="form_token"' not in text and again.headers["Cache-Control"] == "no-store"
+    # The form restored from the browser's memory carries a spent token: nothing more is stored.
+    assert client.post(url, data={**fields, "D3": "5"}).status_code == 302
+    assert stored(catalogue) == 1
+    # Another person at the same tablet answers on purpose, through the notice's link (channel and counter kept).
+    assert "/s/anagrafe?nuovo=1&amp;canale=qr&amp;sede=sportello-1" in text
+    fields = hidden_fields(client.get("/s/anagrafe?nuovo=1&canale=qr&sede=sportello-1").get_data(as_text=True))
+    assert client.post("/s/anagrafe?canale=qr&sede=sportello-1", data={**fields, "D3": "2"}).status_code == 302
+    assert stored(catalogue) == 2
+    # Other services are not concerned.
+    assert 'name="form_token"' in client.get("/s/tributi").get_data(as_text=True)

@@ -59,7 +59,7 @@ def _setup(slug: str) -> tuple[Servizio, QuestionarioVersione, Domanda, Domanda 
 
 def _counter(servizio: Servizio) -> str | None:
     """The kiosk's counter code when the service has it; an unknown code is dropped."""
-    _, counter = resolve_channel(servizio, CHANNEL, request.values.get("sede"))
+    _, counter = resolve_channel(servizio, CHANNEL, request.values.get("sede"), (CHANNEL,))
     return counter.codice if counter else None
 
 
@@ -117,7 +117,7 @@ def tap(slug: str):
     session.pop(PENDING, None)
     compilazione = store_submission(
         db.session, servizio, versione, answers={question.codice: face}, importance={}, canale=CHANNEL,
-        sede=sede, lingua=_lang(), timezone=current_app.config["SURVEY_TIMEZONE"])
+        sede=sede, lingua=_lang(), timezone=current_app.config["SURVEY_TIMEZONE"], channels=(CHANNEL,))
     session[LAST] = {"key": key, "face": face, "t": now}
     if compilazione is not None and reasons is not None and reasons.shown_for({question.codice: face}):
         # Only until the reasons are posted (or skipped), and for a few minutes at most.

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import redis
 from flask import (
     abort,
@@ -9,6 +11,7 @@ from flask import (
     render_template,
     request,
     send_from_directory,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -53,12 +56,36 @@ def index():
     return render_template("public/index.html", enti=enti, lang=_lang())
 
 
+SENT = "inviati"  # in the signed session cookie only: service slug -> when this browser last sent its answers
+SENT_MINUTES = 30
+
+
+def _recently_sent(slug: str) -> bool:
+    return time.time() - session.get(SENT, {}).get(slug, 0) < SENT_MINUTES * 60
+
+
+def _remember_sent(slug: str) -> None:
+    """Kept in the browser's cookie, never on the server: the Back button then finds the notice, not a new form."""
+    now = time.time()
+    sent = {k: v for k, v in session.get(SENT, {}).items() if now - v < SENT_MINUTES * 60}
+    sent[slug] = int(now)
+    session[SENT] = sent
+
+
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 def questionnaire(slug: str):
     servizio = _service_or_404(slug)
     versione = servizio.questionario.versione_corrente
     if versione is None:
         abort(404)
+    if request.method == "GET" and _recently_sent(slug) and not request.args.get("nuovo"):
+        # Back after sending: say so, with a way to answer again on purpose (another person at a shared tablet).
+        again = url_for("public.questionnaire", slug=slug, nuovo=1,
+                        **{k: v for k, v in request.args.items() if k in ("canale", "sede", "lang")})
+        response = current_app.make_response(render_template(
+            "public/already_sent.html", servizio=servizio, lang=_lang(), again=again, ente_name=servizio.ente.nome))
+        response.headers["Cache-Control"] = "no-store"
+        return response
     domande = _questions(versione)
     lang = _lang()
     form = build_form_class(domande, lang)()
@@ -72,6 +99,7 @@ def questionnaire(slug: str):
             form.form_token.errors = [_("Il modulo è scaduto.")]
         elif check_required(form, domande):
             if not form.sito_web.data:
+                _remember_sent(slug)
                 store_submission(
                     db.session, servizio, versione,
                     answers=answers_by_code(form, domande),
@@ -83,9 +111,11 @@ def questionnaire(slug: str):
     if not tokens.is_valid(form.form_token.data):
         form.form_token.data = tokens.issue()
     status = 422 if request.method == "POST" else 200
-    return render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
+    page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
                            domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
-                           ente_name=servizio.ente.nome), status
+                           ente_name=servizio.ente.nome)
+    # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.get("/s/<slug>/grazie")

@@ -20,10 +20,11 @@ def current_hour(timezone: str) -> datetime:
     return datetime.now(ZoneInfo(timezone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
 
 
-def resolve_channel(servizio: Servizio, canale: str | None, sede_code: str | None) -> tuple[str, Sede | None]:
-    """A citizen's channel and counter, or the web default: other values (a firm's telefono or carta, unknown ones)
-    are dropped, never errors."""
-    channel = canale if canale in CITIZEN_CHANNELS else WEB
+def resolve_channel(servizio: Servizio, canale: str | None, sede_code: str | None,
+                    allowed: tuple[str, ...] = CITIZEN_CHANNELS) -> tuple[str, Sede | None]:
+    """The channel if the caller allows it, else web, and the service's counter: other values (a firm's telefono or
+    carta on the public form, unknown ones) are dropped, never errors."""
+    channel = canale if canale in allowed else WEB
     sede = next((s for s in servizio.sedi if s.codice == sede_code), None) if sede_code else None
     return channel, sede
 
@@ -57,7 +58,8 @@ def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[
 
 def store_submission(session: Session, servizio: Servizio, versione: QuestionarioVersione, *,
                      answers: dict[str, Any], importance: dict[str, Any], canale: str | None,
-                     sede: str | None, lingua: str, timezone: str, once=None) -> Compilazione | None:
+                     sede: str | None, lingua: str, timezone: str, once=None,
+                     channels: tuple[str, ...] = CITIZEN_CHANNELS) -> Compilazione | None:
     """Store one submission; returns None (and stores nothing) when no item was answered.
 
     ``once`` (optional) is called inside the same transaction to spend a one-time token: if the
@@ -66,7 +68,7 @@ def store_submission(session: Session, servizio: Servizio, versione: Questionari
     rows = item_rows(list(versione.domande), answers, importance)
     if not rows:
         return None
-    channel, counter = resolve_channel(servizio, canale, sede)
+    channel, counter = resolve_channel(servizio, canale, sede, channels)
     compilazione = Compilazione(
         servizio=servizio, versione=versione, data_ora=current_hour(timezone), canale=channel,
         sede=counter, lingua=lingua, risposte=rows,
