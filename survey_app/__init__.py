@@ -47,6 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import ratelimit
 
     ratelimit.init_app(app)
+    from . import security
+
+    security.init_app(app)
     register_commands(app)
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])

@@ -100,7 +100,7 @@ def test_behind_a_trusted_proxy_each_citizen_has_their_own_rate_limit(database_u
 
     def post(forwarded_for: str) -> int:
         headers = {"X-Forwarded-For": forwarded_for}
-        fields = hidden_fields(client.get("/s/anagrafe", headers=headers).get_data(as_text=True))
+        fields = hidden_fields(client.get("/s/anagrafe?nuovo=1", headers=headers).get_data(as_text=True))
         return client.post("/s/anagrafe", data={**fields, "D3": "4"}, headers=headers).status_code
 
     assert post("203.0.113.1") == 302

@@ -103,3 +103,35 @@ def test_back_after_sending_finds_a_notice_not_a_second_form(client, catalogue):
     assert stored(catalogue) == 2
     # Other services are not concerned.
     assert 'name="form_token"' in client.get("/s/tributi").get_data(as_text=True)
+
+
+def test_every_route_sends_the_security_headers(app, client, catalogue):
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.arguments:
+            continue
+        response = client.get(rule.rule)
+        headers = response.headers
+        assert "script-src 'self' 'nonce-" in headers["Content-Security-Policy"], rule.rule
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY" and headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert "Strict-Transport-Security" not in headers  # not outside production
+        response.close()
+        checked += 1
+    assert checked >= 15
+    # Error pages too.
+    assert "Content-Security-Policy" in client.get("/s/nessuno").headers
+
+
+def test_production_adds_hsts_and_secure_cookies(tmp_path, monkeypatch, database_url):
+    from survey_app import create_app
+
+    monkeypatch.setenv("SURVEY_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    response = app.test_client().get("/privacy", base_url="https://sondaggi.comune.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
