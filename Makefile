@@ -9,7 +9,7 @@ PORT ?= 5000
 VENDOR := survey_app/static/vendor
 BI := node_modules/bootstrap-italia/dist
 
-.PHONY: setup assets translations run test lint bench clean
+.PHONY: setup assets translations run test lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,8 +53,19 @@ setup: $(VENV)/.stamp-runtime assets translations
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+## chromium: the browser tests drive Debian's Chromium: installed when missing (as root), else one clear line
+chromium:
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "make test: installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "make test: the browser tests need Debian's Chromium at /usr/bin/chromium: install it (apt-get install chromium) or run make test PYTEST_ARGS='-m \"not browser\"'" >&2; \
+	    exit 1; \
+	  fi; }
+
 ## test: install the test dependencies and run ruff and pytest (SQLite, and PostgreSQL with TEST_DATABASE_URL)
-test: $(VENV)/.stamp-dev assets translations
+test: $(if $(findstring not browser,$(PYTEST_ARGS)),,chromium) $(VENV)/.stamp-dev assets translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
