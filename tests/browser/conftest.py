@@ -62,7 +62,9 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="it-IT")
+    # axe-core is injected as an inline script, which the site's CSP refuses: the tests' own tooling bypasses it.
+    # test_security_headers opens its pages without the bypass, under the real policy.
+    context = browser.new_context(locale="it-IT", bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()
@@ -70,7 +72,7 @@ def page(browser):
 
 @pytest.fixture
 def page_without_js(browser):
-    context = browser.new_context(java_script_enabled=False)
+    context = browser.new_context(java_script_enabled=False, bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()
@@ -87,7 +89,7 @@ def axe_violations(page) -> list[dict]:
 
 def first_visit(browser, url: str) -> dict:
     """Load ``url`` in a fresh context (empty cache) and measure what went over the wire."""
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=True)
     page = context.new_page()
     responses = []
     page.on("requestfinished", lambda request: responses.append(request))
