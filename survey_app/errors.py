@@ -54,8 +54,9 @@ def init_app(app: Flask) -> None:
     app.before_request(refuse_control_characters)
 
 
-def _controls(text: str, allowed: str = "") -> bool:
-    return any((ord(c) < 32 or c == "\x7f") and c not in allowed for c in text)
+def _controls(text: str | None, allowed: str = "") -> bool:
+    """Whether ``text`` has a control character (a multipart part without a usable name gives None: no text)."""
+    return any((ord(c) < 32 or c == "\x7f") and c not in allowed for c in text or "")
 
 
 def refuse_control_characters() -> None:
@@ -66,7 +67,7 @@ def refuse_control_characters() -> None:
     if _controls(request.path) or any(_controls(k) or _controls(v) for k, v in request.args.items(multi=True)):
         raise ControlCharacters()
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") \
-            and any(_controls(k) or "\x00" in v for k, v in request.form.items(multi=True)):
+            and any(_controls(k) or "\x00" in (v or "") for k, v in request.form.items(multi=True)):
         raise ControlCharacters()
 
 

@@ -35,7 +35,8 @@ def _multipart() -> dict[str, Any]:
     return {"type": "object", "required": ["file", "questionario", "metodo"], "properties": properties}
 
 
-COMMON_ERRORS = {"401": _error("Token mancante, non valido o revocato."),
+COMMON_ERRORS = {"400": _error("Richiesta non valida: ad esempio un carattere di controllo nell'indirizzo."),
+                 "401": _error("Token mancante, non valido o revocato."),
                  "429": _error("Troppe richieste per questo token.")}
 
 
@@ -67,7 +68,6 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "201": _json("ImportResult", "Lotto importato; Location indica il lotto."),
                         "200": _json("ImportResult", "Prova (dry_run): nulla è stato scritto."),
-                        "400": _error("Richiesta non valida: campi mancanti o di tipo errato."),
                         "409": _error("Gli stessi dati sono già stati importati (il campo lotto dice dove)."),
                         "413": _error("File troppo grande."),
                         "415": _error("Tipo di contenuto non ammesso."),
@@ -76,6 +76,7 @@ def document() -> dict[str, Any]:
                                     {"$ref": REF.format(model="ImportResult")},
                                     {"$ref": REF.format(model="Error")}]}}}},
                         **COMMON_ERRORS,
+                        "400": _error("Richiesta non valida: campi mancanti o di tipo errato, o caratteri di controllo."),
                     },
                 },
                 "get": {
