@@ -59,6 +59,9 @@ class Defaults:
     # Public base URL printed on QR posters and in the published files; empty: the address the request came to
     # (and http://127.0.0.1:5000 outside a request, e.g. the CLI). Production publishing requires it.
     PUBLIC_BASE_URL = ""
+    # Free-text comments are kept this many months after the answer's date, then deleted by `flask purge` (the
+    # privacy notice states the same figure). Scores, counts and choices are anonymous and kept.
+    COMMENT_RETENTION_MONTHS = 24
 
 
 MIN_SUPPRESSION_THRESHOLD = 5
