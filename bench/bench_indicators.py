@@ -132,8 +132,6 @@ def load_postgres(dsn: str, submissions: pd.DataFrame, answers: pd.DataFrame) ->
         _copy(cursor, "compilazioni", list(subs.columns), subs)
         rows = answers.assign(non_so="f")[["id", "compilazione_id", "domanda_id", "valore", "non_so"]]
         _copy(cursor, "risposte", list(rows.columns), rows)
-        cursor.execute("SELECT setval('compilazioni_id_seq', (SELECT max(id) FROM compilazioni))")
-        cursor.execute("SELECT setval('risposte_id_seq', (SELECT max(id) FROM risposte))")
         conn.commit()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")

@@ -222,8 +222,6 @@ def load_postgres(dsn: str, submissions: pd.DataFrame, answers: pd.DataFrame) ->
         skip_foreign_key_checks(cursor)
         _copy(cursor, "compilazioni", submissions)
         _copy(cursor, "risposte", answers.assign(non_so=np.where(answers["non_so"], "t", "f")))
-        cursor.execute("SELECT setval('compilazioni_id_seq', (SELECT max(id) FROM compilazioni))")
-        cursor.execute("SELECT setval('risposte_id_seq', (SELECT max(id) FROM risposte))")
         conn.commit()
 
 

@@ -22,6 +22,13 @@ class DatabaseInteger(IntegerConverter):
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
+class RandomKeyConverter(IntegerConverter):
+    """``<key:…>``: the random 64-bit keys of the answers (models.base.random_key); larger is a 404."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=2**63 - 1)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: defaults, then the instance's config.py, then environment, then test_config."""
     overrides = test_config or {}
@@ -31,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         or str(ROOT / "instances" / instance)
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.url_map.converters["int"] = DatabaseInteger
+    app.url_map.converters["key"] = RandomKeyConverter
     app.config.from_object(settings.Defaults)
     app.config["SURVEY_INSTANCE"] = instance
     app.config.from_pyfile("config.py", silent=True)

@@ -84,3 +84,23 @@ def test_rate_limit_in_redis(database_url, tmp_path, redis_url):
     assert keys, "the limiter did not count in Redis"
     with app.app_context():
         _db.engine.dispose()
+
+
+def test_stored_keys_do_not_follow_the_order_of_submission(app, client, catalogue):
+    """An access log (address and second) must not line up with the stored answers: keys are random, not a
+    sequence, so neither the questionnaires' nor their items' keys grow with each submission."""
+    from survey_app.models import Risposta
+    from survey_app.models.base import RANDOM_KEY_MIN
+
+    db = catalogue
+    keys = []
+    for n in range(12):
+        assert submit(client, "/s/anagrafe", {"D1": str(1 + n % 5), "D3": "4", "D7": f"nota {n}"},
+                      page="/s/anagrafe?nuovo=1").status_code == 302
+        keys.append(db.scalar(select(Compilazione.id).join(Risposta).where(Risposta.testo == f"nota {n}")))
+    items = db.scalars(select(Risposta.id)).all()
+    assert len(set(keys)) == 12 and all(key >= RANDOM_KEY_MIN for key in keys + items)
+    assert keys != sorted(keys) and keys != sorted(keys, reverse=True)
+    # In the tables' own key order, the submissions come out shuffled.
+    texts = db.scalars(select(Risposta.testo).where(Risposta.testo.is_not(None)).order_by(Risposta.id)).all()
+    assert texts != [f"nota {n}" for n in range(12)]

@@ -70,3 +70,49 @@ def test_counts_migration_counts_the_answers_already_stored(app):
         downgrade(revision="0002")
         upgrade()
         assert counts(_db.session) == expected
+
+
+def test_random_keys_migration_rekeys_the_stored_answers(app):
+    """0010 gives the answers already stored random keys; their items and comment states follow them, and a
+    downgrade gives sequential INTEGER keys back, with the same content."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.demo.seed import seed_responses
+    from survey_app.models import CommentoStato, Compilazione, Risposta
+    from survey_app.models.base import RANDOM_KEY_MIN
+
+    from .conftest import SMALL_CATALOGUE
+
+    def content(session):
+        rows = session.execute(select(Compilazione.id, Compilazione.data_ora, Compilazione.canale, Risposta.domanda_id,
+                                      Risposta.valore, Risposta.opzione, Risposta.testo, CommentoStato.stato)
+                               .join(Risposta, Risposta.compilazione_id == Compilazione.id)
+                               .outerjoin(CommentoStato, CommentoStato.risposta_id == Risposta.id)).all()
+        by_key = {}
+        for key, *rest in rows:
+            by_key.setdefault(key, []).append(tuple(str(v) for v in rest))
+        return sorted(sorted(items) for items in by_key.values()), sorted(by_key)
+
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        seed_responses(_db.session, 60, seed=4, end=date(2026, 5, 31))
+        commented = _db.session.scalars(select(Risposta.id).where(Risposta.testo.is_not(None))).all()[:3]
+        assert commented, "the seed wrote no comment"
+        _db.session.add_all([CommentoStato(risposta_id=key, stato="letto") for key in commented])
+        _db.session.commit()
+        expected, keys = content(_db.session)
+        assert min(keys) >= RANDOM_KEY_MIN
+        _db.session.remove()
+
+        downgrade(revision="0009")
+        old, old_keys = content(_db.session)
+        assert old == expected and old_keys == list(range(1, len(keys) + 1))
+        _db.session.remove()
+
+        upgrade()
+        new, new_keys = content(_db.session)
+        assert new == expected and min(new_keys) >= RANDOM_KEY_MIN and not set(new_keys) & set(keys)
+        assert _db.session.query(CommentoStato).count() == len(commented)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import summary
 from ..models import Compilazione, Domanda, ImportBatch, QuestionarioVersione, Risposta, Servizio
+from ..models.base import random_keys
 
 DAYS = 730
 COMMENTS = (
@@ -110,9 +111,14 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
             "import_batch_id": batch.id if batch else None,
         })
         items.append(_answers(rng, version, latent, channel == "chiosco"))
-    ids = session.scalars(
-        insert(Compilazione).returning(Compilazione.id, sort_by_parameter_order=True), submissions).all()
+    ids = random_keys(len(submissions))
+    for key, submission in zip(ids, submissions, strict=True):
+        submission["id"] = key
+    for start in range(0, len(submissions), 20000):
+        session.execute(insert(Compilazione), submissions[start:start + 20000])
     rows = [dict(row, compilazione_id=cid) for cid, answer in zip(ids, items, strict=True) for row in answer]
+    for key, row in zip(random_keys(len(rows)), rows, strict=True):
+        row["id"] = key
     for start in range(0, len(rows), 20000):
         session.execute(insert(Risposta), rows[start:start + 20000])
     for batch in batches:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -32,6 +32,7 @@ from ..models import (
     Servizio,
     User,
 )
+from ..models.base import random_keys
 from .columns import DEFAULT_CHANNEL, NON_SO, all_columns
 from .firms import canonical_firm
 from .reader import ReadError, Table, read_table
@@ -75,7 +76,8 @@ class ImportReport:
 
 
 def _answer_rows(parsed: Parsed, questions: list[tuple[str, int, str]]) -> list[tuple]:
-    """The item rows of one questionnaire, as tuples in ANSWER_COLUMNS order (without the questionnaire's id).
+    """The item rows of one questionnaire, as tuples in ANSWER_COLUMNS order (without their key and the
+    questionnaire's).
 
     ``questions`` holds (code, id, type) per question, read once from the ORM objects.
     """
@@ -102,7 +104,7 @@ def _answer_rows(parsed: Parsed, questions: list[tuple[str, int, str]]) -> list[
 # Column orders of the bulk writes: rows travel as tuples, cheaper than dicts to build, spool and insert.
 COMPILAZIONE_COLUMNS = ("id", "servizio_id", "versione_id", "rilevazione_id", "data_ora", "canale", "sede_id", "lingua",
                         "import_batch_id")
-ANSWER_COLUMNS = ("compilazione_id", "domanda_id", "valore", "opzione", "testo", "importanza", "non_so")
+ANSWER_COLUMNS = ("id", "compilazione_id", "domanda_id", "valore", "opzione", "testo", "importanza", "non_so")
 EXTERNAL_COLUMNS = ("batch_id", "fonte", "hash")
 
 
@@ -124,16 +126,6 @@ def _sqlite_insert(session: Session, table: str, columns: tuple[str, ...], rows:
 
 def _sqlite_time(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy's DateTime stores it on SQLite
-
-
-def _new_ids(session: Session, count: int, postgres: bool) -> list[int]:
-    """Questionnaire ids for a chunk: from the sequence on PostgreSQL; on SQLite after the largest, which is safe
-    because this transaction already holds SQLite's single write lock (the batch row was flushed)."""
-    if postgres:
-        return list(session.scalars(text("SELECT nextval('compilazioni_id_seq') FROM generate_series(1, :n)"),
-                                    {"n": count}))
-    start = session.scalar(text("SELECT COALESCE(MAX(id), 0) FROM compilazioni")) + 1
-    return list(range(start, start + count))
 
 
 class Spool:
@@ -184,9 +176,10 @@ def _write(session: Session, batch: ImportBatch, versione, spool: Spool, source:
     counts = summary.BatchCounts({d.id: d.tipo for d in versione.domande})
     postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in spool.chunks():
-        ids = _new_ids(session, len(chunk), postgres)
+        ids = random_keys(len(chunk))  # random, as the citizens' own (models.base.random_key)
         compilazioni = [(cid, *columns, batch.id) for cid, (columns, _items, _hash) in zip(ids, chunk, strict=True)]
         items = [(cid, *item) for cid, (_columns, rows, _hash) in zip(ids, chunk, strict=True) for item in rows]
+        items = [(key, *item) for key, item in zip(random_keys(len(items)), items, strict=True)]
         external = [(batch.id, source, digest) for _columns, _items, digest in chunk]
         if postgres:
             _copy(session, "compilazioni", COMPILAZIONE_COLUMNS, compilazioni)

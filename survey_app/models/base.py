@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from array import array
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -19,6 +22,25 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Keys of the citizens' answers: 64-bit on PostgreSQL; on SQLite an INTEGER PRIMARY KEY is already 64-bit, and only
+# that exact spelling keeps it the table's rowid.
+RandomKey = BigInteger().with_variant(Integer(), "sqlite")
+# Random keys start above every key a sequence ever gave (migration 0010 moved the old ones up here too).
+RANDOM_KEY_MIN = 2**32
+
+
+def random_key() -> int:
+    """A primary key that says nothing about when its row was written: sequential keys would line the stored answers
+    up with a web server's access log (address and second) in submission order. 62 random bits: a clash is as likely
+    as guessing a 60-bit secret, and the primary key would refuse it rather than merge two answers."""
+    return secrets.randbits(63) | RANDOM_KEY_MIN
+
+
+def random_keys(count: int) -> list[int]:
+    """``count`` random keys at once, for bulk writes (an import, the demo's answers)."""
+    return [(word >> 1) | RANDOM_KEY_MIN for word in array("Q", os.urandom(8 * count))]
 
 
 def utcnow() -> datetime:

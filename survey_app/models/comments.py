@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from .base import Base, RandomKey, utcnow
 
 COMMENT_STATES = ("letto", "gestito", "oscurato")
 
@@ -20,7 +20,8 @@ class CommentoStato(Base):
     __tablename__ = "commenti_stato"
     __table_args__ = (CheckConstraint("stato IN ('letto', 'gestito', 'oscurato')", name="stato"),)
 
-    risposta_id: Mapped[int] = mapped_column(ForeignKey("risposte.id", ondelete="CASCADE"), primary_key=True)
+    risposta_id: Mapped[int] = mapped_column(RandomKey, ForeignKey("risposte.id", ondelete="CASCADE"),
+                                             primary_key=True)
     stato: Mapped[str] = mapped_column(String(20))
     aggiornato_da: Mapped[int | None] = mapped_column(ForeignKey("utenti.id"))
     aggiornato_il: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, TimestampMixin
+from .base import Base, RandomKey, TimestampMixin, random_key
 from .organisation import Sede, Servizio
 from .questionnaires import Domanda, Questionario, QuestionarioVersione
 
@@ -102,11 +102,11 @@ class ImportExternalId(Base):
 
 
 class Compilazione(Base):
-    """One filled-in questionnaire. Its time is kept to the local hour and no finer."""
+    """One filled-in questionnaire. Its time is kept to the local hour and no finer, and its key is random."""
 
     __tablename__ = "compilazioni"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(RandomKey, primary_key=True, autoincrement=False, default=random_key)
     servizio_id: Mapped[int] = mapped_column(ForeignKey("servizi.id"))
     versione_id: Mapped[int] = mapped_column(ForeignKey("questionario_versioni.id"), index=True)
     rilevazione_id: Mapped[int | None] = mapped_column(ForeignKey("rilevazioni.id"))
@@ -134,8 +134,9 @@ class Risposta(Base):
 
     __tablename__ = "risposte"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    compilazione_id: Mapped[int] = mapped_column(ForeignKey("compilazioni.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(RandomKey, primary_key=True, autoincrement=False, default=random_key)
+    compilazione_id: Mapped[int] = mapped_column(RandomKey, ForeignKey("compilazioni.id", ondelete="CASCADE"),
+                                                 index=True)
     domanda_id: Mapped[int] = mapped_column(ForeignKey("domande.id"), index=True)
     valore: Mapped[int | None] = mapped_column(SmallInteger)
     opzione: Mapped[str | None] = mapped_column(String(60))

@@ -115,7 +115,7 @@ def comments():
     other = aliased(Risposta)
     score = (select(other.valore).where(other.compilazione_id == Compilazione.id, other.valore.is_not(None),
                                         other.domanda_id.in_([i["id"] for i in items.values()]))
-             .order_by(other.id).limit(1).correlate(Compilazione).scalar_subquery())
+             .order_by(other.domanda_id).limit(1).correlate(Compilazione).scalar_subquery())
     query = (select(Risposta, Compilazione, Servizio, Domanda, CommentoStato.stato, score)
              .join(Compilazione, Compilazione.id == Risposta.compilazione_id)
              .join(Servizio, Servizio.id == Compilazione.servizio_id)
@@ -182,7 +182,7 @@ def _state_of(risposta_id: int) -> str | None:
     return db.session.scalar(select(CommentoStato.stato).where(CommentoStato.risposta_id == risposta_id))
 
 
-@bp.post("/commenti/<int:risposta_id>/stato")
+@bp.post("/commenti/<key:risposta_id>/stato")
 @roles_required(*RESULT_READERS)
 def comment_state(risposta_id: int):
     risposta, _servizio = _comment(risposta_id)
@@ -219,13 +219,13 @@ def _remove(risposta_id: int, text: str, action: str):
     return _back(risposta.id)
 
 
-@bp.post("/commenti/<int:risposta_id>/oscura")
+@bp.post("/commenti/<key:risposta_id>/oscura")
 @roles_required(*RESULT_READERS)
 def comment_redact(risposta_id: int):
     return _remove(risposta_id, REDACTED, "commento.oscura")
 
 
-@bp.post("/commenti/<int:risposta_id>/elimina")
+@bp.post("/commenti/<key:risposta_id>/elimina")
 @roles_required(*RESULT_READERS)
 def comment_delete(risposta_id: int):
     return _remove(risposta_id, "", "commento.elimina")
