@@ -73,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     from . import assets
 
     assets.init_app(app)
-    from . import summary  # noqa: F401  (registers the hook that keeps the answer counts in step)
+    from . import database, summary  # noqa: F401  (SQLite pragmas; the hook that keeps the answer counts in step)
     from .figures_cache import init_app as init_figures_cache
 
     init_figures_cache(app)
@@ -115,10 +115,12 @@ def register_commands(app: Flask) -> None:
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
     from .imports.cli import responses_cli
+    from .maintenance.cli import backup_command, purge_command, restore_command
     from .qr.cli import qr_cli
     from .reports.cli import report_cli
     from .transparency.cli import export_cli
     from .users.cli import users_cli
 
-    for group in (api_tokens_cli, catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli):
+    for group in (api_tokens_cli, catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli,
+                  backup_command, restore_command, purge_command):
         app.cli.add_command(group)
