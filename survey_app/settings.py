@@ -62,6 +62,11 @@ class Defaults:
     # Free-text comments are kept this many months after the answer's date, then deleted by `flask purge` (the
     # privacy notice states the same figure). Scores, counts and choices are anonymous and kept.
     COMMENT_RETENTION_MONTHS = 24
+    # The privacy notice and the accessibility statement (shapes in survey_app/legal.py). Empty: the pages say
+    # "non ancora indicato" instead of inventing a contact or a date.
+    LEGAL_ENTI: dict = {}  # ente codice -> {"indirizzo", "pec", "email", "dpo_nome", "dpo_email", "dpo_pec"}
+    LEGAL_RESPONSABILI: list = []  # data processors: [{"nome": ..., "attivita": ...}]
+    ACCESSIBILITY: dict = {}  # {"ente", "stato", "data_dichiarazione", "data_revisione", "feedback", ...}
 
 
 MIN_SUPPRESSION_THRESHOLD = 5

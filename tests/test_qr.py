@@ -17,7 +17,6 @@ from pypdf import PdfReader
 from survey_app.qr import posters
 from survey_app.qr.posters import (
     CALL_TO_ACTION,
-    INSTRUCTIONS,
     PT,
     QR_MIN_SIZE,
     TEXT_W,
@@ -188,7 +187,7 @@ def test_every_format_without_or_with_the_vendored_font(monkeypatch, tmp_path, f
     item = poster()
     expected = expected_matrix(item.url)
     text = PdfReader(io.BytesIO(poster_pdf([item]))).pages[0].extract_text()
-    assert "Comune di Cuorgnè" in text and INSTRUCTIONS in text
+    assert "Comune di Cuorgnè" in text and item.instructions in text
     with Image.open(io.BytesIO(poster_png(item))) as image:
         assert image.size == A4_150_DPI
         assert (qr_in_poster_png(image, len(expected)) == expected).all()
@@ -207,7 +206,8 @@ def test_cli_pdf_poster(runner, configured, tmp_path):
     assert float(page.mediabox.width) == pytest.approx(595.28, abs=0.5)  # A4
     assert float(page.mediabox.height) == pytest.approx(841.89, abs=0.5)
     text = page.extract_text()
-    for expected in ("Comune di Prova", "Anagrafe", "Sportello 1", CALL_TO_ACTION, INSTRUCTIONS,
+    for expected in ("Comune di Prova", "Anagrafe", "Sportello 1", CALL_TO_ACTION,
+                     "Inquadra il codice QR con il telefono: circa 2 minuti, la risposta è anonima.",
                      "www.comune.example.it/s/anagrafe"):
         assert expected in text
     # the texts come in reading order: who, what, where, then the call to action and the address last
@@ -225,7 +225,8 @@ def test_cli_svg_poster(runner, configured, tmp_path):
     root = ET.parse(out).getroot()  # noqa: S314 - our own file, written by the test
     assert root.get("viewBox") == "0 0 210 297"
     texts = svg_texts(root)
-    for expected in ("Comune di Prova", "Anagrafe", "Sportello 2", CALL_TO_ACTION, INSTRUCTIONS,
+    for expected in ("Comune di Prova", "Anagrafe", "Sportello 2", CALL_TO_ACTION,
+                     "Inquadra il codice QR con il telefono: circa 2 minuti, la risposta è anonima.",
                      "www.comune.example.it/s/anagrafe"):
         assert expected in texts
     assert (svg_code(root) == expected_matrix(f"{BASE}/s/anagrafe?canale=qr&sede=sportello-2")).all()

@@ -115,13 +115,13 @@ def tap(slug: str):
             return redirect(_url("kiosk.reasons", slug, sede))
         return redirect(_url("kiosk.thanks", slug, sede))
     session.pop(PENDING, None)
-    compilazione = store_submission(
+    stored = store_submission(
         db.session, servizio, versione, answers={question.codice: face}, importance={}, canale=CHANNEL,
         sede=sede, lingua=_lang(), timezone=current_app.config["SURVEY_TIMEZONE"], channels=(CHANNEL,))
     session[LAST] = {"key": key, "face": face, "t": now}
-    if compilazione is not None and reasons is not None and reasons.shown_for({question.codice: face}):
+    if stored is not None and reasons is not None and reasons.shown_for({question.codice: face}):
         # Only until the reasons are posted (or skipped), and for a few minutes at most.
-        session[PENDING] = {"id": compilazione.id, "slug": slug, "t": now}
+        session[PENDING] = {"id": stored, "slug": slug, "t": now}
         return redirect(_url("kiosk.reasons", slug, sede))
     return redirect(_url("kiosk.thanks", slug, sede))
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..models import Domanda
+from ..models import Domanda, QuestionarioVersione
 
 NON_SO = "ns"
+MAX_KEPT_FORMS = 256  # versions × languages a process keeps built; past that it starts again
 DEFAULT_TEXT_LIMIT = 2000
 
 
@@ -91,7 +95,7 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
         setattr(QuestionnaireForm, field_name(domanda), field)
         if domanda.importanza:
             setattr(QuestionnaireForm, importance_name(domanda), ChoiceField(
-                _l("Quanto è importante per lei questo aspetto?"),
+                _l("Quanto è importante per te questo aspetto?"),
                 choices=[SelectChoice(str(v), str(v)) for v in range(1, 6)], validators=[Optional()]))
     return QuestionnaireForm
 
@@ -121,3 +125,24 @@ QUESTION_FIELD = re.compile(r"^[A-Z][A-Z0-9_]*(__importanza)?$")
 def unknown_answers(form: FlaskForm, submitted) -> list[str]:
     """Posted names shaped like question codes that this questionnaire does not have."""
     return sorted(name for name in submitted if QUESTION_FIELD.match(name) and name not in form)
+
+
+def questionnaire_form(engine, versione: QuestionarioVersione, lang: str) -> tuple[list[Domanda], type[FlaskForm]]:
+    """A version's questions and its form class, built once per process and language.
+
+    The questions are read in a session of their own and kept detached, read-only, for every request. The key
+    carries the version's fingerprint, which changes whenever its questions change (an unanswered version edited in
+    place); an answered version never changes. Kept per app, so apps on different databases never share one.
+    """
+    forms = current_app.extensions.setdefault("questionnaire_forms", {})
+    key = (versione.id, versione.impronta, lang)
+    found = forms.get(key)
+    if found is None:
+        with Session(engine) as session:
+            domande = list(session.scalars(
+                select(Domanda).filter_by(versione_id=versione.id).options(selectinload(Domanda.opzioni))
+                .order_by(Domanda.posizione)))
+        if len(forms) >= MAX_KEPT_FORMS:
+            forms.clear()
+        found = forms[key] = (domande, build_form_class(domande, lang))
+    return found

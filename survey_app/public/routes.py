@@ -18,12 +18,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
+from .. import legal
 from ..extensions import db
-from ..models import Domanda, Ente, QuestionarioVersione, Servizio, Ufficio
+from ..models import Ente, Questionario, Servizio, Ufficio
 from . import bp, tokens
-from .forms import answers_by_code, build_form_class, check_required, importance_name, unknown_answers
+from .duration import estimate_minutes, minutes_by_questionnaire
+from .forms import answers_by_code, check_required, importance_name, questionnaire_form, unknown_answers
 from .submission import store_submission
 
 FACE_NAMES = {1: _l("faccina rossa"), 2: _l("faccina gialla"), 3: _l("faccina verde")}
@@ -34,17 +36,13 @@ def _lang() -> str:
 
 
 def _service_or_404(slug: str) -> Servizio:
-    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug))
+    """The service with its ente and the versions of its questionnaire, in one round trip."""
+    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug).options(
+        joinedload(Servizio.ufficio).joinedload(Ufficio.ente),
+        joinedload(Servizio.questionario).selectinload(Questionario.versioni)))
     if servizio is None:
         abort(404)
     return servizio
-
-
-def _questions(versione: QuestionarioVersione) -> list[Domanda]:
-    return list(db.session.scalars(
-        select(Domanda).filter_by(versione_id=versione.id).options(selectinload(Domanda.opzioni))
-        .order_by(Domanda.posizione)
-    ))
 
 
 @bp.get("/")
@@ -53,7 +51,8 @@ def index():
         select(Ente).where(Ente.uffici.any()).order_by(Ente.nome)
         .options(selectinload(Ente.uffici).selectinload(Ufficio.servizi))
     ).all()
-    return render_template("public/index.html", enti=enti, lang=_lang())
+    minutes = minutes_by_questionnaire(db.session, {s.questionario_id for e in enti for u in e.uffici for s in u.servizi})
+    return render_template("public/index.html", enti=enti, lang=_lang(), minutes=minutes)
 
 
 SENT = "inviati"  # in the signed session cookie only: service slug -> when this browser last sent its answers
@@ -86,9 +85,9 @@ def questionnaire(slug: str):
             "public/already_sent.html", servizio=servizio, lang=_lang(), again=again, ente_name=servizio.ente.nome))
         response.headers["Cache-Control"] = "no-store"
         return response
-    domande = _questions(versione)
     lang = _lang()
-    form = build_form_class(domande, lang)()
+    domande, form_class = questionnaire_form(db.engine, versione, lang)
+    form = form_class()
     canale = request.values.get("canale")
     sede = request.values.get("sede")
     # Answers to questions this questionnaire does not have are refused, never silently dropped.
@@ -105,7 +104,7 @@ def questionnaire(slug: str):
                     answers=answers_by_code(form, domande),
                     importance={d.codice: form[importance_name(d)].data for d in domande if d.importanza},
                     canale=canale, sede=sede, lingua=lang, timezone=current_app.config["SURVEY_TIMEZONE"],
-                    once=lambda session: tokens.spend(session, token),
+                    once=lambda session: tokens.spend(session, token), domande=domande,
                 )
             return redirect(url_for("public.thanks", slug=slug, lang=request.args.get("lang")))
     if not tokens.is_valid(form.form_token.data):
@@ -113,7 +112,7 @@ def questionnaire(slug: str):
     status = 422 if request.method == "POST" else 200
     page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
                            domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
-                           ente_name=servizio.ente.nome)
+                           ente_name=servizio.ente.nome, minutes=estimate_minutes(domande))
     # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
     return page, status, {"Cache-Control": "no-store"}
 
@@ -126,12 +125,12 @@ def thanks(slug: str):
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("public/privacy.html", lang=_lang())
+    return render_template("public/privacy.html", lang=_lang(), **legal.privacy_context(db.session))
 
 
 @bp.get("/accessibilita")
 def accessibility():
-    return render_template("public/accessibility.html", lang=_lang())
+    return render_template("public/accessibility.html", lang=_lang(), **legal.accessibility_context())
 
 
 @bp.get("/favicon.ico")

@@ -1,4 +1,4 @@
-"""Turn a validated questionnaire form into one Compilazione and its Risposta rows."""
+"""Turn a validated questionnaire form into one Compilazione, its Risposta rows and their daily counts."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from .. import summary
 from ..models import CITIZEN_CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
+from ..models.base import random_key, random_keys
 from .forms import NON_SO
 
 WEB = "web"
@@ -29,9 +32,9 @@ def resolve_channel(servizio: Servizio, canale: str | None, sede_code: str | Non
     return channel, sede
 
 
-def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[str, Any]) -> list[Risposta]:
-    """One row per answered item; follow-ups whose condition does not hold are dropped."""
-    rows: list[Risposta] = []
+def _items(domande: list[Domanda], answers: dict[str, Any], importance: dict[str, Any]) -> list[tuple[Domanda, dict]]:
+    """The answered items as (question, column values); follow-ups whose condition does not hold are dropped."""
+    items: list[tuple[Domanda, dict]] = []
     for domanda in domande:
         value = answers.get(domanda.codice)
         imp = importance.get(domanda.codice)
@@ -41,44 +44,64 @@ def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[
         if not domanda.shown_for(answers):
             continue
         if domanda.tipo == "scelta_multipla":
-            rows += [Risposta(domanda=domanda, opzione=code) for code in value]
+            items += [(domanda, {"opzione": code}) for code in value]
         elif domanda.tipo == "scelta_singola":
-            rows.append(Risposta(domanda=domanda, opzione=value))
+            items.append((domanda, {"opzione": value}))
         elif domanda.tipo == "testo":
             text = value.strip()
             if text:
-                rows.append(Risposta(domanda=domanda, testo=text))
+                items.append((domanda, {"testo": text}))
         elif value == NON_SO:
-            rows.append(Risposta(domanda=domanda, non_so=True, importanza=imp_value))
+            items.append((domanda, {"non_so": True, "importanza": imp_value}))
         else:
-            rows.append(Risposta(domanda=domanda, valore=int(value) if value not in (None, "") else None,
-                                 importanza=imp_value))
-    return rows
+            items.append((domanda, {"valore": int(value) if value not in (None, "") else None,
+                                    "importanza": imp_value}))
+    return items
+
+
+def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[str, Any]) -> list[Risposta]:
+    """One ORM row per answered item (per chosen option for multiple choice), for answers added to a stored
+    questionnaire (the kiosk's reasons): the counts follow through the ORM hook in summary.py."""
+    return [Risposta(domanda=domanda, **values) for domanda, values in _items(domande, answers, importance)]
+
+
+ITEM_COLUMNS = ("valore", "opzione", "testo", "importanza", "non_so")
 
 
 def store_submission(session: Session, servizio: Servizio, versione: QuestionarioVersione, *,
                      answers: dict[str, Any], importance: dict[str, Any], canale: str | None,
                      sede: str | None, lingua: str, timezone: str, once=None,
-                     channels: tuple[str, ...] = CITIZEN_CHANNELS) -> Compilazione | None:
-    """Store one submission; returns None (and stores nothing) when no item was answered.
+                     channels: tuple[str, ...] = CITIZEN_CHANNELS,
+                     domande: list[Domanda] | None = None) -> int | None:
+    """Store one submission and its daily counts in one transaction; returns its key, or None (and stores
+    nothing) when no item was answered or ``once`` found its token spent.
 
-    ``once`` (optional) is called inside the same transaction to spend a one-time token: if the
-    token was already used the whole submission is rolled back and None is returned.
+    ``once`` (optional) is called inside the same transaction to spend a one-time token: if the token was already
+    used, the whole submission is rolled back. The rows go in as three statements (questionnaire, items, counts),
+    not through the ORM's unit of work: this is the path every citizen takes.
     """
-    rows = item_rows(list(versione.domande), answers, importance)
-    if not rows:
+    items = _items(domande if domande is not None else list(versione.domande), answers, importance)
+    if not items:
         return None
     channel, counter = resolve_channel(servizio, canale, sede, channels)
-    compilazione = Compilazione(
-        servizio=servizio, versione=versione, data_ora=current_hour(timezone), canale=channel,
-        sede=counter, lingua=lingua, risposte=rows,
-    )
-    session.add(compilazione)
-    if once is not None:
-        once(session)
+    key, when = random_key(), current_hour(timezone)
+    sede_id = counter.id if counter else None
+    session.execute(insert(Compilazione), {
+        "id": key, "servizio_id": servizio.id, "versione_id": versione.id, "rilevazione_id": None, "data_ora": when,
+        "canale": channel, "sede_id": sede_id, "lingua": lingua, "import_batch_id": None})
+    rows = [{"id": item_key, "compilazione_id": key, "domanda_id": domanda.id,
+             **{column: values.get(column, False if column == "non_so" else None) for column in ITEM_COLUMNS}}
+            for item_key, (domanda, values) in zip(random_keys(len(items)), items, strict=True)]
+    session.execute(insert(Risposta), rows)
+    counts = summary.BatchCounts({domanda.id: domanda.tipo for domanda, _values in items})
+    counts.add([(servizio.id, when, channel, sede_id, lingua, 0)],
+               [[(r["domanda_id"], r["valore"], r["opzione"], r["importanza"], r["non_so"]) for r in rows]])
+    summary.upsert_counts(session, counts.rows())
     try:
+        if once is not None:
+            once(session)
         session.commit()
     except IntegrityError:
         session.rollback()
         return None
-    return compilazione
+    return key

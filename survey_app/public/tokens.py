@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from ..models import FormToken
@@ -43,11 +43,20 @@ def is_valid(token: str | None) -> bool:
     return payload(token) is not None
 
 
+_cleared_on: date | None = None  # this process last dropped the spent tokens older than MAX_AGE on this day
+
+
 def spend(session: Session, token: str) -> None:
-    """Record the token as used, in the caller's transaction: a second use violates the primary key."""
+    """Record the token as used, in the caller's transaction: a second use violates the primary key.
+
+    Tokens spent more than two days ago can no longer come back (they expire after a day), so each process drops
+    them once a day, not on every submission."""
+    global _cleared_on
     value = payload(token)
     if value is None:
         raise ValueError("a token is checked before it is spent")
     today = date.today()
-    session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
-    session.add(FormToken(impronta=hashlib.sha256(value.encode()).hexdigest(), giorno=today))
+    if _cleared_on != today:
+        session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
+        _cleared_on = today
+    session.execute(insert(FormToken), {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})

@@ -20,8 +20,17 @@ import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+# The poster is printed in Italian for the counter, whatever language the staff member downloading it uses.
 CALL_TO_ACTION = "Valuta il servizio che hai appena ricevuto"
-INSTRUCTIONS = "Inquadra il codice QR con il telefono: bastano 30 secondi, la risposta è anonima."
+
+
+def instructions(minutes: int | None) -> str:
+    """The line under the call to action, with the questionnaire's estimated length (public/duration.py)."""
+    if not minutes:
+        return "Inquadra il codice QR con il telefono: la risposta è anonima."
+    length = "circa 1 minuto" if minutes == 1 else f"circa {minutes} minuti"
+    return f"Inquadra il codice QR con il telefono: {length}, la risposta è anonima."
+
 BORDER = 4  # the quiet zone around the code, in modules (the minimum the QR standard asks for)
 # Titillium Web, copied from Bootstrap Italia by `make assets`; without it the posters fall back to built-in fonts.
 FONTS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "bootstrap-italia" / "fonts"
@@ -42,6 +51,11 @@ class Poster:
     sede: str | None  # the counter's name
     url: str
     short_url: str
+    minutes: int | None = None  # the questionnaire's estimated length; None leaves it unsaid
+
+    @property
+    def instructions(self) -> str:
+        return instructions(self.minutes)
 
     @property
     def file_stem(self) -> str:
@@ -146,7 +160,7 @@ def poster_layout(poster: Poster, measure: Measure) -> Layout:
     blocks = [(poster.ente, 20, 14, 2, False, 5.0), (poster.servizio, 30, 18, 2, True, 1.0)]
     if poster.sede:
         blocks.append((poster.sede, 22, 14, 2, False, 0.0))
-    blocks += [(CALL_TO_ACTION, 28, 18, 1, True, 9.0), (INSTRUCTIONS, 15, 12, 1, False, 2.0)]
+    blocks += [(CALL_TO_ACTION, 28, 18, 1, True, 9.0), (poster.instructions, 15, 12, 1, False, 2.0)]
     lines: list[Line] = []
     y = 16.0
     for text, size, min_size, max_lines, bold, gap_before in blocks:

@@ -6,6 +6,7 @@ import io
 import zipfile
 
 from ..models import Sede, Servizio
+from ..public.duration import estimate_minutes
 from ..settings import public_base_url
 from .posters import Poster, poster_pdf, poster_url, short_url
 
@@ -24,7 +25,13 @@ def poster_for(servizio: Servizio, sede_code: str | None = None) -> Poster:
             raise PosterError(f"sede sconosciuta «{sede_code}» per il servizio «{servizio.slug}» (sedi: {known})")
     return Poster(ente=servizio.ente.nome, servizio=servizio.nome_it, sede=sede.nome if sede else None,
                   url=poster_url(base, servizio.slug, sede.codice if sede else None),
-                  short_url=short_url(base, servizio.slug))
+                  short_url=short_url(base, servizio.slug), minutes=_minutes(servizio))
+
+
+def _minutes(servizio: Servizio) -> int | None:
+    """The length of the questionnaire the code opens: the service's web one, in its current version."""
+    versione = servizio.questionario.versione_corrente
+    return estimate_minutes(versione.domande) if versione else None
 
 
 def posters_for(services: list[Servizio]) -> list[Poster]:
