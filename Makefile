@@ -9,7 +9,7 @@ PORT ?= 5000
 VENDOR := survey_app/static/vendor
 BI := node_modules/bootstrap-italia/dist
 
-.PHONY: setup assets translations run test lint bench clean chromium
+.PHONY: setup assets translations run test lint bench loadtest clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ lint: $(VENV)/.stamp-dev
 ## bench: the benchmarks under bench/, each printed as a ratio to a bare baseline
 bench: $(VENV)/.stamp-dev
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+## loadtest: simulated citizens against gunicorn on 127.0.0.1 (SQLite, PostgreSQL, two instances, a SIGKILL)
+loadtest: $(VENV)/.stamp-dev assets translations
+	$(BIN)/python bench/loadtest.py
 
 ## extract-messages: refresh the .po catalogues after changing user-facing texts
 extract-messages: $(VENV)/.stamp-runtime

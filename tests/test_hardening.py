@@ -136,3 +136,19 @@ def test_production_adds_hsts_and_secure_cookies(tmp_path, monkeypatch, database
     response = app.test_client().get("/privacy", base_url="https://sondaggi.comune.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_spent_tokens_older_than_two_days_are_dropped(client, catalogue):
+    """Spent tokens are kept only while a token could still come back (a day): a submission drops the older ones."""
+    from datetime import date, timedelta
+
+    from survey_app.models import FormToken
+
+    catalogue.add_all([FormToken(impronta="a" * 64, giorno=date.today() - timedelta(days=5)),
+                       FormToken(impronta="b" * 64, giorno=date.today() - timedelta(days=1))])
+    catalogue.commit()
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    assert client.post("/s/anagrafe", data={**fields, "D3": "4"}).status_code == 302
+    catalogue.expire_all()
+    kept = set(catalogue.scalars(select(FormToken.impronta)))
+    assert "a" * 64 not in kept and "b" * 64 in kept and len(kept) == 2

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
-from flask import current_app
+from babel import support
+from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -69,10 +74,27 @@ FACE_LABELS = {
 }
 
 
+@cache
+def _wtforms_translations(locale: str) -> support.Translations:
+    """WTForms' own messages in one language, read once per process: Flask-WTF reads the catalogue again on every
+    request, which was a tenth of the submit path's time."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class CachedTranslationsMeta(FlaskForm.Meta):
+    def get_translations(self, form):
+        if not current_app.config.get("WTF_I18N_ENABLED", True):
+            return super().get_translations(form)
+        return _wtforms_translations(str(get_locale() or "it"))
+
+
 def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
     """One form class per questionnaire version and language."""
 
     class QuestionnaireForm(FlaskForm):
+        class Meta(CachedTranslationsMeta):
+            pass
+
         # Honeypot: hidden from people, filled in by naive bots. A filled honeypot stores nothing.
         sito_web = StringField(validators=[Optional()])
         # One-time token: a second POST with the same token (reload, back button) stores nothing.
@@ -125,6 +147,21 @@ QUESTION_FIELD = re.compile(r"^[A-Z][A-Z0-9_]*(__importanza)?$")
 def unknown_answers(form: FlaskForm, submitted) -> list[str]:
     """Posted names shaped like question codes that this questionnaire does not have."""
     return sorted(name for name in submitted if QUESTION_FIELD.match(name) and name not in form)
+
+
+def blank_questions_html(versione: QuestionarioVersione, lang: str, form: FlaskForm, domande: list[Domanda]) -> Markup:
+    """The questions of a blank form as HTML, rendered once per version and language: on a GET nothing in them
+    depends on the request (the tokens, the channel and the counter are outside them), and rendering the fields is
+    most of the page's time."""
+    pages = current_app.extensions.setdefault("questionnaire_html", {})
+    key = (versione.id, versione.impronta, lang)
+    html = pages.get(key)
+    if html is None:
+        if len(pages) >= MAX_KEPT_FORMS:
+            pages.clear()
+        html = render_template("public/_questions.html", form=form, domande=domande, lang=lang)
+        html = pages[key] = Markup(html)  # noqa: S704 (an autoescaping template's output)
+    return html
 
 
 def questionnaire_form(engine, versione: QuestionarioVersione, lang: str) -> tuple[list[Domanda], type[FlaskForm]]:

@@ -18,14 +18,21 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from .. import legal
 from ..extensions import db
-from ..models import Ente, Questionario, Servizio, Ufficio
+from ..models import Ente, QuestionarioVersione, Servizio, Ufficio
 from . import bp, tokens
 from .duration import estimate_minutes, minutes_by_questionnaire
-from .forms import answers_by_code, check_required, importance_name, questionnaire_form, unknown_answers
+from .forms import (
+    answers_by_code,
+    blank_questions_html,
+    check_required,
+    importance_name,
+    questionnaire_form,
+    unknown_answers,
+)
 from .submission import store_submission
 
 FACE_NAMES = {1: _l("faccina rossa"), 2: _l("faccina gialla"), 3: _l("faccina verde")}
@@ -36,13 +43,19 @@ def _lang() -> str:
 
 
 def _service_or_404(slug: str) -> Servizio:
-    """The service with its ente and the versions of its questionnaire, in one round trip."""
-    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug).options(
-        joinedload(Servizio.ufficio).joinedload(Ufficio.ente),
-        joinedload(Servizio.questionario).selectinload(Questionario.versioni)))
+    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug))
     if servizio is None:
         abort(404)
     return servizio
+
+
+def _current_version_or_404(servizio: Servizio) -> QuestionarioVersione:
+    """The service's questionnaire's latest version, read alone (its questions come from questionnaire_form)."""
+    versione = db.session.scalar(select(QuestionarioVersione).filter_by(questionario_id=servizio.questionario_id)
+                                 .order_by(QuestionarioVersione.numero.desc()).limit(1))
+    if versione is None:
+        abort(404)
+    return versione
 
 
 @bp.get("/")
@@ -74,9 +87,7 @@ def _remember_sent(slug: str) -> None:
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 def questionnaire(slug: str):
     servizio = _service_or_404(slug)
-    versione = servizio.questionario.versione_corrente
-    if versione is None:
-        abort(404)
+    versione = _current_version_or_404(servizio)
     if request.method == "GET" and _recently_sent(slug) and not request.args.get("nuovo"):
         # Back after sending: say so, with a way to answer again on purpose (another person at a shared tablet).
         again = url_for("public.questionnaire", slug=slug, nuovo=1,
@@ -93,8 +104,8 @@ def questionnaire(slug: str):
     # Answers to questions this questionnaire does not have are refused, never silently dropped.
     unknown = unknown_answers(form, request.form) if request.method == "POST" else []
     if form.validate_on_submit() and not unknown:
-        token = form.form_token.data
-        if not tokens.is_valid(token):
+        token = tokens.payload(form.form_token.data)
+        if token is None:
             form.form_token.errors = [_("Il modulo è scaduto.")]
         elif check_required(form, domande):
             if not form.sito_web.data:
@@ -110,8 +121,12 @@ def questionnaire(slug: str):
     if not tokens.is_valid(form.form_token.data):
         form.form_token.data = tokens.issue()
     status = 422 if request.method == "POST" else 200
+    # A blank form's questions are the same HTML for everyone: kept per version and language. A form sent back
+    # with errors shows the answers given and the messages, so it is rendered afresh.
+    blank = request.method == "GET"
     page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
                            domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
+                           questions_html=blank_questions_html(versione, lang, form, domande) if blank else None,
                            ente_name=servizio.ente.nome, minutes=estimate_minutes(domande))
     # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
     return page, status, {"Cache-Control": "no-store"}

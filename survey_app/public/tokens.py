@@ -43,20 +43,12 @@ def is_valid(token: str | None) -> bool:
     return payload(token) is not None
 
 
-_cleared_on: date | None = None  # this process last dropped the spent tokens older than MAX_AGE on this day
+def spend(session: Session, value: str) -> None:
+    """Record a token as used by its payload (``payload``), in the caller's transaction: a second use violates the
+    primary key.
 
-
-def spend(session: Session, token: str) -> None:
-    """Record the token as used, in the caller's transaction: a second use violates the primary key.
-
-    Tokens spent more than two days ago can no longer come back (they expire after a day), so each process drops
-    them once a day, not on every submission."""
-    global _cleared_on
-    value = payload(token)
-    if value is None:
-        raise ValueError("a token is checked before it is spent")
+    Tokens spent more than two days ago can no longer come back (they expire after a day): they go in the same
+    transaction, found through the index on the day (nothing to scan once they are gone)."""
     today = date.today()
-    if _cleared_on != today:
-        session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
-        _cleared_on = today
+    session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
     session.execute(insert(FormToken), {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
