@@ -152,3 +152,14 @@ def test_spent_tokens_older_than_two_days_are_dropped(client, catalogue):
     catalogue.expire_all()
     kept = set(catalogue.scalars(select(FormToken.impronta)))
     assert "a" * 64 not in kept and "b" * 64 in kept and len(kept) == 2
+
+
+def test_an_out_of_range_importance_is_named_next_to_its_field(client, catalogue):
+    fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+    response = client.post("/s/anagrafe", data={**fields, "D1": "4", "D1__importanza": "9", "D3": "4"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and stored(catalogue) == 0
+    assert 'id="D1__importanza-errore"' in html and 'aria-describedby="D1__importanza-errore"' in html
+    assert "Risposta non ammessa" in html.split('id="D1__importanza-errore"')[1].split("</p>")[0]
+    summary = html.split('id="riepilogo-errori"')[1].split("</div>")[0]
+    assert "(importanza)" in summary and "Risposta non ammessa" in summary
