@@ -9,6 +9,8 @@ from pathlib import Path
 from flask import Flask, url_for
 from whitenoise import WhiteNoise
 
+from .security import static_headers
+
 ONE_YEAR = 365 * 24 * 3600
 
 
@@ -27,4 +29,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["asset_url"] = asset_url
     # WhiteNoise serves the pre-compressed .gz files that `make assets` writes, with long cache headers.
     app.wsgi_app = WhiteNoise(app.wsgi_app, root=str(static), prefix=app.static_url_path.strip("/") + "/",
-                              max_age=ONE_YEAR)
+                              max_age=ONE_YEAR, add_headers_function=static_headers(app))

@@ -48,6 +48,21 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(nonced)
 
 
+def static_headers(app: Flask):
+    """WhiteNoise's ``add_headers_function``: the files it serves never reach Flask (nor Talisman), so they get the
+    same headers here (the policy without a nonce: a static file has no inline script)."""
+    policy = "; ".join(f"{name} {' '.join(value) if isinstance(value, list) else value}" for name, value in CSP.items())
+    fixed = {"Content-Security-Policy": policy, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+             "Referrer-Policy": "strict-origin-when-cross-origin"}
+    if app.config["SURVEY_ENV"] == "production":
+        fixed["Strict-Transport-Security"] = f"max-age={365 * 24 * 3600}; includeSubDomains"
+
+    def add(headers, path: str, url: str) -> None:
+        for name, value in fixed.items():
+            headers[name] = value
+    return add
+
+
 def nonced(markup: Markup | None) -> Markup:
     """Plotly's inline scripts with this request's CSP nonce."""
     if not markup:

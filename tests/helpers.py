@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from survey_app.models import Compilazione, Domanda, Risposta, Servizio
+from survey_app.models import Base, Compilazione, Domanda, Risposta, Servizio
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
@@ -76,3 +76,9 @@ def login(client, runner, email: str, *options: str) -> str:
 def log_in(client, email: str, password: str):
     token = csrf_token(client.get("/staff/login").get_data(as_text=True))
     return client.post("/staff/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+def table_counts(session) -> dict[str, int]:
+    """The number of rows of every table (a table dropped meanwhile fails the query)."""
+    session.expire_all()
+    return {t.name: session.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
