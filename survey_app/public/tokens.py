@@ -50,5 +50,6 @@ def spend(session: Session, value: str) -> None:
     Tokens spent more than two days ago can no longer come back (they expire after a day): they go in the same
     transaction, found through the index on the day (nothing to scan once they are gone)."""
     today = date.today()
-    session.execute(delete(FormToken).where(FormToken.giorno < today - timedelta(days=2)))
-    session.execute(insert(FormToken), {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
+    tokens = FormToken.__table__
+    session.execute(delete(tokens).where(tokens.c.giorno < today - timedelta(days=2)))
+    session.execute(insert(tokens), {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
