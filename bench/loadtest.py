@@ -106,9 +106,11 @@ class Server:
 @dataclass
 class Tally:
     acknowledged: list[str] = field(default_factory=list)
+    acknowledged_at: list[float] = field(default_factory=list)  # time.monotonic() of each acknowledgement
     errors: int = 0
     requests: int = 0
     flow: list[float] = field(default_factory=list)  # GET + POST, seconds
+    killed_at: float | None = None
     post: list[float] = field(default_factory=list)
 
 
@@ -146,6 +148,7 @@ async def one_citizen(http: aiohttp.ClientSession, get_url: str, post_url: str, 
             if response.status == 302 and "/grazie" in response.headers.get("Location", ""):
                 end = time.perf_counter()
                 tally.acknowledged.append(marker)
+                tally.acknowledged_at.append(time.monotonic())
                 tally.flow.append(end - start)
                 tally.post.append(end - posted)
             else:
@@ -173,12 +176,12 @@ async def bare_insert(http: aiohttp.ClientSession, url: str, tally: Tally) -> No
         tally.requests += 1
 
 
-async def drive(step, seconds: float, during=None) -> tuple[Tally, float]:
-    """CLIENTS loops of ``step`` until the time or the request budget is spent; ``during`` runs alongside."""
+async def drive(step, seconds: float, during=None, clients: int = CLIENTS) -> tuple[Tally, float]:
+    """``clients`` loops of ``step`` until the time or the request budget is spent; ``during`` runs alongside."""
     tally = Tally()
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=30)
-    connector = aiohttp.TCPConnector(limit=CLIENTS, force_close=False)
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector,
                                      cookie_jar=aiohttp.DummyCookieJar()) as http:
         async def loop(index: int) -> None:
@@ -186,7 +189,7 @@ async def drive(step, seconds: float, during=None) -> tuple[Tally, float]:
                 await step(http, index, tally)
 
         start = time.monotonic()
-        tasks = [asyncio.create_task(loop(i)) for i in range(CLIENTS)]
+        tasks = [asyncio.create_task(loop(i)) for i in range(clients)]
         if during is not None:
             tasks.append(asyncio.create_task(during()))
         await asyncio.gather(*tasks)
@@ -215,15 +218,15 @@ def stored(url: str, markers: list[str]) -> dict:
     return {"stored": total, "partial": partial, "missing": len(set(markers) - found), "integrity": integrity}
 
 
-def prepare(url: str, instance: Path) -> dict:
+def prepare(url: str, instance: Path, redis_url: str = REDIS_URL) -> dict:
     env = {**os.environ, "SURVEY_INSTANCE_PATH": str(instance), "DATABASE_URL": url}
     flask = [str(ROOT / ".venv" / "bin" / "flask"), "--app", "survey_app"]
     subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True, cwd=ROOT)
     subprocess.run([*flask, "catalogue", "load", str(ROOT / "tests" / "data" / "catalogue_small.yaml")], env=env,
                    check=True, capture_output=True, cwd=ROOT)
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis.Redis.from_url(redis_url).flushdb()
     return {"SURVEY_INSTANCE_PATH": str(instance), "DATABASE_URL": url, "SURVEY_ENV": "production",
-            "SECRET_KEY": secrets.token_hex(32), "RATELIMIT_STORAGE_URI": REDIS_URL, "TRUSTED_PROXIES": "1",
+            "SECRET_KEY": secrets.token_hex(32), "RATELIMIT_STORAGE_URI": redis_url, "TRUSTED_PROXIES": "1",
             "PUBLIC_BASE_URL": f"https://{HOST}"}
 
 
@@ -283,23 +286,34 @@ def run_database(kind: str, url: str, folder: Path) -> bool:
     ok &= report(f"{kind}, one instance", tally, elapsed, counts, baseline)
     ok &= counts["stored"] == len(tally.acknowledged)
 
-    before = counts["stored"]
-    server = Server(config, log=folder / f"{kind}-crash.log").start()
-
-    async def crash():
-        await asyncio.sleep(SECONDS / 2)
-        server.kill()
-        print(f"    {kind}: SIGKILL to gunicorn and its workers at {SECONDS / 2:.0f} s; restarting")
-        await asyncio.to_thread(server.start)
-    try:
-        tally, elapsed = asyncio.run(drive(citizens([server.url], [server.url]), SECONDS, during=crash))
-    finally:
-        server.stop()
-    counts = stored(url, tally.acknowledged)
+    tally, elapsed, counts, before = crash_run(url, config, folder / f"{kind}-crash.log", SECONDS)
     ok &= report(f"{kind}, killed and restarted", tally, elapsed, counts, baseline)
     # In flight when killed: stored but never acknowledged is allowed, acknowledged but lost is not.
     ok &= counts["stored"] - before >= len(tally.acknowledged)
     return ok
+
+
+def crash_run(url: str, config: dict, log: Path, seconds: float, clients: int = CLIENTS):
+    """The load with the server killed (SIGKILL, master and workers) halfway and restarted: the tally, the elapsed
+    time, what the database holds afterwards and how many questionnaires it held before. ``tally.killed_at`` is the
+    moment of the kill (time.monotonic())."""
+    before = stored(url, [])["stored"]
+    server = Server(config, log=log).start()
+    moments = {}
+
+    async def crash():
+        await asyncio.sleep(seconds / 2)
+        moments["killed_at"] = time.monotonic()
+        server.kill()
+        print(f"    SIGKILL to gunicorn and its workers at {seconds / 2:.0f} s; restarting")
+        await asyncio.to_thread(server.start)
+    try:
+        tally, elapsed = asyncio.run(drive(citizens([server.url], [server.url]), seconds, during=crash,
+                                           clients=clients))
+    finally:
+        server.stop()
+    tally.killed_at = moments.get("killed_at")
+    return tally, elapsed, stored(url, tally.acknowledged), before
 
 
 async def across_instances(a: str, b: str) -> tuple[bool, bool]:
