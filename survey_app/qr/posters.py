@@ -23,14 +23,6 @@ from PIL import Image, ImageDraw, ImageFont
 # The poster is printed in Italian for the counter, whatever language the staff member downloading it uses.
 CALL_TO_ACTION = "Valuta il servizio che hai appena ricevuto"
 
-
-def instructions(minutes: int | None) -> str:
-    """The line under the call to action, with the questionnaire's estimated length (public/duration.py)."""
-    if not minutes:
-        return "Inquadra il codice QR con il telefono: la risposta è anonima."
-    length = "circa 1 minuto" if minutes == 1 else f"circa {minutes} minuti"
-    return f"Inquadra il codice QR con il telefono: {length}, la risposta è anonima."
-
 BORDER = 4  # the quiet zone around the code, in modules (the minimum the QR standard asks for)
 # Titillium Web, copied from Bootstrap Italia by `make assets`; without it the posters fall back to built-in fonts.
 FONTS = Path(__file__).resolve().parent.parent / "static" / "vendor" / "bootstrap-italia" / "fonts"
@@ -42,6 +34,14 @@ TEXT_W = 180.0  # widest line; leaves room for a viewer that substitutes a wider
 QR_SIZE, QR_MIN_SIZE = 130.0, 90.0  # at least 9 cm so it scans from a step away
 PT = 25.4 / 72  # millimetres per point
 INK = "#1a1a1a"
+
+
+def instructions(minutes: int | None) -> str:
+    """The line under the call to action, with the questionnaire's estimated length (public/duration.py)."""
+    if not minutes:
+        return "Inquadra il codice QR con il telefono: la risposta è anonima."
+    length = "circa 1 minuto" if minutes == 1 else f"circa {minutes} minuti"
+    return f"Inquadra il codice QR con il telefono: {length}, la risposta è anonima."
 
 
 @dataclass(frozen=True)
