@@ -78,6 +78,16 @@ def page_without_js(browser):
     context.close()
 
 
+def submit(page, button) -> None:
+    """Click a link or a form's button, and return once the page it leads to has loaded.
+
+    A bare ``click()`` may return before the browser starts the navigation (a file upload takes a while to send), and
+    the next assertion would then read the page the form was on.
+    """
+    with page.expect_navigation():
+        button.click()
+
+
 def axe_violations(page) -> list[dict]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; return its violations."""
     page.add_script_tag(path=str(AXE))

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import axe_violations
+from .conftest import axe_violations, submit
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_no_axe_violations(live_server, page, path, lang):
 
 def test_questionnaire_with_errors_has_no_violations(live_server, page):
     page.goto(f"{live_server['url']}/s/anagrafe-stato-civile")
-    page.get_by_role("button", name="Invia la valutazione").click()
+    submit(page, page.get_by_role("button", name="Invia la valutazione"))
     assert page.locator("#riepilogo-errori").is_visible()
     assert axe_violations(page) == []
 

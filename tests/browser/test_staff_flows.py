@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from .conftest import submit
+
 pytestmark = pytest.mark.browser
 
 SERVICE = "anagrafe-stato-civile"
@@ -75,7 +77,7 @@ def test_a_manager_logs_in_reads_the_overview_and_narrows_a_service(page, accoun
     assert query(page) == {"anno": ["2025"], "canale": [chosen]}
     assert page.get_by_role("navigation", name="Percorso").is_visible()
     # Dropping the filters keeps the period.
-    page.get_by_role("link", name="togli i filtri").click()
+    submit(page, page.get_by_role("link", name="togli i filtri"))
     assert query(page) == {"anno": ["2025"]}
 
 
@@ -91,7 +93,7 @@ def test_a_manager_reads_a_comment_and_marks_it(page, accounts):
     assert row.get_by_role("button", name=re.compile("Segna come gestito")).is_visible()
     assert row.get_by_role("button", name=re.compile("Segna come letto")).count() == 0
     page.fill("#q", "zzz-nessun-commento-così")
-    page.get_by_role("button", name="Filtra").click()
+    submit(page, page.get_by_role("button", name="Filtra"))
     assert page.locator("table tbody tr").count() == 0
 
 
@@ -104,16 +106,16 @@ def test_an_admin_adds_a_counter_and_a_standard_from_the_catalogue_page(page, ac
     page.wait_for_url("**/staff/catalogo/servizi/tributi")
     page.get_by_label("Codice della sede").fill("sportello-flussi")
     page.get_by_label("Nome della sede").fill("Sportello di prova")
-    page.get_by_role("button", name="Aggiungi la sede").click()
+    submit(page, page.get_by_role("button", name="Aggiungi la sede"))
     assert page.get_by_text("Sede «Sportello di prova» aggiunta.").is_visible()
     row = page.get_by_role("row", name=re.compile("Sportello di prova"))
     assert row.get_by_role("cell", name="sportello-flussi").is_visible()
     page.get_by_label("Soglia").fill("ottanta")
-    page.get_by_role("button", name="Aggiungi lo standard").click()
+    submit(page, page.get_by_role("button", name="Aggiungi lo standard"))
     threshold = page.get_by_label("Soglia")
     assert threshold.get_attribute("aria-invalid") == "true"  # the error is tied to its field…
     error = page.locator("#" + threshold.get_attribute("aria-describedby").split()[-1])
     assert error.inner_text().startswith("Soglia:")  # …and names it
     page.get_by_label("Soglia").fill("75")
-    page.get_by_role("button", name="Aggiungi lo standard").click()
+    submit(page, page.get_by_role("button", name="Aggiungi lo standard"))
     assert page.get_by_text("Standard aggiunto.").is_visible()

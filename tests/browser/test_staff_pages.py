@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import axe_violations
+from .conftest import axe_violations, submit
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +56,7 @@ def log_in(page, staff, lang: str) -> None:
     page.goto(f"{staff['url']}/staff/login?lang={lang}")
     page.fill("#email", EMAIL)
     page.fill("#password", staff["password"])
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     page.wait_for_url("**/staff/")
 
 
@@ -100,7 +100,7 @@ def test_action_form_pages(staff, page, lang):
     """The action form with its errors, the list with the new action, the edit form."""
     log_in(page, staff, lang)
     page.goto(url(staff, f"/staff/azioni/nuova?servizio={ACTION_SERVICE}", lang))
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator(".error-message").count() >= 1
     check(page, lang, "action form with errors")
     title = f"Sportello su appuntamento ({lang})"
@@ -108,7 +108,7 @@ def test_action_form_pages(staff, page, lang):
     page.fill("#descrizione", "Appuntamenti prenotabili in rete.")
     page.fill("#data_inizio", "2025-03-01")
     page.fill("#data_scadenza", "2025-09-30")
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.get_by_role("status").first.is_visible()
     assert page.get_by_role("row", name=title).count() == 1
     check(page, lang, "actions with the new one")
@@ -122,13 +122,13 @@ def test_api_token_pages(staff, page, lang):
     """A form with errors, then a new token shown once in the list of tokens."""
     log_in(page, staff, lang)
     page.goto(url(staff, "/staff/token-api/", lang))
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator(".error-message").count() >= 1
     check(page, lang, "token form with errors")
     page.fill("#nome", f"Sistema CATI ({lang})")
     page.fill("#societa", "Demoskopika")
     page.locator("#servizi").select_option(SERVICE)
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator("code#nuovo-token").is_visible()
     assert page.locator("table tbody tr").count() >= 1
     check(page, lang, "new token")
@@ -138,7 +138,7 @@ def test_api_token_pages(staff, page, lang):
 def test_password_form_with_errors(staff, page, lang):
     log_in(page, staff, lang)
     page.goto(url(staff, "/staff/password", lang))
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator(".error-message").count() >= 1
     check(page, lang, "password form with errors")
 
@@ -148,7 +148,7 @@ def test_import_pages(staff, page, lang):
     """Upload with errors, the preview of a file with a valid and an invalid row, the import, the rollback."""
     log_in(page, staff, lang)
     page.goto(url(staff, "/staff/importazioni/carica", lang))
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator(".error-message").count() >= 1
     check(page, lang, "upload form with errors")
     name = f"lotto-{lang}.csv"
@@ -156,13 +156,13 @@ def test_import_pages(staff, page, lang):
            f"P-{lang}-2;16/03/2026;urp-protocollo;;;viola;;\n"
     page.locator("#file").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": rows.encode()}])
     page.locator("#questionario").select_option("mettiamoci-la-faccia")
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator("#escludi_non_valide").count() == 1  # a valid row, an invalid one: the preview
     assert page.locator("table").count() == 2
     check(page, lang, "preview")
     page.locator("label[for=escludi_non_valide]").click()  # Bootstrap Italia draws the box on the label
     assert page.locator("#escludi_non_valide").is_checked()
-    page.locator("form[action$='/conferma'] button[type=submit]").click()
+    submit(page, page.locator("form[action$='/conferma'] button[type=submit]"))
     page.wait_for_url("**/staff/importazioni/")
     assert page.get_by_role("status").first.is_visible()
     check(page, lang, "imports with the new batch")
@@ -179,19 +179,19 @@ def test_catalogue_forms_with_errors(staff, page, lang):
     log_in(page, staff, lang)
     page.goto(url(staff, f"/staff/catalogo/servizi/{SERVICE}", lang))
     page.fill("#soglia", "120")
-    page.locator("form[action$='/standard'] button[type=submit]").click()
+    submit(page, page.locator("form[action$='/standard'] button[type=submit]"))
     assert page.locator("#soglia-errore").is_visible()
     check(page, lang, "standard form with errors")
     page.goto(url(staff, f"/staff/catalogo/servizi/{SERVICE}", lang))
     page.locator("#sedi ~ .table-responsive a").first.click()
     assert page.locator("#codice").input_value() == "sportello-anagrafe"
     page.fill("#nome", "")
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator("#nome-errore").is_visible()
     check(page, lang, "counter form with errors")
     page.goto(url(staff, "/staff/catalogo/questionari/servizio-completo", lang))
     page.fill("#titolo_it", "")
     page.fill("#domande-0-testo_it", "")
-    page.locator("form.cs-form button[type=submit]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator("#titolo_it-errore").is_visible() and page.locator("#domande-0-testo_it-errore").is_visible()
     check(page, lang, "questionnaire form with errors")
