@@ -7,16 +7,17 @@ limiter's storage (memory, or Redis with RATELIMIT_STORAGE_URI) and never next t
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
+import time
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
-LIMITED_ENDPOINTS = {
-    "public.questionnaire": "SUBMIT_RATE_LIMIT",
-}
 LIMITED_BLUEPRINTS = {
     "kiosk": "KIOSK_RATE_LIMIT",
 }
@@ -60,11 +61,31 @@ def account_success() -> None:
         limiter.limiter.clear(item, "login-account", login_account())
 
 
+@functools.lru_cache(maxsize=16)
+def _parsed(limits: str) -> tuple:
+    return tuple(parse_many(limits))
+
+
+def count_submission() -> None:
+    """Count a citizen's questionnaire sent from this address (SUBMIT_RATE_LIMIT); over the limit, a 429 that says
+    when to try again.
+
+    The same ``limits`` strategy and storage as Flask-Limiter, called directly: this is the path every citizen
+    takes, and the extension's decorator (re-reading the setting, evaluating scopes, keeping request state) cost
+    more than the round trip to Redis itself.
+    """
+    limiter = current_app.extensions["survey_limiter"]
+    if not limiter.enabled:
+        return
+    identity = (current_app.config.get("RATELIMIT_KEY_PREFIX") or "", "submit", get_remote_address())
+    for item in _parsed(current_app.config["SUBMIT_RATE_LIMIT"]):
+        if not limiter.limiter.hit(item, *identity):
+            reset = limiter.limiter.get_window_stats(item, *identity).reset_time
+            raise TooManyRequests(retry_after=max(1, min(math.ceil(reset - time.time()), item.get_expiry())))
+
+
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
-    for endpoint, setting in LIMITED_ENDPOINTS.items():
-        app.view_functions[endpoint] = limiter.limit(_configured(setting), methods=["POST"])(
-            app.view_functions[endpoint])
     for name, setting in LIMITED_BLUEPRINTS.items():
         limiter.limit(_configured(setting), methods=["POST"])(app.blueprints[name])
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
@@ -72,4 +93,15 @@ def init_app(app: Flask) -> Limiter:
     login = limiter.limit(_configured("LOGIN_RATE_LIMIT_CLIENT"), methods=["POST"], deduct_when=_failed)(login)
     app.view_functions["staff.login"] = login
     app.extensions["survey_limiter"] = limiter
+    app.after_request(_retry_after)
     return limiter
+
+
+def _retry_after(response):
+    """A refused request says when to try again: the limit it broke resets then (its window, read only now)."""
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        broken = current_app.extensions["survey_limiter"].current_limit
+        if broken is not None:
+            seconds = min(broken.reset_at - int(time.time()), broken.limit.get_expiry())  # reset_at rounds up
+            response.headers["Retry-After"] = str(max(1, seconds))
+    return response

@@ -41,7 +41,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     # Flask-Limiter: memory by default; RATELIMIT_STORAGE_URI=redis://… shares the counts between workers.
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every answer (each costs a round trip to the store): a 429 says Retry-After.
+    RATELIMIT_HEADERS_ENABLED = False
     SUBMIT_RATE_LIMIT = "20 per minute;200 per hour"
     KIOSK_RATE_LIMIT = "60 per minute"
     # The firms' import API, per token (per address without one).

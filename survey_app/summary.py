@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, event, false, func, insert, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .models import NUMERIC_TYPES, SUMMARY_KEY, Compilazione, Domanda, RiepilogoRisposte, Risposta
@@ -42,13 +43,15 @@ def _upsert_statement(dialect: str):
                                       set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES})
 
 
-def _upsert(session: Session, rows: list[dict]) -> None:
+def _upsert(session: Session | Connection, rows: list[dict]) -> None:
     if rows:
-        session.execute(_upsert_statement(session.get_bind().dialect.name), rows)
+        bind = session if isinstance(session, Connection) else session.get_bind()
+        session.execute(_upsert_statement(bind.dialect.name), rows)
 
 
-def upsert_counts(session: Session, rows: list[dict]) -> None:
-    """Add count increments computed by a bulk writer (the firms' imports), in the caller's transaction."""
+def upsert_counts(session: Session | Connection, rows: list[dict]) -> None:
+    """Add count increments computed by a bulk writer (the firms' imports, a citizen's questionnaire), in the
+    caller's transaction."""
     _upsert(session, rows)
 
 

@@ -45,12 +45,14 @@ def test_no_column_is_meant_for_identifiers():
             assert column.name not in suspicious, f"{table.name}.{column.name}"
 
 
-def _limited_post(client, times: int, texts: list | None = None):
+def _limited_post(client, times: int, texts: list | None = None, headers: list | None = None):
     html = client.get("/s/anagrafe").get_data(as_text=True)
     fields = hidden_fields(html)
     responses = [client.post("/s/anagrafe", data={**fields, "D3": "4"}) for _ in range(times)]
     if texts is not None:
         texts += [r.get_data(as_text=True) for r in responses]
+    if headers is not None:
+        headers += [r.headers for r in responses]
     return [r.status_code for r in responses]
 
 
@@ -78,8 +80,13 @@ def test_rate_limit_in_redis(database_url, tmp_path, redis_url):
     with app.app_context():
         load_catalogue(_db.session, SMALL_CATALOGUE)
     client = app.test_client()
-    statuses = _limited_post(client, 3)
+    headers = []
+    statuses = _limited_post(client, 3, headers=headers)
     assert statuses == [302, 302, 429]
+    # The refusal says when to try again, within the minute's window; accepted answers carry no limiter headers
+    # (each would cost a round trip to Redis).
+    assert 1 <= int(headers[2]["Retry-After"]) <= 60
+    assert not any(name.startswith("X-RateLimit") for name, _value in headers[0].items())
     keys = redis.Redis.from_url(redis_url).keys(f"*{prefix}*")
     assert keys, "the limiter did not count in Redis"
     with app.app_context():

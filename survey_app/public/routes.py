@@ -22,7 +22,8 @@ from sqlalchemy.orm import selectinload
 
 from .. import legal
 from ..extensions import db
-from ..models import Ente, QuestionarioVersione, Servizio, Ufficio
+from ..models import Ente, Ufficio
+from ..ratelimit import count_submission
 from . import bp, tokens
 from .duration import estimate_minutes, minutes_by_questionnaire
 from .forms import (
@@ -33,6 +34,7 @@ from .forms import (
     questionnaire_form,
     unknown_answers,
 )
+from .lookup import PublicService, public_service
 from .submission import store_submission
 
 FACE_NAMES = {1: _l("faccina rossa"), 2: _l("faccina gialla"), 3: _l("faccina verde")}
@@ -42,20 +44,11 @@ def _lang() -> str:
     return str(get_locale() or "it")
 
 
-def _service_or_404(slug: str) -> Servizio:
-    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug))
+def _service_or_404(slug: str) -> PublicService:
+    servizio = public_service(db.session, slug)
     if servizio is None:
         abort(404)
     return servizio
-
-
-def _current_version_or_404(servizio: Servizio) -> QuestionarioVersione:
-    """The service's questionnaire's latest version, read alone (its questions come from questionnaire_form)."""
-    versione = db.session.scalar(select(QuestionarioVersione).filter_by(questionario_id=servizio.questionario_id)
-                                 .order_by(QuestionarioVersione.numero.desc()).limit(1))
-    if versione is None:
-        abort(404)
-    return versione
 
 
 @bp.get("/")
@@ -87,13 +80,17 @@ def _remember_sent(slug: str) -> None:
 @bp.route("/s/<slug>", methods=["GET", "POST"])
 def questionnaire(slug: str):
     servizio = _service_or_404(slug)
-    versione = _current_version_or_404(servizio)
+    versione = servizio.versione
+    if versione is None:
+        abort(404)
+    if request.method == "POST":
+        count_submission()
     if request.method == "GET" and _recently_sent(slug) and not request.args.get("nuovo"):
         # Back after sending: say so, with a way to answer again on purpose (another person at a shared tablet).
         again = url_for("public.questionnaire", slug=slug, nuovo=1,
                         **{k: v for k, v in request.args.items() if k in ("canale", "sede", "lang")})
         response = current_app.make_response(render_template(
-            "public/already_sent.html", servizio=servizio, lang=_lang(), again=again, ente_name=servizio.ente.nome))
+            "public/already_sent.html", servizio=servizio, lang=_lang(), again=again, ente_name=servizio.ente_name))
         response.headers["Cache-Control"] = "no-store"
         return response
     lang = _lang()
@@ -127,7 +124,7 @@ def questionnaire(slug: str):
     page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
                            domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
                            questions_html=blank_questions_html(versione, lang, form, domande) if blank else None,
-                           ente_name=servizio.ente.nome, minutes=estimate_minutes(domande))
+                           ente_name=servizio.ente_name, minutes=estimate_minutes(domande))
     # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
     return page, status, {"Cache-Control": "no-store"}
 
@@ -135,7 +132,7 @@ def questionnaire(slug: str):
 @bp.get("/s/<slug>/grazie")
 def thanks(slug: str):
     servizio = _service_or_404(slug)
-    return render_template("public/thanks.html", servizio=servizio, lang=_lang(), ente_name=servizio.ente.nome)
+    return render_template("public/thanks.html", servizio=servizio, lang=_lang(), ente_name=servizio.ente_name)
 
 
 @bp.get("/privacy")

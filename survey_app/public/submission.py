@@ -66,6 +66,8 @@ def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[
 
 
 ITEM_COLUMNS = ("valore", "opzione", "testo", "importanza", "non_so")
+INSERT_COMPILAZIONE = insert(Compilazione.__table__)
+INSERT_RISPOSTE = insert(Risposta.__table__)
 
 
 def store_submission(session: Session, servizio: Servizio, versione: QuestionarioVersione, *,
@@ -86,17 +88,18 @@ def store_submission(session: Session, servizio: Servizio, versione: Questionari
     channel, counter = resolve_channel(servizio, canale, sede, channels)
     key, when = random_key(), current_hour(timezone)
     sede_id = counter.id if counter else None
-    session.execute(insert(Compilazione.__table__), {
+    connection = session.connection()  # Core on the session's transaction: none of the ORM's bookkeeping
+    connection.execute(INSERT_COMPILAZIONE, {
         "id": key, "servizio_id": servizio.id, "versione_id": versione.id, "rilevazione_id": None, "data_ora": when,
         "canale": channel, "sede_id": sede_id, "lingua": lingua, "import_batch_id": None})
     rows = [{"id": item_key, "compilazione_id": key, "domanda_id": domanda.id,
              **{column: values.get(column, False if column == "non_so" else None) for column in ITEM_COLUMNS}}
             for item_key, (domanda, values) in zip(random_keys(len(items)), items, strict=True)]
-    session.execute(insert(Risposta.__table__), rows)  # tables, not entities: no ORM bulk machinery
+    connection.execute(INSERT_RISPOSTE, rows)
     counts = summary.BatchCounts({domanda.id: domanda.tipo for domanda, _values in items})
     counts.add([(servizio.id, when, channel, sede_id, lingua, 0)],
                [[(r["domanda_id"], r["valore"], r["opzione"], r["importanza"], r["non_so"]) for r in rows]])
-    summary.upsert_counts(session, counts.rows())
+    summary.upsert_counts(connection, counts.rows())
     try:
         if once is not None:
             once(session)

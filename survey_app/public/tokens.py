@@ -8,12 +8,15 @@ from datetime import date, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import delete, insert
+from sqlalchemy import bindparam, delete, insert
 from sqlalchemy.orm import Session
 
 from ..models import FormToken
 
 MAX_AGE = 24 * 3600
+_tokens = FormToken.__table__
+FORGET_OLD = delete(_tokens).where(_tokens.c.giorno < bindparam("before"))
+SPEND = insert(_tokens)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -50,6 +53,6 @@ def spend(session: Session, value: str) -> None:
     Tokens spent more than two days ago can no longer come back (they expire after a day): they go in the same
     transaction, found through the index on the day (nothing to scan once they are gone)."""
     today = date.today()
-    tokens = FormToken.__table__
-    session.execute(delete(tokens).where(tokens.c.giorno < today - timedelta(days=2)))
-    session.execute(insert(tokens), {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
+    connection = session.connection()
+    connection.execute(FORGET_OLD, {"before": today - timedelta(days=2)})
+    connection.execute(SPEND, {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
