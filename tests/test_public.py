@@ -2,8 +2,11 @@
 
 from sqlalchemy import func, select
 
-from survey_app.models import Compilazione, Risposta
+from survey_app.catalogue import load_catalogue
+from survey_app.extensions import db as _db
+from survey_app.models import Compilazione, Risposta, Servizio
 
+from .conftest import SMALL_CATALOGUE
 from .helpers import hidden_fields, submit
 
 
@@ -205,3 +208,42 @@ def test_every_interface_string_has_an_english_translation():
     untranslated = [m.id for m in catalogue if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
     assert untranslated == []
     assert not catalogue.fuzzy and not any(m.fuzzy for m in catalogue if m.id)  # pybabel skips fuzzy files
+
+
+def test_a_kept_page_gives_every_visitor_their_own_tokens(app):
+    """The blank page is rendered once and kept; its tokens are new on every visit, and each one works.
+
+    No app context is held open here (the ``catalogue`` fixture holds one, and its ``g`` would carry one browser's
+    CSRF token into the next browser's request).
+    """
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        _db.session.remove()
+    client, other = app.test_client(), app.test_client()  # two browsers: two sessions
+    first, second = (hidden_fields(client.get("/s/anagrafe").get_data(as_text=True)) for _ in range(2))
+    third = hidden_fields(other.get("/s/anagrafe").get_data(as_text=True))
+    assert len({first["form_token"], second["form_token"], third["form_token"]}) == 3
+    assert third["csrf_token"] != first["csrf_token"]
+    assert not any("slot" in value for value in (*first.values(), *third.values()))
+    assert client.post("/s/anagrafe", data={**second, "D3": "4"}).status_code == 302
+    assert other.post("/s/anagrafe", data={**third, "D3": "2"}).status_code == 302
+    with app.app_context():
+        assert count(_db.session, Compilazione) == 2
+        _db.session.remove()
+
+
+def test_a_kept_page_follows_the_catalogue_and_the_address(client, catalogue):
+    db = catalogue
+    before = client.get("/s/anagrafe").get_data(as_text=True)
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    servizio.nome_it = "Anagrafe rinnovata"
+    servizio.ufficio.ente.nome = "Comune Rinominato"
+    db.commit()
+    after = client.get("/s/anagrafe").get_data(as_text=True)
+    assert "Anagrafe rinnovata" not in before
+    assert "Anagrafe rinnovata" in after and "Comune Rinominato" in after  # no stale page after an edit
+    counter = client.get("/s/anagrafe?canale=qr&sede=sportello-2").get_data(as_text=True)
+    assert 'name="sede" value="sportello-2"' in counter and 'name="canale" value="qr"' in counter
+    assert 'name="sede"' not in after
+    english = client.get("/s/anagrafe?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in english and 'action="/s/anagrafe?lang=en"' in english

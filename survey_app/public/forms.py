@@ -93,7 +93,9 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
 
     class QuestionnaireForm(FlaskForm):
         class Meta(CachedTranslationsMeta):
-            pass
+            # CSRFProtect checks every POST before any view runs (a failure is a 400), so a field of the form's own
+            # would sign a token on every form built and check it a second time; the page puts csrf_token() in.
+            csrf = False
 
         # Honeypot: hidden from people, filled in by naive bots. A filled honeypot stores nothing.
         sito_web = StringField(validators=[Optional()])

@@ -7,7 +7,7 @@ shaped like the entities the templates already know (``servizio.nome(lang)``, ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -48,7 +48,7 @@ class PublicService(Bilingual):
     ente_name: str
     questionario: PublicQuestionnaire
     versione: CurrentVersion | None
-    session: Session
+    session: Session = field(compare=False, repr=False)  # not part of what the pages show, nor of a key
 
     def nome(self, lang: str = "it") -> str:
         return self.localised("nome", lang)
@@ -77,7 +77,7 @@ SERVICE_BY_SLUG = (
 
 
 def public_service(session: Session, slug: str) -> PublicService | None:
-    row = session.execute(SERVICE_BY_SLUG, {"slug": slug}).one_or_none()
+    row = session.connection().execute(SERVICE_BY_SLUG, {"slug": slug}).one_or_none()  # Core, not the ORM's path
     if row is None:
         return None
     questionario = PublicQuestionnaire(row.q_id, row.titolo_it, row.titolo_en, row.introduzione_it,

@@ -17,6 +17,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
@@ -95,11 +96,13 @@ def questionnaire(slug: str):
         return response
     lang = _lang()
     domande, form_class = questionnaire_form(db.engine, versione, lang)
+    if request.method == "GET":
+        return _blank_page(servizio, domande, form_class, lang), 200, NO_STORE
     form = form_class()
     canale = request.values.get("canale")
     sede = request.values.get("sede")
     # Answers to questions this questionnaire does not have are refused, never silently dropped.
-    unknown = unknown_answers(form, request.form) if request.method == "POST" else []
+    unknown = unknown_answers(form, request.form)
     if form.validate_on_submit() and not unknown:
         token = tokens.payload(form.form_token.data)
         if token is None:
@@ -117,16 +120,44 @@ def questionnaire(slug: str):
             return redirect(url_for("public.thanks", slug=slug, lang=request.args.get("lang")))
     if not tokens.is_valid(form.form_token.data):
         form.form_token.data = tokens.issue()
-    status = 422 if request.method == "POST" else 200
-    # A blank form's questions are the same HTML for everyone: kept per version and language. A form sent back
-    # with errors shows the answers given and the messages, so it is rendered afresh.
-    blank = request.method == "GET"
+    # Sent back with errors: the answers given and the messages, so rendered afresh.
     page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
                            domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
-                           questions_html=blank_questions_html(versione, lang, form, domande) if blank else None,
-                           ente_name=servizio.ente_name, minutes=estimate_minutes(domande))
-    # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
-    return page, status, {"Cache-Control": "no-store"}
+                           csrf=generate_csrf(), questions_html=None, ente_name=servizio.ente_name,
+                           minutes=estimate_minutes(domande))
+    return page, 422, NO_STORE
+
+
+# Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
+NO_STORE = {"Cache-Control": "no-store"}
+# Stand-ins for the two tokens in a kept page: letters and dashes only, so escaping leaves them as they are.
+CSRF_SLOT, FORM_TOKEN_SLOT = "csrf-token-slot-c4e1", "form-token-slot-c4e1"
+MAX_KEPT_PAGES = 256
+
+
+def _blank_page(servizio: PublicService, domande, form_class, lang: str) -> str:
+    """A blank questionnaire page, rendered once and kept per process: from one citizen to the next only its two
+    tokens change, and they go into the kept text.
+
+    The key holds everything the page shows: the service as read this request (its names, its ente, its current
+    version and that version's fingerprint), the language, and the address with its query (the channel, the
+    counter, the language links). An edit to any of them is a new key, never a stale page.
+    """
+    pages = current_app.extensions.setdefault("questionnaire_pages", {})
+    key = (servizio, lang, request.script_root, request.full_path)
+    page = pages.get(key)
+    if page is None:
+        form = form_class(formdata=None)
+        form.form_token.data = FORM_TOKEN_SLOT
+        page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
+                               domande=domande, form=form, lang=lang, canale=request.args.get("canale"),
+                               sede=request.args.get("sede"), unknown=[], csrf=CSRF_SLOT,
+                               questions_html=blank_questions_html(servizio.versione, lang, form, domande),
+                               ente_name=servizio.ente_name, minutes=estimate_minutes(domande))
+        if len(pages) >= MAX_KEPT_PAGES:
+            pages.clear()
+        pages[key] = page
+    return page.replace(CSRF_SLOT, generate_csrf(), 1).replace(FORM_TOKEN_SLOT, tokens.issue(), 1)
 
 
 @bp.get("/s/<slug>/grazie")
