@@ -86,6 +86,8 @@ def count_submission() -> None:
 
 def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
+    # The citizens' pages have one limit, counted by count_submission: the extension need not look at them.
+    limiter.exempt(app.blueprints["public"])
     for name, setting in LIMITED_BLUEPRINTS.items():
         limiter.limit(_configured(setting), methods=["POST"])(app.blueprints[name])
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])

@@ -50,9 +50,12 @@ def spend(session: Session, value: str) -> None:
     """Record a token as used by its payload (``payload``), in the caller's transaction: a second use violates the
     primary key.
 
-    Tokens spent more than two days ago can no longer come back (they expire after a day): they go in the same
-    transaction, found through the index on the day (nothing to scan once they are gone)."""
+    Tokens spent more than two days ago can no longer come back (they expire after a day): the first spend of the
+    day in each process drops them, in the same transaction, through the index on the day. (Should that transaction
+    roll back, the next day's first spend drops them: an old token left a day longer does no harm.)"""
     today = date.today()
     connection = session.connection()
-    connection.execute(FORGET_OLD, {"before": today - timedelta(days=2)})
+    if current_app.extensions.get("form_tokens_dropped_on") != today:
+        connection.execute(FORGET_OLD, {"before": today - timedelta(days=2)})
+        current_app.extensions["form_tokens_dropped_on"] = today
     connection.execute(SPEND, {"impronta": hashlib.sha256(value.encode()).hexdigest(), "giorno": today})
