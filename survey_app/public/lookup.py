@@ -1,7 +1,7 @@
 """The service a citizen's page is about, read in one query: what the pages show of it and its current version.
 
 Every citizen's request starts here. Through the ORM it took three queries (the service, its latest version, the
-ente through the office) and most of a millisecond; this is one Core query whose rows become small frozen objects
+ente through the office) and well over a millisecond; this is one Core query whose rows become small frozen objects
 shaped like the entities the templates already know (``servizio.nome(lang)``, ``questionario.titolo(lang)``).
 """
 
