@@ -21,6 +21,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Domanda, QuestionarioVersione
+from .lookup import CurrentVersion
 
 NON_SO = "ns"
 MAX_KEPT_FORMS = 256  # versions × languages a process keeps built; past that it starts again
@@ -151,7 +152,8 @@ def unknown_answers(form: FlaskForm, submitted) -> list[str]:
     return sorted(name for name in submitted if QUESTION_FIELD.match(name) and name not in form)
 
 
-def blank_questions_html(versione: QuestionarioVersione, lang: str, form: FlaskForm, domande: list[Domanda]) -> Markup:
+def blank_questions_html(versione: QuestionarioVersione | CurrentVersion, lang: str, form: FlaskForm,
+                         domande: list[Domanda]) -> Markup:
     """The questions of a blank form as HTML, rendered once per version and language: on a GET nothing in them
     depends on the request (the tokens, the channel and the counter are outside them), and rendering the fields is
     most of the page's time."""
@@ -166,7 +168,8 @@ def blank_questions_html(versione: QuestionarioVersione, lang: str, form: FlaskF
     return html
 
 
-def questionnaire_form(engine, versione: QuestionarioVersione, lang: str) -> tuple[list[Domanda], type[FlaskForm]]:
+def questionnaire_form(engine, versione: QuestionarioVersione | CurrentVersion,
+                       lang: str) -> tuple[list[Domanda], type[FlaskForm]]:
     """A version's questions and its form class, built once per process and language.
 
     The questions are read in a session of their own and kept detached, read-only, for every request. The key

@@ -14,6 +14,7 @@ from .. import summary
 from ..models import CITIZEN_CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
 from ..models.base import random_key, random_keys
 from .forms import NON_SO
+from .lookup import CurrentVersion, PublicService
 
 WEB = "web"
 
@@ -23,7 +24,7 @@ def current_hour(timezone: str) -> datetime:
     return datetime.now(ZoneInfo(timezone)).replace(minute=0, second=0, microsecond=0, tzinfo=None)
 
 
-def resolve_channel(servizio: Servizio, canale: str | None, sede_code: str | None,
+def resolve_channel(servizio: Servizio | PublicService, canale: str | None, sede_code: str | None,
                     allowed: tuple[str, ...] = CITIZEN_CHANNELS) -> tuple[str, Sede | None]:
     """The channel if the caller allows it, else web, and the service's counter: other values (a firm's telefono or
     carta on the public form, unknown ones) are dropped, never errors."""
@@ -70,7 +71,8 @@ INSERT_COMPILAZIONE = insert(Compilazione.__table__)
 INSERT_RISPOSTE = insert(Risposta.__table__)
 
 
-def store_submission(session: Session, servizio: Servizio, versione: QuestionarioVersione, *,
+def store_submission(session: Session, servizio: Servizio | PublicService,
+                     versione: QuestionarioVersione | CurrentVersion, *,
                      answers: dict[str, Any], importance: dict[str, Any], canale: str | None,
                      sede: str | None, lingua: str, timezone: str, once=None,
                      channels: tuple[str, ...] = CITIZEN_CHANNELS,
