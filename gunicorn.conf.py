@@ -14,10 +14,13 @@ from survey_app.logs import gunicorn_config
 wsgi_app = "survey_app:create_app()"
 # nginx in front talks to this address; the app believes one proxy's X-Forwarded-* with TRUSTED_PROXIES=1.
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Threaded workers: a request mostly waits on the database, and threads wait cheaply. Two processes per core.
+# Threaded workers, two processes per core with two threads each: a thread works while the other waits on the
+# database, Redis or a slow client. Measured with `make loadtest` on 2 cores (docs/deploy.md): 4 threads per process
+# took 3-15 % fewer answers a second than 2 (more time lost to Python's lock between threads), on SQLite and on
+# PostgreSQL. With the database on another host, where each request waits longer, raise GUNICORN_THREADS and measure.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", 4))
+threads = int(os.environ.get("GUNICORN_THREADS", 2))
 # A request that takes longer than this is killed and its worker replaced: nothing we serve should take 30 s.
 timeout = 30
 graceful_timeout = 30

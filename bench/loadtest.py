@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import runpy
 import secrets
 import signal
 import socket
@@ -49,7 +50,7 @@ CLIENTS = int(os.environ.get("LOADTEST_CLIENTS", "200"))
 MAX_REQUESTS = int(os.environ.get("LOADTEST_MAX_REQUESTS", "200000"))  # per run, whatever the speed
 POSTGRES = os.environ.get("LOADTEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-WORKERS = os.environ.get("LOADTEST_WORKERS", "2")
+WORKERS = os.environ.get("LOADTEST_WORKERS")  # else gunicorn.conf.py's own default (two per core)
 SLUG = "anagrafe"
 ANSWERS = {"D1": "4", "D1__importanza": "5", "D2": "3", "D3": "4", "D4": "9", "D5": "1"}
 ITEMS = 6  # stored rows per submission: D1 (with its importance), D2, D3, D4, D5 and the comment D7
@@ -68,8 +69,9 @@ class Server:
 
     def __init__(self, env: dict, app: str | None = None, log: Path | None = None) -> None:
         self.port = free_port()
-        self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": WORKERS,
-                    "LOG_LEVEL": "warning"}
+        self.env = {**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "LOG_LEVEL": "warning"}
+        if WORKERS:
+            self.env["WEB_CONCURRENCY"] = WORKERS
         self.app, self.log, self.process = app, log, None
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -366,8 +368,10 @@ def run_two_instances(folder: Path) -> bool:
 
 
 def main() -> int:
-    print(f"make loadtest: {CLIENTS} simulated citizens for {SECONDS:.0f} s per run, gunicorn with {WORKERS} "
-          f"workers on 127.0.0.1 (gunicorn.conf.py)")
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))  # what gunicorn will read, with this environment
+    workers, threads = WORKERS or served["workers"], served["threads"]
+    print(f"make loadtest: {CLIENTS} simulated citizens for {SECONDS:.0f} s per run, gunicorn with {workers} "
+          f"workers x {threads} threads on 127.0.0.1 (gunicorn.conf.py)")
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

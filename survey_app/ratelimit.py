@@ -88,6 +88,7 @@ def init_app(app: Flask) -> Limiter:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], app=app)
     # The citizens' pages have one limit, counted by count_submission: the extension need not look at them.
     limiter.exempt(app.blueprints["public"])
+    limiter.request_filter(_citizens_page)  # ...and its per-request pass stops at once, before resolving limits
     for name, setting in LIMITED_BLUEPRINTS.items():
         limiter.limit(_configured(setting), methods=["POST"])(app.blueprints[name])
     limiter.limit(_configured("API_RATE_LIMIT"), key_func=api_key)(app.blueprints["api"])
@@ -97,6 +98,10 @@ def init_app(app: Flask) -> Limiter:
     app.extensions["survey_limiter"] = limiter
     app.after_request(_retry_after)
     return limiter
+
+
+def _citizens_page() -> bool:
+    return request.blueprint == "public"
 
 
 def _retry_after(response):
