@@ -1,6 +1,7 @@
 """The citizen's path: service list, questionnaire form, submit with CSRF, thank-you page."""
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import event, func, select
 
 from survey_app.catalogue import load_catalogue
 from survey_app.extensions import db as _db
@@ -247,3 +248,31 @@ def test_a_kept_page_follows_the_catalogue_and_the_address(client, catalogue):
     assert 'name="sede"' not in after
     english = client.get("/s/anagrafe?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english and 'action="/s/anagrafe?lang=en"' in english
+
+
+def test_the_page_reads_its_service_outside_a_transaction_and_the_submission_inside_one(app, backend):
+    """On PostgreSQL the blank page's one query runs in autocommit (no BEGIN and ROLLBACK around it); the submission
+    reads the service in the transaction that stores the answers."""
+    if backend != "postgresql":
+        pytest.skip("SQLite opens no transaction for a read")
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        _db.session.remove()
+        engine = _db.engine
+    lookups = []
+
+    def record(conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("SELECT servizi.id"):
+            lookups.append(conn.connection.dbapi_connection.autocommit)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        client = app.test_client()
+        fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
+        assert client.post("/s/anagrafe", data={**fields, "D3": "4"}).status_code == 302
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert lookups == [True, False]
+    with app.app_context():
+        assert count(_db.session, Compilazione) == 1
+        _db.session.remove()

@@ -46,7 +46,7 @@ def _lang() -> str:
 
 
 def _service_or_404(slug: str) -> PublicService:
-    servizio = public_service(db.session, slug)
+    servizio = public_service(db.session, slug, read_only=request.method == "GET")
     if servizio is None:
         abort(404)
     return servizio
