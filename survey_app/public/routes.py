@@ -121,11 +121,18 @@ def questionnaire(slug: str):
     if not tokens.is_valid(form.form_token.data):
         form.form_token.data = tokens.issue()
     # Sent back with errors: the answers given and the messages, so rendered afresh.
-    page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
-                           domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
-                           csrf=generate_csrf(), questions_html=None, ente_name=servizio.ente_name,
-                           minutes=estimate_minutes(domande))
+    page = _questionnaire_page(servizio, domande, form, lang, canale=canale, sede=sede, unknown=unknown,
+                               csrf=generate_csrf())
     return page, 422, NO_STORE
+
+
+def _questionnaire_page(servizio: PublicService, domande, form, lang: str, *, canale: str | None,
+                        sede: str | None, unknown: list[str], csrf: str, questions_html=None) -> str:
+    """The questionnaire page, blank (its questions rendered once, ``questions_html``) or sent back with errors."""
+    return render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
+                           domande=domande, form=form, lang=lang, canale=canale, sede=sede, unknown=unknown,
+                           csrf=csrf, questions_html=questions_html, ente_name=servizio.ente_name,
+                           minutes=estimate_minutes(domande))
 
 
 # Not kept by the browser: Back after sending asks again, and finds the notice above instead of a fresh form.
@@ -149,11 +156,9 @@ def _blank_page(servizio: PublicService, domande, form_class, lang: str) -> str:
     if page is None:
         form = form_class(formdata=None)
         form.form_token.data = FORM_TOKEN_SLOT
-        page = render_template("public/questionnaire.html", servizio=servizio, questionario=servizio.questionario,
-                               domande=domande, form=form, lang=lang, canale=request.args.get("canale"),
-                               sede=request.args.get("sede"), unknown=[], csrf=CSRF_SLOT,
-                               questions_html=blank_questions_html(servizio.versione, lang, form, domande),
-                               ente_name=servizio.ente_name, minutes=estimate_minutes(domande))
+        page = _questionnaire_page(servizio, domande, form, lang, canale=request.args.get("canale"),
+                                   sede=request.args.get("sede"), unknown=[], csrf=CSRF_SLOT,
+                                   questions_html=blank_questions_html(servizio.versione, lang, form, domande))
         if len(pages) >= MAX_KEPT_PAGES:
             pages.clear()
         pages[key] = page
