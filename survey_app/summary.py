@@ -12,12 +12,13 @@ from collections import Counter, defaultdict
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, event, false, func, insert, literal_column, select, true
+from sqlalchemy import Date, delete, event, false, func, insert, literal_column, select, true, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .models import NUMERIC_TYPES, SUMMARY_KEY, Compilazione, Domanda, RiepilogoRisposte, Risposta
+from .models.base import random_keys
 
 MEASURES = ("n", "n_importanza", "somma_importanza")
 
@@ -138,7 +139,7 @@ def rebuild(session: Session) -> None:
     """Recompute every count from the answers (after bulk loads); the caller commits."""
     r, c, d = Risposta.__table__, Compilazione.__table__, Domanda.__table__
     target = RiepilogoRisposte.__table__
-    giorno = func.date(c.c.data_ora)
+    giorno = type_coerce(func.date(c.c.data_ora), Date)  # a date on both databases (SQLite gives text)
     # Constants as SQL text, so that PostgreSQL sees the same expression in SELECT and GROUP BY.
     zero, none = literal_column("0"), literal_column("-1")
     dims = [c.c.servizio_id, r.c.domanda_id, giorno, c.c.canale, func.coalesce(c.c.sede_id, zero), c.c.lingua,
@@ -151,15 +152,27 @@ def rebuild(session: Session) -> None:
                    func.coalesce(func.sum(r.c.importanza), zero)) \
         .select_from(r.join(c, c.c.id == r.c.compilazione_id)) \
         .group_by(*dims, value, option, dont_know)
-    session.execute(insert(target).from_select(
-        [*names, "valore", "opzione", "non_so", "rispondente", "n", "n_importanza", "somma_importanza"], items))
+    _insert_keyed(session, target, names, items)
     answered = select(r.c.compilazione_id, r.c.domanda_id).distinct() \
         .select_from(r.join(d, d.c.id == r.c.domanda_id)).where(d.c.tipo.not_in(NUMERIC_TYPES)).subquery()
     people = select(*dims[:1], answered.c.domanda_id, *dims[2:], none, literal_column("''"), false(), true(),
                     func.count(), zero, zero) \
         .select_from(answered.join(c, c.c.id == answered.c.compilazione_id)) \
         .group_by(c.c.servizio_id, answered.c.domanda_id, *dims[2:])
-    session.execute(insert(target).from_select(
-        [*names, "valore", "opzione", "non_so", "rispondente", "n", "n_importanza", "somma_importanza"], people))
+    _insert_keyed(session, target, names, people)
+
+
+REBUILD_CHUNK = 20_000
+
+
+def _insert_keyed(session: Session, target, names: list[str], counts) -> None:
+    """The rows ``counts`` selects, each with a random key of its own (an INSERT … SELECT would call the key's
+    default once for the whole statement)."""
+    columns = [*names, "valore", "opzione", "non_so", "rispondente", *MEASURES]
+    rows = session.execute(counts).all()
+    for start in range(0, len(rows), REBUILD_CHUNK):
+        chunk = rows[start:start + REBUILD_CHUNK]
+        session.execute(insert(target), [{"id": key, **dict(zip(columns, row, strict=True))}
+                                         for key, row in zip(random_keys(len(chunk)), chunk, strict=True)])
 
 

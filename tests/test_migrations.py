@@ -116,3 +116,38 @@ def test_random_keys_migration_rekeys_the_stored_answers(app):
         new, new_keys = content(_db.session)
         assert new == expected and min(new_keys) >= RANDOM_KEY_MIN and not set(new_keys) & set(keys)
         assert _db.session.query(CommentoStato).count() == len(commented)
+
+
+def test_random_count_keys_migration_rekeys_the_stored_counts(app):
+    """0011 gives the daily counts already stored random keys, with the same content; a downgrade gives sequential
+    keys back."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.demo.seed import seed_responses
+    from survey_app.models import RiepilogoRisposte
+    from survey_app.models.base import RANDOM_KEY_MIN
+
+    from .conftest import SMALL_CATALOGUE
+    from .test_summary import counts
+
+    def keys(session):
+        return sorted(session.scalars(select(RiepilogoRisposte.id)))
+
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        seed_responses(_db.session, 40, seed=3, end=date(2026, 5, 31))
+        expected, random_keys = counts(_db.session), keys(_db.session)
+        _db.session.remove()
+
+        downgrade(revision="0010")
+        assert counts(_db.session) == expected and keys(_db.session) == list(range(1, len(random_keys) + 1))
+        _db.session.remove()
+
+        upgrade()
+        assert counts(_db.session) == expected
+        new_keys = keys(_db.session)
+        assert len(new_keys) == len(random_keys) and min(new_keys) >= RANDOM_KEY_MIN
+        assert not set(new_keys) & set(random_keys)

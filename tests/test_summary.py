@@ -55,3 +55,20 @@ def test_rolled_back_submission_leaves_no_counts(client, catalogue):
     after_first = counts(db)
     client.post("/s/anagrafe", data={**hidden, "D3": "5"})
     assert counts(db) == after_first != before
+
+
+def test_count_rows_get_random_keys_however_they_are_written(client, catalogue):
+    """A count row is written by the first answer of its day with its value: a sequential key would number the
+    values in the order citizens first gave them, and line the day's first citizen up with an access log."""
+    from survey_app.models.base import RANDOM_KEY_MIN
+
+    db = catalogue
+    keys = lambda: db.scalars(select(RiepilogoRisposte.id)).all()  # noqa: E731
+    submit(client, "/s/anagrafe", {"D1": "2", "D3": "4", "D7": "primo"})  # the citizen's path (Core upsert)
+    add_answers(db, "anagrafe", datetime(2026, 6, 1, 9), {"D1": 5, "D3": 1})  # the ORM hook
+    written = keys()
+    assert len(written) >= 6 and min(written) >= RANDOM_KEY_MIN
+    summary.rebuild(db)
+    db.commit()
+    rebuilt = keys()
+    assert len(rebuilt) == len(written) and min(rebuilt) >= RANDOM_KEY_MIN and not set(rebuilt) & set(written)
