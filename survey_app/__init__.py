@@ -115,12 +115,12 @@ def register_commands(app: Flask) -> None:
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
     from .imports.cli import responses_cli
-    from .maintenance.cli import backup_command, purge_command, restore_command
+    from .maintenance.cli import backup_command, erase_order_command, purge_command, restore_command
     from .qr.cli import qr_cli
     from .reports.cli import report_cli
     from .transparency.cli import export_cli
     from .users.cli import users_cli
 
     for group in (api_tokens_cli, catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli,
-                  backup_command, restore_command, purge_command):
+                  backup_command, restore_command, purge_command, erase_order_command):
         app.cli.add_command(group)

@@ -1,6 +1,7 @@
-"""`flask backup OUT`, `flask restore BACKUP` and `flask purge [--older-than MONTHS] [--dry-run]`.
+"""`flask backup OUT`, `flask restore BACKUP`, `flask purge [--older-than MONTHS] [--dry-run]` and
+`flask erase-order [--lock-timeout SECONDS]`.
 
-Thin commands over ``sqlite``, ``postgres`` and ``purge``; see docs/backup.md for cron and systemd timers.
+Thin commands over ``sqlite``, ``postgres``, ``purge`` and ``order``; see docs/backup.md for cron and systemd timers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .. import figures_cache
 from ..extensions import db
 from ..models import AuditLog
 from . import MaintenanceError, postgres, sqlite
+from .order import LOCK_TIMEOUT_SECONDS, erase_order
 from .purge import local_today, purge_comments
 
 RESTORE_ACTION = "database.ripristinato"
@@ -118,3 +120,23 @@ def purge_command(months: int | None, dry_run: bool) -> None:
         click.echo(f"Prova: {report.comments} commenti {older} da cancellare; nessuna modifica scritta.")
     else:
         click.echo(f"Cancellati {report.comments} commenti {older}; registrato nel log di audit.")
+
+
+@click.command("erase-order")
+@click.option("--lock-timeout", type=click.IntRange(1, 600), default=LOCK_TIMEOUT_SECONDS, show_default=True,
+              metavar="SECONDS", help="Attesa massima per ciascuna tabella occupata, in secondi.")
+@with_appcontext
+def erase_order_command(lock_timeout: int) -> None:
+    """Cancella l'ordine in cui le risposte sono state scritte (PostgreSQL): ogni notte, prima del backup."""
+    try:
+        report = erase_order(db.session, lock_timeout=lock_timeout)
+    except MaintenanceError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not report.done:
+        click.echo("SQLite: niente da fare. Le righe sono già conservate nell'ordine delle loro chiavi casuali e non "
+                   "portano il numero della transazione che le ha scritte.")
+        return
+    rows = report.rows
+    click.echo(f"Ordine di scrittura cancellato in {report.seconds:.1f} s: {rows['compilazioni']} compilazioni, "
+               f"{rows['risposte']} risposte e {rows['riepilogo_risposte']} conteggi riscritti in una transazione "
+               "e riordinati per chiave casuale.")
