@@ -92,3 +92,20 @@ def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
     after, answers, (new,) = stored(live_server, "front-office", before)
     assert len(after) == len(before) + 1 and new.canale == "chiosco"
     assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
+
+
+@pytest.mark.parametrize("width", [320, 420])
+def test_the_importance_hint_is_never_split_on_a_phone(live_server, page, width):
+    """On a phone the scale's key for the importance question ("facoltativo: 1 = per niente, 5 = moltissimo") sits
+    on a line of its own under the question, not broken after "facoltativo:"."""
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(f"{live_server['url']}/s/edilizia-privata")
+    hint = page.locator("fieldset.importance legend .hint").first
+    lines = hint.evaluate("element => element.getClientRects().length")
+    # ...and it starts where the question's own text starts, not after it.
+    starts_own_line = hint.evaluate("""element => {
+        const question = document.createRange();
+        question.selectNodeContents(element.parentElement.firstChild);
+        return Math.abs(element.getBoundingClientRect().left - question.getClientRects()[0].left) < 1;
+    }""")
+    assert lines == 1 and starts_own_line
