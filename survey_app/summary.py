@@ -46,6 +46,10 @@ def _upsert_statement(dialect: str):
 
 def _upsert(session: Session | Connection, rows: list[dict]) -> None:
     if rows:
+        # Keys for the rows it inserts (random, models/summary.py), drawn at once: the column's default would be
+        # called row by row. A row that already exists keeps its key.
+        for row, key in zip(rows, random_keys(len(rows)), strict=True):
+            row["id"] = key
         bind = session if isinstance(session, Connection) else session.get_bind()
         session.execute(_upsert_statement(bind.dialect.name), rows)
 
