@@ -1,10 +1,16 @@
 """`flask erase-order`: no trace of the order in which citizens answered, where the database keeps one.
 
-On PostgreSQL a row's transaction number (xmin) and its place in the table follow the order of writing, whatever its
-key; the command rewrites them. On SQLite neither exists, and the command says so.
+On PostgreSQL a row's transaction number (xmin), its place in the table and a long comment's out-of-line chunk
+number follow the order of writing, whatever its key; on SQLite, where each row's bytes lie in its page. The command
+writes them again.
 """
 
 from __future__ import annotations
+
+import random
+import sqlite3
+from datetime import datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -13,7 +19,7 @@ from sqlalchemy import func, make_url, select
 from survey_app.models import Compilazione, Risposta
 
 from .conftest import run_sql
-from .helpers import submit
+from .helpers import add_answers, submit
 from .test_summary import counts
 
 TABLES = ("compilazioni", "risposte", "riepilogo_risposte")
@@ -71,20 +77,64 @@ def test_on_postgres_the_writing_order_is_readable_until_erase_order_rewrites_it
     assert db.scalar(select(func.count()).select_from(Compilazione)) == len(CITIZENS) + 1
 
 
-def test_on_sqlite_there_is_nothing_to_erase(app, catalogue, client, runner, backend):
+def cell_offsets(path: Path, table: str) -> list[int]:
+    """Where each row of a one-page SQLite table lies in its page, in key order (the file format's cell pointers)."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the latest pages into the file (their layout unchanged)
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+    page = path.read_bytes()[(root - 1) * size:root * size]
+    header = 100 if root == 1 else 0
+    assert page[header] == 0x0D, "not a single leaf page"
+    cells = int.from_bytes(page[header + 3:header + 5], "big")
+    return [int.from_bytes(page[header + 8 + 2 * i:header + 10 + 2 * i], "big") for i in range(cells)]
+
+
+def test_on_sqlite_rows_lie_in_their_page_in_writing_order_until_erase_order(app, catalogue, client, runner, backend):
     if backend != "sqlite":
-        pytest.skip("PostgreSQL: the test above")
+        pytest.skip("PostgreSQL: the tests above")
     db = catalogue
     answer_in_turn(client)
-    for table in TABLES:
-        # A table with an INTEGER key is stored in the order of that key (random), whatever the order of writing:
-        # read as stored, not through an index.
-        stored = list(run_sql(db, f"SELECT id FROM {table} NOT INDEXED").scalars())  # noqa: S608 - constants
-        assert len(stored) > 1 and stored == sorted(stored), table
-    before = content(db)
+    path = Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+    by_key = list(run_sql(db, f"{COMMENTS} ORDER BY c.id").scalars())
+    db.rollback()
+    # The finding: SQLite writes each row below the one written before, so the offsets give the order of writing.
+    offsets = cell_offsets(path, "compilazioni")
+    assert [comment for _offset, comment in sorted(zip(offsets, by_key, strict=True), reverse=True)] == CITIZENS
+    before, before_counts = content(db), counts(db)
+    db.rollback()
+
     result = runner.invoke(args=["erase-order"])
-    assert result.exit_code == 0 and "SQLite: niente da fare" in result.output
-    assert content(db) == before
+    assert result.exit_code == 0, result.output
+    assert "Ordine di scrittura cancellato" in result.output and f"{len(CITIZENS)} compilazioni" in result.output
+    offsets = cell_offsets(path, "compilazioni")
+    assert offsets == sorted(offsets, reverse=True)  # written again in key order
+    assert content(db) == before and counts(db) == before_counts
+
+
+def test_on_postgres_long_comments_stored_out_of_line_lose_their_order_too(app, catalogue, client, runner,
+                                                                            backend):
+    if backend != "postgresql":
+        pytest.skip("TOAST is PostgreSQL's")
+    db = catalogue
+    rng = random.Random(7)
+    for n in range(1, 6):  # incompressible, over 2 kB (a question may allow that long): out of line, uncompressed
+        noise = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(1500))
+        add_answers(db, "anagrafe", datetime(2026, 6, 1, 9), {"D3": 3, "D7": f"cittadino {n} {noise}"})
+    toast = run_sql(db, "SELECT reltoastrelid::regclass::text FROM pg_class WHERE relname = 'risposte'").scalar()
+
+    def chunk_order() -> list[str]:
+        # The first chunk of each value starts with the comment's own bytes (stored uncompressed).
+        # The TOAST table's name comes from PostgreSQL's own catalogue.
+        firsts = run_sql(db, f"SELECT chunk_data FROM {toast} WHERE chunk_seq = 0 ORDER BY chunk_id").scalars()  # noqa: S608
+        return [bytes(data)[:11].decode() for data in firsts]
+
+    assert chunk_order() == [f"cittadino {n}" for n in range(1, 6)]  # the finding
+    db.rollback()
+    result = runner.invoke(args=["erase-order"])
+    assert result.exit_code == 0, result.output
+    by_key = [comment[:11] for comment in run_sql(db, f"{COMMENTS} ORDER BY r.id").scalars()]
+    assert chunk_order() == by_key
 
 
 def test_a_busy_table_stops_the_reordering_after_the_rewrite_and_says_so(app, catalogue, client, runner, backend,

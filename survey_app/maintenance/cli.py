@@ -123,20 +123,18 @@ def purge_command(months: int | None, dry_run: bool) -> None:
 
 
 @click.command("erase-order")
-@click.option("--lock-timeout", type=click.IntRange(1, 600), default=LOCK_TIMEOUT_SECONDS, show_default=True,
-              metavar="SECONDS", help="Attesa massima per ciascuna tabella occupata, in secondi.")
+@click.option("--lock-timeout", type=click.IntRange(1, 25), default=LOCK_TIMEOUT_SECONDS, show_default=True,
+              metavar="SECONDS", help="Attesa massima per ciascuna tabella occupata, in secondi (al più 25: i "
+                                      "cittadini in coda dietro l'attesa non devono superare i 30 s del server).")
 @with_appcontext
 def erase_order_command(lock_timeout: int) -> None:
-    """Cancella l'ordine in cui le risposte sono state scritte (PostgreSQL): ogni notte, prima del backup."""
+    """Cancella l'ordine in cui le risposte sono state scritte: ogni notte, prima del backup."""
     try:
         report = erase_order(db.session, lock_timeout=lock_timeout)
     except MaintenanceError as exc:
         raise click.ClickException(str(exc)) from None
-    if not report.done:
-        click.echo("SQLite: niente da fare. Le righe sono già conservate nell'ordine delle loro chiavi casuali e non "
-                   "portano il numero della transazione che le ha scritte.")
-        return
     rows = report.rows
+    how = ("ricopiate nell'ordine delle chiavi casuali (VACUUM)" if report.database == "sqlite" else
+           "riscritte in una transazione e riordinate per chiave casuale")
     click.echo(f"Ordine di scrittura cancellato in {report.seconds:.1f} s: {rows['compilazioni']} compilazioni, "
-               f"{rows['risposte']} risposte e {rows['riepilogo_risposte']} conteggi riscritti in una transazione "
-               "e riordinati per chiave casuale.")
+               f"{rows['risposte']} risposte e {rows['riepilogo_risposte']} righe di conteggio {how}.")

@@ -101,7 +101,12 @@ def test_the_importance_hint_is_never_split_on_a_phone(live_server, page, width)
     page.set_viewport_size({"width": width, "height": 800})
     page.goto(f"{live_server['url']}/s/edilizia-privata")
     hint = page.locator("fieldset.importance legend .hint").first
-    lines = hint.evaluate("element => element.getClientRects().length")
+    # Line boxes of the hint's text (a Range over it: a block element alone is one box however many lines it has).
+    lines = hint.evaluate("""element => {
+        const text = document.createRange();
+        text.selectNodeContents(element);
+        return new Set(Array.from(text.getClientRects(), rect => Math.round(rect.top))).size;
+    }""")
     # ...and it starts where the question's own text starts, not after it.
     starts_own_line = hint.evaluate("""element => {
         const question = document.createRange();
