@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Date, delete, event, false, func, insert, literal_column, select, true, type_coerce
@@ -44,8 +45,15 @@ def _upsert_statement(dialect: str):
                                       set_={m: table.c[m] + stmt.excluded[m] for m in MEASURES})
 
 
+_BY_KEY = itemgetter(*SUMMARY_KEY)
+
+
 def _upsert(session: Session | Connection, rows: list[dict]) -> None:
     if rows:
+        # In key order: every writer (citizens, the firms' imports, the kiosk) then locks the count rows it adds to in
+        # the same order, so two of them never wait for each other in a circle (PostgreSQL would cancel one with a
+        # deadlock error, and a citizen would get an error page).
+        rows.sort(key=_BY_KEY)
         # Keys for the rows it inserts (random, models/summary.py), drawn at once: the column's default would be
         # called row by row. A row that already exists keeps its key.
         for row, key in zip(rows, random_keys(len(rows)), strict=True):

@@ -1,12 +1,15 @@
 """The daily answer counts stay equal to the answers, however they were written."""
 
+import threading
+import time
 from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from survey_app import summary
 from survey_app.demo.seed import seed_responses
-from survey_app.models import SUMMARY_KEY, RiepilogoRisposte
+from survey_app.models import SUMMARY_KEY, RiepilogoRisposte, Servizio
 
 from .helpers import add_answers, csrf_token, submit
 
@@ -72,3 +75,50 @@ def test_count_rows_get_random_keys_however_they_are_written(client, catalogue):
     db.commit()
     rebuilt = keys()
     assert len(rebuilt) == len(written) and min(rebuilt) >= RANDOM_KEY_MIN and not set(rebuilt) & set(written)
+
+
+def test_writers_add_to_count_rows_in_one_order_so_they_never_deadlock(app, catalogue, backend):
+    """A citizen and a firm's import add to the same count rows, each in the order its answers came: two
+    transactions locking two rows in opposite orders would deadlock on PostgreSQL, and one would fail."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    from survey_app.extensions import db as _db
+
+    db = catalogue
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    domande = {d.codice: d.id for d in servizio.questionario.versione_corrente.domande}
+    db.rollback()
+
+    def row(code):
+        return {"servizio_id": servizio.id, "domanda_id": domande[code], "giorno": date(2026, 6, 1), "canale": "web",
+                "sede_id": 0, "lingua": "it", "import_batch_id": 0, "valore": 4, "opzione": "", "non_so": False,
+                "rispondente": False, "n": 1, "n_importanza": 0, "somma_importanza": 0}
+
+    engine = _db.engine
+    with engine.begin() as conn:  # both rows exist: adding to them locks them
+        summary.upsert_counts(conn, [row("D1"), row("D3")])
+    first, second = sorted(["D1", "D3"], key=lambda code: domande[code])
+    errors = []
+    with engine.connect() as holder:
+        holder.begin()
+        summary.upsert_counts(holder, [row(first)])  # holds the first row
+
+        def other_writer():  # both rows, in the opposite order
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql("SET LOCAL deadlock_timeout = '100ms'")
+                    summary.upsert_counts(conn, [row(second), row(first)])
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=other_writer)
+        thread.start()
+        time.sleep(0.5)  # the other writer is waiting now (for the first row; unsorted, it would hold the second)
+        holder.exec_driver_sql("SET LOCAL deadlock_timeout = '100ms'")
+        summary.upsert_counts(holder, [row(second)])
+        holder.commit()
+        thread.join(10)
+    assert not errors, errors
+    n = {r.domanda_id: r.n for r in db.scalars(select(RiepilogoRisposte).where(
+        RiepilogoRisposte.giorno == date(2026, 6, 1), RiepilogoRisposte.valore == 4))}
+    assert n == {domande["D1"]: 3, domande["D3"]: 3}
