@@ -135,6 +135,6 @@ def erase_order_command(lock_timeout: int) -> None:
         raise click.ClickException(str(exc)) from None
     rows = report.rows
     how = ("ricopiate nell'ordine delle chiavi casuali (VACUUM)" if report.database == "sqlite" else
-           "riscritte in una transazione e riordinate per chiave casuale")
+           "riscritte e riordinate per chiave casuale")
     click.echo(f"Ordine di scrittura cancellato in {report.seconds:.1f} s: {rows['compilazioni']} compilazioni, "
                f"{rows['risposte']} risposte e {rows['riepilogo_risposte']} righe di conteggio {how}.")

@@ -80,10 +80,10 @@ def _postgres(session: Session, lock_timeout: int) -> dict[str, int]:
     rows: dict[str, int] = {}
     rewritten = False
     try:
-        for names, lock in ((("compilazioni", "risposte"), None), (("riepilogo_risposte",), "riepilogo_risposte")):
+        for names in (("compilazioni", "risposte"), ("riepilogo_risposte",)):
             connection = _waiting_at_most(session, lock_timeout)
-            if lock:
-                connection.execute(text(f"LOCK TABLE {lock} IN EXCLUSIVE MODE"))  # readers go on; writers wait
+            if "riepilogo_risposte" in names:  # readers go on; writers wait
+                connection.execute(text("LOCK TABLE riepilogo_risposte IN EXCLUSIVE MODE"))
             for name in names:
                 table, column = Base.metadata.tables[name], TABLES[name]
                 rows[name] = connection.execute(update(table).values({column: table.c[column]})).rowcount
