@@ -9,17 +9,25 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import func, make_url, select
+from sqlalchemy import event, func, make_url, select
+from sqlalchemy.orm import Session
 
-from survey_app.models import Compilazione, Risposta
+from survey_app.imports.rollback import rollback_batch
+from survey_app.maintenance.locks import one_bulk_writer_at_a_time
+from survey_app.maintenance.order import erase_order
+from survey_app.maintenance.purge import purge_comments
+from survey_app.models import AuditLog, Compilazione, ImportBatch, Risposta
 
 from .conftest import run_sql
 from .helpers import add_answers, submit
+from .test_imports import HEADER, run_import, write
 from .test_summary import counts
 
 TABLES = ("compilazioni", "risposte", "riepilogo_risposte")
@@ -155,3 +163,121 @@ def test_a_busy_table_stops_the_reordering_after_the_rewrite_and_says_so(app, ca
     db.rollback()
     result = runner.invoke(args=["erase-order", "--lock-timeout", "1"])
     assert result.exit_code == 0, result.output
+
+
+def _waiting_for_a_lock(dsn: str, seconds: float = 10, wait_event: str = "%") -> bool:
+    """True once a session of this database waits for a lock (the other writer has reached it)."""
+    deadline = time.monotonic() + seconds
+    with psycopg.connect(dsn, autocommit=True) as watcher:
+        while time.monotonic() < deadline:
+            if watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND wait_event LIKE %s AND datname = current_database()", (wait_event,)).fetchone()[0]:
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def _one_batch(db, runner, tmp_path) -> int:
+    rows = "\n".join(f"X{i};15/03/2025;anagrafe;;;5;;;5;;;;" for i in range(6))
+    assert run_import(runner, write(tmp_path, f"{HEADER}\n{rows}\n")).exit_code == 0
+    batch_id = db.scalar(select(ImportBatch.id))
+    db.rollback()
+    return batch_id
+
+
+def _caught_halfway(database_url: str, first, second) -> list[Exception]:
+    """Run ``first`` in a thread and hold it just after it deleted or emptied its answer rows; then run ``second``,
+    let it come as far as it can (until it waits for a lock), let ``first`` go on. The errors either raised."""
+    from survey_app.extensions import db as _db
+
+    engine, paused, resume, errors = _db.engine, threading.Event(), threading.Event(), []
+
+    def pause_after_the_items(_conn, _cursor, statement, *_args) -> None:
+        if threading.current_thread() is one and statement.startswith(("DELETE FROM risposte", "UPDATE risposte")):
+            paused.set()
+            resume.wait(30)
+
+    def in_thread(job) -> threading.Thread:
+        def run() -> None:
+            try:
+                with Session(engine) as session:
+                    job(session)
+            except Exception as exc:  # noqa: BLE001 - returned to the test
+                errors.append(exc)
+        return threading.Thread(target=run)
+
+    one, other = in_thread(first), in_thread(second)
+    event.listen(engine, "after_cursor_execute", pause_after_the_items)
+    try:
+        one.start()
+        assert paused.wait(10)
+        other.start()
+        assert _waiting_for_a_lock(make_url(database_url).set(drivername="postgresql")
+                                   .render_as_string(hide_password=False))
+    finally:
+        resume.set()
+        one.join(30)
+        other.join(60)
+        event.remove(engine, "after_cursor_execute", pause_after_the_items)
+    return errors
+
+
+def test_a_batch_rolled_back_during_erase_order_waits_its_turn_instead_of_deadlocking(app, catalogue, client, runner,
+                                                                                     backend, database_url, tmp_path):
+    """The rollback deletes the batch's items, then its questionnaires; erase-order rewrites every questionnaire,
+    then every item. Caught in between, each waited for rows the other held, and PostgreSQL cancelled one."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    db = catalogue
+    answer_in_turn(client)
+    batch_id = _one_batch(db, runner, tmp_path)
+    errors = _caught_halfway(database_url, lambda session: rollback_batch(session, batch_id, actor="test"),
+                             lambda session: erase_order(session, lock_timeout=20))
+    assert not errors, errors
+    assert db.scalar(select(func.count()).select_from(Compilazione)) == len(CITIZENS)
+    assert sorted(comments_in(db, "c.id")) == sorted(CITIZENS)
+    assert run_sql(db, "SELECT count(DISTINCT xmin::text) FROM compilazioni").scalar() == 1  # rewritten after it
+
+
+def test_the_retention_purge_waits_for_erase_order_too(app, catalogue, client, runner, backend, database_url):
+    """The purge empties old comments in the order it finds them, erase-order rewrites every item in its own: the
+    purge waits while erase-order (or a rollback) holds the bulk writers' lock, and goes on when it ends."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    from survey_app.extensions import db as _db
+
+    db = catalogue
+    answer_in_turn(client)
+    db.rollback()
+    engine, done = _db.engine, []
+    purge = threading.Thread(target=lambda: done.append(_purge_all(engine)))
+    with engine.connect() as holder:
+        holder.begin()
+        one_bulk_writer_at_a_time(holder)
+        purge.start()
+        dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        assert _waiting_for_a_lock(dsn, wait_event="advisory")
+        assert not done
+        holder.rollback()
+    purge.join(30)
+    assert done == [len(CITIZENS)]
+    assert comments_in(db, "c.id") == []
+
+
+def _purge_all(engine) -> int:
+    with Session(engine) as session:
+        return purge_comments(session, 1, today=datetime(2100, 1, 1).date()).comments
+
+
+def test_two_rollbacks_of_one_batch_run_one_after_the_other(app, catalogue, runner, backend, database_url, tmp_path):
+    """Two admins press "annulla" together: the second finds the batch rolled back, one audit entry says so."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has one writer at a time")
+    db = catalogue
+    batch_id = _one_batch(db, runner, tmp_path)
+    errors = _caught_halfway(database_url, lambda session: rollback_batch(session, batch_id, actor="primo"),
+                             lambda session: rollback_batch(session, batch_id, actor="secondo"))
+    assert [str(e) for e in errors] == [f"il lotto {batch_id} è già stato annullato il "
+                                        f"{db.get(ImportBatch, batch_id).annullato_il:%d/%m/%Y}"]
+    assert db.scalar(select(func.count()).select_from(AuditLog).filter_by(azione="lotto.annulla")) == 1
+    assert db.get(ImportBatch, batch_id).annullato_da == "primo"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ..maintenance.locks import one_bulk_writer_at_a_time
 from ..models import (
     AuditLog,
     CommentoStato,
@@ -21,7 +22,10 @@ from .load import ImportRefused
 
 def rollback_batch(session: Session, batch_id: int, *, user: User | None = None, actor: str | None = None) -> int:
     """Delete every questionnaire of the batch in one transaction; returns how many. Audited."""
-    batch = session.get(ImportBatch, batch_id)
+    # First, so that two rollbacks of one batch run one after the other (the second then finds it rolled back), and
+    # erase-order never rewrites the rows this deletes at the same time (maintenance/locks.py).
+    one_bulk_writer_at_a_time(session)
+    batch = session.get(ImportBatch, batch_id, populate_existing=True)
     if batch is None:
         raise ImportRefused(f"lotto {batch_id} inesistente")
     if batch.annullato_il is not None:

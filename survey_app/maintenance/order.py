@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Base
 from . import MaintenanceError
+from .locks import one_bulk_writer_at_a_time
 
 # Each table and a column no index covers: writing it to itself leaves every value and index entry as it was.
 TABLES = {"compilazioni": "canale", "risposte": "non_so", "riepilogo_risposte": "n"}
@@ -82,6 +83,7 @@ def _postgres(session: Session, lock_timeout: int) -> dict[str, int]:
     try:
         for names in (("compilazioni", "risposte"), ("riepilogo_risposte",)):
             connection = _waiting_at_most(session, lock_timeout)
+            one_bulk_writer_at_a_time(connection)  # a batch rolled back, the purge: they wait, or this does
             if "riepilogo_risposte" in names:  # readers go on; writers wait
                 connection.execute(text("LOCK TABLE riepilogo_risposte IN EXCLUSIVE MODE"))
             for name in names:
@@ -94,7 +96,8 @@ def _postgres(session: Session, lock_timeout: int) -> dict[str, int]:
             session.commit()
         # Long comments again, now in key order: their out-of-line chunks get numbers in that order.
         risposte = Base.metadata.tables["risposte"]
-        _waiting_at_most(session, lock_timeout).execute(
+        one_bulk_writer_at_a_time(_waiting_at_most(session, lock_timeout))
+        session.connection().execute(
             update(risposte).where(func.octet_length(risposte.c.testo) > LONG_TEXT_BYTES)
             .values(testo=risposte.c.testo + ""))
         session.commit()

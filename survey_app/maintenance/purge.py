@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..models import AuditLog, CommentoStato, Compilazione, Risposta
 from . import MaintenanceError
+from .locks import one_bulk_writer_at_a_time
 
 ACTION = "commenti.eliminati"
 
@@ -61,6 +62,8 @@ def purge_comments(session: Session, months: int, *, today: date, dry_run: bool 
     cutoff = months_before(today, months)
     ids = old_comments(cutoff)
     try:
+        if not dry_run:
+            one_bulk_writer_at_a_time(session)  # erase-order rewrites these rows too (locks.py); counted after it
         states = session.scalar(select(func.count()).select_from(CommentoStato)
                                 .where(CommentoStato.risposta_id.in_(ids))) or 0
         if dry_run:
