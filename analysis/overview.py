@@ -72,6 +72,9 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["standard"] = table["standard"].apply(lambda v: v if isinstance(v, list) else [])
+    # Counts stay whole numbers where some services have none (no campaign, no target): not 0.0 in a download.
+    table = table.astype({"compilazioni": "Int64", "n": "Int64", "campagna_obiettivo": "Int64",
+                          "campagna_raccolti": "Int64"})
     return table.sort_values(["ente", "ufficio", "servizio"], kind="stable").reset_index(drop=True)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+import re
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import openpyxl
@@ -97,6 +98,27 @@ def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(s
     assert rows[1][rows[0].index("quota_soddisfatti")] == f"{row['quota_soddisfatti']:.1f}"  # published decimals
     sheet = openpyxl.load_workbook(io.BytesIO(client.get("/staff/panoramica.xlsx?anno=2025").data))["Panoramica"]
     assert [c.value for c in sheet[1]][:2] == ["anno", "ente"] and sheet.max_row == 3
+
+
+def test_the_campaign_column_shows_a_dash_or_what_was_collected_never_nan(seeded, client, runner):
+    """A service without a running campaign, and a campaign without a target: no "nan", no "0 su  (%)", and whole
+    numbers in the download."""
+    tributi = seeded.scalar(select(Servizio).filter_by(slug="tributi"))
+    today = date.today()
+    seeded.add(Rilevazione(codice="sportello", titolo="Sportello aperto", questionario_id=tributi.questionario_id,
+                           data_inizio=today - timedelta(days=3), data_fine=today + timedelta(days=3),
+                           campione_obiettivo=None, servizi=[tributi]))
+    seeded.commit()
+    login(client, runner, "a@comune.it", "--role", "admin")
+    html = unescape(client.get("/staff/?anno=2025").get_data(as_text=True))
+    assert not re.search(r"\bnan\b", html, re.IGNORECASE) and " su  (" not in html
+    assert 'Sportello aperto<br><span class="small">0 raccolti</span>' in html
+    assert html.count('<span class="text-muted small">—</span>') == 2  # anagrafe and vigilanza: no campaign
+    rows = list(csv.DictReader(io.StringIO(client.get("/staff/panoramica.csv?anno=2025").data.decode())))
+    by_service = {row["servizio_codice"]: row for row in rows}
+    assert by_service["tributi"]["campagna_raccolti"] == "0" and by_service["tributi"]["campagna_obiettivo"] == ""
+    assert by_service["anagrafe"]["campagna"] == "" and by_service["anagrafe"]["campagna_raccolti"] == ""
+    assert by_service["anagrafe"]["compilazioni"].isdigit()
 
 
 def test_the_service_page_takes_only_years_with_answers(seeded, client, runner):

@@ -17,11 +17,18 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _cells(frame: pd.DataFrame):
     for record in frame.itertuples(index=False):
-        yield [None if _missing(v) else neutralise_formula(v) if isinstance(v, str) else v for v in record]
+        yield [None if missing(v) else neutralise_formula(v) if isinstance(v, str) else v for v in record]
 
 
-def _missing(value) -> bool:
+def missing(value) -> bool:
+    """None, NaN or pandas' NA: an empty cell, and nothing a template should test as true."""
     return value is None or (not isinstance(value, (list, dict)) and pd.isna(value))
+
+
+def records(frame: pd.DataFrame) -> list[dict]:
+    """The rows for a template, missing values as None (NaN counts as true in Jinja; pandas' NA cannot be tested)."""
+    return [{key: None if missing(value) else value for key, value in row.items()}
+            for row in frame.to_dict(orient="records")]
 
 
 def table_download(frame: pd.DataFrame, name: str, fmt: str, sheet: str = "Dati"):

@@ -21,7 +21,7 @@ from ..models import ROLES_SEEING_ALL
 from . import bp
 from .access import RESULT_READERS, roles_required
 from .campaigns import local_today
-from .downloads import table_download
+from .downloads import records, table_download
 from .routes import visible_services
 from .selection import YEAR, data_years
 
@@ -92,8 +92,7 @@ def dashboard():
     if current_user.ruolo not in RESULT_READERS:
         abort(403)
     table, chosen = _overview()
-    rows = table.to_dict(orient="records")
-    return render_template("staff/dashboard.html", rows=rows, chart=comparison_chart(table, chosen["year"]),
+    return render_template("staff/dashboard.html", rows=records(table), chart=comparison_chart(table, chosen["year"]),
                            **chosen)
 
 
