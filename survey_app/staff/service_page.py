@@ -197,5 +197,7 @@ def service_download(slug: str, name: str, fmt: str):
             if name not in figures:
                 abort(404)
             frame = figures[name][0]
-    frame = frame.assign(periodo=period.label, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
+    # The trend has a period per row (its years): kept; every other table is the page's period.
+    own = {} if "periodo" in frame.columns else {"periodo": period.label}
+    frame = frame.assign(**own, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
     return table_download(frame, f"{servizio.slug}-{name}-{period.label}".replace("/", "-").replace("–", "-"), fmt)
