@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from .. import summary
+from ..campaigns import link_answers
 from ..models import Compilazione, Domanda, ImportBatch, QuestionarioVersione, Risposta, Servizio
 from ..models.base import random_keys
 
@@ -124,6 +125,7 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
     for batch in batches:
         batch.righe = sum(1 for s in submissions if s["import_batch_id"] == batch.id)
     # The rows went in with Core, past the ORM hook: recompute the daily counts.
+    link_answers(session.connection())  # the answers given during the catalogue's campaigns count for them
     summary.rebuild(session)
     session.commit()
     return len(submissions)

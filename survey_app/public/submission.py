@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import summary
+from ..campaigns import RUNNING_CAMPAIGN
 from ..models import CITIZEN_CHANNELS, Compilazione, Domanda, QuestionarioVersione, Risposta, Sede, Servizio
 from ..models.base import random_key, random_keys
 from .forms import NON_SO
@@ -67,7 +68,8 @@ def item_rows(domande: list[Domanda], answers: dict[str, Any], importance: dict[
 
 
 ITEM_COLUMNS = ("valore", "opzione", "testo", "importanza", "non_so")
-INSERT_COMPILAZIONE = insert(Compilazione.__table__)
+# The campaign running on the day, if any, found inside the INSERT itself (campaigns.py).
+INSERT_COMPILAZIONE = insert(Compilazione.__table__).values(rilevazione_id=RUNNING_CAMPAIGN)
 INSERT_RISPOSTE = insert(Risposta.__table__)
 
 
@@ -92,8 +94,9 @@ def store_submission(session: Session, servizio: Servizio | PublicService,
     sede_id = counter.id if counter else None
     connection = session.connection()  # Core on the session's transaction: none of the ORM's bookkeeping
     connection.execute(INSERT_COMPILAZIONE, {
-        "id": key, "servizio_id": servizio.id, "versione_id": versione.id, "rilevazione_id": None, "data_ora": when,
-        "canale": channel, "sede_id": sede_id, "lingua": lingua, "import_batch_id": None})
+        "id": key, "servizio_id": servizio.id, "versione_id": versione.id, "data_ora": when, "canale": channel,
+        "sede_id": sede_id, "lingua": lingua, "import_batch_id": None,
+        "campaign_servizio": servizio.id, "campaign_versione": versione.id, "campaign_day": when.date()})
     rows = [{"id": item_key, "compilazione_id": key, "domanda_id": domanda.id,
              **{column: values.get(column, False if column == "non_so" else None) for column in ITEM_COLUMNS}}
             for item_key, (domanda, values) in zip(random_keys(len(items)), items, strict=True)]

@@ -23,6 +23,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValid
 
 from analysis.services import sample_size
 
+from ..campaigns import link_answers
 from ..extensions import db
 from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
 from . import bp
@@ -238,6 +239,8 @@ def campaigns():
         db.session.add(campaign)
         _audit("crea", campaign, {"questionario": form.questionario.data, **_snapshot(campaign)})
         try:
+            db.session.flush()
+            link_answers(db.session.connection(), [campaign.id])  # answers already given in its days
             db.session.commit()
         except IntegrityError:  # the same code saved meanwhile by someone else
             db.session.rollback()
@@ -264,6 +267,8 @@ def campaign(campaign_id: int):
         after = _snapshot(campaign)
         if before != after:
             _audit("modifica", campaign, {"prima": before, "dopo": after})
+            db.session.flush()
+            link_answers(db.session.connection(), [campaign.id])  # a service or days added: their answers
         db.session.commit()
         flash(_("Rilevazione «%(title)s» aggiornata.", title=campaign.titolo), "success")
         if planner:
