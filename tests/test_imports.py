@@ -125,6 +125,17 @@ def test_a_bad_row_is_named_and_nothing_is_written(catalogue, runner, tmp_path, 
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
 
 
+@pytest.mark.parametrize("row, column", [
+    ("X1;15/03/2025;anagrafe;;;5;;;9;;;;", "D3"),  # a required answer out of its scale is not also "missing"
+    ("X1;15/03/2025;anagrafe;;;5;;;molto;;;attesa;", "D3"),  # nor is its follow-up "not to be asked"
+])
+def test_a_wrong_answer_is_one_error_not_two(catalogue, runner, tmp_path, row, column):
+    result = run_import(runner, write(tmp_path, f"{HEADER}\n{row}\n"))
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if line.startswith("riga 2")]
+    assert len(errors) == 1 and errors[0].startswith(f"riga 2, colonna {column}") and "valore non ammesso" in errors[0]
+
+
 @pytest.mark.parametrize("header, reason", [
     (HEADER.replace(";D7", ""), "colonna obbligatoria mancante"),
     (HEADER + ";D99", "colonna sconosciuta"),
@@ -172,7 +183,7 @@ def test_skip_invalid_imports_the_valid_rows_and_says_what_it_left_out(catalogue
 def test_dry_run_writes_nothing(catalogue, runner, tmp_path):
     path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
     result = run_import(runner, path, "--dry-run")
-    assert result.exit_code == 0 and "1 righe valide su 1" in result.output
+    assert result.exit_code == 0 and "1 riga valida su 1;" in result.output
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
 
 
@@ -184,7 +195,7 @@ def test_answers_are_linked_to_the_campaign_and_dates_outside_it_refused(catalog
     catalogue.commit()
     outside = write(tmp_path, f"{HEADER}\nX1;15/06/2025;anagrafe;;;5;;;5;;;;\n", name="fuori.csv")
     result = run_import(runner, outside)
-    assert result.exit_code == 1 and "fuori dal periodo della rilevazione" in result.output
+    assert result.exit_code == 1 and "fuori dal periodo della rilevazione («Primavera 2025» dal 01/03/2025 al 30/04/2025)" in result.output
     inside = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/06/2025;tributi;;;5;;;5;;;;\n")
     assert run_import(runner, inside).exit_code == 0
     linked = dict(catalogue.execute(select(Compilazione.servizio_id, Compilazione.rilevazione_id)).all())

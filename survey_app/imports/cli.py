@@ -80,7 +80,8 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
     if report.errors and not (dry_run and skip_invalid):
         click.echo(f"Nessuna riga scritta: {invalid} righe su {report.rows} non valide.", err=True)
         sys.exit(1)
-    click.echo(f"Controllo completato: {report.valid} righe valide su {report.rows}; nulla è stato scritto.")
+    valid = "1 riga valida" if report.valid == 1 else f"{report.valid} righe valide"
+    click.echo(f"Controllo completato: {valid} su {report.rows}; nulla è stato scritto.")
 
 
 class _NoBar:

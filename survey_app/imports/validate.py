@@ -69,7 +69,7 @@ class Context:
         # Plain values read once: ORM attribute access per question per row adds up over 100,000 rows.
         self.items = [(d, d.codice, d.importanza, d.obbligatoria, bool(d.mostra_se)) for d in self.questions]
         self.questionario_id = self.versione.questionario_id
-        self.campaign_periods = [(c.id, c.data_inizio, c.data_fine, {s.id for s in c.servizi})
+        self.campaign_periods = [(c.id, c.data_inizio, c.data_fine, {s.id for s in c.servizi}, c.titolo)
                                  for c in self.campaigns]
 
 
@@ -212,17 +212,22 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
         covering = [c for c in ctx.campaign_periods if servizio.id in c[3]]
         matching = [c for c in covering if c[1] <= when.date() <= c[2]]
         if covering and not matching:
-            fail("data", raw_date, "data fuori dal periodo della rilevazione")
+            # Once a service has campaigns of this questionnaire, its imported rows belong to one of them.
+            periods = "; ".join(f"«{c[4]}» dal {c[1]:%d/%m/%Y} al {c[2]:%d/%m/%Y}" for c in covering)
+            fail("data", raw_date, f"data fuori dal periodo della rilevazione ({periods}): correggere la data, "
+                                   "o pianificare prima una rilevazione che la comprenda")
         rilevazione_id = matching[0][0] if matching else None
 
     answers: dict[str, Any] = {}
     importance: dict[str, int] = {}
+    refused: set[str] = set()  # answers named wrong once: not missing, and no reason to doubt their follow-ups
     for domanda, code, asks_importance, _required, _conditional in ctx.items:
         raw = _text(cells.get(code))
         if raw:
             value, reason = _answer(domanda, ctx.labels[code], raw)
             if reason:
                 fail(code, raw, reason)
+                refused.add(code)
             else:
                 answers[code] = value
         if asks_importance:
@@ -235,6 +240,8 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
                     fail(column, raw_imp, "importanza non ammessa: un numero da 1 a 5")
     for domanda, code, _importance, required, conditional in ctx.items:
         given = code in answers
+        if code in refused or (conditional and domanda.mostra_se["domanda"] in refused):
+            continue
         if given and conditional and not domanda.shown_for(answers):
             fail(code, cells.get(code), "risposta a una domanda che non andava posta "
                                         f"(condizione su {domanda.mostra_se['domanda']})")
