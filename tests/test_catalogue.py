@@ -234,6 +234,16 @@ def case_quota_out_of_range(data):
     return ["standard[1]", "percentuale tra 0 e 100"]
 
 
+def case_mean_off_the_scale(data):
+    _service(data)["standard"].append({"indicatore": "media", "soglia": 7, "domanda": "D3"})
+    return ["standard[4] › campo 'soglia'", "la media di «D3» va da 1 a 5: la soglia 7 è fuori scala"]
+
+
+def case_target_on_an_nps_question(data):
+    _service(data)["standard"].append({"indicatore": "quota_soddisfatti", "soglia": 30, "domanda": "D4"})
+    return ["standard[4] › campo 'domanda'", "«D4» è una domanda NPS"]
+
+
 def case_unknown_face(data):
     _q(data, 1, 1)["mostra_se"] = {"domanda": "D1", "valori": ["viola"]}
     return ["faccina sconosciuta 'viola'"]

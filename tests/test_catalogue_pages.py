@@ -237,13 +237,18 @@ def test_standards_follow_the_schemas_rules(admin, catalogue):
             "descrizione": ""}
     response = admin.post(add, data=data)
     assert response.status_code == 400
-    assert "Soglia: la soglia di quota_soddisfatti è una percentuale tra 0 e 100." in page(response)
+    assert "Soglia: la soglia della quota di soddisfatti è una percentuale tra 0 e 100." in page(response)
     for bad, message in (({"soglia": "molto"}, "Soglia: indicare un numero, con la virgola per i decimali"),
                          ({"soglia": ""}, "Soglia: campo obbligatorio."),
                          ({"indicatore": "mediana", "soglia": "3"}, "Indicatore: valore non ammesso."),
                          ({"soglia": "80", "domanda": "D7"}, "Domanda: scegliere una domanda con valutazione"),
                          ({"soglia": "70", "domanda": "D3"}, "Domanda: il servizio ha già uno standard con questo "
-                                                           "indicatore su questa domanda")):
+                                                           "indicatore su questa domanda"),
+                         # A target that could never be judged fairly: a mean off the scale, a "share" of an NPS.
+                         ({"indicatore": "media", "soglia": "7"}, "Soglia: la media di D1 va da 1 a 5, la soglia è "
+                                                                  "fuori scala."),
+                         ({"indicatore": "media", "soglia": "7", "domanda": ""}, "Soglia: la media di D1 va da 1 a 5"),
+                         ({"soglia": "30", "domanda": "D4"}, "Domanda: D4 è una domanda NPS")):
         response = admin.post(add, data={**data, **bad})
         assert response.status_code == 400 and message in page(response), bad
     assert 'id="soglia-errore"' in page(admin.post(add, data=data))

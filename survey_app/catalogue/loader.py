@@ -34,7 +34,14 @@ from ..models import (
     Ufficio,
 )
 from .errors import CatalogueError, entry_label, validation_messages
-from .schema import CatalogueFile, DomandaIn, QuestionarioIn, question_fingerprint_data
+from .schema import (
+    CatalogueFile,
+    DomandaIn,
+    QuestionarioIn,
+    question_fingerprint_data,
+    threshold_message,
+    threshold_problem,
+)
 
 
 @dataclass
@@ -170,10 +177,12 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
         elif ref and enti_types[ref] != "unione":
             errors.append(f"{ente.path}: {ente.where} › campo 'unione': «{ref}» non è un'unione")
 
-    questions = {q.item.codice: {d.codice for d in q.item.domande} for q in catalogue.questionari}
+    scales = {q.item.codice: [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.item.domande]
+              for q in catalogue.questionari}
     for q in session.scalars(select(Questionario)):
-        if q.codice not in questions and q.versione_corrente is not None:
-            questions[q.codice] = {d.codice for d in q.versione_corrente.domande}
+        if q.codice not in scales and q.versione_corrente is not None:
+            scales[q.codice] = [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.versione_corrente.domande]
+    questions = {code: {d[0] for d in items} for code, items in scales.items()}
     for service in services:
         item = service.item
         for name in ("questionario", "questionario_chiosco"):
@@ -189,6 +198,11 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
             if standard.domanda and item.questionario in questions and standard.domanda not in known:
                 errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo 'domanda': "
                               f"«{standard.domanda}» non è una domanda del questionario «{item.questionario}»")
+            elif problem := threshold_problem(standard.indicatore, standard.soglia, standard.domanda,
+                                              scales.get(item.questionario, [])):
+                field = "domanda" if problem[0] == "nps" else "soglia"
+                errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo '{field}': "
+                              f"{threshold_message(problem, standard.soglia)}")
 
     slugs = {s.item.slug for s in services} | set(session.scalars(select(Servizio.slug)))
     for campaign in catalogue.rilevazioni:

@@ -182,8 +182,39 @@ class StandardIn(Strict):
     @model_validator(mode="after")
     def plausible_threshold(self) -> StandardIn:
         if self.indicatore == "quota_soddisfatti" and not 0 <= self.soglia <= 100:
-            raise ValueError("la soglia di quota_soddisfatti è una percentuale tra 0 e 100")
+            raise ValueError("la soglia della quota di soddisfatti è una percentuale tra 0 e 100")
         return self
+
+
+def threshold_problem(indicatore: str, soglia: float, domanda: str | None,
+                      questions: list[tuple[str, str, int | None, int | None]]) -> tuple | None:
+    """Why a standard could never be judged fairly on the questions it applies to, or None.
+
+    ``questions`` are the service's questionnaire's (code, type, scale min, scale max). A question's own target on
+    an NPS question would compare the NPS (-100..100) as if it were a share or a mean: ("nps", code). A mean
+    outside the scale of a question it applies to (named, or every scale question for a service-wide one) can
+    never be reached, or always is: ("scala", code, min, max).
+    """
+    if domanda:
+        targets = [q for q in questions if q[0] == domanda]
+        if any(tipo == "nps" for _code, tipo, _low, _high in targets):
+            return ("nps", domanda)
+    else:  # a service-wide mean applies to its scale questions (analysis/indicators.match_standards)
+        targets = [q for q in questions if q[1] == "scala"]
+    if indicatore == "media":
+        for code, _tipo, low, high in targets:
+            if low is not None and high is not None and not low <= soglia <= high:
+                return ("scala", code, low, high)
+    return None
+
+
+def threshold_message(problem: tuple, soglia: float) -> str:
+    """The loader's Italian message for a ``threshold_problem``."""
+    if problem[0] == "nps":
+        return (f"«{problem[1]}» è una domanda NPS: il suo indice non è né una quota di soddisfatti né una media, "
+                "scegliere una domanda con scala, faccine o sì/no")
+    _kind, code, low, high = problem
+    return f"la media di «{code}» va da {low} a {high}: la soglia {soglia:g} è fuori scala".replace(".", ",")
 
 
 class ServizioIn(Strict):

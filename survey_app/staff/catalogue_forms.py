@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError as FieldError
 
 from ..catalogue.errors import describe
-from ..catalogue.schema import SedeIn, ServizioIn, StandardIn
+from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem
 from ..extensions import db
 from ..models import AuditLog, Ente, Questionario, Sede, Servizio, Standard, Ufficio
 
@@ -252,6 +252,7 @@ class StandardForm(FlaskForm):
     servizio: Servizio
     standard: Standard | None = None
     questions: set[str]
+    scales: list[tuple]
     model: StandardIn | None = None
 
     def setup(self, servizio: Servizio, standard: Standard | None = None) -> StandardForm:
@@ -259,6 +260,7 @@ class StandardForm(FlaskForm):
         version = servizio.questionario.versione_corrente
         rated = [d for d in (version.domande if version else []) if d.is_numeric]
         self.questions = {d.codice for d in rated}
+        self.scales = [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in rated]
         self.domanda.choices = [SelectChoice("", _("tutte le domande con valutazione"))] + [
             SelectChoice(d.codice, f"{d.codice} · {d.testo_it}") for d in rated]
         kept = standard.domanda_codice if standard else ""
@@ -287,6 +289,14 @@ class StandardForm(FlaskForm):
                 and not (self.standard and self.standard.domanda_codice == self.model.domanda):
             report(self.domanda, _("%(field)s: scegliere una domanda con valutazione del questionario del servizio.",
                                    field=self.domanda.label.text))
+        problem = threshold_problem(self.model.indicatore, self.model.soglia, self.model.domanda, self.scales)
+        if problem and problem[0] == "nps":
+            report(self.domanda, _("%(field)s: %(code)s è una domanda NPS, il suo indice non è né una quota di "
+                                   "soddisfatti né una media: scegliere una domanda con scala, faccine o sì/no.",
+                                   field=self.domanda.label.text, code=problem[1]))
+        elif problem:
+            report(self.soglia, _("%(field)s: la media di %(code)s va da %(low)d a %(high)d, la soglia è fuori scala.",
+                                  field=self.soglia.label.text, code=problem[1], low=problem[2], high=problem[3]))
         key = (self.model.indicatore, self.model.domanda or "")
         if any((s.indicatore, s.domanda_codice) == key for s in self.servizio.standard if s is not self.standard):
             report(self.domanda, _("%(field)s: il servizio ha già uno standard con questo indicatore su questa "
