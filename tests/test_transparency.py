@@ -134,6 +134,11 @@ def test_a_new_version_leaves_the_old_one_byte_identical_and_lists_the_changes(a
     assert "62,5%" in client.get(f"/trasparenza/{YEAR}/anagrafe?versione=1").get_data(as_text=True)
     year_page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
     assert "Versione 1" in year_page and "Versione 2" in year_page
+    assert "<td>risposte valide</td>" in year_page and "Dati aperti (CSV)" in year_page
+    # In English the page names the files and what changed in English; the record itself stays Italian.
+    english = client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
+    assert "<td>valid answers</td>" in english and "<td>% satisfied</td>" in english
+    assert "Open data (CSV)" in english and "Dati aperti" not in english and "risposte valide" not in english
 
 
 def test_publishing_again_without_changes_makes_no_new_version(answered, runner, tmp_path):

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-SERVICE_FIELDS = {"servizio": "nome del servizio", "ufficio": "ufficio", "ente": "ente",
-                  "compilazioni": "questionari compilati", "quota_soddisfatti": "% soddisfatti", "media": "media",
-                  "ics": "ICS", "nps": "NPS", "esito": "esito rispetto allo standard", "standard": "standard"}
-QUESTION_FIELDS = {"domanda": "testo della domanda", "n": "risposte valide", "media": "media",
-                   "quota_soddisfatti": "% soddisfatti o NPS", "ic95_inf": "intervallo di confidenza: minimo",
-                   "ic95_sup": "intervallo di confidenza: massimo", "standard": "standard",
-                   "esito_standard": "esito rispetto allo standard", "soppresso": "dato soppresso"}
-ACTION_FIELDS = {"descrizione": "descrizione", "riferimento": "riferimento", "ufficio": "ufficio responsabile",
-                 "data_inizio": "inizio", "data_scadenza": "scadenza", "stato": "stato", "esito": "esito"}
+
+def N_(text: str) -> str:  # noqa: N802 - gettext's name for "extract, do not translate here"
+    """Marks a label for the catalogues: the record keeps the Italian, the page translates it (``change_field``)."""
+    return text
+
+
+SERVICE_FIELDS = {"servizio": N_("nome del servizio"), "ufficio": N_("ufficio"), "ente": N_("ente"),
+                  "compilazioni": N_("questionari compilati"), "quota_soddisfatti": N_("% soddisfatti"),
+                  "media": N_("media"), "ics": N_("ICS"), "nps": N_("NPS"),
+                  "esito": N_("esito rispetto allo standard"), "standard": N_("standard")}
+QUESTION_FIELDS = {"domanda": N_("testo della domanda"), "n": N_("risposte valide"), "media": N_("media"),
+                   "quota_soddisfatti": N_("% soddisfatti o NPS"),
+                   "ic95_inf": N_("intervallo di confidenza: minimo"),
+                   "ic95_sup": N_("intervallo di confidenza: massimo"), "standard": N_("standard"),
+                   "esito_standard": N_("esito rispetto allo standard"), "soppresso": N_("dato soppresso")}
+ACTION_FIELDS = {"descrizione": N_("descrizione"), "riferimento": N_("riferimento"),
+                 "ufficio": N_("ufficio responsabile"), "data_inizio": N_("inizio"), "data_scadenza": N_("scadenza"),
+                 "stato": N_("stato"), "esito": N_("esito")}
 
 
 def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any) -> dict[str, Any]:
@@ -47,10 +56,10 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     after = {r["servizio_codice"]: r for r in new["sintesi"]}
     for code, row in after.items():
         if code not in before:
-            changes.append(_change(row["servizio"], code, "", "servizio", "assente", "aggiunto"))
+            changes.append(_change(row["servizio"], code, "", N_("servizio"), N_("assente"), N_("aggiunto")))
         else:
             changes += _fields(before[code], row, SERVICE_FIELDS, row["servizio"], code, "")
-    changes += [_change(row["servizio"], code, "", "servizio", "presente", "rimosso")
+    changes += [_change(row["servizio"], code, "", N_("servizio"), N_("presente"), N_("rimosso"))
                 for code, row in before.items() if code not in after]
 
     old_questions = {_question_key(r): r for r in old["domande"]}
@@ -60,10 +69,10 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
         label = _question_label(row, keys)
         previous = old_questions.get(key)
         if previous is None:
-            changes.append(_change(row["servizio"], key[0], label, "domanda", "assente", "aggiunta"))
+            changes.append(_change(row["servizio"], key[0], label, N_("domanda"), N_("assente"), N_("aggiunta")))
         else:
             changes += _fields(previous, row, QUESTION_FIELDS, row["servizio"], key[0], label)
-    changes += [_change(row["servizio"], key[0], _question_label(row, keys), "domanda", "presente", "rimossa")
+    changes += [_change(row["servizio"], key[0], _question_label(row, keys), N_("domanda"), N_("presente"), N_("rimossa"))
                 for key, row in old_questions.items() if key not in new_questions]
 
     def action_key(a: dict[str, Any]) -> tuple:
@@ -74,10 +83,10 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     for key, action in new_actions.items():
         where = f"azione «{action['titolo']}»"
         if key not in old_actions:
-            changes.append(_change(action["servizio"], key[0], "", where, "assente", "aggiunta"))
+            changes.append(_change(action["servizio"], key[0], "", where, N_("assente"), N_("aggiunta")))
         else:
             for change in _fields(old_actions[key], action, ACTION_FIELDS, action["servizio"], key[0], ""):
                 changes.append({**change, "campo": f"{where}: {change['campo']}"})
-    changes += [_change(a["servizio"], key[0], "", f"azione «{a['titolo']}»", "presente", "rimossa")
+    changes += [_change(a["servizio"], key[0], "", f"azione «{a['titolo']}»", N_("presente"), N_("rimossa"))
                 for key, a in old_actions.items() if key not in new_actions]
     return changes

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import current_app, has_request_context, request
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_decimal, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from analysis.publication import readable_standard
@@ -99,11 +99,23 @@ def _esiti(locale: str) -> dict[str, str]:
     return {key: str(label) for key, label in ESITI.items()}
 
 
+CHANGE_WORDS = frozenset(("assente", "aggiunto", "aggiunta", "presente", "rimosso", "rimossa"))
+
+
+@bp.app_template_filter("change_field")
+def change_field(label: str) -> str:
+    """What changed, as the stored record names it in Italian (changes.py), in the page's language; an action's
+    own title ("azione «…»: stato") stays as written."""
+    return gettext(label) if label and "«" not in label else label
+
+
 @bp.app_template_filter("change_value")
 def change_value(value) -> str:
     """An old or new value in the list of changes between versions."""
     if value is None:
         return "—"
+    if isinstance(value, str) and value in CHANGE_WORDS:
+        return gettext(value)
     if isinstance(value, bool):
         return str(_l("sì") if value else _l("no"))
     if isinstance(value, int):

@@ -7,6 +7,7 @@ import json
 from collections import Counter, OrderedDict
 
 from flask import abort, current_app, render_template, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
@@ -19,9 +20,9 @@ from ..settings import public_base_url
 from . import bp
 from .publishing import DCAT, file_names, publication_view, publisher
 
-FILE_LABELS = {"xlsx": "Foglio di calcolo Excel (XLSX)", "ods": "Foglio di calcolo OpenDocument (ODS)",
-               "csv": "Dati aperti (CSV)", "datapackage": "Descrizione dei dati (datapackage.json)",
-               "dcat": "Scheda per i cataloghi di dati aperti (DCAT-AP_IT, JSON-LD)"}
+FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
+               "csv": _l("Dati aperti (CSV)"), "datapackage": _l("Descrizione dei dati (datapackage.json)"),
+               "dcat": _l("Scheda per i cataloghi di dati aperti (DCAT-AP_IT, JSON-LD)")}
 
 
 @bp.context_processor
@@ -80,7 +81,7 @@ def by_ente(pub: Publication) -> list[dict]:
 def _downloads(record: Pubblicazione) -> list[dict]:
     names = file_names(record.anno)
     stored = {f.nome: f for f in record.file}
-    return [{"label": FILE_LABELS[kind], "file": stored[name]} for kind, name in names.items() if name in stored]
+    return [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
 
 
 @bp.get("", strict_slashes=False)
