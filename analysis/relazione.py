@@ -108,6 +108,15 @@ class OfficeReport:
     services: list[ServiceReport]
 
 
+@dataclass(frozen=True)
+class PublishedVersion:
+    """The year's latest version in Amministrazione trasparente: its number, day and published service rows."""
+
+    version: int
+    published_on: date
+    summary: list[dict[str, Any]]
+
+
 @dataclass
 class Report:
     year: int
@@ -115,6 +124,7 @@ class Report:
     offices: list[OfficeReport]
     method: list[tuple[str, str]]
     generated: date = field(default_factory=date.today)
+    publication: str = ""  # how its figures stand against the published version (publication_note)
 
     def services(self) -> list[ServiceReport]:
         return [svc for office in self.offices for svc in office.services]
@@ -193,8 +203,51 @@ def method_rows(method: dict[str, Any], year: int, threshold: int) -> list[tuple
     return rows + list(FORMULAS)
 
 
-def build_report(conn: Connection, year: int, threshold: int = 5) -> Report:
-    """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions."""
+MAX_NAMED_CHANGES = 10
+
+
+def publication_note(year: int, services: list[ServiceReport], published: PublishedVersion | None) -> str:
+    """Whether the report's figures, computed from the answers stored today, are those published: answers that
+    arrive or a batch rolled back after publishing move them, and the Nucleo must know which ones to trust."""
+    if published is None:
+        return (f"L'anno {year} non è ancora pubblicato in Amministrazione trasparente: le cifre sono quelle delle "
+                "risposte registrate alla data della relazione.")
+    where = f"versione {published.version} pubblicata il {_it_date(published.published_on)}"
+    before = {row["servizio_codice"]: row for row in published.summary}
+    moved = []
+    for svc in services:
+        row = before.pop(svc.codice, None)
+        if row is None:
+            moved.append(f"{svc.nome} (non pubblicato)")
+            continue
+        parts = [f"{label} {_it_figure(row.get(key))} → {_it_figure(now)}"
+                 for label, key, now in (("questionari", "compilazioni", svc.compilazioni),
+                                         ("risposte", "n", svc.n),
+                                         ("% soddisfatti", "quota_soddisfatti", svc.quota_soddisfatti))
+                 if _it_figure(row.get(key)) != _it_figure(now)]
+        if parts:
+            moved.append(f"{svc.nome} ({', '.join(parts)})")
+    moved += [f"{row['servizio']} (pubblicato, non più nel catalogo)" for row in before.values()]
+    if not moved:
+        return f"Le cifre coincidono con la {where} in Amministrazione trasparente."
+    named = "; ".join(moved[:MAX_NAMED_CHANGES]) + (f"; e altri {len(moved) - MAX_NAMED_CHANGES}"
+                                                    if len(moved) > MAX_NAMED_CHANGES else "")
+    services_word = "servizio" if len(moved) == 1 else "servizi"
+    return (f"Le cifre sono calcolate dalle risposte registrate alla data della relazione e differiscono dalla "
+            f"{where} in Amministrazione trasparente per {len(moved)} {services_word}: {named}. Pubblicare una nuova "
+            "versione dell'anno per allinearle.")
+
+
+def _it_figure(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else str(value)
+
+
+def build_report(conn: Connection, year: int, threshold: int = 5,
+                 published: PublishedVersion | None = None) -> Report:
+    """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions; with
+    ``published``, how its figures stand against that version."""
     check_threshold(threshold)
     period = Period.year(year)
     services = queries.load_services(conn)
@@ -223,9 +276,11 @@ def build_report(conn: Connection, year: int, threshold: int = 5) -> Report:
         report.actions = _actions(actions, svc.slug)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
     method = methodology(conn, year, indicator_table(conn, year, threshold=threshold))
+    note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],
-                  method=method_rows(method, year, threshold))
+                  method=[("Pubblicazione in Amministrazione trasparente", note), *method_rows(method, year, threshold)],
+                  publication=note)
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------

@@ -200,7 +200,9 @@ class _Writer:
         pdf.ln(3)
         self.para(f"Redatta il {it_date(self.report.generated)}")
         self.para(f"Periodo delle risposte: dal 1° gennaio al 31 dicembre {self.report.year}")
-        pdf.ln(4)
+        pdf.ln(2)
+        self.para(self.report.publication)
+        pdf.ln(2)
 
     def summary(self) -> None:
         report, totals = self.report, self.report.totals

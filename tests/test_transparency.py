@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pandas as pd
@@ -268,6 +269,32 @@ def test_relazione_download_for_publishers(answered, client, runner):
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert client.get(f"/staff/trasparenza/relazione/{YEAR}.xlsx").data[:2] == b"PK"
     assert client.get(f"/staff/trasparenza/relazione/{YEAR}.doc").status_code == 404
+
+
+def test_the_relazione_says_whether_its_figures_are_the_published_ones(answered, runner, tmp_path):
+    """Answers arriving after publishing move the report's figures: the Nucleo reads which services differ."""
+    import openpyxl
+    from pypdf import PdfReader
+
+    def note(name: str) -> str:
+        out = tmp_path / name
+        result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        if name.endswith(".pdf"):
+            return " ".join(" ".join(page.extract_text() for page in PdfReader(out).pages).split())
+        rows = list(openpyxl.load_workbook(out)["Nota metodologica"].values)
+        return dict(rows[1:])["Pubblicazione in Amministrazione trasparente"]
+
+    assert note("r0.xlsx").startswith(f"L'anno {YEAR} non è ancora pubblicato")
+    publish(runner, tmp_path / "v1")
+    today = datetime.now(ZoneInfo("Europe/Rome")).strftime("%d/%m/%Y")  # the instance's SURVEY_TIMEZONE
+    assert note("r1.xlsx") == f"Le cifre coincidono con la versione 1 pubblicata il {today} in Amministrazione " \
+                              "trasparente."
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 10), {"D3": 5})
+    differ = note("r2.xlsx")
+    assert f"differiscono dalla versione 1 pubblicata il {today} in Amministrazione trasparente per 1 servizio: " \
+           "Anagrafe (questionari 8 → 9, risposte 8 → 9, % soddisfatti 62,5 → 66,7)." in differ
+    assert "Pubblicare una nuova versione" in note("r2.pdf")
 
 
 def test_relazione_cli_writes_pdf_and_xlsx(answered, runner, tmp_path):
