@@ -4,6 +4,7 @@ the stored answers themselves (not the daily counts the pages read), with scope 
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from html import unescape
 
@@ -164,6 +165,9 @@ def test_every_table_and_chart_downloads_as_shown(client, seeded):
         assert "attachment" in response.headers["Content-Disposition"]
         if link.split("?")[0].endswith(".csv"):
             frame = pd.read_csv(io.BytesIO(response.data))
+            if "/indicatori." not in link and "/per-" not in link:  # a chart's data: as shown, not float noise
+                assert not re.search(r"\d\.\d{3,}", response.data.decode()), link
+                assert "n" not in frame or pd.api.types.is_integer_dtype(frame["n"]), link
         else:
             sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
             rows = list(sheet.values)

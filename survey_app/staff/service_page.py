@@ -174,6 +174,16 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     return found
 
 
+def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A chart's data as a reader expects it in a spreadsheet: counts as whole numbers (6, not 6.0), means and
+    shares with two decimals (3.57, not 3.5686274509803924)."""
+    columns = {}
+    for name in frame.columns[frame.dtypes.map(pd.api.types.is_float_dtype)]:
+        values = frame[name].dropna()
+        columns[name] = frame[name].astype("Int64") if (values == values.round()).all() else frame[name].round(2)
+    return frame.assign(**columns)
+
+
 @bp.get("/servizi/<slug>/dati/<name>.<fmt>")
 @roles_required(*RESULT_READERS)
 def service_download(slug: str, name: str, fmt: str):
@@ -196,7 +206,7 @@ def service_download(slug: str, name: str, fmt: str):
             figures = service_figures(conn, servizio, period, threshold)
             if name not in figures:
                 abort(404)
-            frame = figures[name][0]
+            frame = as_shown(figures[name][0])
     # The trend has a period per row (its years): kept; every other table is the page's period.
     own = {} if "periodo" in frame.columns else {"periodo": period.label}
     frame = frame.assign(**own, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
