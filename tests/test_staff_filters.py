@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date, datetime
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -97,6 +98,14 @@ def test_a_range_of_months_and_a_campaign_are_periods(client, seeded):
     n, quota = overall(months)
     html = page(client, "/staff/servizi/anagrafe?da=2025-03&a=2025-05")
     assert "03/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
+    # Only "from": up to this month. Only "to": from the January of its year.
+    this_month = datetime.now(ZoneInfo("Europe/Rome")).strftime("%m/%Y")
+    n, quota = overall(raw[raw["data_ora"] >= datetime(2025, 3, 1)])
+    html = page(client, "/staff/servizi/anagrafe?da=2025-03&a=")
+    assert f"03/2025–{this_month}" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
+    n, quota = overall(raw[(raw["data_ora"] >= datetime(2025, 1, 1)) & (raw["data_ora"] < datetime(2025, 6, 1))])
+    html = page(client, "/staff/servizi/anagrafe?a=2025-05")
+    assert "01/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
     anagrafe = seeded.scalar(select(Servizio).filter_by(slug="anagrafe"))
     seeded.add(Rilevazione(codice="primavera", titolo="Indagine di primavera", questionario=anagrafe.questionario,
                            data_inizio=date(2025, 4, 1), data_fine=date(2025, 4, 30), servizi=[anagrafe]))

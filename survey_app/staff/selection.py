@@ -21,6 +21,7 @@ from analysis.filters import CITIZENS, Filters
 from ..errors import bad_parameter
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
+from .campaigns import local_today
 
 YEAR = re.compile(r"[0-9]{4}")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
@@ -145,6 +146,11 @@ def _month_after(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def _months_later(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def read_selection(servizio: Servizio) -> Selection:
     """The period and filters of the URL, checked; 400 or 404 otherwise."""
     years = data_years([servizio.id]) or [date.today().year]
@@ -170,8 +176,11 @@ def read_selection(servizio: Servizio) -> Selection:
         if "anno" in chosen:
             bad_parameter("anno")
         first, last = _month("da"), _month("a")
-        first = first or last
-        last = last or first
+        if last is None:  # "from March": up to this month, or that month alone if it is still to come
+            this_month = local_today().replace(day=1)
+            last = max(first, min(this_month, _months_later(first, MAX_MONTHS - 1)))
+        if first is None:  # "up to May": from the January of that year
+            first = last.replace(month=1)
         months = (last.year - first.year) * 12 + last.month - first.month + 1
         if months < 1 or months > MAX_MONTHS:
             bad_parameter("a")
