@@ -117,3 +117,24 @@ def first_visit(browser, url: str) -> dict:
         ".filter(s => !s.defer && !s.async && s.type !== 'module').map(s => s.src)")
     context.close()
     return {"total_bytes": sum(r["bytes"] for r in rows), "responses": rows, "blocking_scripts": blocking}
+
+
+CUT_OFF = """() => {
+  const width = document.documentElement.clientWidth, found = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 || box.right <= width + 1 || el.ownerSVGElement) continue;  // an SVG clips its drawing
+    let scroller = false;
+    for (let up = el.parentElement; up && !scroller; up = up.parentElement) {
+      scroller = ['auto', 'scroll'].includes(getComputedStyle(up).overflowX);
+    }
+    if (!scroller) found.push(`${el.tagName.toLowerCase()}.${el.className} ends at ${Math.round(box.right)} px`);
+  }
+  return found.slice(0, 5);
+}"""
+
+
+def cut_off(page) -> list[str]:
+    """What runs past the right edge of the window outside a box that scrolls sideways: cut off or making the whole
+    page scroll sideways on a phone (a table in ``.table-responsive`` scrolls on its own and is fine)."""
+    return page.evaluate(CUT_OFF)

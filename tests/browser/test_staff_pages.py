@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import axe_violations, submit
+from .conftest import axe_violations, cut_off, submit
 
 pytestmark = pytest.mark.browser
 
@@ -93,6 +93,15 @@ def test_staff_page_is_accessible_in_the_staff_layout(staff, page, path, lang):
     response = page.goto(url(staff, path, lang))
     assert response.status == 200, path
     check(page, lang, path)
+
+
+def test_every_staff_page_fits_a_phone(staff, page):
+    """At 375 px nothing runs off the screen: wide tables scroll in their own box, the header's address wraps."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, staff, "it")
+    for path in PARAMETERLESS + WITH_PARAMETERS:
+        page.goto(url(staff, path, "it"))
+        assert cut_off(page) == [], path
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import axe_violations, submit
+from .conftest import axe_violations, cut_off, submit
 
 pytestmark = pytest.mark.browser
 
@@ -69,3 +69,18 @@ def test_publishing_pages_have_no_violations(published, page):
     submit(page, page.get_by_role("button", name="Pubblica"))
     assert page.get_by_role("status").first.is_visible()  # "nothing changed": no new version
     assert axe_violations(page) == []
+
+
+def test_the_publishing_page_fits_a_phone(published, page):
+    """The versions' file lists sat beside their headings (a flex row) and ran off a 375 px screen."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{published['url']}/staff/login")
+    page.fill("#email", "pubblica@example.org")
+    page.fill("#password", published["password"])
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/staff/")
+    page.goto(f"{published['url']}/staff/trasparenza/")
+    assert cut_off(page) == []
+    heading = page.get_by_role("heading", name="Anno 2025, versione 1").bounding_box()
+    files = page.get_by_role("table", name="File della versione 1 dell'anno 2025").bounding_box()
+    assert files["y"] > heading["y"] + heading["height"] and files["x"] <= heading["x"] + 1  # below, not beside
