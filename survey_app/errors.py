@@ -11,7 +11,7 @@ from typing import NoReturn
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 
 PAGES = {
     400: (_l("Richiesta non valida"),
@@ -37,6 +37,18 @@ class BadParameter(BadRequest):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.parameter = name
+
+
+class NoSuchValue(NotFound):
+    """A 404 for a well-formed filter or year that the page's answers do not have: the page says which."""
+
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__()
+        self.parameter, self.value = name, value
+
+
+def no_such_value(name: str, value: str) -> NoReturn:
+    raise NoSuchValue(name, value)
 
 
 class ControlCharacters(BadRequest):
@@ -98,6 +110,9 @@ def handle(exc: HTTPException):
     title, message = PAGES[exc.code]
     if isinstance(exc, ControlCharacters):
         message = CONTROL_CHARACTERS
+    if isinstance(exc, NoSuchValue):
+        message = _l("Nessuna risposta di questo servizio ha «%(name)s» uguale a «%(value)s». Torna alla pagina del "
+                     "servizio e scegli uno dei valori offerti.", name=exc.parameter, value=exc.value[:40])
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

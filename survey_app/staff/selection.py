@@ -18,7 +18,7 @@ from sqlalchemy import exists, func, select
 from analysis.engine import Period
 from analysis.filters import CITIZENS, Filters
 
-from ..errors import bad_parameter
+from ..errors import bad_parameter, no_such_value
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from .campaigns import local_today
@@ -127,7 +127,7 @@ def _filters(options: dict[str, list[tuple[str, str]]]) -> Filters:
         if not pattern.fullmatch(raw):
             bad_parameter(name)
         if raw not in {value for value, _label in options[name]}:
-            abort(404)  # well formed, but this service has no such answers
+            no_such_value(name, raw)  # well formed, but this service has no such answers
         values[name] = raw
     return Filters(**values)
 
@@ -193,5 +193,5 @@ def read_selection(servizio: Servizio) -> Selection:
         bad_parameter("anno")  # "-1", "2025a": not a year
     year = int(raw_year)
     if year not in years:
-        abort(404)  # a year without answers for this service has no page
+        no_such_value("anno", raw_year)  # a year without answers for this service has no page
     return Selection(Period.year(year, filters), "anno", year, years, options, campaigns, {**args, "anno": str(year)})
