@@ -71,13 +71,21 @@ def it_date(value: str | None) -> str:
 
 @bp.app_template_filter("decimals")
 def decimals(text: str | None) -> str:
-    """A published text ('quota_soddisfatti ≥ 80; media ≥ 4.5') with people's names and the reader's decimals."""
-    return _decimals(text, page_language() == "it")
+    """A published text ('quota_soddisfatti ≥ 80; media ≥ 4.5') with people's names and the reader's decimals, in
+    the reader's language."""
+    if page_language() == "it":
+        return _decimals(text, True, ())
+    return _decimals(text, False, ((SHARE, str(_l("% soddisfatti"))), (MEAN, str(_l("media")))))
+
+
+SHARE, MEAN = re.compile(r"% soddisfatti\b"), re.compile(r"\bmedia\b")
 
 
 @lru_cache(maxsize=1024)
-def _decimals(text: str | None, comma: bool) -> str:
+def _decimals(text: str | None, comma: bool, words: tuple) -> str:
     text = readable_standard(text)
+    for pattern, word in words:
+        text = pattern.sub(word, text)
     return DECIMAL_POINT.sub(r"\1,\2", text) if comma else text
 
 
