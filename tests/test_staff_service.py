@@ -28,6 +28,11 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert html.count('class="plotly-graph-div"') >= 3
     assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
     assert "cdn.plot.ly" not in html and "vendor/plotly/plotly.min.js" in html
+    # The breakdowns' groups in the page's language.
+    assert '<th scope="row">cittadino</th>' in html and '<th scope="row">ditta CATI</th>' in html
+    english = client.get("/staff/servizi/anagrafe?anno=2025&lang=en").get_data(as_text=True)
+    assert '<th scope="row">citizen</th>' in english and '<th scope="row">firm CATI</th>' in english
+    assert "ditta" not in english and '<th scope="row">cittadino</th>' not in english
 
 
 def test_staff_pages_declare_the_language_they_are_in(client, runner, catalogue):

@@ -138,3 +138,19 @@ def action_state(value: str) -> str:
     """An action's state in the reader's language, from its code or from its Italian label in published data."""
     found = ACTION_STATES.get(value) or ACTION_STATES.get(value.replace(" ", "_"))
     return str(found or value)
+
+
+GROUPS = {"(nessuna)": _l("(nessuna)"), "cittadino": _l("cittadino")}
+FIRM = "ditta "
+
+
+@bp.app_template_filter("group_label")
+def group_label(value) -> str:
+    """A breakdown's group as analysis/queries.py names it in Italian ("(nessuna)", "cittadino", "ditta CATI"), in
+    the page's language; counters, comuni, channels and languages are codes or names and stay as they are."""
+    text = str(value)
+    if text in GROUPS:
+        return str(GROUPS[text])
+    if text.startswith(FIRM):
+        return str(_l("ditta %(method)s", method=text[len(FIRM):]))
+    return text
