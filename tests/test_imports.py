@@ -44,7 +44,8 @@ def test_templates_have_the_columns_a_legend_and_drop_down_lists(catalogue, runn
     assert lists["C2:C5000"] == '"anagrafe,tributi"'  # the services that use this questionnaire
     assert lists["F2:F5000"] == '"1,2,3,4,5,non so"'
     legend = {r[0]: r for r in wb["Legenda"].iter_rows(min_row=2, values_only=True) if r[0]}
-    assert legend["D3"][1] == "Complessivamente, quanto è soddisfatto?" and "Obbligatoria" in legend["D3"][2]
+    assert legend["D3"][1] == "Complessivamente, quanto è soddisfatto?"
+    assert legend["D3"][2] == "Un numero da 1 a 5. Obbligatoria."
     assert "D3" in legend["D6"][2]  # the follow-up names its condition
     assert runner.invoke(args=["responses", "template", "ignoto", "--out", str(tmp_path / "x.csv")]).exit_code == 1
 

@@ -84,11 +84,13 @@ def to_xlsx(versione: QuestionarioVersione, services: list[Servizio]) -> bytes:
     for name in FIXED:
         legend.append([name, "", FIXED_HELP[name]])
     for domanda in versione.domande:
-        condition = ""
+        allowed = allowed_text(domanda)
+        notes = [allowed[:1].upper() + allowed[1:] + "."]  # one sentence each: "Un numero da 1 a 5. Obbligatoria."
+        if domanda.obbligatoria:
+            notes.append("Obbligatoria.")
         if domanda.mostra_se:
-            condition = f" Solo se la risposta a {domanda.mostra_se['domanda']} lo prevede."
-        legend.append([domanda.codice, text_cell(domanda.testo_it),
-                       allowed_text(domanda) + (" Obbligatoria." if domanda.obbligatoria else "") + condition])
+            notes.append(f"Solo se la risposta a {domanda.mostra_se['domanda']} lo prevede.")
+        legend.append([domanda.codice, text_cell(domanda.testo_it), " ".join(notes)])
         if domanda.importanza:
             legend.append([domanda.codice + IMPORTANCE_SUFFIX, f"Importanza di {domanda.codice}",
                            "un numero da 1 (per nulla importante) a 5 (molto importante)"])
