@@ -5,7 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, request, session, url_for
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
+
+from analysis import charts
 
 from .urls import safe_local_url
 
@@ -35,6 +37,7 @@ def lang_url(code: str) -> str:
 
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    charts.use_translator(gettext)  # chart labels in the page's language (Italian outside a request)
     app.jinja_env.globals["lang_query"] = lang_query
     app.jinja_env.globals["lang_url"] = lang_url
     # Every page knows its language (<html lang>), whether or not its view passes it.

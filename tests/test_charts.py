@@ -22,7 +22,7 @@ def test_stacked_distribution_shares_and_suppression():
     assert not any("Orari" in y for t in fig.data for y in t.y)  # n = 3: suppressed
     assert "Dati soppressi per n < 5: Orari" in fig.layout.annotations[0].text
     assert "2025" in fig.layout.title.text and "n = 18" in fig.layout.title.text
-    assert fig.layout.xaxis.title.text == "% delle risposte"
+    assert fig.layout.xaxis.title.text == "Quota delle risposte (%)"
 
 
 def test_faces_bar_colours_and_shares():

@@ -39,6 +39,16 @@ def figures(client, url: str) -> str:
     return response.get_data(as_text=True)
 
 
+def test_kept_figures_are_kept_per_language(cached_app):
+    """The charts' labels are in the page's language: an English visit never gets the Italian page's kept charts."""
+    client = cached_app.test_client()
+    login(client, cached_app.test_cli_runner(), "a@comune.it", "--role", "admin")
+    italian = figures(client, "/staff/servizi/anagrafe?anno=2025&lang=it")
+    english = figures(client, "/staff/servizi/anagrafe?anno=2025&lang=en")
+    assert "Distribuzione delle risposte" in italian and "Distribution of answers" not in italian
+    assert "Distribution of answers" in english and "Distribuzione delle risposte" not in english
+
+
 def test_citizens_answers_show_when_the_figures_expire_bulk_changes_at_once(cached_app):
     client = cached_app.test_client()
     login(client, cached_app.test_cli_runner(), "a@comune.it", "--role", "admin")

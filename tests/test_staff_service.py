@@ -33,6 +33,10 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     english = client.get("/staff/servizi/anagrafe?anno=2025&lang=en").get_data(as_text=True)
     assert '<th scope="row">citizen</th>' in english and '<th scope="row">firm CATI</th>' in english
     assert "ditta" not in english and '<th scope="row">cittadino</th>' not in english
+    # The charts too, though the Italian page's figures were kept first (figures_cache): kept per language.
+    assert "Andamento della soddisfazione" in html and '"separators":",."' in html
+    assert "Satisfaction over time" in english and "Andamento della soddisfazione" not in english
+    assert '"separators":".,"' in english and "Share of answers (%)" in english
 
 
 def test_staff_pages_declare_the_language_they_are_in(client, runner, catalogue):

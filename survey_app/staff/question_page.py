@@ -97,7 +97,7 @@ def question_data(conn, servizio: Servizio, code: str, period: Period, threshold
         if len(rows) and not rows["soppresso"].any():
             drawn = rows.rename(columns={"testo_opzione": "motivo"})[["motivo", "n"]]
             found["figure"] = html(charts.reasons_bar(drawn, label, threshold, respondents=found["respondents"],
-                                                      title=question.codice, axis="Risposta"))
+                                                      title=question.codice, axis=_("Risposta")))
     return found
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 from flask import abort, current_app, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -87,7 +89,7 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
         title = f"{code} {short(texts.get(code, ''), 60)}".strip()
         found[f"scelte-{code}"] = (frame, charts.reasons_bar(frame, period.label, threshold,
                                                             respondents=int(rows["rispondenti"].max()),
-                                                            title=title, axis="Risposta"))
+                                                            title=title, axis=_("Risposta")))
     return found
 
 
@@ -126,7 +128,8 @@ def service(slug: str):
     servizio = scoped_service(slug)
     selection = read_selection(servizio)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    key = f"service:{servizio.slug}:{threshold}:{sorted(selection.args.items())}"
+    # The charts' labels are in the page's language: kept per language.
+    key = f"service:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"
     figures, computed = cached(key, lambda: page_figures(servizio, selection.period, threshold))
     actions = period_actions(servizio, selection.period)
     by_question: dict[str, list[AzioneMiglioramento]] = {}
