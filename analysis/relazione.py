@@ -220,7 +220,7 @@ def publication_note(year: int, services: list[ServiceReport], published: Publis
         if row is None:
             moved.append(f"{svc.nome} (non pubblicato)")
             continue
-        parts = [f"{label} {_it_figure(row.get(key))} → {_it_figure(now)}"
+        parts = [f"{label} da {_it_figure(row.get(key))} a {_it_figure(now)}"
                  for label, key, now in (("questionari", "compilazioni", svc.compilazioni),
                                          ("risposte", "n", svc.n),
                                          ("% soddisfatti", "quota_soddisfatti", svc.quota_soddisfatti))

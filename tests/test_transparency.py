@@ -59,6 +59,16 @@ def test_cli_publishes_version_1_with_every_file_and_its_hash(answered, runner, 
     assert audit.dettagli["file"]["datapackage.json"] == record.file_named("datapackage.json").sha256
 
 
+def test_an_unwritable_folder_publishes_nothing(answered, runner, tmp_path):
+    """The folder is checked first: a version is published once, never without its files written."""
+    blocked = tmp_path / "un-file"
+    blocked.write_text("non una cartella")
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(blocked / "sotto")])
+    assert result.exit_code == 1 and "pubblicazione non eseguita: impossibile scrivere nella cartella" in result.output
+    assert "Traceback" not in result.output and answered.scalar(select(Pubblicazione)) is None
+    assert "versione 1 dell'anno 2025." in publish(runner, tmp_path / "v1")  # and no "0 modifiche" on a first one
+
+
 def test_csv_is_the_report_command_output_and_validates_with_frictionless(answered, runner, tmp_path):
     publish(runner, tmp_path)
     report = runner.invoke(args=["report", "indicators", "--year", str(YEAR), "--format", "csv"])
@@ -293,8 +303,9 @@ def test_the_relazione_says_whether_its_figures_are_the_published_ones(answered,
     add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 10), {"D3": 5})
     differ = note("r2.xlsx")
     assert f"differiscono dalla versione 1 pubblicata il {today} in Amministrazione trasparente per 1 servizio: " \
-           "Anagrafe (questionari 8 → 9, risposte 8 → 9, % soddisfatti 62,5 → 66,7)." in differ
-    assert "Pubblicare una nuova versione" in note("r2.pdf")
+           "Anagrafe (questionari da 8 a 9, risposte da 8 a 9, % soddisfatti da 62,5 a 66,7)." in differ
+    pdf = note("r2.pdf")
+    assert "Anagrafe (questionari da 8 a 9, risposte da 8 a 9, % soddisfatti da 62,5 a 66,7)" in pdf and "?" not in pdf
 
 
 def test_relazione_cli_writes_pdf_and_xlsx(answered, runner, tmp_path):

@@ -29,6 +29,14 @@ def _year(value: int) -> int:
 def transparency_command(year: int, out: Path, actor: str | None) -> None:
     """Pubblica l'anno come nuova versione congelata e ne scrive i file (XLSX, ODS, CSV, datapackage, DCAT)."""
     _year(year)
+    try:  # the folder first: a version is published once, and must not be published with no files written
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".scrivibile"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise click.ClickException(f"pubblicazione non eseguita: impossibile scrivere nella cartella {out} "
+                                   f"({exc.strerror})") from None
     try:
         outcome = publish_year(db.session, year, actor=actor)
     except PublicationSettingsError as exc:
@@ -37,12 +45,13 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
         raise click.ClickException(f"un'altra pubblicazione dell'anno {year} è appena stata registrata: "
                                    "riprovare") from None
     record = outcome.publication
-    out.mkdir(parents=True, exist_ok=True)
     for item in record.file:
         (out / item.nome).write_bytes(item.contenuto)
     if outcome.created:
-        click.echo(f"Pubblicata la versione {record.versione} dell'anno {year} "
-                   f"({len(record.modifiche)} modifiche rispetto alla precedente).")
+        changes = len(record.modifiche)
+        compared = "" if record.versione == 1 else (
+            f" ({changes} {'modifica' if changes == 1 else 'modifiche'} rispetto alla precedente)")
+        click.echo(f"Pubblicata la versione {record.versione} dell'anno {year}{compared}.")
     else:
         click.echo(f"Nessuna modifica rispetto alla versione {record.versione} dell'anno {year}: "
                    "nessuna nuova versione, scritti i file di quella in vigore.")
