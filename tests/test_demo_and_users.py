@@ -38,6 +38,12 @@ def test_seed_is_deterministic_and_realistic(catalogue, tmp_path):
     channels = dict(db.execute(select(Compilazione.canale, func.count()).group_by(Compilazione.canale)).all())
     assert {"web", "qr", "chiosco", "telefono"} <= set(channels)
     assert db.scalar(select(func.count()).where(Compilazione.import_batch_id.is_not(None))) > 0
+    # each firm's batch says how many questionnaires it brought, as a real import does
+    from survey_app.models import ImportBatch
+
+    per_batch = dict(db.execute(select(Compilazione.import_batch_id, func.count())
+                                .where(Compilazione.import_batch_id.is_not(None)).group_by(Compilazione.import_batch_id)).all())
+    assert {b.id: b.righe_importate for b in db.scalars(select(ImportBatch)) if b.id in per_batch} == per_batch
     # the services differ: not every service gets the same satisfaction
     table = indicator_table(db.connection(), 2025)
     overall = table[table["domanda_codice"].isin(["D1", "D3"]) & ~table["soppresso"]]

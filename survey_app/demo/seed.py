@@ -123,7 +123,7 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
     for start in range(0, len(rows), 20000):
         session.execute(insert(Risposta), rows[start:start + 20000])
     for batch in batches:
-        batch.righe = sum(1 for s in submissions if s["import_batch_id"] == batch.id)
+        batch.righe = batch.righe_importate = sum(1 for s in submissions if s["import_batch_id"] == batch.id)
     # The rows went in with Core, past the ORM hook: recompute the daily counts.
     link_answers(session.connection())  # the answers given during the catalogue's campaigns count for them
     summary.rebuild(session)
