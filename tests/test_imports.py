@@ -122,7 +122,7 @@ def test_a_bad_row_is_named_and_nothing_is_written(catalogue, runner, tmp_path, 
     row, column, reason = expected
     where = f"riga {row}" + (f", colonna {column}" if column else "")
     assert any(line.startswith(where) and reason in line for line in result.output.splitlines()), result.output
-    assert "Nessuna riga scritta" in result.output
+    assert "Nessuna riga scritta: 1 riga non valida su 2." in result.output
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
 
 
@@ -176,7 +176,7 @@ def test_skip_invalid_imports_the_valid_rows_and_says_what_it_left_out(catalogue
                            "X3;15/03/2025;anagrafe;;;9;;;5;;;;\n")
     result = run_import(runner, path, "--skip-invalid")
     assert result.exit_code == 0, result.output
-    assert "Importate 1 righe su 3" in result.output and "escluse 2 righe non valide" in result.output
+    assert "Importate 1 riga su 3 nel lotto" in result.output and "; 2 righe escluse perché non valide." in result.output
     batch = catalogue.scalar(select(ImportBatch))
     assert (batch.righe, batch.righe_importate, batch.righe_scartate) == (3, 1, 2)
 

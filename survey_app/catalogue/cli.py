@@ -16,7 +16,8 @@ catalogue_cli = AppGroup("catalogue", help="Catalogo di enti, servizi e question
 
 
 def _refused(title: str, exc: CatalogueError) -> None:
-    click.echo(f"{title} ({len(exc.messages)} errori):", err=True)
+    count = len(exc.messages)
+    click.echo(f"{title} ({count} {'errore' if count == 1 else 'errori'}):", err=True)
     for message in exc.messages:
         click.echo(f"  - {message}", err=True)
     raise SystemExit(1) from None

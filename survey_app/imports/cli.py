@@ -74,14 +74,19 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
     print_report(report)
     invalid = report.invalid_rows
     if report.written:
-        left_out = f"; escluse {invalid} righe non valide" if invalid else ""
-        click.echo(f"Importate {report.written} righe su {report.rows} nel lotto {report.batch_id}{left_out}.")
+        left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non valide" if invalid else ""
+        click.echo(f"Importate {_rows(report.written)} su {report.rows} nel lotto {report.batch_id}{left_out}.")
         return
     if report.errors and not (dry_run and skip_invalid):
-        click.echo(f"Nessuna riga scritta: {invalid} righe su {report.rows} non valide.", err=True)
+        click.echo(f"Nessuna riga scritta: {_rows(invalid, 'non valida', 'non valide')} su {report.rows}.", err=True)
         sys.exit(1)
-    valid = "1 riga valida" if report.valid == 1 else f"{report.valid} righe valide"
-    click.echo(f"Controllo completato: {valid} su {report.rows}; nulla è stato scritto.")
+    click.echo(f"Controllo completato: {_rows(report.valid, 'valida', 'valide')} su {report.rows}; "
+               "nulla è stato scritto.")
+
+
+def _rows(n: int, one: str = "", many: str = "") -> str:
+    """'1 riga valida', '3 righe valide': Italian agrees the noun and its adjective with the number."""
+    return " ".join(filter(None, (str(n), "riga" if n == 1 else "righe", one if n == 1 else many)))
 
 
 class _NoBar:
