@@ -58,8 +58,22 @@ def _setup(slug: str) -> tuple[Servizio, QuestionarioVersione, Domanda, Domanda 
 
 
 def _counter(servizio: Servizio) -> str | None:
-    """The kiosk's counter code when the service has it; an unknown code is dropped."""
-    _, counter = resolve_channel(servizio, CHANNEL, request.values.get("sede"), (CHANNEL,))
+    """The kiosk's counter code. A code the service does not have is refused with a page that says so: a tablet set
+    up with a mistyped address would otherwise store every tap without its counter, and nobody would see it."""
+    code = request.values.get("sede")
+    counter = _known_counter(servizio)
+    if code and counter is None:
+        codes = ", ".join(sorted(s.codice for s in servizio.sedi)) or _("nessuna")
+        abort(current_app.make_response((render_template(
+            "public/message.html", title=_("Sede sconosciuta"), lang=_lang(),
+            message=_("Il servizio non ha la sede «%(code)s». Chi prepara il tablet controlli l'indirizzo del chiosco: "
+                      "le sedi del servizio sono %(codes)s.", code=code[:40], codes=codes)), 404)))
+    return counter
+
+
+def _known_counter(servizio: Servizio) -> str | None:
+    """The counter code of the request if the service has it (error pages: they never refuse again)."""
+    _channel, counter = resolve_channel(servizio, CHANNEL, request.values.get("sede"), (CHANNEL,))
     return counter.codice if counter else None
 
 
@@ -177,7 +191,7 @@ def _error(status: int, title: str, message: str):
     if servizio is None or kiosk_version(servizio) is None:
         return render_template("kiosk/error.html", servizio=None, title=title, message=message,
                                lang=_lang()), status
-    reset_url = _url("kiosk.faces", slug, _counter(servizio))
+    reset_url = _url("kiosk.faces", slug, _known_counter(servizio))
     return render_template("kiosk/error.html", servizio=servizio, title=title, message=message, lang=_lang(),
                            reset_url=reset_url, reset_seconds=ERROR_RESET_SECONDS, show_timer=True), status
 
