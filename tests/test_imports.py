@@ -266,6 +266,12 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
     assert run_import(runner, path).exit_code == 0
     listing = runner.invoke(args=["responses", "batches"]).output
     assert "annullato il" in listing and "6 righe importate" in listing
+    # Times as the staff pages show them: the instance's local time, not the stored UTC.
+    from zoneinfo import ZoneInfo
+
+    created = catalogue.get(ImportBatch, batch.id).created_at
+    created = created if created.tzinfo else created.replace(tzinfo=ZoneInfo("UTC"))
+    assert f"{created.astimezone(ZoneInfo('Europe/Rome')):%d/%m/%Y %H:%M}" in listing
 
 
 # What a survey firm's account may open: its uploads, templates, batches and error reports, and its password page.

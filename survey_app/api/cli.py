@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ApiToken
+from ..transparency.formatting import local_time
 from .auth import TokenError, create_token, revoke_token
 
 api_tokens_cli = AppGroup("api-tokens", help="Token dell'API di importazione delle società di rilevazione.")
@@ -33,7 +34,7 @@ def list_command() -> None:
     """Elenca i token, il più recente per primo."""
     for token in db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())):
         state = f"revocato il {token.revocato_il:%d/%m/%Y} da {token.revocato_da}" if token.revocato_il else "attivo"
-        used = f"usato il {token.ultimo_uso:%d/%m/%Y %H:%M}" if token.ultimo_uso else "mai usato"
+        used = f"usato il {local_time(token.ultimo_uso)}" if token.ultimo_uso else "mai usato"
         click.echo(f"{token.id}\t{token.prefisso}…\t{token.nome}\t{token.fonte}\t"
                    f"{','.join(s.slug for s in token.servizi)}\t{state}\t{used}")
 

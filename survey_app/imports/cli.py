@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import IMPORT_METHODS, ImportBatch, Questionario, Servizio
+from ..transparency.formatting import local_time
 from . import template
 from .load import ImportRefused, ImportReport, import_file
 from .rollback import rollback_batch
@@ -106,7 +107,7 @@ def batches_command() -> None:
     for batch in db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
         state = f"annullato il {batch.annullato_il:%d/%m/%Y} da {batch.annullato_da}" if batch.annullato_il else \
             f"{batch.righe_importate} righe importate"
-        click.echo(f"{batch.id}\t{batch.created_at:%d/%m/%Y %H:%M}\t{batch.fonte} ({batch.metodo})\t"
+        click.echo(f"{batch.id}\t{local_time(batch.created_at)}\t{batch.fonte} ({batch.metodo})\t"
                    f"{batch.nome_file}\t{state}")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import ROLES, User
+from ..transparency.formatting import local_time
 from . import UserError, create_user, find_user, reset_password, set_active
 
 users_cli = AppGroup("users", help="Utenti dell'area riservata.")
@@ -32,7 +33,7 @@ def list_command() -> None:
     """Elenca gli utenti: email, ruolo, società, servizi, stato, ultimo accesso."""
     for user in db.session.scalars(select(User).order_by(User.email)):
         state = "attivo" if user.attivo else "disattivato"
-        last = f"{user.ultimo_accesso:%d/%m/%Y %H:%M}" if user.ultimo_accesso else "mai entrato"
+        last = local_time(user.ultimo_accesso) if user.ultimo_accesso else "mai entrato"
         click.echo(f"{user.email}\t{user.ruolo}\t{user.societa or '-'}\t"
                    f"{','.join(s.slug for s in user.servizi) or '-'}\t{state}\t{last}")
 
