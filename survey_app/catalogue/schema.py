@@ -214,7 +214,8 @@ def threshold_message(problem: tuple, soglia: float) -> str:
         return (f"«{problem[1]}» è una domanda NPS: il suo indice non è né una quota di soddisfatti né una media, "
                 "scegliere una domanda con scala, faccine o sì/no")
     _kind, code, low, high = problem
-    return f"la media di «{code}» va da {low} a {high}: la soglia {soglia:g} è fuori scala".replace(".", ",")
+    threshold = f"{soglia:g}".replace(".", ",")
+    return f"la media di «{code}» va da {low} a {high}: la soglia {threshold} è fuori scala"
 
 
 class ServizioIn(Strict):

@@ -1,4 +1,4 @@
-"""One job at a time among those that write many stored answers in one statement (PostgreSQL).
+"""One job at a time among those that write many stored answers in one statement.
 
 ``erase-order`` writes every answer again, rolling a firm's batch back deletes its answers, the retention purge
 empties old comments. Two such statements lock the same rows, each in the order it meets them, and PostgreSQL
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 BULK_ANSWER_WRITES = 0x5375727665790001  # any constant of the app's own, within a bigint
+TAKE_SQLITE_WRITE_LOCK = text("UPDATE import_batches SET id = id WHERE 0")
 
 
 def one_bulk_writer_at_a_time(session: Session | Connection) -> None:
@@ -26,6 +27,3 @@ def one_bulk_writer_at_a_time(session: Session | Connection) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": BULK_ANSWER_WRITES})
     elif bind.dialect.name == "sqlite":
         session.execute(TAKE_SQLITE_WRITE_LOCK)  # writes nothing: a write statement takes the lock, waiting its turn
-
-
-TAKE_SQLITE_WRITE_LOCK = text("UPDATE import_batches SET id = id WHERE 0")

@@ -76,6 +76,6 @@ def relazione_command(year: int, out: Path) -> None:
         raise click.ClickException(f"la cartella «{out.parent}» non esiste")
     from .report import report_bytes  # fpdf2 and the report tables load only when a report is asked for
 
-    data = report_bytes(db.session.connection(), year, suffix[1:], current_app.config["SUPPRESSION_THRESHOLD"])
+    data = report_bytes(db.session, year, suffix[1:], current_app.config["SUPPRESSION_THRESHOLD"])
     out.write_bytes(data)
     click.echo(f"Scritta {out}")

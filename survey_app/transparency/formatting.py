@@ -53,15 +53,17 @@ def _symbols(locale: str) -> dict[int, str]:
     return str.maketrans({",": symbols["group"], ".": symbols["decimal"], "-": symbols["minusSign"]})
 
 
+def in_local_time(value: datetime) -> datetime:
+    """A stored UTC time (naive on SQLite) in the instance's time zone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("UTC"))
+    return value.astimezone(ZoneInfo(current_app.config["SURVEY_TIMEZONE"]))
+
+
 @bp.app_template_filter("local_time")
 def local_time(value: datetime | None) -> str:
     """A stored UTC time in the instance's time zone, dd/mm/yyyy hh:mm."""
-    if value is None:
-        return ""
-    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    return in_local_time(value).strftime("%d/%m/%Y %H:%M") if value is not None else ""
 
 
 @bp.app_template_filter("it_date")
@@ -73,12 +75,17 @@ def it_date(value: str | None) -> str:
 def decimals(text: str | None) -> str:
     """A published text ('quota_soddisfatti ≥ 80; media ≥ 4.5') with people's names and the reader's decimals, in
     the reader's language."""
-    if page_language() == "it":
-        return _decimals(text, True, ())
-    return _decimals(text, False, ((SHARE, str(_l("% soddisfatti"))), (MEAN, str(_l("media")))))
+    language = page_language()
+    return _decimals(text, language == "it", () if language == "it" else _standard_words(language))
 
 
 SHARE, MEAN = re.compile(r"% soddisfatti\b"), re.compile(r"\bmedia\b")
+
+
+@lru_cache(maxsize=8)
+def _standard_words(language: str) -> tuple:
+    """The indicators' names in ``language`` (the request's: gettext answers in it), looked up once per language."""
+    return (SHARE, gettext("% soddisfatti")), (MEAN, gettext("media"))
 
 
 @lru_cache(maxsize=1024)

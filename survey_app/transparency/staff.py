@@ -87,7 +87,7 @@ def report(anno: int, fmt: str):
 
     if fmt not in FORMATS or anno not in years_with_answers():
         abort(404)
-    data = report_bytes(db.session.connection(), anno, fmt, current_app.config["SUPPRESSION_THRESHOLD"])
+    data = report_bytes(db.session, anno, fmt, current_app.config["SUPPRESSION_THRESHOLD"])
     return send_file(io.BytesIO(data), mimetype=FORMATS[fmt][0], as_attachment=True,
                      download_name=f"relazione-nucleo-{anno}.{fmt}")
 
