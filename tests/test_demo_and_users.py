@@ -90,6 +90,8 @@ def test_users_create(runner, catalogue):
     (["x@y.it", "--role", "responsabile", "--scope", "mensa"], "servizi sconosciuti nell'ambito: mensa"),
     (["non-una-email", "--role", "admin"], "indirizzo email non valido"),
     (["x@y.it", "--role", "capo"], "Invalid value for '--role'"),
+    (["x@y.it", "--role", "admin", "--scope", "anagrafe"], "il ruolo «admin» vede tutti i servizi"),
+    (["x@y.it", "--role", "trasparenza", "--scope", "anagrafe"], "il ruolo «trasparenza» vede tutti i servizi"),
 ])
 def test_users_create_errors(runner, catalogue, args, message):
     result = runner.invoke(args=["users", "create", *args])

@@ -6,10 +6,10 @@ These tests keep no app context open between requests (see ``with_catalogue``), 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from survey_app.extensions import db
-from survey_app.models import AuditLog, User
+from survey_app.models import AuditLog, User, UserScope
 
 from .helpers import csrf_token, log_in, login
 from .test_demo_and_users import in_db, with_catalogue
@@ -146,8 +146,12 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     assert log_in(anna, "anna@example.org", password).status_code == 302
     assert anna.get("/staff/servizi/tributi?anno=2025").status_code in (403, 404)
     (anna_id,) = in_db(app, select(User.id).filter_by(email="anna@example.org"))[0]
-    edited = client.post(f"/staff/utenti/{anna_id}", data={"csrf_token": token, "ruolo": "trasparenza"})
+    # The tick left from her former role is dropped: the page says the other roles see everything.
+    edited = client.post(f"/staff/utenti/{anna_id}", data={"csrf_token": token, "ruolo": "trasparenza",
+                                                           "servizi": ["anagrafe"]})
     assert edited.status_code == 302
+    assert in_db(app, select(User.ruolo, func.count(UserScope.servizio_id)).outerjoin(UserScope)
+                 .filter(User.email == "anna@example.org").group_by(User.ruolo)) == [("trasparenza", 0)]
     assert anna.get("/staff/").status_code == 302  # a changed role ends her session: she logs in again
     assert client.post(f"/staff/utenti/{anna_id}/stato", data={"csrf_token": token}).status_code == 302
     assert log_in(app.test_client(), "anna@example.org", password).status_code == 401  # deactivated

@@ -8,11 +8,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..imports.firms import canonical_firm
-from ..models import ROLES, AuditLog, Servizio, User
+from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 
 
 class UserError(ValueError):
     pass
+
+
+def _check_scope(role: str, scope) -> None:
+    """A scope means something only for the roles limited to it: given to one who sees everything, it would be shown
+    in the list of accounts and mislead whoever reads it."""
+    if role in ROLES_SEEING_ALL and scope:
+        raise UserError(f"il ruolo «{role}» vede tutti i servizi: l'ambito si indica solo per «responsabile» e "
+                        "«rilevatore»")
 
 
 def create_user(session: Session, email: str, role: str, scope: list[str] | tuple[str, ...] = (),
@@ -25,6 +33,7 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
         raise UserError(f"ruolo sconosciuto «{role}» (ammessi: {', '.join(ROLES)})")
     if session.scalar(select(User).filter_by(email=email)) is not None:
         raise UserError(f"esiste già un utente {email}")
+    _check_scope(role, scope)
     services = list(session.scalars(select(Servizio).where(Servizio.slug.in_(scope))))
     unknown = sorted(set(scope) - {s.slug for s in services})
     if unknown:
@@ -80,6 +89,7 @@ def update_user(session: Session, user: User, role: str, scope: list[str], firm:
     """Change role, scope and firm, audited with what was and what is."""
     if role not in ROLES:
         raise UserError(f"ruolo sconosciuto «{role}» (ammessi: {', '.join(ROLES)})")
+    _check_scope(role, scope)
     services = list(session.scalars(select(Servizio).where(Servizio.slug.in_(scope)).order_by(Servizio.slug)))
     if role in ("responsabile", "rilevatore") and not services:
         raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito")

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 from analysis.publish import neutralise_formula
 
 from ..extensions import db
-from ..models import ROLES, AuditLog, Servizio, User
+from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, roles_required
 from ..transparency.formatting import local_time
 from . import UserError, create_user, reset_password, set_active, update_user
@@ -73,7 +73,7 @@ def create():
     if not form.validate_on_submit():
         return _index(form, status=400)
     try:
-        user, password = create_user(db.session, form.email.data, form.ruolo.data, form.servizi.data,
+        user, password = create_user(db.session, form.email.data, form.ruolo.data, _scope(form),
                                      firm=form.societa.data if form.ruolo.data == "rilevatore" else None,
                                      actor=current_user)
     except UserError as exc:
@@ -81,6 +81,12 @@ def create():
         form.email.errors = [str(exc)]
         return _index(form, status=400)
     return _index(_with_services(NewUserForm(formdata=None)), password=password, created=user)
+
+
+def _scope(form) -> list[str]:
+    """The services ticked, for the roles limited to them: the form says the others see everything, so a tick left
+    from an earlier role is dropped, as the firm is for every role but the firms'."""
+    return [] if form.ruolo.data in ROLES_SEEING_ALL else form.servizi.data
 
 
 def _user_or_404(user_id: int) -> User:
@@ -99,7 +105,7 @@ def edit(user_id: int):
         form.servizi.data = [s.slug for s in user.servizi]
     elif form.validate_on_submit():
         try:
-            update_user(db.session, user, form.ruolo.data, form.servizi.data, form.societa.data, actor=current_user)
+            update_user(db.session, user, form.ruolo.data, _scope(form), form.societa.data, actor=current_user)
         except UserError as exc:
             db.session.rollback()
             form.ruolo.errors = [str(exc)]
