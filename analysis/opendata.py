@@ -99,8 +99,9 @@ def table_schema(threshold: int) -> dict[str, Any]:
 
 
 def datapackage(year: int, version: int, published_at: datetime, publisher: Publisher, csv: FileInfo,
-                threshold: int) -> dict[str, Any]:
-    """The Frictionless data package describing the CSV (validated in the tests with `frictionless validate`)."""
+                threshold: int, end: str | None = None) -> dict[str, Any]:
+    """The Frictionless data package describing the CSV (validated in the tests with `frictionless validate`);
+    ``end`` (ISO date) the last day the figures cover, when the year was still running."""
     stamp = published_at.isoformat(timespec="seconds")
     return {
         "profile": "tabular-data-package",
@@ -118,7 +119,7 @@ def datapackage(year: int, version: int, published_at: datetime, publisher: Publ
                       **({"path": publisher.website} if publisher.website else {})},
         "contributors": [{"title": publisher.name, "role": "publisher",
                           **({"email": publisher.email} if publisher.email else {})}],
-        "temporal": {"start": f"{year}-01-01", "end": f"{year}-12-31"},
+        "temporal": {"start": f"{year}-01-01", "end": end or f"{year}-12-31"},
         "keywords": ["customer satisfaction", "soddisfazione", "servizi erogati", "amministrazione trasparente"],
         "language": "it",
         "resources": [{
@@ -138,8 +139,9 @@ def datapackage(year: int, version: int, published_at: datetime, publisher: Publ
 
 
 def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publisher, files: list[FileInfo],
-               landing_page: str, download_url: str) -> dict[str, Any]:
-    """The dataset in DCAT-AP_IT as JSON-LD; ``download_url`` ends where each file's name follows."""
+               landing_page: str, download_url: str, end: str | None = None) -> dict[str, Any]:
+    """The dataset in DCAT-AP_IT as JSON-LD; ``download_url`` ends where each file's name follows; ``end`` as in
+    ``datapackage``."""
     stamp = published_at.isoformat(timespec="seconds")
     dataset_id = f"{landing_page.rstrip('/')}#dataset"
     agent = {"@type": ["dcatapit:Agent", "foaf:Agent"], "dct:identifier": publisher.identifier,
@@ -182,7 +184,7 @@ def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publi
         "dct:language": {"@id": "http://publications.europa.eu/resource/authority/language/ITA"},
         "dct:temporal": {"@type": "dct:PeriodOfTime",
                          "dcat:startDate": {"@value": f"{year}-01-01", "@type": "xsd:date"},
-                         "dcat:endDate": {"@value": f"{year}-12-31", "@type": "xsd:date"}},
+                         "dcat:endDate": {"@value": end or f"{year}-12-31", "@type": "xsd:date"}},
         "dcat:keyword": [{"@value": k, "@language": "it"}
                          for k in ("customer satisfaction", "soddisfazione", "servizi erogati", "trasparenza")],
         "dct:publisher": agent,

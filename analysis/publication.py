@@ -171,8 +171,24 @@ def load_actions(conn: Connection, year: int) -> pd.DataFrame:
     return frame[ACTION_FIELDS]
 
 
-def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[str, Any]:
-    """Channels, collection methods (the firms' batches too), scales in use: the facts of the Nota metodologica."""
+def period_of(year: int, until: date | None = None) -> dict[str, Any]:
+    """The answers' period: the whole year, or, for a year still running, its first day to ``until`` (the day the
+    figures are taken), marked partial."""
+    end = until if until is not None and until < date(year, 12, 31) else None
+    return {"inizio": date(year, 1, 1).isoformat(), "fine": (end or date(year, 12, 31)).isoformat(),
+            "parziale": end is not None}
+
+
+def period_text(period: dict[str, Any]) -> str:
+    """The period as the Nota metodologica states it: "dal 01/01/2026 al 24/11/2026 (anno in corso: dati parziali)"."""
+    start, end = (date.fromisoformat(period[key]).strftime("%d/%m/%Y") for key in ("inizio", "fine"))
+    return f"dal {start} al {end}" + (" (anno in corso: dati parziali)" if period.get("parziale") else "")
+
+
+def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: date | None = None) -> dict[str, Any]:
+    """Channels, collection methods (the firms' batches too), scales in use: the facts of the Nota metodologica.
+
+    ``until``: the day the figures are taken, for a year still running (``period_of``)."""
     start, end = queries.year_bounds(year)
     c, b = t.compilazioni, t.import_batches
     # One pass over the year's questionnaires (citizens' channels and firms' batches together).
@@ -196,7 +212,7 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[st
     scales = questions[questions["tipo"].isin(["scala", "nps", "faccine", "si_no"])] \
         .drop_duplicates(["tipo", "scala_min", "scala_max"]).sort_values(["tipo", "scala_min", "scala_max"])
     return {
-        "periodo": {"inizio": date(year, 1, 1).isoformat(), "fine": date(year, 12, 31).isoformat()},
+        "periodo": period_of(year, until),
         "canali": [{"canale": CHANNEL_LABELS.get(name, name), "compilazioni": int(n)} for name, n in channels],
         "lotti": [{"fonte": fonte, "metodo": METHOD_LABELS.get(metodo, metodo), "compilazioni": int(n)}
                   for fonte, metodo, n in batches],
@@ -206,13 +222,13 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame) -> dict[st
     }
 
 
-def build_publication(conn: Connection, year: int, threshold: int = 5) -> Publication:
-    """Everything a publication shows, computed once from the database."""
+def build_publication(conn: Connection, year: int, threshold: int = 5, until: date | None = None) -> Publication:
+    """Everything a publication shows, computed once from the database; ``until`` for a year still running."""
     with queries.reuse_results(conn):
         questions = indicator_table(conn, year, threshold=threshold)
         summary = summary_table(conn, year, threshold, questions)
         actions = load_actions(conn, year)
-        method = methodology(conn, year, questions)
+        method = methodology(conn, year, questions, until)
     enti = conn.execute(select(t.enti.c.codice, t.enti.c.nome, t.enti.c.tipo,
                                t.enti.c.unione_id, t.enti.c.id).order_by(t.enti.c.nome)).mappings().all()
     names = {row["id"]: row["nome"] for row in enti}

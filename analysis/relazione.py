@@ -24,7 +24,14 @@ from sqlalchemy import Connection
 from . import queries
 from .engine import NON_VALUTABILE, Period, service_table, standards_results
 from .indicators import NON_RAGGIUNTO, RAGGIUNTO, indicator_table
-from .publication import INDICATOR_LABELS, load_actions, methodology, service_trend, standard_text
+from .publication import (
+    INDICATOR_LABELS,
+    load_actions,
+    methodology,
+    period_text,
+    service_trend,
+    standard_text,
+)
 from .services import overall_question
 from .sheets import FORMULAS
 from .stats import round_half_up
@@ -178,7 +185,7 @@ def method_rows(method: dict[str, Any], year: int, threshold: int) -> list[tuple
                        for s in method["scale"]) or "nessuna"
     rows = [
         ("Anno di riferimento", str(year)),
-        ("Periodo delle risposte", f"dal {_it_date(date(year, 1, 1))} al {_it_date(date(year, 12, 31))}"),
+        ("Periodo delle risposte", period_text(method["periodo"])),
         ("Canali di risposta dei cittadini (questionari)", channels),
         ("Rilevazioni di società incaricate (questionari)", batches),
         ("Scale di risposta", scales),
@@ -245,9 +252,9 @@ def _it_figure(value: Any) -> str:
 
 
 def build_report(conn: Connection, year: int, threshold: int = 5,
-                 published: PublishedVersion | None = None) -> Report:
+                 published: PublishedVersion | None = None, until: date | None = None) -> Report:
     """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions; with
-    ``published``, how its figures stand against that version."""
+    ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running."""
     check_threshold(threshold)
     period = Period.year(year)
     services = queries.load_services(conn)
@@ -275,7 +282,7 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
-    method = methodology(conn, year, indicator_table(conn, year, threshold=threshold))
+    method = methodology(conn, year, indicator_table(conn, year, threshold=threshold), until)
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .publication import TYPE_LABELS, Publication, readable_standard
+from .publication import TYPE_LABELS, Publication, period_text, readable_standard
 
 KINDS = ("text", "int", "dec1", "dec2", "date")
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def method_sheet(pub: Publication) -> Sheet:
     m = pub.method
     rows: list[list[Any]] = [
         ["Anno di riferimento", str(pub.year)],
-        ["Periodo delle risposte", f"dal {_it_date(m['periodo']['inizio'])} al {_it_date(m['periodo']['fine'])}"],
+        ["Periodo delle risposte", period_text(m["periodo"])],
     ]
     if pub.version:
         rows.append(["Versione della pubblicazione", str(pub.version)])
@@ -148,10 +148,6 @@ def method_sheet(pub: Publication) -> Sheet:
                                                                  f"(n = {r['n']})"])
     return Sheet("Nota metodologica", [Column("Voce", width=44), Column("Descrizione", width=110)], rows,
                  preamble=[f"Nota metodologica – indagine di soddisfazione {pub.year}"])
-
-
-def _it_date(iso: str) -> str:
-    return date.fromisoformat(iso).strftime("%d/%m/%Y")
 
 
 def _it_number(value: float, digits: int) -> str:

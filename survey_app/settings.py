@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -139,6 +140,12 @@ def _instance_secret(instance: Path) -> str:
     path.touch(mode=0o600)
     path.write_text(key)
     return key
+
+
+def is_loopback(url: str) -> bool:
+    """An address only this machine can reach (or none at all): never one to print or to publish."""
+    host = urlsplit(url).hostname or ""
+    return host in ("", "localhost", "::1") or host.startswith("127.")
 
 
 def public_base_url() -> str:

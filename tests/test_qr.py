@@ -274,6 +274,22 @@ def test_cli_errors_write_nothing(runner, configured, tmp_path, monkeypatch, arg
     assert list(folder.iterdir()) == []
 
 
+@pytest.mark.parametrize("base", ["", "http://localhost:8000"])
+def test_cli_posters_without_a_public_address_warn_or_in_production_are_refused(runner, app, catalogue, tmp_path,
+                                                                                base):
+    app.config["PUBLIC_BASE_URL"] = base
+    out = tmp_path / "anagrafe.pdf"
+    tried = runner.invoke(args=["qr", "poster", "anagrafe", "--out", str(out)])
+    assert tried.exit_code == 0 and out.exists()  # trying the app out: written, with the warning
+    assert "Attenzione: PUBLIC_BASE_URL non è impostato o indica questo computer" in tried.output
+    assert "prima di stampare" in tried.output
+    app.config["SURVEY_ENV"] = "production"
+    for args in (["poster", "tributi", "--out", str(tmp_path / "tributi.pdf")], ["all", "--out", str(tmp_path / "a.zip")]):
+        refused = runner.invoke(args=["qr", *args])
+        assert refused.exit_code == 1 and "locandine non scritte: PUBLIC_BASE_URL" in refused.output, args
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix in (".pdf", ".zip")) == ["anagrafe.pdf"]
+
+
 def test_cli_all_needs_a_catalogue(runner, db, tmp_path):
     result = runner.invoke(args=["qr", "all", "--out", str(tmp_path / "tutte.pdf")])
     assert result.exit_code != 0 and "nessun servizio" in result.output

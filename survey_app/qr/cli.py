@@ -5,16 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Servizio
+from ..settings import is_loopback, public_base_url
 from .posters import WRITERS, poster_pdf
 from .service import PosterError, all_posters_zip, poster_for, posters_for
 
 qr_cli = AppGroup("qr", help="Codici QR e locandine.")
+
+
+def _check_address() -> None:
+    """A printed code must lead citizens to the site: in production an address only this machine reaches is refused,
+    elsewhere (trying the app out) it is written with a warning."""
+    base = public_base_url()
+    if not is_loopback(base):
+        return
+    problem = (f"PUBLIC_BASE_URL non è impostato o indica questo computer: il codice QR porterebbe a {base}, che i "
+               "cittadini non raggiungono. Impostare PUBLIC_BASE_URL con l'indirizzo pubblico del sito "
+               "(per esempio https://soddisfazione.comune.example.it)")
+    if current_app.config["SURVEY_ENV"] == "production":
+        raise click.ClickException(f"locandine non scritte: {problem}.")
+    click.echo(f"Attenzione: {problem} prima di stampare.", err=True)
 
 
 def _check_out(out: Path, suffixes: tuple[str, ...], allowed: str) -> str:
@@ -38,6 +54,7 @@ def poster_command(slug: str, sede: str | None, out: Path) -> None:
     servizio = db.session.scalar(select(Servizio).filter_by(slug=slug))
     if servizio is None:
         raise click.ClickException(f"servizio sconosciuto «{slug}»")
+    _check_address()
     try:
         poster = poster_for(servizio, sede)
     except PosterError as exc:
@@ -54,6 +71,7 @@ def poster_command(slug: str, sede: str | None, out: Path) -> None:
 def all_command(out: Path) -> None:
     """Tutte le locandine, servizio per servizio e sportello per sportello."""
     suffix = _check_out(out, (".pdf", ".zip"), "un file .pdf (una pagina per locandina) o .zip")
+    _check_address()
     services = db.session.scalars(select(Servizio).options(selectinload(Servizio.sedi)).order_by(Servizio.slug))
     posters = posters_for(list(services))
     if not posters:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -27,7 +27,7 @@ from analysis.xlsx import to_xlsx
 
 from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, User
 from ..models.base import utcnow
-from ..settings import public_base_url
+from ..settings import is_loopback, public_base_url
 from .changes import compare
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
@@ -62,17 +62,36 @@ def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
     files = [(names["csv"], csv),
              (names["xlsx"], to_xlsx(sheets, created=pub.published_at, title=title)),
              (names["ods"], to_ods(sheets))]
-    package = datapackage(pub.year, pub.version, pub.published_at, who, _info(names["csv"], csv), pub.threshold)
+    end = pub.method["periodo"]["fine"]
+    package = datapackage(pub.year, pub.version, pub.published_at, who, _info(names["csv"], csv), pub.threshold, end)
     files.append((names["datapackage"], dumps(package)))
     landing, downloads = public_urls(pub.year, pub.version)
     dcat = dcat_ap_it(pub.year, pub.version, pub.published_at, who, [_info(n, b) for n, b in files], landing,
-                      downloads)
+                      downloads, end)
     files.append((names["dcat"], dumps(dcat)))
     return files
 
 
 def _info(name: str, content: bytes) -> FileInfo:
     return FileInfo(name, hashlib.sha256(content).hexdigest(), len(content))
+
+
+def running_until(year: int) -> date | None:
+    """For the year still running, today (in the body's time zone): its figures cover the year so far. None for a
+    year that is over."""
+    today = datetime.now(ZoneInfo(current_app.config["SURVEY_TIMEZONE"])).date()
+    return today if year >= today.year else None
+
+
+def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Nothing to publish anew: the same data, save the day a running year's figures were taken (the version
+    in force still states them rightly). The year's end does count: its final figures make a version of their own."""
+    def comparable(data: dict[str, Any]) -> dict[str, Any]:
+        period = data["metodologia"]["periodo"]
+        if not period.get("parziale"):
+            return data
+        return {**data, "metodologia": {**data["metodologia"], "periodo": {**period, "fine": None}}}
+    return comparable(old) == comparable(new)
 
 
 def latest(session: Session, year: int) -> Pubblicazione | None:
@@ -92,8 +111,7 @@ def check_settings() -> None:
     if config["SURVEY_ENV"] != "production":
         return
     problems = []
-    host = urlsplit(config["PUBLIC_BASE_URL"]).hostname or ""
-    if host in ("", "localhost") or host.startswith("127.") or host == "::1":
+    if is_loopback(config["PUBLIC_BASE_URL"]):
         problems.append(f"PUBLIC_BASE_URL è «{config['PUBLIC_BASE_URL']}»: indicare l'indirizzo pubblico del sito")
     if not (config.get("PUBLISHER") or {}).get("codice_ipa"):
         problems.append("PUBLISHER non indica il codice IPA dell'ente (chiave «codice_ipa»)")
@@ -120,10 +138,10 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         # Sintesi and the Nota metodologica count different totals. (SQLite has a single writer.)
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    pub = build_publication(session.connection(), year, threshold)
+    pub = build_publication(session.connection(), year, threshold, running_until(year))
     data = to_data(pub)
     previous = latest(session, year)
-    if previous is not None and previous.dati == _json_roundtrip(data):
+    if previous is not None and _same_figures(previous.dati, _json_roundtrip(data)):
         return Outcome(previous, created=False)
     version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1
     published_at = utcnow().replace(microsecond=0)

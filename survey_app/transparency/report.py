@@ -9,7 +9,7 @@ from analysis.relazione import to_xlsx as report_xlsx
 from analysis.relazione_pdf import to_pdf
 
 from .formatting import in_local_time
-from .publishing import latest
+from .publishing import latest, running_until
 
 FORMATS = {"pdf": ("application/pdf", to_pdf),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report_xlsx)}
@@ -25,4 +25,5 @@ def latest_version(session: Session, year: int) -> PublishedVersion | None:
 
 
 def report_bytes(session: Session, year: int, fmt: str, threshold: int) -> bytes:
-    return FORMATS[fmt][1](build_report(session.connection(), year, threshold, latest_version(session, year)))
+    return FORMATS[fmt][1](build_report(session.connection(), year, threshold, latest_version(session, year),
+                                        running_until(year)))

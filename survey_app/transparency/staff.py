@@ -18,6 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..staff.access import PUBLISHERS, roles_required
+from .formatting import it_date
 from .publishing import PublicationConflict, PublicationSettingsError, publish_year
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
@@ -51,8 +52,9 @@ def index():
     records = db.session.scalars(select(Pubblicazione).options(
         defer(Pubblicazione.dati), selectinload(Pubblicazione.file).defer(PubblicazioneFile.contenuto))
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
-    return render_template("staff/transparency/index.html", form=_form(), records=records,
-                           years=years_with_answers())
+    years = years_with_answers()
+    return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
+                           running_year=date.today().year if date.today().year in years else None)
 
 
 @bp.post("/pubblica")
@@ -74,6 +76,9 @@ def publish():
     record = outcome.publication
     if outcome.created:
         flash(_("Pubblicata la versione %(v)d dell'anno %(year)d.", v=record.versione, year=record.anno), "success")
+        if record.dati["metodologia"]["periodo"].get("parziale"):
+            flash(_("L'anno %(year)d è in corso: la versione riporta i dati parziali, fino al %(day)s.",
+                    year=record.anno, day=it_date(record.dati["metodologia"]["periodo"]["fine"])), "warning")
     else:
         flash(_("Nessun dato è cambiato rispetto alla versione %(v)d dell'anno %(year)d: non è stata creata una "
                 "nuova versione.", v=record.versione, year=record.anno), "info")
