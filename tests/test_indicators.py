@@ -132,6 +132,20 @@ def test_cli_json_and_service_filter(runner, dataset):
     assert service["quota_soddisfatti"] == pytest.approx(400 / 6)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_cli_a_year_without_answers_says_so_and_one_nobody_means_is_refused(runner, dataset, fmt):
+    result = runner.invoke(args=["report", "indicators", "--year", "2003", "--format", fmt])
+    assert result.exit_code == 0
+    assert "Attenzione: nessuna risposta nell'anno 2003: la tabella è vuota." in result.stderr
+    if fmt == "csv":
+        assert result.stdout.startswith("anno,ente,ufficio,servizio_codice,") and len(result.stdout.splitlines()) == 1
+    else:
+        assert json.loads(result.stdout)["domande"] == []
+    for year in ("1999", "2999"):
+        refused = runner.invoke(args=["report", "indicators", "--year", year])
+        assert refused.exit_code == 2 and f"anno {year} fuori intervallo" in refused.output
+
+
 def test_cli_unknown_service(runner, dataset):
     result = runner.invoke(args=["report", "indicators", "--year", "2025", "--service", "mensa"])
     assert result.exit_code == 2

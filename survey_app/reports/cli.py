@@ -15,6 +15,7 @@ from analysis.publish import to_csv, to_records
 
 from ..extensions import db
 from ..models import Servizio
+from ..transparency.cli import check_year
 
 report_cli = AppGroup("report", help="Indicatori e report.")
 
@@ -25,11 +26,15 @@ report_cli = AppGroup("report", help="Indicatori e report.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 def indicators_command(year: int, service: str | None, fmt: str) -> None:
     """Stampa la tabella per domanda (colonne di DESIGN.md); in JSON anche la tabella per servizio."""
+    check_year(year)
     if service and db.session.scalar(select(Servizio.id).filter_by(slug=service)) is None:
         raise click.BadParameter(f"servizio sconosciuto «{service}»", param_hint="--service")
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     table = indicator_table(conn, year, service, threshold=threshold)
+    if table.empty:  # the header alone is still printed: a script reading the table finds its columns
+        click.echo(f"Attenzione: nessuna risposta nell'anno {year}" + (f" per il servizio «{service}»" if service else "")
+                   + ": la tabella è vuota.", err=True)
     if fmt == "csv":
         click.echo(to_csv(table), nl=False)
         return

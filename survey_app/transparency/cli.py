@@ -16,7 +16,8 @@ from .publishing import PublicationConflict, PublicationSettingsError, publish_y
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
 
-def _year(value: int) -> int:
+def check_year(value: int) -> int:
+    """A year someone may mean: from 2000 to this one (shared by the commands that take --year)."""
     if not 2000 <= value <= date.today().year:
         raise click.BadParameter(f"anno {value} fuori intervallo (2000–{date.today().year})", param_hint="--year")
     return value
@@ -29,7 +30,7 @@ def _year(value: int) -> int:
 @click.option("--by", "actor", default=None, help="Chi pubblica (nome o email), registrato con la versione.")
 def transparency_command(year: int, out: Path, actor: str | None) -> None:
     """Pubblica l'anno come nuova versione congelata e ne scrive i file (XLSX, ODS, CSV, datapackage, DCAT)."""
-    _year(year)
+    check_year(year)
     try:  # the folder first: a version is published once, and must not be published with no files written
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".scrivibile"
@@ -72,7 +73,7 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
               help="File .pdf o .xlsx")
 def relazione_command(year: int, out: Path) -> None:
     """Relazione annuale per il Nucleo di valutazione: ogni servizio rispetto ai suoi standard."""
-    _year(year)
+    check_year(year)
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         raise click.BadParameter(f"formato «{out.suffix or out.name}» non previsto: usare .pdf o .xlsx",
