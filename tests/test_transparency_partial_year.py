@@ -40,6 +40,9 @@ def test_a_running_year_is_published_as_partial_and_its_final_figures_make_a_ver
     for url in (f"/trasparenza/{YEAR}", "/trasparenza/", f"/trasparenza/{YEAR}/anagrafe"):
         page = client.get(url).get_data(as_text=True)
         assert "Dati parziali." in page and f"dal 01/01/{YEAR} al 20/11/{YEAR}" in page, url
+    english = client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
+    assert "Partial figures." in english and f"from 01/01/{YEAR} to 20/11/{YEAR}" in english
+    client.get("/?lang=it")  # the language stays with the browser: back to Italian
 
     # Later in the year, with the same figures: the version in force still states them rightly.
     with freeze_time(f"{YEAR}-12-01 10:00:00"):
