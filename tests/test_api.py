@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import date
+from datetime import UTC, date
 
 import openpyxl
 from sqlalchemy import func, select
@@ -265,3 +265,15 @@ def test_deep_json_dry_run_state_firm_spelling_and_a_concurrent_repeat(catalogue
     raced = post_rows(client, secret, [{**ROW, "id_esterno": "R1"}])
     assert raced.status_code == 409 and "nel frattempo" in raced.json["errore"]
     assert count(catalogue, ImportBatch) == 1
+
+
+def test_batch_times_are_utc_with_their_offset(catalogue, client, runner):
+    secret = new_token(runner)
+    batch_id = post_rows(client, secret, [ROW]).json["lotto"]
+    stored = catalogue.scalar(select(ImportBatch.created_at))  # naive UTC on SQLite, aware on PostgreSQL
+    utc = stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+    read = client.get(f"/api/v1/imports/{batch_id}", headers=bearer(secret)).json
+    assert read["creato_il"] == f"{utc:%Y-%m-%dT%H:%M:%S}+00:00" and read["annullato_il"] is None
+    assert runner.invoke(args=["responses", "rollback", str(batch_id)]).exit_code == 0
+    listed = client.get("/api/v1/imports", headers=bearer(secret)).json["lotti"][0]
+    assert listed["creato_il"] == read["creato_il"] and listed["annullato_il"].endswith("+00:00")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     StrictBool,
     StrictFloat,
     StrictInt,
@@ -22,6 +24,18 @@ Method = Literal["CATI", "PAPI", "CAWI"]
 PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 Cell = StrictStr | StrictInt | StrictFloat | None
 MAX_ROWS = 100_000
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored time as UTC with its offset: SQLite gives back naive UTC, PostgreSQL the session's zone."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.replace(microsecond=0)
+
+
+# ISO 8601 with a numeric offset ("2026-11-24T15:20:00+00:00"), as most clients parse it (pydantic would write "Z").
+UtcTime = Annotated[datetime, AfterValidator(_utc),
+                    PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
+TIME = "Data e ora in UTC, ISO 8601 con lo scarto: ad esempio 2026-11-24T15:20:00+00:00."
 
 
 class ImportRequest(BaseModel):
@@ -88,8 +102,8 @@ class Batch(BaseModel):
     righe: int
     righe_importate: int
     righe_scartate: int
-    creato_il: datetime
-    annullato_il: datetime | None
+    creato_il: UtcTime = Field(description=TIME)
+    annullato_il: UtcTime | None = Field(description=TIME + " null se il lotto non è annullato.")
     rilevazioni: list[str] = Field(description="Codici delle rilevazioni a cui sono andate le risposte.")
 
 
