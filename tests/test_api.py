@@ -58,7 +58,9 @@ def test_json_rows_land_once_as_the_tokens_firm_and_the_batch_can_be_read_back(c
                                                                                             ["primavera"])
     assert [b["id"] for b in client.get("/api/v1/imports", headers=bearer(secret)).json["lotti"]] == [batch.id]
     again = post_rows(client, secret, rows)  # the same rows: the same hash
-    assert again.status_code == 409 and again.json["lotto"] == batch.id and "già stato importato" in again.json["errore"]
+    assert again.status_code == 409 and again.json["lotto"] == batch.id
+    assert again.json["errore"] == (f"questi dati sono già stati importati (lotto {batch.id} del "
+                                    f"{batch.created_at:%d/%m/%Y}): nessuna riga scritta")  # rows, not a file
     overlap = post_rows(client, secret, [{**ROW, "D1": 1}])  # new rows, an id already imported
     assert overlap.status_code == 422
     assert overlap.json["errori"][0] == {"riga": 1, "colonna": "id_esterno", "valore": "T1",
@@ -98,6 +100,9 @@ def test_a_file_goes_through_the_same_checks(catalogue, client, runner):
     batch = catalogue.scalar(select(ImportBatch))
     assert (batch.nome_file, batch.metodo, batch.sha256) == ("lotto.xlsx", "PAPI",
                                                              hashlib.sha256(buffer.getvalue()).hexdigest())
+    form["file"] = (io.BytesIO(buffer.getvalue()), "lotto.xlsx")
+    again = client.post("/api/v1/imports", data=form, headers=bearer(secret), content_type="multipart/form-data")
+    assert again.status_code == 409 and again.json["errore"].startswith("questo file è già stato importato")
     csv = f"{HEADER}\r\nF2;16/03/2025;anagrafe;;;7;;;4;;;;\r\n".encode("cp1252")
     bad = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
                       data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(csv), "lotto.csv")})

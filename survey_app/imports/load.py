@@ -246,7 +246,8 @@ def import_rows(session: Session, rows: list[dict[str, Any]], name: str, questio
     """
     canonical = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return _import(session, hashlib.sha256(canonical.encode()).hexdigest(), name, questionnaire,
-                   lambda: rows_table(rows), every_column=False, **options)
+                   lambda: rows_table(rows), every_column=False, already="questi dati sono già stati importati",
+                   **options)
 
 
 def rows_table(rows: list[dict[str, Any]]) -> Table:
@@ -275,7 +276,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
             source: str, method: str, user: User | None = None, token: ApiToken | None = None,
             dry_run: bool = False, skip_invalid: bool = False, today: date | None = None,
             progress: Callable[[int], None] | None = None, preview_rows: int = 10,
-            allowed_services: set[int] | None = None, every_column: bool = True) -> ImportReport:
+            allowed_services: set[int] | None = None, every_column: bool = True,
+            already: str = "questo file è già stato importato") -> ImportReport:
     if method not in IMPORT_METHODS:
         raise ImportRefused(f"metodo «{method}» non previsto: usare {', '.join(IMPORT_METHODS)}")
     source = canonical_firm(session, source)
@@ -286,8 +288,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
     earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
     if earlier is not None:
-        raise ImportRefused(f"questo file è già stato importato (lotto {earlier.id} del "
-                            f"{earlier.created_at:%d/%m/%Y}): nessuna riga scritta", batch_id=earlier.id)
+        raise ImportRefused(f"{already} (lotto {earlier.id} del {earlier.created_at:%d/%m/%Y}): nessuna riga scritta",
+                            batch_id=earlier.id)
     table = open_table()
 
     versione = q.versione_corrente
