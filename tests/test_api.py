@@ -282,3 +282,41 @@ def test_batch_times_are_utc_with_their_offset(catalogue, client, runner):
     assert runner.invoke(args=["responses", "rollback", str(batch_id)]).exit_code == 0
     listed = client.get("/api/v1/imports", headers=bearer(secret)).json["lotti"][0]
     assert listed["creato_il"] == read["creato_il"] and listed["annullato_il"].endswith("+00:00")
+
+
+def test_unknown_keys_are_named_on_their_rows_and_every_other_error_too(catalogue, client, runner):
+    secret = new_token(runner)
+    rows = [ROW,
+            {**ROW, "id_esterno": "T2", "D99": 4},
+            {**ROW, "id_esterno": "T3", "D1": 9, "Nota Finale": " ottimo "},
+            {"Commento": None},  # a key with null is still a key the template does not have
+            {**ROW, "id_esterno": "T5", "D1": 2, "d1": 3}]
+    refused = post_rows(client, secret, rows)
+    assert refused.status_code == 422 and refused.json["stato"] == "rifiutato"
+    assert [(e["riga"], e["colonna"], e["valore"], e["motivo"][:17]) for e in refused.json["errori"]] == [
+        (2, "D99", "4", "campo sconosciuto"),
+        (3, "Nota Finale", "ottimo", "campo sconosciuto"),
+        (3, "D1", "9", "valore non ammess"),  # the row's other errors are listed too
+        (4, "Commento", "", "campo sconosciuto"),
+        (5, "d1", "3", "campo ripetuto: i")]
+    assert refused.json["errori"][-1]["motivo"] == "campo ripetuto: indica di nuovo la colonna D1"
+    assert refused.json["errori_per_motivo"]["campo sconosciuto"] == 3
+    assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+    kept = post_rows(client, secret, rows, skip_invalid=True)  # a row with an unknown key is an invalid row
+    assert kept.status_code == 201 and (kept.json["righe_importate"], kept.json["righe_non_valide"]) == (1, 4)
+    assert count(catalogue, Compilazione) == 1
+
+
+def test_a_hundred_thousand_rows_each_with_its_own_stray_key_are_counted_not_all_listed(catalogue, client, runner):
+    from survey_app.api.schemas import MAX_ROWS
+    from survey_app.imports.load import MAX_LISTED_ERRORS
+
+    secret = new_token(runner)
+    rows = [{"id_esterno": f"S{i}", "data": "15/03/2025", "servizio": "anagrafe", "D3": 4, f"x{i}": 1}
+            for i in range(MAX_ROWS)]
+    refused = post_rows(client, secret, rows, dry_run=True)
+    assert refused.status_code == 422
+    assert len(refused.json["errori"]) == MAX_LISTED_ERRORS and refused.json["errori"][-1]["colonna"] == "x999"
+    assert refused.json["errori_totali"] == MAX_ROWS and refused.json["errori_per_motivo"] == {
+        "campo sconosciuto": MAX_ROWS}
+

@@ -28,15 +28,17 @@ from ..models import (
     ImportBatch,
     ImportExternalId,
     Questionario,
+    QuestionarioVersione,
     Rilevazione,
     Servizio,
     User,
 )
 from ..models.base import random_keys
-from .columns import DEFAULT_CHANNEL, NON_SO, all_columns
+from .columns import DEFAULT_CHANNEL, NON_SO
 from .firms import canonical_firm
-from .reader import ReadError, Table, read_table
-from .validate import Context, Parsed, RowError, check_headers, check_row
+from .layout import FileRows, JsonRows
+from .reader import ReadError, read_table
+from .validate import Context, Parsed, RowError, check_row
 
 MAX_LISTED_ERRORS = 1000
 CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
@@ -197,14 +199,15 @@ def _write(session: Session, batch: ImportBatch, versione, spool: Spool, source:
     summary.upsert_counts(session, counts.rows())
 
 
-def _checked(ctx: Context, rows, headers: list[str], report: ImportReport, spool: Spool | None, progress,
+def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spool: Spool | None, progress,
              preview_rows: int, keep_going: bool) -> None:
     """Check each row as it is read (the reader streams); valid rows go to the spool while they may be written."""
     questions = [(d.codice, d.id, d.tipo) for d in ctx.versione.domande]
     versione_id = ctx.versione.id
-    for number, values in rows:
+    headers = rows.headers
+    for number, values, found in rows:
         report.rows += 1
-        parsed, errors = check_row(ctx, number, headers, values)
+        parsed, errors = check_row(ctx, number, headers, values, found)
         for error in errors:
             report.add(error)
         if parsed is not None:
@@ -229,12 +232,12 @@ def import_file(session: Session, data: bytes, file_name: str, questionnaire: st
     Without ``skip_invalid`` a single invalid row writes nothing. Raises ImportRefused for a whole-file refusal.
     Options: source, method, user, token, dry_run, skip_invalid, today, progress, preview_rows, allowed_services.
     """
-    def table() -> Table:
+    def rows(versione: QuestionarioVersione) -> FileRows:
         try:
-            return read_table(data, file_name)
+            return FileRows(read_table(data, file_name), versione)
         except ReadError as exc:
             raise ImportRefused(str(exc)) from None
-    return _import(session, hashlib.sha256(data).hexdigest(), file_name, questionnaire, table, **options)
+    return _import(session, hashlib.sha256(data).hexdigest(), file_name, questionnaire, rows, **options)
 
 
 def import_rows(session: Session, rows: list[dict[str, Any]], name: str, questionnaire: str,
@@ -242,28 +245,13 @@ def import_rows(session: Session, rows: list[dict[str, Any]], name: str, questio
     """The API's JSON rows, through the same checks and writes as a file; row n is the n-th object (from 1).
 
     The batch's hash is that of the rows in a canonical JSON form: the same rows sent twice are refused.
-    A key left out of every row is an empty column (JSON writers drop nulls); an unknown key is still refused.
+    A key left out is an empty column (JSON writers drop nulls); an unknown key makes its row invalid
+    (``layout.JsonRows``).
     """
     canonical = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return _import(session, hashlib.sha256(canonical.encode()).hexdigest(), name, questionnaire,
-                   lambda: rows_table(rows), every_column=False, already="questi dati sono già stati importati",
+                   lambda versione: JsonRows(rows, versione), already="questi dati sono già stati importati",
                    **options)
-
-
-def rows_table(rows: list[dict[str, Any]]) -> Table:
-    """JSON objects as the reader's table: the union of their keys, in the order first seen, as the columns."""
-    keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    original = list(keys)
-
-    def cell(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.strip() or None
-        return value
-
-    numbered = ((number, [cell(row.get(key)) for key in original]) for number, row in enumerate(rows, start=1))
-    return Table([" ".join(key.split()).lower() for key in original], original, numbered)
 
 
 def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
@@ -272,11 +260,11 @@ def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
                                                        ImportBatch.annullato_il.is_(None)))
 
 
-def _import(session: Session, digest: str, file_name: str, questionnaire: str, open_table: Callable[[], Table], *,
-            source: str, method: str, user: User | None = None, token: ApiToken | None = None,
-            dry_run: bool = False, skip_invalid: bool = False, today: date | None = None,
-            progress: Callable[[int], None] | None = None, preview_rows: int = 10,
-            allowed_services: set[int] | None = None, every_column: bool = True,
+def _import(session: Session, digest: str, file_name: str, questionnaire: str,
+            open_rows: Callable[[QuestionarioVersione], FileRows | JsonRows], *, source: str, method: str,
+            user: User | None = None, token: ApiToken | None = None, dry_run: bool = False,
+            skip_invalid: bool = False, today: date | None = None, progress: Callable[[int], None] | None = None,
+            preview_rows: int = 10, allowed_services: set[int] | None = None,
             already: str = "questo file è già stato importato") -> ImportReport:
     if method not in IMPORT_METHODS:
         raise ImportRefused(f"metodo «{method}» non previsto: usare {', '.join(IMPORT_METHODS)}")
@@ -290,16 +278,10 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
     if earlier is not None:
         raise ImportRefused(f"{already} (lotto {earlier.id} del {earlier.created_at:%d/%m/%Y}): nessuna riga scritta",
                             batch_id=earlier.id)
-    table = open_table()
-
     versione = q.versione_corrente
+    rows = open_rows(versione)
     report = ImportReport(file_name=file_name)
-    # The reader lower-cases headers ("D1 " -> "d1"): name them as the questionnaire does.
-    canonical = {name.lower(): name for name in all_columns(versione)}
-    headers = [canonical.get(name, name) for name in table.headers]
-    if not every_column:
-        headers += [name for name in all_columns(versione) if name not in headers]  # absent: empty in every row
-    for error in check_headers(headers, versione):
+    for error in rows.errors:
         report.add(error)
     if report.errors:
         return report  # the rows cannot be read against the wrong columns
@@ -312,7 +294,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str, o
                   allowed_services=allowed_services)
     try:
         with contextlib.nullcontext() if dry_run else Spool() as spool:
-            _checked(ctx, table.rows, headers, report, spool, progress, preview_rows, keep_going=skip_invalid)
+            _checked(ctx, rows, report, spool, progress, preview_rows, keep_going=skip_invalid)
             if report.rows == 0:
                 report.add(RowError(2, "", "", "nessuna riga di dati nel file"))
             if spool is None or not report.valid or (report.errors and not skip_invalid):

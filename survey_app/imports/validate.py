@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..models import Domanda, QuestionarioVersione, Rilevazione, Servizio
-from .columns import (
-    FIRM_CHANNELS,
-    IMPORTANCE_SUFFIX,
-    all_columns,
-    allowed_text,
-    normal,
-    value_labels,
-)
+from .columns import FIRM_CHANNELS, IMPORTANCE_SUFFIX, allowed_text, normal, value_labels
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
@@ -78,19 +72,7 @@ def external_hash(source: str, value: str) -> str:
     return hashlib.sha256(f"{normal(source)}\x00{value}".encode()).hexdigest()
 
 
-def check_headers(headers: list[str], versione: QuestionarioVersione) -> list[RowError]:
-    expected = all_columns(versione)
-    errors = [RowError(1, name, name, "colonna sconosciuta") for name in headers if name not in expected]
-    errors += [RowError(1, name, "", "colonna obbligatoria mancante") for name in expected if name not in headers]
-    seen: set[str] = set()
-    for name in headers:
-        if name in seen:
-            errors.append(RowError(1, name, name, "colonna ripetuta"))
-        seen.add(name)
-    return errors
-
-
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as text: 5.0 from a spreadsheet is "5", dates keep their ISO form."""
     if value is None:
         return ""
@@ -150,19 +132,23 @@ def _answer(domanda: Domanda, labels: dict[str, object], raw: str) -> tuple[Any,
     return found, None
 
 
-def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) -> tuple[Parsed | None, list[RowError]]:
-    """One data row: the parsed row when it is valid, or every problem it has."""
-    if len(values) > len(headers) and any(_text(v) for v in values[len(headers):]):
-        return None, [RowError(number, "", _text(values[len(headers)]), "più valori che colonne")]
+def check_row(ctx: Context, number: int, headers: list[str], values: list[Any],
+              found: Iterable[RowError] = ()) -> tuple[Parsed | None, list[RowError]]:
+    """One data row: the parsed row when it is valid, or every problem it has.
+
+    ``found``: the row's problems already known (a JSON row's unknown keys), listed first; they make it invalid.
+    """
+    if len(values) > len(headers) and any(cell_text(v) for v in values[len(headers):]):
+        return None, [RowError(number, "", cell_text(values[len(headers)]), "più valori che colonne")]
     cells = {name: values[i] if i < len(values) else None for i, name in enumerate(headers)}
-    if not any(_text(v) for v in cells.values()):
-        return None, [RowError(number, "", "", "riga vuota")]
-    errors: list[RowError] = []
+    errors: list[RowError] = list(found)
+    if not any(cell_text(v) for v in cells.values()):
+        return None, errors or [RowError(number, "", "", "riga vuota")]
 
     def fail(column: str, value: Any, reason: str) -> None:
-        errors.append(RowError(number, column, _text(value), reason))
+        errors.append(RowError(number, column, cell_text(value), reason))
 
-    ext = _text(cells.get("id_esterno"))
+    ext = cell_text(cells.get("id_esterno"))
     digest = external_hash(ctx.source, ext) if ext else ""
     if not ext:
         fail("id_esterno", "", "id_esterno mancante")
@@ -173,7 +159,7 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
     if digest:
         ctx.seen_ids.add(digest)
 
-    slug = _text(cells.get("servizio"))
+    slug = cell_text(cells.get("servizio"))
     servizio = ctx.services.get(slug)
     if not slug:
         fail("servizio", "", "servizio mancante")
@@ -186,12 +172,12 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
         fail("servizio", slug, "servizio non assegnato a questo account o token")
         servizio = None
 
-    canale = normal(_text(cells.get("canale"))) or ctx.default_channel
+    canale = normal(cell_text(cells.get("canale"))) or ctx.default_channel
     if canale not in FIRM_CHANNELS:
         fail("canale", cells.get("canale"), "canale non ammesso (telefono, carta, web, email, sportello)")
 
     sede_id = None
-    sede_code = _text(cells.get("sede"))
+    sede_code = cell_text(cells.get("sede"))
     if sede_code and servizio is not None:
         sede = next((s for s in servizio.sedi if s.codice == sede_code), None)
         if sede is None:
@@ -200,9 +186,9 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
             sede_id = sede.id
 
     raw_date = cells.get("data")
-    when = parse_date(raw_date) if _text(raw_date) else None
+    when = parse_date(raw_date) if cell_text(raw_date) else None
     rilevazione_id = None
-    if not _text(raw_date):
+    if not cell_text(raw_date):
         fail("data", "", "data mancante")
     elif when is None:
         fail("data", raw_date, "data non valida (usare gg/mm/aaaa o aaaa-mm-gg)")
@@ -222,7 +208,7 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
     importance: dict[str, int] = {}
     refused: set[str] = set()  # answers named wrong once: not missing, and no reason to doubt their follow-ups
     for domanda, code, asks_importance, _required, _conditional in ctx.items:
-        raw = _text(cells.get(code))
+        raw = cell_text(cells.get(code))
         if raw:
             value, reason = _answer(domanda, ctx.labels[code], raw)
             if reason:
@@ -232,7 +218,7 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any]) 
                 answers[code] = value
         if asks_importance:
             column = code + IMPORTANCE_SUFFIX
-            raw_imp = _text(cells.get(column))
+            raw_imp = cell_text(cells.get(column))
             if raw_imp:
                 if raw_imp in {"1", "2", "3", "4", "5"}:
                     importance[code] = int(raw_imp)

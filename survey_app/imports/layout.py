@@ -1,0 +1,87 @@
+"""Which template column each header of a file, or each key of a JSON row, stands for.
+
+- a file's header row, once, before any row: an unknown, repeated or missing column refuses the file on row 1;
+- a JSON row's keys, row by row: an unknown (or repeated) key makes that row invalid, named as the caller wrote it,
+  and every other row is still checked; a key left out is an empty column. Only the template's columns are kept per
+  row, so a request with a new stray key in every object costs no more than one with the right keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..models import QuestionarioVersione
+from .columns import all_columns
+from .reader import Table
+from .validate import RowError, cell_text
+
+Row = tuple[int, list[Any], list[RowError]]  # number, values in ``headers`` order, problems already found
+NAME_CACHE = 4096  # distinct JSON keys whose column is remembered (each key would otherwise be matched per row)
+
+
+class FileRows:
+    """A file's table read against the questionnaire's columns."""
+
+    def __init__(self, table: Table, versione: QuestionarioVersione) -> None:
+        self.table = table
+        expected = all_columns(versione)
+        # The reader lower-cases headers ("D1 " -> "d1"): name them as the questionnaire does.
+        canonical = {name.lower(): name for name in expected}
+        self.headers = [canonical.get(name, name) for name in table.headers]
+        self.errors = [RowError(1, name, name, "colonna sconosciuta") for name in self.headers if name not in expected]
+        self.errors += [RowError(1, name, "", "colonna obbligatoria mancante")
+                        for name in expected if name not in self.headers]
+        seen: set[str] = set()
+        for name in self.headers:
+            if name in seen:
+                self.errors.append(RowError(1, name, name, "colonna ripetuta"))
+            seen.add(name)
+
+    def __iter__(self) -> Iterator[Row]:
+        for number, values in self.table.rows:
+            yield number, values, []
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.strip() or None
+    return value
+
+
+class JsonRows:
+    """The API's JSON objects as rows of the template's columns; row n is the n-th object (from 1)."""
+
+    def __init__(self, rows: list[dict[str, Any]], versione: QuestionarioVersione) -> None:
+        self.rows = rows
+        self.headers = all_columns(versione)
+        self.errors: list[RowError] = []  # keys are judged row by row
+        self._position = {name: i for i, name in enumerate(self.headers)}
+        self._by_key = {name.lower(): name for name in self.headers}
+        self._names: dict[str, str | None] = {}
+
+    def _name(self, key: str) -> str | None:
+        if key in self._names:
+            return self._names[key]
+        name = self._by_key.get(" ".join(key.split()).lower())
+        if len(self._names) < NAME_CACHE:
+            self._names[key] = name
+        return name
+
+    def __iter__(self) -> Iterator[Row]:
+        width = len(self.headers)
+        for number, row in enumerate(self.rows, start=1):
+            values: list[Any] = [None] * width
+            errors: list[RowError] = []
+            given: set[str] = set()
+            for key, value in row.items():
+                name = self._name(key)
+                if name is None:
+                    errors.append(RowError(number, key, cell_text(value), "campo sconosciuto"))
+                elif name in given:
+                    errors.append(RowError(number, key, cell_text(value),
+                                           f"campo ripetuto: indica di nuovo la colonna {name}"))
+                else:
+                    given.add(name)
+                    values[self._position[name]] = _cell(value)
+            yield number, values, errors
