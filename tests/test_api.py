@@ -100,6 +100,7 @@ def test_a_file_goes_through_the_same_checks(catalogue, client, runner):
     batch = catalogue.scalar(select(ImportBatch))
     assert (batch.nome_file, batch.metodo, batch.sha256) == ("lotto.xlsx", "PAPI",
                                                              hashlib.sha256(buffer.getvalue()).hexdigest())
+    assert done.json["colonne_assenti"] == []
     form["file"] = (io.BytesIO(buffer.getvalue()), "lotto.xlsx")
     again = client.post("/api/v1/imports", data=form, headers=bearer(secret), content_type="multipart/form-data")
     assert again.status_code == 409 and again.json["errore"].startswith("questo file è già stato importato")
@@ -320,3 +321,22 @@ def test_a_hundred_thousand_rows_each_with_its_own_stray_key_are_counted_not_all
     assert refused.json["errori_totali"] == MAX_ROWS and refused.json["errori_per_motivo"] == {
         "campo sconosciuto": MAX_ROWS}
 
+
+def test_keys_in_any_spelling_and_the_columns_no_row_had(catalogue, client, runner):
+    secret = new_token(runner)
+    rows = [{"ID Esterno": "K1", "Data": "15/03/2025", "servizio": "anagrafe", "D1": 5, "d1-importanza": 4, "D3": 4},
+            {"id_esterno": "K2", "data": "16/03/2025", "Servizio": "anagrafe", "D3": 2, "D6": "attesa", "Sede": None}]
+    done = post_rows(client, secret, rows)
+    assert done.status_code == 201, done.json
+    assert done.json["colonne_assenti"] == ["canale", "D2", "D4", "D5", "D7"]  # a notice: sede was sent, as null
+    # A file refused for its columns: its rows are not read, the errors are on row 1.
+    csv = f"{HEADER};D99\r\nF1;16/03/2025;anagrafe;;;5;;;4;;;;;\r\n".encode()
+    bad = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
+                      data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(csv), "lotto.csv")})
+    assert bad.status_code == 422 and (bad.json["righe"], bad.json["colonne_assenti"]) == (0, [])
+    assert bad.json["errori"] == [{"riga": 1, "colonna": "D99", "valore": "D99", "motivo": "colonna sconosciuta"}]
+    short = b"id_esterno;data;servizio;D3\r\nF2;16/03/2025;anagrafe;4\r\n"
+    done = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
+                       data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(short), "breve.csv")})
+    assert done.status_code == 201 and done.json["colonne_assenti"] == [
+        "canale", "sede", "D1", "D1_importanza", "D2", "D4", "D5", "D6", "D7"]

@@ -138,7 +138,7 @@ def test_a_wrong_answer_is_one_error_not_two(catalogue, runner, tmp_path, row, c
 
 
 @pytest.mark.parametrize("header, reason", [
-    (HEADER.replace(";D7", ""), "colonna obbligatoria mancante"),
+    (HEADER.replace(";D3", ""), "colonna D3: colonna obbligatoria mancante"),  # D3 is required; D7 may be left out
     (HEADER + ";D99", "colonna sconosciuta"),
     (HEADER.replace("D5", "D4"), "colonna"),
 ])

@@ -50,7 +50,9 @@ def document() -> dict[str, Any]:
                 "Le società di rilevazione inviano le risposte raccolte per telefono (CATI), su carta (PAPI) o con "
                 "il proprio strumento web (CAWI), con le colonne del modello scaricabile dall'area riservata. Ogni "
                 "riga è controllata prima di scrivere: il lotto entra per intero, una sola volta, oppure nulla è "
-                f"scritto e ogni riga non valida è spiegata. Al massimo {MAX_ROWS} righe per richiesta. Il token, "
+                f"scritto e ogni riga non valida è spiegata. Al massimo {MAX_ROWS} righe per richiesta. Le colonne "
+                "facoltative (canale, sede, *_importanza, domande non obbligatorie) si possono lasciare fuori: sono "
+                "lette come vuote e l'esito le elenca in colonne_assenti. Il token, "
                 "dato dall'amministratore, vale per i servizi della società e si invia come "
                 "`Authorization: Bearer cs_…`."),
         },

@@ -98,7 +98,8 @@ def result(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> Import
                         righe_non_valide=report.invalid_rows, righe_importate=report.written,
                         errori=[RowErrorOut(riga=e.row, colonna=e.column, valore=e.value, motivo=e.reason)
                                 for e in report.errors],
-                        errori_totali=sum(report.reasons.values()), errori_per_motivo=dict(report.reasons))
+                        errori_totali=sum(report.reasons.values()), errori_per_motivo=dict(report.reasons),
+                        colonne_assenti=report.absent_columns)
 
 
 @bp.post("/imports")

@@ -49,9 +49,12 @@ class ImportRequest(BaseModel):
                            description="Nome con cui il lotto compare negli elenchi.")
     dry_run: StrictBool = Field(default=False, description="Controlla le righe senza scrivere nulla.")
     skip_invalid: StrictBool = Field(default=False, description="Importa solo le righe valide.")
-    righe: list[dict[str, Cell]] = Field(min_length=1, max_length=MAX_ROWS,
-                                         description="Le righe, con le colonne del modello (id_esterno, data, "
-                                                     "servizio, canale, sede, D1…); la riga n è l'n-esimo oggetto.")
+    righe: list[dict[str, Cell]] = Field(
+        min_length=1, max_length=MAX_ROWS,
+        description="Le righe, con le colonne del modello (id_esterno, data, servizio, canale, sede, D1…); la riga n "
+                    "è l'n-esimo oggetto. Nei nomi maiuscole e minuscole, spazi, trattini e trattini bassi si "
+                    "equivalgono («ID Esterno» = id_esterno); un campo lasciato fuori è vuoto; un campo che non è una "
+                    "colonna del modello rende non valida la sua riga (motivo «campo sconosciuto»).")
 
 
 class ImportForm(BaseModel):
@@ -80,13 +83,19 @@ class ImportResult(BaseModel):
     stato: Literal["importato", "verificato", "rifiutato"] = Field(
         description="importato: lotto scritto; verificato: prova senza scrittura; rifiutato: nulla è stato scritto.")
     lotto: int | None = Field(description="Il lotto scritto, se importato.")
-    righe: int
+    righe: int = Field(description="Le righe di dati controllate; 0 se il file è rifiutato per le sue colonne "
+                                   "(errori sulla riga 1): le righe non sono allora controllate.")
     righe_valide: int
     righe_non_valide: int
     righe_importate: int
     errori: list[RowErrorOut] = Field(description="I primi 1000 errori.")
     errori_totali: int
     errori_per_motivo: dict[str, int]
+    colonne_assenti: list[str] = Field(
+        description="Avviso, non errore: le colonne facoltative del modello assenti dal file (o da ogni riga JSON), "
+                    "lette come vuote in ogni riga. Un file deve avere id_esterno, data, servizio e le colonne delle "
+                    "domande obbligatorie; può lasciare fuori canale, sede, le colonne *_importanza e le altre "
+                    "domande.")
 
 
 class Batch(BaseModel):

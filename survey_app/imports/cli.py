@@ -73,13 +73,21 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
         except ImportRefused as exc:
             raise click.ClickException(f"{exc}") from None
     print_report(report)
+    if report.columns_refused:
+        click.echo("Nessuna riga scritta: il file è stato rifiutato per le sue colonne (le righe non sono state "
+                   "controllate).", err=True)
+        sys.exit(1)
+    if report.absent_columns:
+        click.echo(f"Colonne assenti dal file, lette come vuote in ogni riga: {', '.join(report.absent_columns)}.")
     invalid = report.invalid_rows
     if report.written:
         left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non valide" if invalid else ""
         click.echo(f"Importate {_rows(report.written)} su {report.rows} nel lotto {report.batch_id}{left_out}.")
         return
     if report.errors and not (dry_run and skip_invalid):
-        click.echo(f"Nessuna riga scritta: {_rows(invalid, 'non valida', 'non valide')} su {report.rows}.", err=True)
+        counted = f"{_rows(invalid, 'non valida', 'non valide')} su {report.rows}" if report.rows else \
+            "il file non ha righe di dati"
+        click.echo(f"Nessuna riga scritta: {counted}.", err=True)
         sys.exit(1)
     click.echo(f"Controllo completato: {_rows(report.valid, 'valida', 'valide')} su {report.rows}; "
                "nulla è stato scritto.")

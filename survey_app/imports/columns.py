@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from ..models import Domanda, QuestionarioVersione
 
 FIXED = ["id_esterno", "data", "servizio", "canale", "sede"]
+REQUIRED_FIXED = ["id_esterno", "data", "servizio"]  # a row cannot do without them; canale and sede may be left out
 IMPORTANCE_SUFFIX = "_importanza"
 NON_SO = "non so"
 FIRM_CHANNELS = ("telefono", "carta", "web", "email", "sportello")
@@ -21,6 +23,16 @@ def normal(text: str) -> str:
     return " ".join(plain.lower().split())
 
 
+SEPARATORS = re.compile(r"[\s_-]+")
+
+
+def column_key(name: str) -> str:
+    """How a header or a JSON key is matched to a column: case ignored; spaces, runs of them, hyphens and
+    underscores alike ("ID Esterno", "id-esterno", " Id_Esterno " -> "id_esterno"; "D1 Importanza" -> "d1_importanza").
+    """
+    return SEPARATORS.sub("_", str(name).strip()).lower()
+
+
 def question_columns(versione: QuestionarioVersione) -> list[str]:
     columns = []
     for domanda in versione.domande:
@@ -32,6 +44,11 @@ def question_columns(versione: QuestionarioVersione) -> list[str]:
 
 def all_columns(versione: QuestionarioVersione) -> list[str]:
     return FIXED + question_columns(versione)
+
+
+def required_columns(versione: QuestionarioVersione) -> list[str]:
+    """The columns a file must have: the row's identity, date and service, and each required question's answer."""
+    return REQUIRED_FIXED + [d.codice for d in versione.domande if d.obbligatoria]
 
 
 def value_labels(domanda: Domanda) -> dict[str, object]:

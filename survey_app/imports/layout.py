@@ -1,9 +1,13 @@
 """Which template column each header of a file, or each key of a JSON row, stands for.
 
-- a file's header row, once, before any row: an unknown, repeated or missing column refuses the file on row 1;
+Both doors match names alike (``columns.column_key``: case ignored; spaces, hyphens and underscores the same), and a
+column left out is read as empty in every row. They differ in when a name is judged:
+- a file's header row, once, before any row: an unknown or repeated column, or a missing one a row cannot do without
+  (``columns.required_columns``), refuses the file on row 1 (a typo must never drop a column's data silently);
 - a JSON row's keys, row by row: an unknown (or repeated) key makes that row invalid, named as the caller wrote it,
-  and every other row is still checked; a key left out is an empty column. Only the template's columns are kept per
-  row, so a request with a new stray key in every object costs no more than one with the right keys.
+  and every other row is still checked. Only the template's columns are kept per row, so a request with a new stray
+  key in every object costs no more than one with the right keys.
+Either way ``absent`` names the optional columns the data did not have (for JSON rows: once they have been read).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..models import QuestionarioVersione
-from .columns import all_columns
+from .columns import all_columns, column_key, required_columns
 from .reader import Table
 from .validate import RowError, cell_text
 
@@ -26,17 +30,24 @@ class FileRows:
     def __init__(self, table: Table, versione: QuestionarioVersione) -> None:
         self.table = table
         expected = all_columns(versione)
-        # The reader lower-cases headers ("D1 " -> "d1"): name them as the questionnaire does.
-        canonical = {name.lower(): name for name in expected}
-        self.headers = [canonical.get(name, name) for name in table.headers]
-        self.errors = [RowError(1, name, name, "colonna sconosciuta") for name in self.headers if name not in expected]
+        by_key = {column_key(name): name for name in expected}
+        self.headers: list[str] = []
+        self.errors: list[RowError] = []
+        present: set[str] = set()  # a set: a header row may have thousands of cells
+        for original in table.original_headers:
+            shown = original.strip()  # as the file spells it
+            name = by_key.get(column_key(original))
+            if name is None:
+                self.errors.append(RowError(1, shown, shown, "colonna sconosciuta"))
+            elif name in present:
+                self.errors.append(RowError(1, shown, shown, "colonna ripetuta"))
+            else:
+                present.add(name)
+            self.headers.append(name or shown)
+        required = required_columns(versione)
         self.errors += [RowError(1, name, "", "colonna obbligatoria mancante")
-                        for name in expected if name not in self.headers]
-        seen: set[str] = set()
-        for name in self.headers:
-            if name in seen:
-                self.errors.append(RowError(1, name, name, "colonna ripetuta"))
-            seen.add(name)
+                        for name in required if name not in present]
+        self.absent = [name for name in expected if name not in present and name not in required]
 
     def __iter__(self) -> Iterator[Row]:
         for number, values in self.table.rows:
@@ -57,13 +68,21 @@ class JsonRows:
         self.headers = all_columns(versione)
         self.errors: list[RowError] = []  # keys are judged row by row
         self._position = {name: i for i, name in enumerate(self.headers)}
-        self._by_key = {name.lower(): name for name in self.headers}
+        self._by_key = {column_key(name): name for name in self.headers}
         self._names: dict[str, str | None] = {}
+        self._seen: set[str] = set()
+        required = set(required_columns(versione))
+        self._optional = [name for name in self.headers if name not in required]
+
+    @property
+    def absent(self) -> list[str]:
+        """The optional columns no row had a key for (complete once the rows have been read)."""
+        return [name for name in self._optional if name not in self._seen]
 
     def _name(self, key: str) -> str | None:
         if key in self._names:
             return self._names[key]
-        name = self._by_key.get(" ".join(key.split()).lower())
+        name = self._by_key.get(column_key(key))
         if len(self._names) < NAME_CACHE:
             self._names[key] = name
         return name
@@ -84,4 +103,5 @@ class JsonRows:
                 else:
                     given.add(name)
                     values[self._position[name]] = _cell(value)
+            self._seen |= given
             yield number, values, errors

@@ -66,6 +66,9 @@ class ImportReport:
     written: int = 0
     batch_id: int | None = None
     preview: list[Parsed] = field(default_factory=list)
+    # Optional template columns the data did not have, read as empty in every row: a notice, not an error.
+    absent_columns: list[str] = field(default_factory=list)
+    columns_refused: bool = False  # refused on its header row: no row was read, nothing written
 
     @property
     def invalid_rows(self) -> int:
@@ -284,7 +287,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
     for error in rows.errors:
         report.add(error)
     if report.errors:
-        return report  # the rows cannot be read against the wrong columns
+        report.columns_refused = True  # the rows cannot be read against the wrong columns
+        return report
     services = {s.slug: s for s in session.scalars(select(Servizio).options(selectinload(Servizio.sedi)))}
     campaigns = list(session.scalars(select(Rilevazione).filter_by(questionario_id=q.id)
                                      .options(selectinload(Rilevazione.servizi))))
@@ -295,6 +299,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
     try:
         with contextlib.nullcontext() if dry_run else Spool() as spool:
             _checked(ctx, rows, report, spool, progress, preview_rows, keep_going=skip_invalid)
+            report.absent_columns = rows.absent
             if report.rows == 0:
                 report.add(RowError(2, "", "", "nessuna riga di dati nel file"))
             if spool is None or not report.valid or (report.errors and not skip_invalid):

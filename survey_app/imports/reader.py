@@ -1,7 +1,8 @@
 """Read the files survey firms send (CSV, XLSX, ODS) into rows of raw cell values, for the validator.
 
 It only turns bytes into cells and never judges columns or values. Whatever the format:
-- ``headers`` are stripped, lower-cased, inner whitespace collapsed; ``original_headers`` keep the file's spelling.
+- ``headers`` are stripped, lower-cased, inner whitespace collapsed; ``original_headers`` keep the file's spelling
+  (the importer matches those to the template's columns, as it does JSON keys: ``layout.FileRows``).
   Empty header cells at the end of the header row are dropped.
 - rows are numbered as a spreadsheet shows them (header 1, first data row 2; a CSV record with a quoted newline
   is one row), aligned to ``headers``, padded with None. Non-empty cells beyond the last header make the row

@@ -172,7 +172,7 @@ def errors_csv(sha256: str):
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["riga", "colonna", "valore", "motivo"])
     for e in report.errors:
-        writer.writerow([e.row, e.column, neutralise_formula(e.value), e.reason])
+        writer.writerow([e.row, neutralise_formula(e.column), neutralise_formula(e.value), e.reason])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name="errori.csv")
 
