@@ -156,6 +156,16 @@ def test_headers_with_stray_spaces_and_capitals_are_accepted(catalogue, runner, 
     assert result.exit_code == 0, result.output
 
 
+def test_a_file_sent_again_names_its_batch_by_the_local_day(catalogue, runner, tmp_path):
+    from freezegun import freeze_time
+
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    with freeze_time("2026-03-31 22:30:00"):  # already 1 April in Rome
+        assert run_import(runner, path).exit_code == 0
+        again = run_import(runner, path)
+    assert again.exit_code == 1 and "(lotto 1 del 01/04/2026)" in again.output
+
+
 def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_path):
     path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;4;;;4;;;;\n")
     assert run_import(runner, path).exit_code == 0

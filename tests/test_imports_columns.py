@@ -75,8 +75,9 @@ def test_a_file_refused_for_its_columns_says_so_not_zero_rows(catalogue, runner,
     assert count(catalogue, ImportBatch) == 0
 
 
-def test_a_file_with_no_data_rows_says_so(catalogue, runner, tmp_path):
-    result = run_import(runner, write(tmp_path, f"{HEADER}\n"))
+@pytest.mark.parametrize("extra", [(), ("--dry-run", "--skip-invalid")])
+def test_a_file_with_no_data_rows_says_so(catalogue, runner, tmp_path, extra):
+    result = run_import(runner, write(tmp_path, f"{HEADER}\n"), *extra)
     assert result.exit_code == 1 and "Nessuna riga scritta: il file non ha righe di dati." in result.output
 
 

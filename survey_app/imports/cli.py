@@ -84,10 +84,11 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
         left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non valide" if invalid else ""
         click.echo(f"Importate {_rows(report.written)} su {report.rows} nel lotto {report.batch_id}{left_out}.")
         return
+    if not report.rows:  # with or without --dry-run --skip-invalid: an empty file is never a completed check
+        click.echo("Nessuna riga scritta: il file non ha righe di dati.", err=True)
+        sys.exit(1)
     if report.errors and not (dry_run and skip_invalid):
-        counted = f"{_rows(invalid, 'non valida', 'non valide')} su {report.rows}" if report.rows else \
-            "il file non ha righe di dati"
-        click.echo(f"Nessuna riga scritta: {counted}.", err=True)
+        click.echo(f"Nessuna riga scritta: {_rows(invalid, 'non valida', 'non valide')} su {report.rows}.", err=True)
         sys.exit(1)
     click.echo(f"Controllo completato: {_rows(report.valid, 'valida', 'valide')} su {report.rows}; "
                "nulla è stato scritto.")

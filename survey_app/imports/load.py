@@ -34,6 +34,7 @@ from ..models import (
     User,
 )
 from ..models.base import random_keys
+from ..transparency.formatting import in_local_time
 from .columns import DEFAULT_CHANNEL, NON_SO
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
@@ -279,7 +280,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
     earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
     if earlier is not None:
-        raise ImportRefused(f"{already} (lotto {earlier.id} del {earlier.created_at:%d/%m/%Y}): nessuna riga scritta",
+        raise ImportRefused(f"{already} (lotto {earlier.id} del {in_local_time(earlier.created_at):%d/%m/%Y}): nessuna riga scritta",
                             batch_id=earlier.id)
     versione = q.versione_corrente
     rows = open_rows(versione)
