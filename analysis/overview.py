@@ -16,7 +16,8 @@ from . import queries
 from .engine import Period, question_statistics, service_table, standards_results, two_proportion_test
 
 ALPHA = 0.05
-COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",
+COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "domanda_complessiva", "compilazioni", "n",
+           "quota_soddisfatti",
            "ic95_inf", "ic95_sup", "media", "ics", "nps", "quota_prec", "n_prec", "differenza", "p_value",
            "significativo", "esito", "standard", "campagna", "campagna_obiettivo", "campagna_raccolti",
            "campagna_avanzamento", "soppresso"]
@@ -51,8 +52,9 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
                "servizio": svc.nome_it, "compilazioni": 0, "n": 0, "soppresso": True}
         if svc.servizio_id in now.index:
             figures = now.loc[svc.servizio_id]
-            row.update({key: _value(figures[key]) for key in ("compilazioni", "n", "quota_soddisfatti", "ic95_inf",
-                                                               "ic95_sup", "media", "ics", "soppresso")})
+            row.update({key: _value(figures[key]) for key in ("domanda_complessiva", "compilazioni", "n",
+                                                               "quota_soddisfatti", "ic95_inf", "ic95_sup", "media",
+                                                               "ics", "soppresso")})
         row["nps"] = _value(nps.get(svc.servizio_id))
         if len(before) and svc.servizio_id in before.index and not row["soppresso"]:
             previous = before.loc[svc.servizio_id]
@@ -95,3 +97,11 @@ def _value(value):
         value = value.item()
         return None if isinstance(value, float) and value != value else value
     return value
+
+
+def overall_target(standards: list[dict], overall: str | None) -> float | None:
+    """The % satisfied target the overview's figure stands against: the standard on the overall question, else one
+    set for every question of the service. Another question's target (a service can have several) is not it."""
+    targets = [t for t in standards if t["indicatore"] == "quota_soddisfatti"]
+    own = next((t["soglia"] for t in targets if overall and t.get("domanda_codice") == overall), None)
+    return own if own is not None else next((t["soglia"] for t in targets if not t.get("domanda_codice")), None)

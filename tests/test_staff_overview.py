@@ -142,3 +142,37 @@ def test_the_menu_marks_the_current_page_only(seeded, client, runner):
         html = unescape(client.get(url).get_data(as_text=True))
         assert html.count('class="nav-link active"') == 1, url
         assert f'aria-current="page">{label}</a>' in html, url
+
+
+def _chart_traces(html: str) -> dict[str, dict]:
+    """The overview chart's traces by name, read from the JSON plotly is given."""
+    import json
+
+    start = html.index("Plotly.newPlot(")
+    data, _end = json.JSONDecoder().raw_decode(html, html.index("[", start))
+    return {trace["name"]: trace for trace in data}
+
+
+def test_the_chart_marks_each_service_against_its_overall_questions_target(seeded, client, runner):
+    """Anagrafe's standards: 80% satisfied on D3 (its overall question) and 60% on every question; another question's
+    target, or the one for every question, must not stand in for the overall one's."""
+    from survey_app.models import Standard
+
+    tributi = seeded.scalar(select(Servizio).filter_by(slug="tributi"))
+    seeded.add_all([Standard(servizio_id=tributi.id, indicatore="quota_soddisfatti", soglia=55, domanda_codice="D1"),
+                    Standard(servizio_id=tributi.id, indicatore="quota_soddisfatti", soglia=65)])
+    seeded.commit()
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe", "--scope", "tributi")
+    standard = _chart_traces(unescape(client.get("/staff/?anno=2025").get_data(as_text=True)))["Standard"]
+    assert dict(zip(standard["y"], _values(standard["x"]), strict=True)) == {"Anagrafe": 80, "Tributi": 65}
+
+
+def _values(encoded) -> list[float]:
+    """A plotly array as numbers: plain, or typed and base64-encoded."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(encoded, list):
+        return encoded
+    return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"]).tolist()

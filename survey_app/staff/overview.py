@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from analysis import charts
 from analysis.engine import Period
-from analysis.overview import overview_table
+from analysis.overview import overall_target, overview_table
 
 from .. import figures_cache
 from ..extensions import db
@@ -76,8 +76,8 @@ def comparison_chart(table: pd.DataFrame, year: int) -> Markup | None:
     frame = table[table["n"] > 0]
     if frame.empty:
         return None
-    targets = [next((s["soglia"] for s in standards if s["indicatore"] == "quota_soddisfatti"), None)
-               for standards in frame["standard"]]
+    targets = [overall_target(standards, overall)
+               for standards, overall in zip(frame["standard"], frame["domanda_complessiva"], strict=True)]
     data = pd.DataFrame({"servizio": frame["servizio"], "quota": frame["quota_soddisfatti"].astype(float),
                          "n": frame["n"], "standard": pd.Series(targets, index=frame.index, dtype=float)})
     fig = charts.service_comparison(data, str(year), current_app.config["SUPPRESSION_THRESHOLD"])
