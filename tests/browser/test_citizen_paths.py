@@ -6,6 +6,8 @@ from sqlalchemy import select
 from survey_app.extensions import db as _db
 from survey_app.models import Compilazione, Risposta
 
+from .conftest import submit
+
 pytestmark = pytest.mark.browser
 
 
@@ -114,3 +116,21 @@ def test_the_importance_hint_is_never_split_on_a_phone(live_server, page, width)
         return Math.abs(element.getBoundingClientRect().left - question.getClientRects()[0].left) < 1;
     }""")
     assert lines == 1 and starts_own_line
+
+
+def test_back_after_an_error_then_sending_finds_the_notice_not_a_resubmission(live_server, page):
+    """The page that listed the errors answered a POST: Back to it asked to send the form again (ERR_CACHE_MISS).
+    The script makes that history entry the questionnaire's plain address, so Back reads "already sent"."""
+    page.goto(f"{live_server['url']}/s/biblioteca?canale=qr")
+    before, _, _ = stored(live_server, "biblioteca")
+    submit(page, page.locator("form.cs-form button[type=submit]"))  # the required stars left out
+    assert page.locator("#riepilogo-errori").is_visible()
+    page.locator("label[for=D1-1]").click()
+    submit(page, page.locator("form.cs-form button[type=submit]"))
+    page.wait_for_url("**/s/biblioteca/grazie**")
+    after, _, _ = stored(live_server, "biblioteca", before)
+    assert len(after) == len(before) + 1
+    response = page.go_back()
+    assert response is not None and response.request.method == "GET"
+    assert "Le tue risposte sono già arrivate" in page.content()
+    assert len(stored(live_server, "biblioteca")[0]) == len(after)  # nothing sent again

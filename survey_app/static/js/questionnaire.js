@@ -1,9 +1,18 @@
-// Progressive enhancement: follow-up questions appear in place when their condition holds.
+// Progressive enhancement: follow-up questions appear in place when their condition holds, and the history entry of
+// a page sent back with errors is a plain one (below).
 // Without JavaScript every follow-up stays visible with a hint saying when to answer it.
 (function () {
   "use strict";
   var form = document.querySelector("form.cs-form");
   if (!form) { return; }
+  // Sent back with errors, this page answers a POST: Back to it, once the answers are sent, would ask to send the
+  // form again. Made the questionnaire's plain address as the form leaves, Back reads "your answers have arrived"
+  // instead (and a reload before then still keeps the answers given).
+  if (document.getElementById("riepilogo-errori") && window.history.replaceState) {
+    form.addEventListener("submit", function () {
+      window.history.replaceState(null, "", window.location.href);
+    });
+  }
   var followUps = Array.prototype.slice.call(form.querySelectorAll("[data-show-if]"));
   if (!followUps.length) { return; }
 
