@@ -77,6 +77,10 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
     assert "non ha una domanda con questo codice" in html
     response = manager.post(url, data=form_data(manager, url, data_scadenza="2025-01-01"))
     assert "La scadenza non può precedere l'inizio." in unescape(response.get_data(as_text=True))
+    for blank in ("", "   "):  # a finished action's outcome is what the published programme says of it
+        response = manager.post(url, data=form_data(manager, url, stato="completata", esito=blank))
+        assert response.status_code == 400
+        assert "Descrivere l'esito: per un'azione completata è pubblicato" in unescape(response.get_data(as_text=True))
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
 
 

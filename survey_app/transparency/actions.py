@@ -53,6 +53,11 @@ class ActionForm(FlaskForm):
                 field.errors = [*field.errors, _l("Il testo contiene caratteri di controllo non ammessi: "
                                                   "ricopiarlo senza formattazione.")]
                 ok = False
+        if self.stato.data == "completata" and not (self.esito.data or "").strip():
+            # The outcome is what the published programme says of a finished action: never left blank.
+            self.esito.errors = [*self.esito.errors, _l("Descrivere l'esito: per un'azione completata è pubblicato "
+                                                        "nei programmi di miglioramento.")]
+            ok = False
         return ok
 
     def validate_data_scadenza(self, field):
