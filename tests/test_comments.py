@@ -151,10 +151,18 @@ def test_redact_and_delete_remove_the_text_but_never_the_counts(manager, answers
 
     before = totals()
     target = answers["alto"]
-    response = post(manager, f"/staff/commenti/{target}/oscura?stato=nuovo")
+    # Redacting asks first, as deleting does: neither can be undone.
+    assert post(manager, f"/staff/commenti/{target}/oscura").status_code == 400
+    catalogue.expire_all()
+    assert catalogue.get(Risposta, target).testo == PERSONAL
+    response = post(manager, f"/staff/commenti/{target}/oscura?stato=nuovo", conferma="1")
     assert response.status_code == 302 and response.headers["Location"].startswith("/staff/commenti?stato=nuovo#")
     page = unescape(manager.get("/staff/commenti").get_data(as_text=True))
     assert PERSONAL not in page and REDACTED in page
+    redacted_row = page.split(f'id="commento-{target}"', 1)[1].split("</tr>", 1)[0]
+    assert "Elimina il testo" not in redacted_row and "Oscura il testo" not in redacted_row  # nothing left to remove
+    # Screen readers hear which row a button is on by its place on the page, not by a 19-digit key.
+    assert "(commento 1 della pagina)" in page and f"commento n. {target}" not in page
     catalogue.expire_all()
     assert catalogue.get(Risposta, target).testo == REDACTED
     assert catalogue.get(CommentoStato, target).stato == "oscurato"
@@ -180,13 +188,13 @@ def test_redact_and_delete_remove_the_text_but_never_the_counts(manager, answers
     assert totals() == before
     assert catalogue.scalar(select(func.count()).select_from(Risposta).where(Risposta.testo.is_not(None))) == 5
     # Doing it again changes nothing and logs nothing more.
-    assert post(manager, f"/staff/commenti/{target}/oscura").status_code == 302
+    assert post(manager, f"/staff/commenti/{target}/oscura", conferma="1").status_code == 302
     assert catalogue.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.azione.like("commento.%"))) == 2
 
 
 def test_transparency_marks_but_does_not_redact(transparency, answers, catalogue):
     target = answers["alto"]
-    assert post(transparency, f"/staff/commenti/{target}/oscura").status_code == 403
+    assert post(transparency, f"/staff/commenti/{target}/oscura", conferma="1").status_code == 403
     assert post(transparency, f"/staff/commenti/{target}/elimina", conferma="1").status_code == 403
     assert post(transparency, f"/staff/commenti/{target}/stato", stato="letto").status_code == 302
     catalogue.expire_all()
@@ -196,7 +204,7 @@ def test_transparency_marks_but_does_not_redact(transparency, answers, catalogue
 
 def test_an_admin_redacts_any_service(answers, client, runner, catalogue):
     login(client, runner, "admin@example.org", "--role", "admin")
-    assert post(client, f"/staff/commenti/{answers['tributi']}/oscura").status_code == 302
+    assert post(client, f"/staff/commenti/{answers['tributi']}/oscura", conferma="1").status_code == 302
     catalogue.expire_all()
     assert catalogue.get(Risposta, answers["tributi"]).testo == REDACTED
 
@@ -204,7 +212,7 @@ def test_an_admin_redacts_any_service(answers, client, runner, catalogue):
 def test_every_post_needs_the_csrf_token(manager, answers, catalogue):
     target = answers["alto"]
     assert manager.post(f"/staff/commenti/{target}/stato", data={"stato": "letto"}).status_code == 400
-    assert manager.post(f"/staff/commenti/{target}/oscura").status_code == 400
+    assert manager.post(f"/staff/commenti/{target}/oscura", data={"conferma": "1"}).status_code == 400
     assert manager.post(f"/staff/commenti/{target}/elimina", data={"conferma": "1"}).status_code == 400
     catalogue.expire_all()
     assert catalogue.get(Risposta, target).testo == PERSONAL and catalogue.get(CommentoStato, target) is None

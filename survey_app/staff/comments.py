@@ -152,7 +152,7 @@ def comments():
     args = {name: value for name, value in chosen.items() if value}
     return render_template("staff/comments.html", rows=rows, total=total, page=page, more=len(found) > PAGE,
                            chosen=chosen, args=args, services=services, questions=questions, years=years,
-                           bands=SCORE_BANDS, states=STATE_FILTERS), 200, NO_STORE
+                           bands=SCORE_BANDS, states=STATE_FILTERS, redacted=REDACTED), 200, NO_STORE
 
 
 def _comment(risposta_id: int) -> tuple[Risposta, Servizio]:
@@ -204,7 +204,7 @@ def _remove(risposta_id: int, text: str, action: str):
     risposta, servizio = _comment(risposta_id)
     if not can_edit_actions(servizio):
         abort(403)
-    if action == "commento.elimina" and request.form.get("conferma") != "1":
+    if request.form.get("conferma") != "1":  # neither can be undone: the page asks first
         abort(400)
     if risposta.testo in (text, "") and _state_of(risposta.id) == "oscurato":
         flash(_("Il commento era già stato oscurato o eliminato."), "info")
