@@ -34,8 +34,8 @@ TYPE_LABELS = {"scala": "scala", "faccine": "faccine", "nps": "NPS (0–10)", "s
                "scelta_singola": "scelta singola", "scelta_multipla": "scelta multipla", "testo": "testo libero"}
 
 SUMMARY_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",
-                  "ic95_inf", "ic95_sup", "media", "ics", "nps", "margine_errore", "utenti_annui", "standard",
-                  "esito", "soppresso"]
+                  "ic95_inf", "ic95_sup", "media", "scala_min", "scala_max", "ics", "nps", "margine_errore",
+                  "utenti_annui", "standard", "esito", "soppresso"]
 ACTION_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "titolo", "descrizione", "riferimento",
                  "data_inizio", "data_scadenza", "stato", "esito"]
 
@@ -121,6 +121,9 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
     results_by_service = dict(tuple(results.groupby("servizio_codice")))
     no_results = results.iloc[0:0]
     figure_rows = {r["servizio_codice"]: r for r in figures.to_dict(orient="records")}
+    # The overall question's scale, beside its mean: 2.40 on faces (1–3) is not 2.40 on stars (1–5).
+    scales = {(r.servizio_codice, r.domanda_codice): (r.scala_min, r.scala_max)
+              for r in questions[["servizio_codice", "domanda_codice", "scala_min", "scala_max"]].itertuples()}
     rows = []
     for svc in services.sort_values(["ente", "ufficio", "nome_it"]).itertuples():
         row = {"ente": svc.ente, "ufficio": svc.ufficio, "servizio_codice": svc.slug, "servizio": svc.nome_it,
@@ -130,6 +133,9 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
         if found is not None:
             row.update({name: found[name] for name in ("compilazioni", "n", "quota_soddisfatti", "ic95_inf",
                                                        "ic95_sup", "media", "ics", "margine_errore", "soppresso")})
+            low, high = scales.get((svc.slug, found["domanda_complessiva"]), (None, None))
+            if row["media"] is not None and not pd.isna(row["media"]) and not pd.isna(low) and not pd.isna(high):
+                row["scala_min"], row["scala_max"] = int(low), int(high)
         for name, digits in (("quota_soddisfatti", 1), ("ic95_inf", 1), ("ic95_sup", 1), ("media", 2), ("ics", 1),
                              ("margine_errore", 1)):
             row[name] = None if row.get(name) is None or pd.isna(row.get(name)) else round_half_up(row[name], digits)

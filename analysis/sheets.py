@@ -48,6 +48,12 @@ def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def _scale(row: dict[str, Any]) -> str | None:
+    """The overall question's scale, "1–3", beside its mean (absent from versions published before it was kept)."""
+    low, high = row.get("scala_min"), row.get("scala_max")
+    return f"{int(low)}–{int(high)}" if low is not None and high is not None else None
+
+
 def summary_sheet(pub: Publication) -> Sheet:
     columns = [
         Column("Ente", width=26), Column("Ufficio", width=30), Column("Servizio", width=34),
@@ -55,12 +61,13 @@ def summary_sheet(pub: Publication) -> Sheet:
         Column("Risposte alla domanda complessiva", "int", 14), Column("Soddisfatti (%)", "dec1", 12),
         Column("Intervallo di confidenza 95%: minimo", "dec1", 14),
         Column("Intervallo di confidenza 95%: massimo", "dec1", 14), Column("Media", "dec2", 10),
+        Column("Scala della media", width=10),
         Column("Indice di customer satisfaction (0–100)", "dec1", 14), Column("Net Promoter Score", "dec1", 12),
         Column("Margine di errore (± punti)", "dec1", 12), Column("Standard della carta dei servizi", width=40),
         Column("Esito rispetto allo standard", width=18),
     ]
     rows = [[r["ente"], r["ufficio"], r["servizio"], r["servizio_codice"], r["compilazioni"], r["n"],
-             r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], r["media"], r["ics"], r["nps"],
+             r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], r["media"], _scale(r), r["ics"], r["nps"],
              r["margine_errore"], r["standard"], r["esito"]] for r in pub.summary]
     return Sheet("Sintesi", columns, rows, preamble=[
         f"Soddisfazione degli utenti per servizio – anno {pub.year}",

@@ -101,6 +101,8 @@ def test_workbook_figures_are_the_engines(answered, runner, tmp_path):
     assert anagrafe["Questionari compilati"] == 8 == engine.loc["anagrafe", "compilazioni"]
     assert anagrafe["Soddisfatti (%)"] == 62.5 == round(engine.loc["anagrafe", "quota_soddisfatti"], 1)
     assert anagrafe["Media"] == 3.5
+    # Each mean beside its scale: vigilanza's faces (1–3) are not anagrafe's stars (1–5).
+    assert (anagrafe["Scala della media"], rows["vigilanza"]["Scala della media"]) == ("1–5", "1–3")
     # NPS on D4 (10..3): promoters 10, 9 (2 of 8), detractors 6, 5, 4, 3 (4 of 8) -> -25
     assert anagrafe["Net Promoter Score"] == -25.0
     assert rows["vigilanza"]["Soddisfatti (%)"] == round(4 / 6 * 100, 1)
@@ -218,6 +220,7 @@ def test_small_cells_are_empty_in_every_file_and_page(catalogue, runner, client,
     header = [c.value for c in wb["Sintesi"][4]]
     anagrafe = next(r for r in wb["Sintesi"].iter_rows(min_row=5, values_only=True) if r[3] == "anagrafe")
     assert anagrafe[header.index("Soddisfatti (%)")] is None and anagrafe[header.index("Media")] is None
+    assert anagrafe[header.index("Scala della media")] is None
     page = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
     assert "dato soppresso" in page
     # Comments are never published: not in any file, not on any page.
@@ -238,10 +241,13 @@ def test_public_pages_without_login_in_italian_formats(answered, runner, client,
     html = index.get_data(as_text=True)
     assert "Unione Test" in html and "Comune di Borgo Test" in html  # the Unione names its member comune
     assert "62,5%" in html and "<caption>" in html and 'scope="row"' in html
+    assert "3,50 <span class=\"small text-muted text-nowrap\">(scala 1–5)</span>" in html  # anagrafe's mean, stars
+    assert "(scala 1–3)" in html  # vigilanza's, faces
     assert f"/trasparenza/{YEAR}/v1/soddisfazione-2025.xlsx" in html
     english = client.get("/trasparenza?lang=en").get_data(as_text=True)
-    assert "62.5%" in english
-    service = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "62.5%" in english and "(scale 1–5)" in english
+    service = client.get(f"/trasparenza/{YEAR}/anagrafe?lang=it").get_data(as_text=True)
+    assert service.count("(scala 1–5)") >= 2  # the summary and the questions' table
     assert "<svg" in service and "<desc" in service and "Complessivamente, quanto è soddisfatto?" in service
     for url in (f"/trasparenza/{YEAR}/inesistente", f"/trasparenza/{YEAR}?versione=9", "/trasparenza/1999",
                 f"/trasparenza/{YEAR}/v9/datapackage.json", f"/trasparenza/{YEAR}/v1/segreto.txt",
