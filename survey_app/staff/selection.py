@@ -160,6 +160,9 @@ def read_selection(servizio: Servizio) -> Selection:
                                         .order_by(Rilevazione.data_inizio.desc())))
     args = filters.as_args()
     chosen = [name for name in PERIOD_NAMES if request.args.get(name)]
+    if "da" in chosen or "a" in chosen:
+        # The page's form sends the months with the year or campaign it was on: months given set the period.
+        chosen = [name for name in chosen if name in ("da", "a")]
     if "rilevazione" in chosen:
         if len(chosen) > 1:
             bad_parameter("rilevazione")
@@ -173,8 +176,6 @@ def read_selection(servizio: Servizio) -> Selection:
                         datetime.combine(campaign.data_fine + timedelta(days=1), time.min), campaign.titolo, filters)
         return Selection(period, "rilevazione", None, years, options, campaigns, {**args, "rilevazione": code})
     if "da" in chosen or "a" in chosen:
-        if "anno" in chosen:
-            bad_parameter("anno")
         first, last = _month("da"), _month("a")
         if last is None:  # "from March": up to this month, or that month alone if it is still to come
             this_month = local_today().replace(day=1)
