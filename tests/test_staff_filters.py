@@ -185,9 +185,11 @@ def test_every_table_and_chart_downloads_as_shown(client, seeded):
         assert "attachment" in response.headers["Content-Disposition"]
         if link.split("?")[0].endswith(".csv"):
             frame = pd.read_csv(io.BytesIO(response.data))
-            if "/indicatori." not in link and "/per-" not in link:  # a chart's data: as shown, not float noise
+            if "/indicatori." not in link:  # a chart's data or a breakdown: as shown, not float noise
                 assert not re.search(r"\d\.\d{3,}", response.data.decode()), link
                 assert "n" not in frame or pd.api.types.is_integer_dtype(frame["n"]), link
+            if "/scelte-" in link:  # a question's options are its answers, not "reasons"
+                assert "risposta" in frame and "motivo" not in frame, link
         else:
             sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
             rows = list(sheet.values)
@@ -198,6 +200,14 @@ def test_every_table_and_chart_downloads_as_shown(client, seeded):
         else:
             assert len(frame) and set(periods) == {"2025"}, link
         assert set(frame["filtro_canale"]) == {"qr"}, link
+    # Counters by their code and, as the filters show them, by name.
+    counters = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-sede.csv?anno=2025").data))
+    named = dict(zip(counters["sede"], counters["sede_nome"], strict=True))
+    assert named["sportello-1"] == "Sportello 1" and "Sportello 1" in page(client, "/staff/servizi/anagrafe?anno=2025")
+    languages = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-lingua.csv?anno=2025").data))
+    assert dict(zip(languages["lingua"], languages["lingua_nome"], strict=True))["it"] == "italiano"
+    channels = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025").data))
+    assert "canale" in channels and "canale_nome" not in channels  # a channel's code is its name
     table = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=qr").data))
     n, quota = overall(answers(seeded).query("canale == 'qr' and data_ora.dt.year == 2025", engine="python"))
     d3 = table[table["domanda_codice"] == "D3"].iloc[0]

@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from flask import abort, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -29,6 +30,9 @@ CHOICE_TYPES = ("scelta_singola", "scelta_multipla")
 TABLE_COLUMNS = ["domanda_codice", "domanda", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
                  "standard", "esito_standard", "soppresso"]
 BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
+# The decimals the page shows, for the downloads of the breakdowns (whole counts, one decimal for shares).
+BREAKDOWN_DECIMALS = {"media": 2, "quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1}
+LANGUAGE_NAMES = {"it": _l("italiano"), "en": _l("inglese")}
 
 
 def html(fig: go.Figure) -> Markup:
@@ -169,12 +173,26 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     """One question (the overall item) by channel, counter, comune, language and provenance, small groups
     suppressed."""
     questionnaire = questionnaire or servizio.questionario.codice
+    # Counters and languages are grouped by code: each row also carries the name the filters show.
+    names = {"sede": {s.codice: s.nome for s in servizio.sedi},
+             "lingua": {code: str(name) for code, name in LANGUAGE_NAMES.items()}}
     found = {}
     for by in BREAKDOWNS:
         stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
         rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
-        found[by] = rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")
+        found[by] = [{**row, "nome": names.get(by, {}).get(row["gruppo"])}
+                     for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")]
     return found
+
+
+def breakdown_frame(rows: list[dict], by: str) -> pd.DataFrame:
+    """A breakdown as its download: the group's code and, for counters and languages, its name; the page's
+    decimals."""
+    frame = pd.DataFrame(rows, columns=["gruppo", "nome", *BREAKDOWN_COLUMNS[1:]])
+    frame = frame.rename(columns={"gruppo": by, "nome": f"{by}_nome"}).astype({"n": "Int64"})
+    if frame[f"{by}_nome"].isna().all():
+        frame = frame.drop(columns=f"{by}_nome")
+    return frame.round(BREAKDOWN_DECIMALS)
 
 
 def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
@@ -204,12 +222,14 @@ def service_download(slug: str, name: str, fmt: str):
             if summary.empty:
                 abort(404)
             rows = breakdowns(conn, servizio, period, summary.iloc[0]["domanda_complessiva"], threshold)[name[4:]]
-            frame = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS).rename(columns={"gruppo": name[4:]})
+            frame = breakdown_frame(rows, name[4:])
         else:
             figures = service_figures(conn, servizio, period, threshold)
             if name not in figures:
                 abort(404)
             frame = as_shown(figures[name][0])
+            if name.startswith("scelte-"):  # any multiple-choice question: its options are answers, not reasons
+                frame = frame.rename(columns={"motivo": "risposta"})
     # The trend has a period per row (its years): kept; every other table is the page's period.
     own = {} if "periodo" in frame.columns else {"periodo": period.label}
     frame = frame.assign(**own, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
