@@ -30,7 +30,7 @@ CHANNEL_LABELS = {"web": "web (link)", "qr": "codice QR allo sportello", "chiosc
                   "email": "email"}
 METHOD_LABELS = {"CATI": "interviste telefoniche (CATI)", "PAPI": "questionari cartacei (PAPI)",
                  "CAWI": "questionari web della società (CAWI)"}
-TYPE_LABELS = {"scala": "scala", "faccine": "faccine", "nps": "NPS (0–10)", "si_no": "sì/no",
+TYPE_LABELS = {"scala": "scala", "faccine": "faccine", "nps": "NPS", "si_no": "sì/no",
                "scelta_singola": "scelta singola", "scelta_multipla": "scelta multipla", "testo": "testo libero"}
 
 SUMMARY_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",

@@ -180,3 +180,4 @@ def test_an_out_of_range_importance_is_named_next_to_its_field(client, catalogue
     assert "Risposta non ammessa" in html.split('id="D1__importanza-errore"')[1].split("</p>")[0]
     summary = html.split('id="riepilogo-errori"')[1].split("</div>")[0]
     assert "(importanza)" in summary and "Risposta non ammessa" in summary
+    assert "</a> (importanza) – Risposta non ammessa" in summary  # not "soddisfatto?: …"

@@ -104,6 +104,8 @@ def test_each_role_opens_every_page_it_is_admitted_to_and_no_other(app, world, r
         response = client.get(url)
         if roles is not None and role not in roles:
             assert response.status_code == 403, (role, url)
+            # The way back from a refused staff page leads to the staff area, not to the citizens' list.
+            assert "Torna all'area riservata" in response.get_data(as_text=True), (role, url)
         elif endpoint in NO_OBJECT:
             assert response.status_code == 404, (role, url)
         elif endpoint == "staff.dashboard" and role == "rilevatore":

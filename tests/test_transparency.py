@@ -120,6 +120,7 @@ def test_workbook_figures_are_the_engines(answered, runner, tmp_path):
                                                                    for v in table["media"]]
     method = {r[0]: r[1] for r in wb["Nota metodologica"].iter_rows(min_row=3, values_only=True) if r[0]}
     assert "meno di 5" in method["Regola di soppressione"]
+    assert "NPS 0–10" in method["Scale di risposta"] and "(0–10) 0–10" not in method["Scale di risposta"]
     assert "Wilson" in method["Intervallo di confidenza 95%"]
 
 
