@@ -44,12 +44,15 @@ assets: node_modules/.stamp $(VENV)/.stamp-runtime
 translations: $(VENV)/.stamp-runtime
 	$(BIN)/pybabel compile -d survey_app/translations
 
+# The demo publishes a year and draws QR posters: with the address it is served at, unless one is set.
+setup run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
+
 ## setup: virtualenv, dependencies, assets, translations, migrations, demo catalogue, demo answers (first time only)
 setup: $(VENV)/.stamp-runtime assets translations
 	$(FLASK) db upgrade
 	$(FLASK) demo setup
 
-## run: set everything up and serve the demo on http://127.0.0.1:5000
+## run: set everything up and serve the demo on http://$(HOST):$(PORT) (127.0.0.1:5000 unless given)
 run: setup
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
