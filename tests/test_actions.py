@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import unescape
 
 import openpyxl
@@ -163,3 +163,20 @@ def test_control_characters_are_refused_and_never_break_the_report(manager, cata
     cells = [c for row in openpyxl.load_workbook(tmp_path / "r.xlsx")["Azioni"].iter_rows(values_only=True)
              for c in row]
     assert "Testoda Word" in cells
+
+
+def test_the_list_marks_actions_past_their_due_date_that_are_still_open(manager, catalogue):
+    servizio = catalogue.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    today = date.today()
+    for title, state, due in (("Ferma", "in_corso", today - timedelta(days=30)),
+                              ("Da avviare", "pianificata", today - timedelta(days=1)),
+                              ("Chiusa", "completata", today - timedelta(days=30)),
+                              ("In tempo", "in_corso", today + timedelta(days=30))):
+        catalogue.add(AzioneMiglioramento(servizio_id=servizio.id, ufficio_id=servizio.ufficio_id, indicatore="media",
+                                          titolo=title, descrizione="x", data_inizio=today - timedelta(days=60),
+                                          data_scadenza=due, stato=state, esito="Fatto." if state == "completata"
+                                          else None))
+    catalogue.commit()
+    html = unescape(manager.get("/staff/azioni/").get_data(as_text=True))
+    rows = {chunk.split("</th>", 1)[0]: chunk.split("</tr>", 1)[0] for chunk in html.split('<th scope="row">')[1:]}
+    assert {title for title, row in rows.items() if "· scaduta" in row} == {"Ferma", "Da avviare"}

@@ -20,6 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, roles_required
+from ..staff.campaigns import local_today
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
 
@@ -135,9 +136,12 @@ def index():
     ids = [s.id for s in services if not chosen or s.slug == chosen]
     actions = db.session.scalars(select(AzioneMiglioramento).where(AzioneMiglioramento.servizio_id.in_(ids))
                                  .order_by(AzioneMiglioramento.data_inizio.desc(), AzioneMiglioramento.id)).all()
+    today = local_today()
+    # Past its due date and neither completed nor cancelled: said beside its state, so it is followed up.
+    overdue = {a.id for a in actions if a.stato in ("pianificata", "in_corso") and a.data_scadenza < today}
     return render_template("staff/actions/index.html", actions=actions, services=services, chosen=chosen,
                            editable=[s for s in services if can_edit_actions(s)],
-                           can_edit=can_edit_actions)
+                           can_edit=can_edit_actions, overdue=overdue)
 
 
 @bp.route("/nuova", methods=["GET", "POST"])
