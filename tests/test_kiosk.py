@@ -40,7 +40,9 @@ def test_page_has_three_labelled_faces_the_token_and_the_counter(client, catalog
     # an idle kiosk reloads itself well before its token expires, with or without JavaScript
     assert 'data-reset-seconds="1800"' in html
     assert '<noscript><meta http-equiv="refresh" content="1800;url=/k/anagrafe?sede=sportello-1"></noscript>' in html
-    assert 'href="/privacy' in html and 'href="/accessibilita' in html
+    # The legal pages open inside the kiosk, with the way back (the public ones stranded the tablet).
+    assert 'href="/k/anagrafe/privacy?sede=sportello-1"' in html
+    assert 'href="/k/anagrafe/accessibilita?sede=sportello-1"' in html
 
 
 def test_green_tap_stores_one_answer_at_the_hour(client, catalogue):
@@ -243,3 +245,19 @@ def test_a_mistyped_counter_is_refused_not_dropped(client, catalogue):
     assert client.post("/k/anagrafe?sede=sportelo-1", data={"csrf_token": token, "D1": "3"}).status_code == 404
     assert count(catalogue) == 0
     assert client.get("/k/anagrafe").status_code == 200 and client.get(KIOSK).status_code == 200
+
+
+def test_the_legal_pages_open_inside_the_kiosk_and_lead_back_to_the_faces(client, catalogue):
+    for page, heading in (("privacy", "Informativa sul trattamento dei dati (art. 13 GDPR)"),
+                          ("accessibilita", "Dichiarazione di accessibilità")):
+        response = client.get(f"/k/anagrafe/{page}?sede=sportello-1")
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and f"<h1>{heading}</h1>" in html
+        assert html.count('href="/k/anagrafe?sede=sportello-1">Torna al questionario</a>') == 2
+        assert 'data-reset-url="/k/anagrafe?sede=sportello-1" data-reset-seconds="180"' in html  # then, the next person
+        assert 'class="kiosk"' in html and "it-header" not in html  # the kiosk's frame, not the whole site's
+    english = client.get("/k/anagrafe/privacy?sede=sportello-1&lang=en").get_data(as_text=True)
+    assert "Back to the questionnaire" in english and 'href="/k/anagrafe?sede=sportello-1&amp;lang=en"' in english
+    assert client.get("/k/anagrafe/privacy?sede=sportelo-1").status_code == 404  # the counter is checked as ever
+    assert client.get("/k/anagrafe/altro").status_code in (404, 405)
+

@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from .. import legal
 from ..extensions import db
 from ..models import FACES, Compilazione, Domanda, QuestionarioVersione, Servizio
 from ..public.submission import item_rows, resolve_channel, store_submission
@@ -26,6 +27,7 @@ PENDING_SECONDS = 300  # the reasons page accepts its answer for five minutes af
 REASONS_RESET_SECONDS = 60  # an abandoned reasons page goes back to the faces (the face stays stored)
 ERROR_RESET_SECONDS = 10  # an error page never strands a locked-down tablet: it goes back to the faces
 IDLE_RELOAD_SECONDS = 1800  # well inside WTF_CSRF_TIME_LIMIT, so an idle kiosk never posts an expired token
+LEGAL_RESET_SECONDS = 180  # time to read the privacy notice, then the tablet is back on the faces for the next person
 LAST, PENDING = "kiosk_last", "kiosk_pending"
 
 
@@ -206,3 +208,19 @@ def bad_request(error):
 def too_many(error):
     return _error(429, _("Troppi invii"), _("Abbiamo ricevuto troppe risposte in poco tempo da questa connessione. "
                                            "Riprova tra qualche minuto."))
+
+
+LEGAL_PAGES = {"privacy": ("public/_privacy.html", legal.privacy_context),
+               "accessibilita": ("public/_accessibility.html", lambda _session: legal.accessibility_context())}
+
+
+@bp.get("/<slug>/<any(privacy, accessibilita):page>")
+def legal_page(slug: str, page: str):
+    """The privacy notice or the accessibility statement from the tablet: inside the kiosk, with the way back to the
+    faces and a timer that takes it there for the next person."""
+    servizio, _versione, _question, _reasons, sede = _setup(slug)
+    notice, context = LEGAL_PAGES[page]
+    title = _("Informativa privacy") if page == "privacy" else _("Dichiarazione di accessibilità")
+    return render_template("kiosk/legal.html", servizio=servizio, sede=sede, lang=_lang(), notice=notice,
+                           title=title, reset_url=_url("kiosk.faces", slug, sede), reset_seconds=LEGAL_RESET_SECONDS,
+                           show_timer=True, **context(db.session))

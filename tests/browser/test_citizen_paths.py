@@ -96,6 +96,20 @@ def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
     assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
 
 
+def test_the_kiosk_privacy_notice_leads_back_to_the_faces(live_server, page):
+    from .conftest import axe_violations
+
+    start = f"{live_server['url']}/k/front-office?sede=front-office-caresana"
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(start)
+    submit(page, page.get_by_role("link", name="Informativa privacy"))
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Informativa sul trattamento dei dati")
+    assert page.get_by_role("status").is_visible()  # it will go back by itself, and says so
+    assert axe_violations(page) == []
+    submit(page, page.get_by_role("link", name="Torna al questionario").first)
+    assert page.url == start and page.get_by_role("button", name="Non soddisfatto").is_visible()
+
+
 @pytest.mark.parametrize("width", [320, 420])
 def test_the_importance_hint_is_never_split_on_a_phone(live_server, page, width):
     """On a phone the scale's key for the importance question ("facoltativo: 1 = per niente, 5 = moltissimo") sits
