@@ -33,6 +33,7 @@ NON_STAFF_POSTS = {"public.questionnaire", "kiosk.tap", "kiosk.reasons", "staff.
 # URL parts of the routes outside /staff whose value differs from the matrix's (which serve the staff ones).
 ENDPOINT_ARGS = {"transparency.service_or_file": {"name": "anagrafe"},
                  "transparency.download": {"versione": 1, "name": f"soddisfazione-{YEAR}.csv"},
+                 "kiosk.legal_page": {"page": "privacy"},
                  "static": {"filename": "css/app.css"}}
 SENTINEL = "SENTINEL-SECRET-7f3a9c"
 
