@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from . import bp
+from .labels import in_page_language
 from .publishing import DCAT, file_names, publication_view, publisher
 
 FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
@@ -88,7 +89,7 @@ def _downloads(record: Pubblicazione) -> list[dict]:
 def index():
     latest = _latest_per_year()
     current = latest[0] if latest else None
-    pub = publication_view(current) if current else None
+    pub = in_page_language(publication_view(current)) if current else None
     return render_template("transparency/index.html", years=latest, record=current, pub=pub,
                            groups=by_ente(pub) if pub else [], downloads=_downloads(current) if current else [])
 
@@ -113,7 +114,7 @@ def year(anno: int):
     record = _version(anno, _requested_version())
     versions = db.session.scalars(select(Pubblicazione).filter_by(anno=anno).options(defer(Pubblicazione.dati))
                                   .order_by(Pubblicazione.versione.desc())).all()
-    pub = publication_view(record)
+    pub = in_page_language(publication_view(record))
     return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub),
                            downloads=_downloads(record), versions=versions, latest=versions[0])
 
@@ -123,15 +124,15 @@ def service_or_file(anno: int, name: str):
     if "." in name:  # a file of the newest version: a stable link for the Comune's "Servizi erogati" page
         return _send(_version(anno, None), name)
     record = _version(anno, _requested_version())
-    pub = publication_view(record)
+    pub = in_page_language(publication_view(record))
     summary = pub.service(name)
     if summary is None:
         abort(404)
     questions = [q for q in pub.questions if q["servizio_codice"] == name]
     # A question whose scale changed with a new questionnaire version has a row per scale: say which is which.
     codes = Counter(q["domanda_codice"] for q in questions)
-    questions = [{**q, "etichetta": q["domanda_codice"] + (f" ({q['scala_min']}–{q['scala_max']})"
-                                                           if codes[q["domanda_codice"]] > 1 else "")}
+    questions = [{**q, "etichetta": q["etichetta"] + (f" ({q['scala_min']}–{q['scala_max']})"
+                                                      if codes[q["domanda_codice"]] > 1 else "")}
                  for q in questions]
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
     return render_template("transparency/service.html", record=record, pub=pub, summary=summary,

@@ -1,0 +1,63 @@
+"""The names on the public pages in the reader's language.
+
+A published version is frozen in Italian, as the law asks: its files never change. Its English pages show the
+catalogue's English name of a service and English text of a question, but only where the catalogue's Italian is
+still the published one word for word; a service renamed or a question reworded since keeps the Italian it was
+published with, never a translation of something else. The dimensions are a fixed vocabulary.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from analysis.publication import Publication
+
+from ..extensions import db
+from ..models import Domanda, Questionario, Servizio
+from .formatting import page_language
+
+DIMENSIONS = {"accessibilità": _l("accessibilità"), "tempestività": _l("tempestività"),
+              "trasparenza": _l("trasparenza"), "efficacia": _l("efficacia")}
+
+
+def question_label(code: str, titles: dict[str, str]) -> str:
+    """A question's code as readers see it: "D1", or for a second questionnaire of the service (the kiosk's),
+    "D1 (Mettiamoci la faccia)" instead of the internal "mettiamoci-la-faccia.D1"."""
+    questionnaire, dot, own = code.partition(".")
+    if not dot:
+        return code
+    return f"{own} ({titles.get(questionnaire, questionnaire)})"
+
+
+def in_page_language(pub: Publication) -> Publication:
+    """The publication with its names in the page's language (module docstring); Italian pages get it as stored,
+    save the readable question labels."""
+    english = page_language() == "en"
+    titles = {code: (en if english and en else it) for code, it, en in db.session.execute(
+        select(Questionario.codice, Questionario.titolo_it, Questionario.titolo_en))}
+    services: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    if english:
+        services = {(slug, it): en for slug, it, en in db.session.execute(
+            select(Servizio.slug, Servizio.nome_it, Servizio.nome_en).where(Servizio.nome_en.is_not(None)))}
+        texts = dict(db.session.execute(select(Domanda.testo_it, Domanda.testo_en)
+                                        .where(Domanda.testo_en.is_not(None)).distinct()).all())
+
+    def service(row: dict) -> dict:
+        name = services.get((row["servizio_codice"], row["servizio"]))
+        return {**row, "servizio": name} if name else row
+
+    def question(row: dict) -> dict:
+        row = {**service(row), "etichetta": question_label(row["domanda_codice"], titles)}
+        if english:
+            row["domanda"] = texts.get(row["domanda"]) or row["domanda"]
+            dimension = DIMENSIONS.get(row.get("dimensione") or "")
+            row["dimensione"] = str(dimension) if dimension else row.get("dimensione")
+        return row
+
+    return dataclasses.replace(pub, summary=[service(r) for r in pub.summary],
+                               questions=[question(r) for r in pub.questions],
+                               actions=[service(a) for a in pub.actions])

@@ -1,0 +1,37 @@
+"""The public pages in English name services and questions as the catalogue does in English, where the published
+Italian is still the catalogue's; the published files stay as published."""
+
+from __future__ import annotations
+
+from html import unescape
+
+from sqlalchemy import select
+
+from survey_app.models import Domanda, Servizio
+
+from .test_transparency import YEAR, answered, publish  # noqa: F401 - the fixture, by name
+
+
+def test_english_pages_use_the_catalogues_english_names_for_what_was_published(answered, runner, client,  # noqa: F811
+                                                                              tmp_path):
+    publish(runner, tmp_path)
+    english = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe?lang=en").get_data(as_text=True))
+    assert "<h1>Registry office" in english and "Overall, how satisfied are you?" in english
+    assert "How satisfied are you with courtesy?" in english and "effectiveness" in english
+    assert "Complessivamente, quanto è soddisfatto?" not in english
+    year = unescape(client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True))
+    assert ">Registry office</a>" in year
+    italian = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe?lang=it").get_data(as_text=True))
+    assert "<h1>Anagrafe" in italian and "Complessivamente, quanto è soddisfatto?" in italian and "efficacia" in italian
+
+    # Renamed or reworded since: the English page keeps the Italian it was published with, never a translation of
+    # something else.
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    servizio.nome_it, servizio.nome_en = "Anagrafe e stato civile", "Registry and civil status"
+    for domanda in answered.scalars(select(Domanda).filter_by(testo_it="Complessivamente, quanto è soddisfatto?")):
+        domanda.testo_it = "Nel complesso, quanto sei soddisfatto?"
+    answered.commit()
+    english = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe?lang=en").get_data(as_text=True))
+    assert "<h1>Anagrafe" in english and "Registry and civil status" not in english
+    assert "Complessivamente, quanto è soddisfatto?" in english and "Overall, how satisfied are you?" not in english
+    assert "How satisfied are you with courtesy?" in english  # unchanged, still translated
