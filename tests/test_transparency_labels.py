@@ -35,3 +35,17 @@ def test_english_pages_use_the_catalogues_english_names_for_what_was_published(a
     assert "<h1>Anagrafe" in english and "Registry and civil status" not in english
     assert "Complessivamente, quanto è soddisfatto?" in english and "Overall, how satisfied are you?" not in english
     assert "How satisfied are you with courtesy?" in english  # unchanged, still translated
+
+
+def test_a_kiosk_question_is_labelled_by_its_code_and_questionnaire(catalogue, runner, client, tmp_path):
+    from datetime import datetime
+
+    from .helpers import add_answers
+
+    for face in (3, 3, 2, 1, 3, 3):
+        add_answers(catalogue, "anagrafe", datetime(YEAR, 4, 2, 10), {"D1": face}, questionnaire="kiosk",
+                    canale="chiosco")
+    publish(runner, tmp_path)
+    page = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True))
+    assert "D1 (Mettiamoci la faccia)" in page and "faccine.D1" not in page
+    assert "faccine.D1" in (tmp_path / f"soddisfazione-{YEAR}.csv").read_text()  # the published file as it was
