@@ -50,12 +50,17 @@ def _titled(name: str, period: str, n: int) -> str:
     return f"{name} – {period} (n = {n})"
 
 
-def _suppressed(fig: go.Figure, labels: list[str], threshold: int) -> None:
+def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:
+    """Under the chart, what it leaves out and why: too few answers to show (``labels``), or none at all (``empty``:
+    not "suppressed", which would suggest a few)."""
+    notes = []
     if labels:
-        fig.add_annotation(text=_("Dati soppressi per n < %(k)d: %(which)s")
-                           % {"k": threshold, "which": ", ".join(map(str, labels))},
-                           xref="paper", yref="paper", x=0, y=-0.2, showarrow=False, xanchor="left",
-                           font={"size": 12})
+        notes.append(_("Dati soppressi per n < %(k)d: %(which)s") % {"k": threshold, "which": ", ".join(map(str, labels))})
+    if empty:
+        notes.append(_("Nessuna risposta: %(which)s") % {"which": ", ".join(map(str, empty))})
+    if notes:
+        fig.add_annotation(text="; ".join(notes), xref="paper", yref="paper", x=0, y=-0.2, showarrow=False,
+                           xanchor="left", font={"size": 12})
 
 
 def _split(frame: pd.DataFrame, label: str, value: str, threshold: int) -> tuple[pd.DataFrame, list[str]]:
@@ -111,6 +116,7 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
     """% satisfied over time with its 95% interval as a band; suppressed points are gaps."""
     data = frame.copy()
     hidden = list(data.loc[(data["n"] < threshold) | data["quota"].isna(), "periodo"])
+    empty = list(data.loc[data["n"] == 0, "periodo"])
     mask = data["periodo"].isin(hidden)
     for column in ("quota", "ic95_inf", "ic95_sup"):
         data[column] = data[column].where(~mask, np.nan)
@@ -126,7 +132,7 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
     if standard is not None:
         fig.add_hline(y=standard, line_dash="dash", line_color=BLACK,
                       annotation_text=_("Standard") + f" ≥ {standard:g}", annotation_position="top left")
-    _suppressed(fig, hidden, threshold)
+    _suppressed(fig, [p for p in hidden if p not in empty], threshold, empty)
     total = int(frame["n"].sum())
     return _layout(fig, _titled(_("Andamento della soddisfazione"), period, total),
                    yaxis={"title": {"text": _("% soddisfatti")}, "range": [0, 100]},

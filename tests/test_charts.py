@@ -50,6 +50,14 @@ def test_trend_band_contains_line_and_standard():
     assert fig.layout.yaxis.title.text == "% soddisfatti"
 
 
+def test_a_period_without_answers_is_not_called_suppressed():
+    """The kiosk's questionnaire has no overall question: zero answers to it are "none", not "fewer than 5"."""
+    frame = pd.DataFrame({"periodo": ["2024", "2025", "2026"], "quota": [np.nan, 70.0, np.nan],
+                          "ic95_inf": [np.nan, 62.0, np.nan], "ic95_sup": [np.nan, 77.0, np.nan], "n": [0, 3, 0]})
+    note = charts.trend_line(frame, "2024–2026").layout.annotations[-1].text
+    assert note == "Dati soppressi per n < 5: 2025; Nessuna risposta: 2024, 2026"
+
+
 def test_service_comparison_marks_services_below_standard():
     frame = pd.DataFrame({"servizio": ["Anagrafe", "Tributi", "Biblioteca", "Mensa"],
                           "quota": [72.0, 90.0, 81.0, 50.0], "n": [100, 80, 60, 2],

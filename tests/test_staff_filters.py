@@ -226,3 +226,14 @@ def test_the_filters_offer_only_what_the_service_has(client, seeded):
     assert 'name="comune"' not in html  # a comune's own service has one comune: no filter to offer
     unione = seeded.scalar(select(Ente).filter_by(codice="unione-test"))
     assert seeded.scalar(select(Sede).filter_by(codice="comando")).comune.unione_id == unione.id
+
+
+def test_the_kiosks_channel_has_no_answer_to_the_overall_question_not_a_suppressed_one(client, seeded):
+    from .helpers import add_answers
+
+    for face in (3, 3, 2, 1, 3, 3, 2):  # the kiosk's faces questionnaire has no D3
+        add_answers(seeded, "anagrafe", datetime(2025, 4, 2, 10), {"D1": face}, questionnaire="kiosk",
+                    canale="chiosco")
+    html = page(client, "/staff/servizi/anagrafe?anno=2025&canale=chiosco")
+    summary = html.split("Soddisfatti (domanda complessiva D3)", 1)[1].split("</dd>", 1)[0]
+    assert "nessuna risposta alla domanda complessiva" in summary and "soppresso" not in summary
