@@ -47,7 +47,8 @@ def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
 
 
 def _titled(name: str, period: str, n: int) -> str:
-    return f"{name} – {period} (n = {n})"
+    """The chart's title; a long one breaks before its period, so a phone's width never cuts its count off."""
+    return f"{name}{'<br>' if len(name) + len(period) > 50 else ' – '}{period} (n = {n})"
 
 
 def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:

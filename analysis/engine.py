@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -46,8 +46,8 @@ class Period:
         if self.start.month == 1 and self.start.day == 1 and self.end == self.start.replace(year=self.start.year + 1):
             return Period.year(self.start.year - 1, self.filters)
         length = self.end - self.start
-        return Period(self.start - length, self.start, f"{(self.start - length):%Y-%m-%d}/{self.start:%Y-%m-%d}",
-                      self.filters)
+        first, last = self.start - length, self.start - timedelta(days=1)  # the end is exclusive: its last day
+        return Period(self.start - length, self.start, f"{first:%d/%m/%Y}–{last:%d/%m/%Y}", self.filters)
 
 
 def _own(stats: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:

@@ -104,3 +104,18 @@ def test_charts_do_not_import_flask():
     code = "import sys, analysis.charts; print('flask' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_a_long_title_breaks_before_its_period_and_a_campaigns_previous_period_reads_as_dates():
+    from datetime import datetime
+
+    from analysis.engine import Period
+
+    campaign = Period(datetime(2025, 4, 1), datetime(2025, 5, 1), "Indagine di primavera allo sportello")
+    assert campaign.previous().label == "02/03/2025–31/03/2025"  # was "2025-03-02/2025-04-01"
+    assert campaign.previous().previous().label == "31/01/2025–01/03/2025"
+    frame = pd.DataFrame({"periodo": [campaign.previous().label, campaign.label], "quota": [60.0, 70.0],
+                          "ic95_inf": [50.0, 62.0], "ic95_sup": [69.0, 77.0], "n": [40, 30]})
+    title = charts.trend_line(frame, campaign.label).layout.title.text
+    assert title == "Andamento della soddisfazione<br>Indagine di primavera allo sportello (n = 70)"
+    assert charts.trend_line(frame, "2025").layout.title.text == "Andamento della soddisfazione – 2025 (n = 70)"
