@@ -211,4 +211,7 @@ def reasons_bar(frame: pd.DataFrame, period: str, threshold: int = 5, respondent
 
 def figure_to_html(fig: go.Figure) -> str:
     """The figure as an HTML fragment; the page serves plotly.js itself (never from a CDN)."""
-    return fig.to_html(full_html=False, include_plotlyjs=False)
+    # A narrower toolbar (no logo, none of the selection tools a bar chart has no use for): on a phone it sat over
+    # the title.
+    return fig.to_html(full_html=False, include_plotlyjs=False, config={
+        "displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]})

@@ -98,6 +98,7 @@ def test_reasons_sorted_and_shares_of_respondents():
 def test_html_fragment_has_no_cdn_script():
     html = charts.figure_to_html(charts.faces_bar(pd.DataFrame({"faccia": ["verde"], "n": [9]}), "2025"))
     assert "<script src=" not in html and "cdn" not in html.lower()
+    assert '"displaylogo": false' in html and '"lasso2d"' in html  # a toolbar narrow enough for a phone's title
 
 
 def test_charts_do_not_import_flask():
