@@ -237,3 +237,27 @@ def test_the_kiosks_channel_has_no_answer_to_the_overall_question_not_a_suppress
     html = page(client, "/staff/servizi/anagrafe?anno=2025&canale=chiosco")
     summary = html.split("Soddisfatti (domanda complessiva D3)", 1)[1].split("</dd>", 1)[0]
     assert "nessuna risposta alla domanda complessiva" in summary and "soppresso" not in summary
+
+
+def test_a_group_hidden_alone_in_a_breakdown_gets_company_so_subtraction_cannot_reveal_it():
+    from survey_app.staff.service_page import protect_complements
+
+    def group(name, n, quota):
+        return {"gruppo": name, "n": n, "quota_soddisfatti": quota, "media": 3.0 if quota else None,
+                "ic95_inf": quota, "ic95_sup": quota, "soppresso": quota is None, "nome": None}
+
+    # The walk-through's case: the total (60) and cittadino and CATI shown would give PAPI's 2 answers away.
+    rows = protect_complements([group("cittadino", 50, 60.0), group("ditta CATI", 8, 50.0),
+                                group("ditta PAPI", 2, None)], threshold=5)
+    hidden = {row["gruppo"] for row in rows if row["soppresso"]}
+    assert hidden == {"ditta CATI", "ditta PAPI"}
+    cati = next(row for row in rows if row["gruppo"] == "ditta CATI")
+    assert cati["n"] == 8 and all(cati[k] is None for k in ("quota_soddisfatti", "media", "ic95_inf", "ic95_sup"))
+    # Two small groups together still under the threshold: the smallest shown one joins them.
+    rows = protect_complements([group("web", 40, 70.0), group("qr", 6, 50.0), group("chiosco", 9, 80.0),
+                                group("telefono", 2, None), group("carta", 1, None)], threshold=5)
+    assert {row["gruppo"] for row in rows if row["soppresso"]} == {"telefono", "carta", "qr"}
+    # Nothing hidden, or nothing else to hide: as it was.
+    untouched = [group("web", 40, 70.0), group("qr", 6, 50.0)]
+    assert protect_complements(untouched, threshold=5) == untouched
+    assert protect_complements([group("web", 3, None)], threshold=5)[0]["soppresso"]

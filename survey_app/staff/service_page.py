@@ -180,9 +180,29 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     for by in BREAKDOWNS:
         stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
         rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
-        found[by] = [{**row, "nome": names.get(by, {}).get(row["gruppo"])}
-                     for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")]
+        found[by] = protect_complements([{**row, "nome": names.get(by, {}).get(row["gruppo"])}
+                                         for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS]
+                                         .to_dict(orient="records")], threshold)
     return found
+
+
+HIDDEN_FIGURES = ("media", "quota_soddisfatti", "ic95_inf", "ic95_sup")
+
+
+def protect_complements(rows: list[dict], threshold: int) -> list[dict]:
+    """Secondary suppression within one breakdown: the page also shows the total, so a group hidden alone could be
+    worked out by subtraction (the total's satisfied minus the other groups'). The smallest groups shown are hidden
+    too until the hidden ones hold at least ``threshold`` answers together: subtraction then gives only their sum."""
+    hidden = [row for row in rows if row["soppresso"] and row["n"]]
+    if not hidden:
+        return rows
+    shown = sorted((row for row in rows if not row["soppresso"]), key=lambda row: (row["n"], str(row["gruppo"])))
+    extra: set[int] = set()
+    while shown and sum(row["n"] for row in hidden) < threshold:
+        row = shown.pop(0)
+        hidden.append(row)
+        extra.add(id(row))
+    return [{**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)} if id(row) in extra else row for row in rows]
 
 
 def breakdown_frame(rows: list[dict], by: str) -> pd.DataFrame:
