@@ -84,3 +84,18 @@ def test_the_publishing_page_fits_a_phone(published, page):
     heading = page.get_by_role("heading", name="Anno 2025, versione 1").bounding_box()
     files = page.get_by_role("table", name="File della versione 1 dell'anno 2025").bounding_box()
     assert files["y"] > heading["y"] + heading["height"] and files["x"] <= heading["x"] + 1  # below, not beside
+
+
+def test_the_public_chart_keeps_readable_labels_on_a_phone(published, page):
+    """At 375 px the drawing shrank to 45%, its 14 px labels to about 6 px: it keeps its size and scrolls in its box."""
+    from .conftest import cut_off
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(f"{published['url']}/trasparenza/2025/{SERVICE}")
+    label = page.locator("svg[role=img] text").first
+    rendered = label.bounding_box()["height"]
+    assert rendered >= 10, rendered  # px on screen, for a 14 px label
+    assert cut_off(page) == []  # the box scrolls, the page does not
+    assert axe_violations(page) == []  # and a box that scrolls can be reached by keyboard
+    page.goto(f"{published['url']}/trasparenza/2025")
+    assert cut_off(page) == [] and axe_violations(page) == []
