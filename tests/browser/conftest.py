@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,27 @@ def live_server(tmp_path_factory, sqlite_template):
     server.shutdown()
     with app.app_context():
         _db.engine.dispose()
+
+
+SEED_END = date(2025, 12, 31)
+
+
+def seed_history(app) -> None:
+    """The demo's answers over 2024 and 2025 in this server, once per server: the staff pages and flows read them.
+
+    Asked by several modules, in whatever order xdist gives them: "any answer at all" is not the test, since the
+    citizens' tests store today's answers of their own first."""
+    from sqlalchemy import select
+
+    from survey_app.demo.seed import seed_responses
+    from survey_app.models import Compilazione
+
+    with app.app_context():
+        seeded = _db.session.scalar(select(Compilazione.id).where(
+            Compilazione.data_ora < datetime.combine(SEED_END + timedelta(days=1), datetime.min.time())).limit(1))
+        if seeded is None:
+            seed_responses(_db.session, 300, seed=7, end=SEED_END)
+        _db.session.remove()
 
 
 @pytest.fixture(scope="session")

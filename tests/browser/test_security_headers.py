@@ -3,9 +3,9 @@ reports no violation; a page cannot be framed."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
+
+from .conftest import seed_history
 
 pytestmark = pytest.mark.browser
 
@@ -23,16 +23,11 @@ STAFF = ["/staff/?anno=2025", "/staff/servizi/anagrafe-stato-civile?anno=2025",
 
 @pytest.fixture(scope="module")
 def admin(live_server):
-    from sqlalchemy import func, select
-
-    from survey_app.demo.seed import seed_responses
     from survey_app.extensions import db as _db
-    from survey_app.models import Compilazione
     from survey_app.users import create_user
 
+    seed_history(live_server["app"])
     with live_server["app"].app_context():
-        if not _db.session.scalar(select(func.count()).select_from(Compilazione)):
-            seed_responses(_db.session, 300, seed=7, end=date(2025, 12, 31))
         _, password = create_user(_db.session, EMAIL, "admin")
         _db.session.remove()
     return password

@@ -4,12 +4,11 @@ filters and year links, a question's page, and the comments; an admin's manageme
 from __future__ import annotations
 
 import re
-from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from .conftest import submit
+from .conftest import seed_history, submit
 
 pytestmark = pytest.mark.browser
 
@@ -20,16 +19,11 @@ ADMIN = "flussi-admin@example.org"
 
 @pytest.fixture(scope="module")
 def accounts(live_server):
-    from sqlalchemy import func, select
-
-    from survey_app.demo.seed import seed_responses
     from survey_app.extensions import db as _db
-    from survey_app.models import Compilazione
     from survey_app.users import create_user
 
+    seed_history(live_server["app"])
     with live_server["app"].app_context():
-        if not _db.session.scalar(select(func.count()).select_from(Compilazione)):
-            seed_responses(_db.session, 300, seed=7, end=date(2025, 12, 31))
         _, manager = create_user(_db.session, MANAGER, "responsabile", scope=[SERVICE])
         _, admin = create_user(_db.session, ADMIN, "admin")
         _db.session.remove()
