@@ -280,7 +280,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
     earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
     if earlier is not None:
-        raise ImportRefused(f"{already} (lotto {earlier.id} del {in_local_time(earlier.created_at):%d/%m/%Y}): nessuna riga scritta",
+        day = in_local_time(earlier.created_at)
+        raise ImportRefused(f"{already} (lotto {earlier.id} del {day:%d/%m/%Y}): nessuna riga scritta",
                             batch_id=earlier.id)
     versione = q.versione_corrente
     rows = open_rows(versione)
