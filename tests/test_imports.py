@@ -207,6 +207,7 @@ def test_answers_are_linked_to_the_campaign_and_dates_outside_it_refused(catalog
     outside = write(tmp_path, f"{HEADER}\nX1;15/06/2025;anagrafe;;;5;;;5;;;;\n", name="fuori.csv")
     result = run_import(runner, outside)
     assert result.exit_code == 1 and "fuori dal periodo della rilevazione («Primavera 2025» dal 01/03/2025 al 30/04/2025)" in result.output
+    assert "chiedere all'amministrazione di pianificare una rilevazione" in result.output  # a firm cannot plan one
     inside = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/06/2025;tributi;;;5;;;5;;;;\n")
     assert run_import(runner, inside).exit_code == 0
     linked = dict(catalogue.execute(select(Compilazione.servizio_id, Compilazione.rilevazione_id)).all())

@@ -200,8 +200,9 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any],
         if covering and not matching:
             # Once a service has campaigns of this questionnaire, its imported rows belong to one of them.
             periods = "; ".join(f"«{c[4]}» dal {c[1]:%d/%m/%Y} al {c[2]:%d/%m/%Y}" for c in covering)
+            # Said to whoever imports: a firm cannot plan campaigns itself, the administration can.
             fail("data", raw_date, f"data fuori dal periodo della rilevazione ({periods}): correggere la data, "
-                                   "o pianificare prima una rilevazione che la comprenda")
+                                   "o chiedere all'amministrazione di pianificare una rilevazione che la comprenda")
         rilevazione_id = matching[0][0] if matching else None
 
     answers: dict[str, Any] = {}
