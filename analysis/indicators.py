@@ -25,9 +25,13 @@ QUESTION_COLUMNS = [
 RAGGIUNTO, NON_RAGGIUNTO = "raggiunto", "non raggiunto"
 
 
-def latest_labels(questions: pd.DataFrame) -> pd.DataFrame:
-    """Text, position and dimension of each question as worded in its newest version."""
+def latest_labels(questions: pd.DataFrame, answered: set | None = None) -> pd.DataFrame:
+    """Text, position and dimension of each question as worded in its newest version; with ``answered`` (question
+    ids), its newest version answered in the period: a past year is published with the wording its respondents read,
+    not one written since."""
     keys = ["questionario", "codice", "tipo", "scala_min", "scala_max"]
+    if answered is not None:
+        questions = questions[questions["domanda_id"].isin(answered)]
     latest = questions.sort_values("numero").groupby(keys, as_index=False, dropna=False).last()
     return latest[[*keys, "testo_it", "posizione", "dimensione"]]
 
@@ -101,8 +105,9 @@ def published_rows(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, que
     rows = pd.concat([figures, other], ignore_index=True)
     if rows.empty:
         return None
-    rows = rows.merge(latest_labels(questions), on=["questionario", "codice", "tipo", "scala_min", "scala_max"],
-                      how="left")
+    answered = set(numeric_counts["domanda_id"]) | set(other_counts["domanda_id"])
+    rows = rows.merge(latest_labels(questions, answered), on=["questionario", "codice", "tipo", "scala_min",
+                                                              "scala_max"], how="left")
     rows = rows.merge(services.rename(columns={"questionario": "questionario_servizio"}), on="servizio_id")
     rows["proprio"] = rows["questionario"] == rows["questionario_servizio"]
     rows["domanda_codice"] = rows["codice"].where(rows["proprio"], rows["questionario"] + "." + rows["codice"])

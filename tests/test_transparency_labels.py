@@ -49,3 +49,21 @@ def test_a_kiosk_question_is_labelled_by_its_code_and_questionnaire(catalogue, r
     page = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True))
     assert "D1 (Mettiamoci la faccia)" in page and "faccine.D1" not in page
     assert "faccine.D1" in (tmp_path / f"soddisfazione-{YEAR}.csv").read_text()  # the published file as it was
+
+
+def test_a_past_year_is_published_with_the_wording_its_respondents_read(answered, runner, tmp_path):  # noqa: F811
+    """Rewording D1 after the year (a new questionnaire version) must not relabel the year's D1 rows."""
+    import csv
+    import io
+
+    from survey_app.catalogue import load_catalogue
+
+    from .test_catalogue import small, write
+
+    data = small()
+    data["questionari"][0]["domande"][0]["testo"]["it"] = "Quanto sei soddisfatto della gentilezza?"
+    assert load_catalogue(answered, write(tmp_path, data)).new_versions == ["breve v2"]
+    publish(runner, tmp_path / "out")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / f"soddisfazione-{YEAR}.csv").read_text())))
+    d1 = {row["domanda"] for row in rows if row["servizio_codice"] == "anagrafe" and row["domanda_codice"] == "D1"}
+    assert d1 == {"Quanto è soddisfatto della cortesia?"}
