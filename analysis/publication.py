@@ -102,11 +102,13 @@ def overall_result(results: pd.DataFrame) -> str:
     return RAGGIUNTO
 
 
-def summary_table(conn: Connection, year: int, threshold: int, questions: pd.DataFrame) -> pd.DataFrame:
+def summary_table(conn: Connection, year: int, threshold: int, questions: pd.DataFrame,
+                  listed: set[str] | None = None) -> pd.DataFrame:
     """One row per service of the catalogue (with or without answers), in ente, ufficio, servizio order."""
     period = Period.year(year)
-    services = queries.load_services(conn)
     figures = service_table(conn, period, threshold=threshold)
+    services = queries.offered_in(queries.load_services(conn),
+                                  set(figures["servizio_codice"]) if len(figures) else set(), listed)
     results = standards_results(conn, period, threshold=threshold)
     standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
     nps = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)
@@ -228,11 +230,12 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: dat
     }
 
 
-def build_publication(conn: Connection, year: int, threshold: int = 5, until: date | None = None) -> Publication:
+def build_publication(conn: Connection, year: int, threshold: int = 5, until: date | None = None,
+                      listed: set[str] | None = None) -> Publication:
     """Everything a publication shows, computed once from the database; ``until`` for a year still running."""
     with queries.reuse_results(conn):
         questions = indicator_table(conn, year, threshold=threshold)
-        summary = summary_table(conn, year, threshold, questions)
+        summary = summary_table(conn, year, threshold, questions, listed)
         actions = load_actions(conn, year)
         method = methodology(conn, year, questions, until)
     enti = conn.execute(select(t.enti.c.codice, t.enti.c.nome, t.enti.c.tipo,

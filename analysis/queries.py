@@ -222,6 +222,15 @@ def load_services(conn: Connection) -> pd.DataFrame:
                                  "ente_codice", "questionario"])
 
 
+def offered_in(services: pd.DataFrame, answered: set, listed: set | None) -> pd.DataFrame:
+    """The services a year's tables list: the whole catalogue, or, once the year was published after it ended
+    (``listed``: the services that version listed), those and any with answers of the year. A service added to the
+    catalogue since is not made up into a year it was never part of ("nessuna risposta", standards not assessable)."""
+    if listed is None:
+        return services
+    return services[services["slug"].isin(listed | answered)]
+
+
 @_reusable
 def load_standards(conn: Connection) -> pd.DataFrame:
     query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,

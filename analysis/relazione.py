@@ -122,6 +122,11 @@ class PublishedVersion:
     version: int
     published_on: date
     summary: list[dict[str, Any]]
+    final: bool = True  # published after its year ended: then its services are the year's (queries.offered_in)
+
+    @property
+    def services(self) -> set[str] | None:
+        return {row["servizio_codice"] for row in self.summary} if self.final else None
 
 
 @dataclass
@@ -257,9 +262,11 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
     ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running."""
     check_threshold(threshold)
     period = Period.year(year)
-    services = queries.load_services(conn)
     questions = queries.load_questions(conn)
     figures = service_table(conn, period, threshold=threshold)
+    services = queries.offered_in(queries.load_services(conn),
+                                  set(figures["servizio_codice"]) if len(figures) else set(),
+                                  published.services if published else None)
     figures = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
     results = standards_results(conn, period, threshold=threshold)
     trends = service_trend(conn, year, threshold).set_index("servizio_codice")

@@ -67,3 +67,34 @@ def test_a_past_year_is_published_with_the_wording_its_respondents_read(answered
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out" / f"soddisfazione-{YEAR}.csv").read_text())))
     d1 = {row["domanda"] for row in rows if row["servizio_codice"] == "anagrafe" and row["domanda_codice"] == "D1"}
     assert d1 == {"Quanto è soddisfatto della cortesia?"}
+
+
+def test_a_service_added_after_a_year_is_not_made_up_into_its_new_versions(answered, runner, tmp_path):  # noqa: F811
+    """Republishing 2025 after adding SUAP listed it as "nessuna risposta" and the Nucleo's report counted its
+    standards as not assessable; the first version published after the year ended fixes the year's services."""
+    from datetime import datetime
+
+    import openpyxl
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.models import Pubblicazione
+
+    from .helpers import add_answers
+    from .test_catalogue import small, write
+
+    publish(runner, tmp_path / "v1")
+    first = {row["servizio_codice"] for row in answered.scalar(select(Pubblicazione.dati))["sintesi"]}
+    assert "tributi" in first  # a service of the catalogue without answers in the year is listed, as it was
+    data = small()
+    next(e for e in data["enti"] if e["codice"] == "comune-test")["uffici"][0]["servizi"].append(
+        {"slug": "suap", "nome": {"it": "SUAP"}, "questionario": "breve",
+         "standard": [{"indicatore": "quota_soddisfatti", "soglia": 70}]})
+    load_catalogue(answered, write(tmp_path, data))
+    add_answers(answered, "anagrafe", datetime(YEAR, 11, 3, 10), {"D3": 2})  # something to publish again
+    publish(runner, tmp_path / "v2")
+    latest = answered.scalar(select(Pubblicazione.dati).order_by(Pubblicazione.versione.desc()).limit(1))
+    assert {row["servizio_codice"] for row in latest["sintesi"]} == first  # no SUAP in 2025
+    report = tmp_path / "relazione.xlsx"
+    assert runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(report)]).exit_code == 0
+    cells = [c for ws in openpyxl.load_workbook(report) for row in ws.iter_rows(values_only=True) for c in row]
+    assert "SUAP" not in cells and "suap" not in cells

@@ -94,6 +94,16 @@ def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return comparable(old) == comparable(new)
 
 
+def listed_services(session: Session, year: int) -> set[str] | None:
+    """The services of the year's latest version published after the year ended, or None (never so published): a
+    new version of a past year lists them, and any with answers of the year, not services added since."""
+    for (dati,) in session.execute(select(Pubblicazione.dati).filter_by(anno=year)
+                                   .order_by(Pubblicazione.versione.desc())):
+        if not dati["metodologia"]["periodo"].get("parziale"):
+            return {row["servizio_codice"] for row in dati["sintesi"]}
+    return None
+
+
 def latest(session: Session, year: int) -> Pubblicazione | None:
     return session.scalar(select(Pubblicazione).filter_by(anno=year).order_by(Pubblicazione.versione.desc()).limit(1))
 
@@ -138,7 +148,7 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         # Sintesi and the Nota metodologica count different totals. (SQLite has a single writer.)
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    pub = build_publication(session.connection(), year, threshold, running_until(year))
+    pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(session, year))
     data = to_data(pub)
     previous = latest(session, year)
     if previous is not None and _same_figures(previous.dati, _json_roundtrip(data)):

@@ -20,8 +20,9 @@ def latest_version(session: Session, year: int) -> PublishedVersion | None:
     record = latest(session, year)
     if record is None:
         return None
-    return PublishedVersion(record.versione, in_local_time(record.pubblicata_il).date(),
-                            (record.dati or {}).get("sintesi", []))
+    dati = record.dati or {}
+    return PublishedVersion(record.versione, in_local_time(record.pubblicata_il).date(), dati.get("sintesi", []),
+                            final=not dati.get("metodologia", {}).get("periodo", {}).get("parziale"))
 
 
 def report_bytes(session: Session, year: int, fmt: str, threshold: int) -> bytes:
