@@ -379,7 +379,11 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
     html = unescape(_upload(client, bad).get_data(as_text=True))
     assert "0 righe valide su 2." in html
     assert "servizio non assegnato a questo account" in html and "valore non ammesso" in html
+    assert "Errori riga per riga: 2</caption>" in html and "i primi" not in html  # every error is on the page
     assert "Conferma l'importazione" not in html
+    many = HEADER + "".join(f"\nW{i};15/03/2025;tributi;;;5;;;5;;;;" for i in range(250))
+    html = unescape(_upload(client, many.encode(), name="molti.csv").get_data(as_text=True))
+    assert "Errori riga per riga: i primi 200 di 250 (tutti nel CSV)" in html
     link = re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)
     errors = client.get(link)  # the link as the page gives it
     assert errors.status_code == 200 and errors.mimetype == "text/csv"

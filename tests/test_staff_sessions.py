@@ -160,6 +160,11 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     me = in_db(app, select(User.id).filter_by(email="admin@example.org"))[0][0]
     assert "non si può disattivare il proprio account" in client.post(
         f"/staff/utenti/{me}/stato", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    with app.app_context():  # details with accents read as written, not as "Cuorgn\u00e8"
+        db.session.add(AuditLog(azione="catalogo.modifica", oggetto="ente cuorgne", dettagli={"nome": "Cuorgnè"}))
+        db.session.commit()
+    accented = client.get("/staff/registro?azione=catalogo.modifica").get_data(as_text=True)
+    assert "Cuorgnè" in accented and "\\u00e8" not in accented
     log = client.get("/staff/registro?azione=utente.modifica")
     html = log.get_data(as_text=True)
     assert log.status_code == 200 and "utente anna@example.org" in html and "trasparenza" in html

@@ -193,8 +193,15 @@ def audit_csv():
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["quando", "utente", "azione", "oggetto", "dettagli"])
     for entry, email in db.session.execute(query):
-        details = json.dumps(entry.dettagli, ensure_ascii=False, sort_keys=True) if entry.dettagli else ""
+        details = audit_details(entry.dettagli)
         writer.writerow([local_time(entry.created_at), neutralise_formula(email or "riga di comando"),
                          entry.azione, neutralise_formula(entry.oggetto or ""), neutralise_formula(details)])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name="registro-attivita.csv")
+
+
+@bp.app_template_filter("audit_details")
+def audit_details(details) -> str:
+    """An audit entry's details as people read them: "Cuorgnè", not the escaped "Cuorgn\\u00e8" of plain JSON."""
+    return json.dumps(details, ensure_ascii=False, sort_keys=True) if details else ""
+
