@@ -468,3 +468,12 @@ def test_a_file_over_the_limit_gets_an_italian_page_and_nothing_is_written(app, 
     html = unescape(big.get_data(as_text=True))
     assert big.status_code == 413 and "File o modulo troppo grande" in html and 'lang="it"' in html
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
+
+
+def test_an_admin_sees_whose_each_batch_is(catalogue, client, runner, tmp_path):
+    from .helpers import login
+
+    assert run_import(runner, write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")).exit_code == 0
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    listing = client.get("/staff/importazioni/").get_data(as_text=True)
+    assert '<th scope="col">Società</th>' in listing and "<td>demoskopika</td>" in listing.lower()
