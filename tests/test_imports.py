@@ -362,7 +362,8 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
     from survey_app.models import AuditLog
 
     audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.importa"))
-    assert audit.oggetto == f"lotto {batch.id}" and audit.dettagli == {"file": "lotto.csv", "righe": 2, "escluse": 0}
+    assert audit.oggetto == f"lotto {batch.id}" and audit.utente_id == batch.utente_id
+    assert audit.dettagli == {"file": "lotto.csv", "fonte": "demoskopika.it", "righe": 2, "escluse": 0, "via": "pagina"}
     listing = client.get("/staff/importazioni/").get_data(as_text=True)
     assert "lotto.csv" in listing
     assert "già stato importato" in unescape(_upload(client, good).get_data(as_text=True))
@@ -477,3 +478,19 @@ def test_an_admin_sees_whose_each_batch_is(catalogue, client, runner, tmp_path):
     login(client, runner, "admin@comune.it", "--role", "admin")
     listing = client.get("/staff/importazioni/").get_data(as_text=True)
     assert '<th scope="col">Società</th>' in listing and "<td>demoskopika</td>" in listing.lower()
+
+
+def test_every_door_leaves_its_import_in_the_audit_log(catalogue, client, runner, tmp_path):
+    """The staff page wrote "lotto.importa"; an import from the command line or the API left no trace."""
+    from survey_app.models import AuditLog
+
+    from .test_api import ROW, new_token, post_rows
+
+    assert run_import(runner, write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")).exit_code == 0
+    response = post_rows(client, new_token(runner), [{**ROW, "id_esterno": "Y1"}])
+    assert response.status_code == 201, response.json
+    entries = catalogue.scalars(select(AuditLog).filter_by(azione="lotto.importa").order_by(AuditLog.id)).all()
+    assert [(e.dettagli["via"], e.dettagli["righe"], e.utente_id) for e in entries] == [
+        ("riga di comando", 1, None), ("API", 1, None)]
+    assert entries[1].dettagli["token"] == "Demoskopika CATI" and entries[0].dettagli["fonte"] == "Demoskopika"
+

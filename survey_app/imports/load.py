@@ -25,6 +25,7 @@ from .. import summary
 from ..models import (
     IMPORT_METHODS,
     ApiToken,
+    AuditLog,
     ImportBatch,
     ImportExternalId,
     Questionario,
@@ -258,6 +259,14 @@ def import_rows(session: Session, rows: list[dict[str, Any]], name: str, questio
                    **options)
 
 
+def _audit(batch: ImportBatch, user: User | None, token: ApiToken | None) -> AuditLog:
+    """Every import in the audit log, whichever door it came through (the staff page, the API, the command line)."""
+    door = {"via": "pagina"} if user else {"via": "API", "token": token.nome} if token else {"via": "riga di comando"}
+    return AuditLog(utente_id=user.id if user else None, azione="lotto.importa", oggetto=f"lotto {batch.id}",
+                    dettagli={"file": batch.nome_file, "fonte": batch.fonte, "righe": batch.righe_importate,
+                              "escluse": batch.righe_scartate, **door})
+
+
 def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
     """The live batch of this firm with the same content, if any."""
     return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
@@ -314,6 +323,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
             try:
                 session.flush()
                 _write(session, batch, versione, spool, source)
+                session.add(_audit(batch, user, token))  # in the batch's transaction: both or neither
                 session.commit()
             except IntegrityError:
                 # The same file or ids committed meanwhile by a concurrent request (a retry, a double click): the

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Regexp
 from analysis.publish import neutralise_formula
 
 from ..extensions import db
-from ..models import AuditLog, ImportBatch, Questionario, Servizio
+from ..models import ImportBatch, Questionario, Servizio
 from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
 from . import pending, template
@@ -146,11 +146,7 @@ def confirm():
     if not report.written:
         flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
         return render_template("imports/preview.html", report=report, confirm=form), 400
-    name = upload.nome_file
-    pending.discard(db.session, current_user, form.sha256.data)
-    db.session.add(AuditLog(utente_id=current_user.id, azione="lotto.importa", oggetto=f"lotto {report.batch_id}",
-                            dettagli={"file": name, "righe": report.written,
-                                      "escluse": report.invalid_rows}))
+    pending.discard(db.session, current_user, form.sha256.data)  # the import's audit entry came with the batch
     db.session.commit()
     flash(_("Importate %(n)d righe nel lotto %(batch)d.", n=report.written, batch=report.batch_id), "success")
     return redirect(url_for(".index"))
