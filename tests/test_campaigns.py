@@ -258,3 +258,11 @@ def test_csrf_is_required(admin, catalogue):
     catalogue.expire_all()
     assert count(catalogue, Rilevazione) == 1 and campaign.titolo == "Autunno"
     assert catalogue.scalar(select(AuditLog).where(AuditLog.azione.like("rilevazione.%"))) is None
+
+
+def test_the_planners_target_is_written_as_the_table_writes_it(admin, catalogue, monkeypatch):
+    import survey_app.staff.campaigns as planner
+
+    monkeypatch.setattr(planner, "planned", lambda services: 1404)  # the thousands, not the planner, under test
+    page = unescape(admin.post(URL, data=form_data(admin), follow_redirects=True).get_data(as_text=True))
+    assert "calcolato dal pianificatore: 1.404 questionari" in page

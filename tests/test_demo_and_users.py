@@ -86,7 +86,7 @@ def test_users_create(runner, catalogue):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["x@y.it", "--role", "responsabile"], "richiede almeno un servizio"),
+    (["x@y.it", "--role", "responsabile"], "il ruolo «responsabile» richiede almeno un servizio nell'ambito\n"),
     (["x@y.it", "--role", "responsabile", "--scope", "mensa"], "servizi sconosciuti nell'ambito: mensa"),
     (["non-una-email", "--role", "admin"], "indirizzo email non valido"),
     (["x@y.it", "--role", "capo"], "Invalid value for '--role'"),

@@ -222,6 +222,7 @@ def test_xlsx_with_real_dates_serials_and_numbers_as_text(catalogue, runner, tmp
     ws.append(["X1", datetime(2025, 3, 15), "anagrafe", None, None, 5, None, None, "5"])
     ws.append(["X2", 45731, "anagrafe", None, None, "4", None, None, 4.0])  # serial 45731 = 15/03/2025
     ws.append(["X3", "15/03/2025", "tributi", None, None, "verde"])  # a face name on a scale: refused
+    ws.append(["X4", datetime(2031, 10, 1), "anagrafe", None, None, 5, None, None, 5])  # a date still to come
     buffer = io.BytesIO()
     wb.save(buffer)
     path = tmp_path / "lotto.xlsx"
@@ -230,7 +231,8 @@ def test_xlsx_with_real_dates_serials_and_numbers_as_text(catalogue, runner, tmp
     assert result.exit_code == 1 and "riga 4, colonna D1 (valore «verde»)" in result.output
     assert "riga 4, colonna D3" in result.output  # and its required answer is missing
     assert "riga 2" not in result.output and "riga 3" not in result.output
-    ws.delete_rows(4)
+    assert "riga 5, colonna data (valore «01/10/2031»)" in result.output  # as written, not "2031-10-01T00:00:00"
+    ws.delete_rows(4, 2)
     buffer = io.BytesIO()
     wb.save(buffer)
     path.write_bytes(buffer.getvalue())

@@ -73,13 +73,16 @@ def external_hash(source: str, value: str) -> str:
 
 
 def cell_text(value: Any) -> str:
-    """A cell as text: 5.0 from a spreadsheet is "5", dates keep their ISO form."""
+    """A cell as text: 5.0 from a spreadsheet is "5", a spreadsheet's date as people write it ("01/10/2026", with
+    the time when it has one), not "2026-10-01T00:00:00"."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    if isinstance(value, datetime):
+        return f"{value:%d/%m/%Y %H:%M}" if value.time() != datetime.min.time() else f"{value:%d/%m/%Y}"
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
     return str(value).strip()
 
 

@@ -10,9 +10,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -224,9 +224,11 @@ def _apply(form: CampaignForm, campaign: Rilevazione) -> str | None:
     if campaign.campione_obiettivo is None:
         return _("Nessun servizio scelto ha gli utenti annui: il campione obiettivo resta da indicare.")
     if missing:
-        return _("Campione obiettivo calcolato dal pianificatore: %(n)d questionari (esclusi i servizi senza utenti "
-                 "annui: %(missing)s).", n=campaign.campione_obiettivo, missing=missing)
-    return _("Campione obiettivo calcolato dal pianificatore: %(n)d questionari.", n=campaign.campione_obiettivo)
+        return _("Campione obiettivo calcolato dal pianificatore: %(n)s questionari (esclusi i servizi senza utenti "
+                 "annui: %(missing)s).", n=format_decimal(campaign.campione_obiettivo), missing=missing)
+    # As the table beside it writes it: "1.404", not "1404".
+    return _("Campione obiettivo calcolato dal pianificatore: %(n)s questionari.",
+             n=format_decimal(campaign.campione_obiettivo))
 
 
 @bp.route("/rilevazioni/", methods=["GET", "POST"])

@@ -39,7 +39,7 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
     if unknown:
         raise UserError(f"servizi sconosciuti nell'ambito: {', '.join(unknown)}")
     if role in ("responsabile", "rilevatore") and not services:
-        raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito (--scope SLUG)")
+        raise UserError(f"il ruolo «{role}» richiede almeno un servizio nell'ambito")
     password = password or secrets.token_urlsafe(12)
     firm = canonical_firm(session, firm or "") or None
     if firm and role != "rilevatore":
