@@ -420,3 +420,21 @@ def test_all_or_nothing_when_the_transaction_fails(catalogue, comments, runner, 
     catalogue.expire_all()
     assert texts(catalogue) == before
     assert catalogue.scalar(select(func.count()).select_from(CommentoStato)) == 2
+
+
+def test_a_database_restored_where_there_was_none_is_readable_by_its_owner_only(app, catalogue, runner, tmp_path,
+                                                                               sqlite_only):
+    import os
+
+    from survey_app.maintenance.sqlite import restore
+
+    out = tmp_path / "copia.sqlite3"
+    assert runner.invoke(args=["backup", str(out)]).exit_code == 0
+    target = tmp_path / "nuovo" / "survey.sqlite3"
+    target.parent.mkdir()
+    previous = os.umask(0o022)  # a usual umask: SQLite alone would create the file readable by everyone
+    try:
+        restore(out, target)
+    finally:
+        os.umask(previous)
+    assert target.stat().st_mode & 0o077 == 0 and dump(target) == dump(out)

@@ -170,6 +170,10 @@ def restore(backup_file: Path, target: Path) -> None:
         raise MaintenanceError(f"«{backup_file}» è il database stesso: niente da ripristinare")
     if not target.parent.is_dir():
         raise MaintenanceError(f"la cartella «{target.parent}» non esiste")
+    if not target.exists():
+        # A database restored where there was none is readable by its owner only, like the backup it comes from
+        # (SQLite would create it with the process's umask, usually readable by every local user).
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     try:
         with closing(_connect(backup_file, read_only=True)) as src, closing(_connect(target)) as dst:
             src.backup(dst)
