@@ -97,3 +97,15 @@ def test_the_web_preview_names_absent_columns_and_columns_refusals(catalogue, cl
     link = re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)
     rows = client.get(link).data.decode("utf-8-sig").splitlines()
     assert rows[1:] == ["1;Sedi;Sedi;colonna sconosciuta", "1;'=1+1;'=1+1;colonna sconosciuta"]
+    assert "Molte colonne del file non sono del questionario" not in html  # two strays: a typo, not another file
+    # A file made for another questionnaire: many columns it does not have. The page says which one was chosen.
+    other = _upload(client, f"{SHORT_HEADER};D11;D12;D13\nW1;15/03/2025;anagrafe;5;;4;;;;1;2;3\n".encode(),
+                    name="c.csv")
+    html = unescape(other.get_data(as_text=True))
+    assert "Molte colonne del file non sono del questionario «breve»: controlla di aver scelto" in html
+
+
+def test_the_cli_asks_whether_the_questionnaire_is_the_right_one(catalogue, runner, tmp_path):
+    result = run_import(runner, write(tmp_path, f"{HEADER};D11;D12;D13\nX1;15/03/2025;anagrafe;;;5;;;5;;;;;1;2;3\n"))
+    assert result.exit_code == 1
+    assert "Molte colonne del file non sono del questionario «breve»: è quello giusto per questo file" in result.output

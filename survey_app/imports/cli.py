@@ -74,6 +74,9 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
             raise click.ClickException(f"{exc}") from None
     print_report(report)
     if report.columns_refused:
+        if report.other_questionnaire:
+            click.echo(f"Molte colonne del file non sono del questionario «{report.other_questionnaire}»: è quello "
+                       "giusto per questo file (--questionnaire)?", err=True)
         click.echo("Nessuna riga scritta: il file è stato rifiutato per le sue colonne (le righe non sono state "
                    "controllate).", err=True)
         sys.exit(1)

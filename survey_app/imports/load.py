@@ -43,6 +43,7 @@ from .reader import ReadError, read_table
 from .validate import Context, Parsed, RowError, check_row
 
 MAX_LISTED_ERRORS = 1000
+UNKNOWN_FOR_ANOTHER = 3  # unknown columns that suggest a file made for another questionnaire, not a typo
 CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
 
 
@@ -71,6 +72,8 @@ class ImportReport:
     # Optional template columns the data did not have, read as empty in every row: a notice, not an error.
     absent_columns: list[str] = field(default_factory=list)
     columns_refused: bool = False  # refused on its header row: no row was read, nothing written
+    # The questionnaire chosen, when many of the file's columns are not its own: most likely a file for another one.
+    other_questionnaire: str | None = None
 
     @property
     def invalid_rows(self) -> int:
@@ -299,6 +302,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
         report.add(error)
     if report.errors:
         report.columns_refused = True  # the rows cannot be read against the wrong columns
+        if sum(error.reason == "colonna sconosciuta" for error in report.errors) >= UNKNOWN_FOR_ANOTHER:
+            report.other_questionnaire = questionnaire
         return report
     services = {s.slug: s for s in session.scalars(select(Servizio).options(selectinload(Servizio.sedi)))}
     campaigns = list(session.scalars(select(Rilevazione).filter_by(questionario_id=q.id)
