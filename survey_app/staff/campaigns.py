@@ -6,10 +6,9 @@ service may never overlap in time; answers already linked pin the campaign's ser
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +25,7 @@ from analysis.services import sample_size
 from ..campaigns import link_answers
 from ..extensions import db
 from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
+from ..transparency.formatting import local_today
 from . import bp
 from .access import ADMINS, roles_required
 
@@ -33,10 +33,6 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 STATES = {"programmata": _l("programmata"), "in_corso": _l("in corso"), "chiusa": _l("chiusa")}
 PLANNER_HELP = _l("Se resta vuoto, lo calcola il pianificatore: la somma, sui servizi scelti con gli utenti annui "
                   "noti, del campione che dà un margine d'errore di ±3 punti con una confidenza del 95 per cento.")
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo(current_app.config["SURVEY_TIMEZONE"])).date()
 
 
 def state(campaign: Rilevazione, today: date) -> str:

@@ -18,9 +18,9 @@ from .. import figures_cache
 from ..extensions import db
 from ..figures_cache import cached
 from ..models import ROLES_SEEING_ALL
+from ..transparency.formatting import local_today
 from . import bp
 from .access import RESULT_READERS, roles_required
-from .campaigns import local_today
 from .downloads import records, table_download
 from .routes import visible_services
 from .selection import YEAR, data_years

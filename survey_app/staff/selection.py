@@ -21,7 +21,7 @@ from analysis.filters import CITIZENS, Filters
 from ..errors import bad_parameter, no_such_value
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
-from .campaigns import local_today
+from ..transparency.formatting import local_today
 
 YEAR = re.compile(r"[0-9]{4}")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")

@@ -20,9 +20,9 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, roles_required
-from ..staff.campaigns import local_today
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
+from .formatting import local_today
 
 bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 

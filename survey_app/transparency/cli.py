@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .formatting import it_date
-from .publishing import PublicationConflict, PublicationSettingsError, publish_year
+from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year
 
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
@@ -59,10 +59,10 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
                    "nessuna nuova versione, scritti i file di quella in vigore.")
     for item in record.file:
         click.echo(f"  {out / item.nome}  sha256 {item.sha256}")
-    period = record.dati["metodologia"]["periodo"]
-    if period.get("parziale"):
+    covered = period(record.dati)
+    if covered.get("parziale"):
         click.echo(f"Attenzione: l'anno {year} è in corso; la versione riporta i dati parziali, fino al "
-                   f"{it_date(period['fine'])}.", err=True)
+                   f"{it_date(covered['fine'])}.", err=True)
     if not any(row["compilazioni"] for row in record.dati["sintesi"]):
         click.echo(f"Attenzione: nessun questionario nell'anno {year}; la versione pubblica tabelle vuote.", err=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -51,6 +51,11 @@ def page_language() -> str:
 def _symbols(locale: str) -> dict[int, str]:
     symbols = Locale.parse(locale).number_symbols["latn"]
     return str.maketrans({",": symbols["group"], ".": symbols["decimal"], "-": symbols["minusSign"]})
+
+
+def local_today() -> date:
+    """Today in the instance's time zone (the server may run on UTC: at 00:30 in Rome it is still yesterday there)."""
+    return datetime.now(ZoneInfo(current_app.config["SURVEY_TIMEZONE"])).date()
 
 
 def in_local_time(value: datetime) -> datetime:

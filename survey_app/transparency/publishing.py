@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,7 @@ from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, User
 from ..models.base import utcnow
 from ..settings import is_loopback, public_base_url
 from .changes import compare
+from .formatting import local_today
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
 
@@ -79,29 +80,32 @@ def _info(name: str, content: bytes) -> FileInfo:
 def running_until(year: int) -> date | None:
     """For the year still running, today (in the body's time zone): its figures cover the year so far. None for a
     year that is over."""
-    today = datetime.now(ZoneInfo(current_app.config["SURVEY_TIMEZONE"])).date()
+    today = local_today()
     return today if year >= today.year else None
+
+
+def period(data: dict[str, Any]) -> dict[str, Any]:
+    """The period a version's data covers (``analysis.publication.period_of``); ``parziale`` for a running year."""
+    return (data or {}).get("metodologia", {}).get("periodo", {})
 
 
 def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
     """Nothing to publish anew: the same data, save the day a running year's figures were taken (the version
     in force still states them rightly). The year's end does count: its final figures make a version of their own."""
     def comparable(data: dict[str, Any]) -> dict[str, Any]:
-        period = data["metodologia"]["periodo"]
-        if not period.get("parziale"):
+        if not period(data).get("parziale"):
             return data
-        return {**data, "metodologia": {**data["metodologia"], "periodo": {**period, "fine": None}}}
+        return {**data, "metodologia": {**data["metodologia"], "periodo": {**period(data), "fine": None}}}
     return comparable(old) == comparable(new)
 
 
-def listed_services(session: Session, year: int) -> set[str] | None:
-    """The services of the year's latest version published after the year ended, or None (never so published): a
-    new version of a past year lists them, and any with answers of the year, not services added since."""
-    for (dati,) in session.execute(select(Pubblicazione.dati).filter_by(anno=year)
-                                   .order_by(Pubblicazione.versione.desc())):
-        if not dati["metodologia"]["periodo"].get("parziale"):
-            return {row["servizio_codice"] for row in dati["sintesi"]}
-    return None
+def listed_services(record: Pubblicazione | None) -> set[str] | None:
+    """The services of the year's latest version if it was published after the year ended (a year's partial versions
+    all come before its first final one), else None: a new version of a past year lists them, and any with answers of
+    the year, not services added since."""
+    if record is None or period(record.dati).get("parziale"):
+        return None
+    return {row["servizio_codice"] for row in record.dati["sintesi"]}
 
 
 def latest(session: Session, year: int) -> Pubblicazione | None:
@@ -148,9 +152,9 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         # Sintesi and the Nota metodologica count different totals. (SQLite has a single writer.)
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(session, year))
-    data = to_data(pub)
     previous = latest(session, year)
+    pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(previous))
+    data = to_data(pub)
     if previous is not None and _same_figures(previous.dati, _json_roundtrip(data)):
         return Outcome(previous, created=False)
     version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1

@@ -9,7 +9,7 @@ from analysis.relazione import to_xlsx as report_xlsx
 from analysis.relazione_pdf import to_pdf
 
 from .formatting import in_local_time
-from .publishing import latest, running_until
+from .publishing import latest, period, running_until
 
 FORMATS = {"pdf": ("application/pdf", to_pdf),
            "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", report_xlsx)}
@@ -20,9 +20,8 @@ def latest_version(session: Session, year: int) -> PublishedVersion | None:
     record = latest(session, year)
     if record is None:
         return None
-    dati = record.dati or {}
-    return PublishedVersion(record.versione, in_local_time(record.pubblicata_il).date(), dati.get("sintesi", []),
-                            final=not dati.get("metodologia", {}).get("periodo", {}).get("parziale"))
+    return PublishedVersion(record.versione, in_local_time(record.pubblicata_il).date(),
+                            (record.dati or {}).get("sintesi", []), final=not period(record.dati).get("parziale"))
 
 
 def report_bytes(session: Session, year: int, fmt: str, threshold: int) -> bytes:

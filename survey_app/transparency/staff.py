@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
@@ -18,8 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..staff.access import PUBLISHERS, roles_required
-from .formatting import it_date
-from .publishing import PublicationConflict, PublicationSettingsError, publish_year
+from .formatting import it_date, local_today
+from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 
@@ -32,8 +31,8 @@ def years_with_answers() -> list[int]:
     """Years that have answers or a publication, newest first (at least the current year)."""
     answered = db.session.scalars(select(extract("year", Compilazione.data_ora)).distinct()).all()
     published = db.session.scalars(select(Pubblicazione.anno).distinct()).all()
-    years = {int(y) for y in [*answered, *published] if y is not None} or {date.today().year}
-    return sorted((y for y in years if y <= date.today().year), reverse=True)
+    years = {int(y) for y in [*answered, *published] if y is not None} or {local_today().year}
+    return sorted((y for y in years if y <= local_today().year), reverse=True)
 
 
 def _form() -> PublishForm:
@@ -42,7 +41,7 @@ def _form() -> PublishForm:
     form.anno.choices = [SelectChoice(y, str(y)) for y in years]
     if form.anno.data is None:
         # A year is published once it is over: the previous year, when it has answers.
-        form.anno.data = date.today().year - 1 if date.today().year - 1 in years else years[0]
+        form.anno.data = local_today().year - 1 if local_today().year - 1 in years else years[0]
     return form
 
 
@@ -54,7 +53,7 @@ def index():
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     years = years_with_answers()
     return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
-                           running_year=date.today().year if date.today().year in years else None)
+                           running_year=local_today().year if local_today().year in years else None)
 
 
 @bp.post("/pubblica")
@@ -76,9 +75,10 @@ def publish():
     record = outcome.publication
     if outcome.created:
         flash(_("Pubblicata la versione %(v)d dell'anno %(year)d.", v=record.versione, year=record.anno), "success")
-        if record.dati["metodologia"]["periodo"].get("parziale"):
+        covered = period(record.dati)
+        if covered.get("parziale"):
             flash(_("L'anno %(year)d è in corso: la versione riporta i dati parziali, fino al %(day)s.",
-                    year=record.anno, day=it_date(record.dati["metodologia"]["periodo"]["fine"])), "warning")
+                    year=record.anno, day=it_date(covered["fine"])), "warning")
     else:
         flash(_("Nessun dato è cambiato rispetto alla versione %(v)d dell'anno %(year)d: non è stata creata una "
                 "nuova versione.", v=record.versione, year=record.anno), "info")
