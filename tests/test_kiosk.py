@@ -256,6 +256,11 @@ def test_the_legal_pages_open_inside_the_kiosk_and_lead_back_to_the_faces(client
         assert html.count('href="/k/anagrafe?sede=sportello-1">Torna al questionario</a>') == 2
         assert 'data-reset-url="/k/anagrafe?sede=sportello-1" data-reset-seconds="180"' in html  # then, the next person
         assert 'class="kiosk"' in html and "it-header" not in html  # the kiosk's frame, not the whole site's
+        # Every other address is written out, not linked: a link took the tablet to a mail app or another site.
+        assert all(href.startswith("/k/anagrafe") for href in re.findall(r'<a [^>]*href="([^"]+)"', html)), html
+        public = client.get(f"/{page}").get_data(as_text=True)
+        written = "www.garanteprivacy.it" if page == "privacy" else "www.agid.gov.it"
+        assert f'<span class="kiosk-address">{written}</span>' in html and f">{written}</a>" in public
     english = client.get("/k/anagrafe/privacy?sede=sportello-1&lang=en").get_data(as_text=True)
     assert "Back to the questionnaire" in english and 'href="/k/anagrafe?sede=sportello-1&amp;lang=en"' in english
     assert client.get("/k/anagrafe/privacy?sede=sportelo-1").status_code == 404  # the counter is checked as ever

@@ -221,6 +221,6 @@ def legal_page(slug: str, page: str):
     servizio, _versione, _question, _reasons, sede = _setup(slug)
     notice, context = LEGAL_PAGES[page]
     title = _("Informativa privacy") if page == "privacy" else _("Dichiarazione di accessibilità")
-    return render_template("kiosk/legal.html", servizio=servizio, sede=sede, lang=_lang(), notice=notice,
+    return render_template("kiosk/legal.html", servizio=servizio, sede=sede, lang=_lang(), notice=notice, kiosk=True,
                            title=title, reset_url=_url("kiosk.faces", slug, sede), reset_seconds=LEGAL_RESET_SECONDS,
                            show_timer=True, **context(db.session))
