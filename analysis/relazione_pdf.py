@@ -32,12 +32,14 @@ TRACK = (235, 235, 235)
 HEADING_FILL = (225, 225, 225)
 LABELS = {RAGGIUNTO: "Standard raggiunti", NON_RAGGIUNTO: "Standard non raggiunti",
           NON_VALUTABILE: "Standard non valutabili"}
-# Characters neither font has (Titillium lacks ≥ and √; the core fonts speak latin-1 only).
-REPLACEMENTS = {"≥": ">=", "≤": "<=", "√": "radice di ", "–": "-", "—": "-", "−": "-", "’": "'", "‘": "'",
+# Characters neither font has (Titillium lacks ≥ and √; the core fonts speak latin-1 only): ≥ in words, as the
+# report's own standards are written ("almeno 80%"), also where a label comes from elsewhere (an action's indicator).
+REPLACEMENTS = {"≥": "almeno", "≤": "al massimo", "√": "radice di ", "–": "-", "—": "-", "−": "-", "’": "'", "‘": "'",
                 "“": '"', "”": '"', "…": "...", "€": "EUR", "\u2009": " ", "\u202f": " "}
 MONTHS = ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
           "ottobre", "novembre", "dicembre")
 WIDTH = 180.0  # A4 minus 15 mm margins
+LABEL_LINE = 3.5  # a chart label's line height (mm)
 BODY, SMALL = 10.0, 9.0  # points: nothing smaller than 9 pt, so it reads printed
 
 
@@ -112,16 +114,16 @@ class _Writer:
         self.pdf.set_font(self.pdf.family_name, "B" if bold else "", size)
         self.pdf.set_text_color(0)
 
-    def para(self, text: str, size: float = BODY, bold: bool = False, height: float = 5.0) -> None:
+    def para(self, text: str, size: float = BODY, bold: bool = False, height: float = 5.0, align: str = "J") -> None:
         self.font(size, bold)
-        self.pdf.multi_cell(0, height, self.clean(text), new_x="LMARGIN", new_y="NEXT")
+        self.pdf.multi_cell(0, height, self.clean(text), new_x="LMARGIN", new_y="NEXT", align=align)
 
     def heading(self, text: str, size: float, space: float = 40) -> None:
         # Keep a heading with what follows it rather than alone at the foot of a page.
         if self.pdf.will_page_break(space):
             self.pdf.add_page()
         self.pdf.ln(2)
-        self.para(text, size, bold=True, height=size * 0.5)
+        self.para(text, size, bold=True, height=size * 0.5, align="L")  # a heading is never justified
         self.pdf.ln(1)
 
     def table(self, headings: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float],
@@ -143,34 +145,43 @@ class _Writer:
     # --- charts ---------------------------------------------------------------------------------------------------
 
     def bar_row(self, label: str, fraction: float | None, colour: tuple[int, int, int], value: str,
-                marker: float | None = None, label_w: float = 55, bar_w: float = 70) -> None:
-        """One labelled bar on a light track, its value as text, and optionally a black marker line."""
-        pdf, h = self.pdf, 6.0
+                marker: float | None = None, label_w: float = 55, bar_w: float = 62) -> None:
+        """One labelled bar on a light track, its value as text, and optionally a black marker line. A label too
+        long for its column goes on two lines (a third is shortened), never cut mid-word."""
+        pdf = self.pdf
+        self.font(SMALL)
+        lines = pdf.multi_cell(label_w - 2, LABEL_LINE, self.clean(label), dry_run=True, output="LINES")
+        if len(lines) > 2:
+            lines = [lines[0], self._shortened(" ".join(lines[1:]), label_w - 2)]
+        h = max(6.0, LABEL_LINE * len(lines) + 1.5)
         if pdf.will_page_break(h):  # rectangles do not trigger the automatic page break: do it by hand
             pdf.add_page()
         x, y = pdf.l_margin, pdf.get_y()
-        self.font(SMALL)
-        text = self.clean(label)
-        while pdf.get_string_width(text) > label_w - 2 and len(text) > 4:
-            text = text[:-2].rstrip() + "."
-        pdf.set_xy(x, y)
-        pdf.cell(label_w, h, text)
+        pdf.set_xy(x, y + (h - LABEL_LINE * len(lines)) / 2)
+        for line in lines:
+            pdf.cell(label_w, LABEL_LINE, line, new_x="LMARGIN", new_y="NEXT")
+        y += (h - 6.0) / 2  # the bar and its value centred on the label
         left = x + label_w
         pdf.set_fill_color(*TRACK)
         pdf.set_draw_color(150, 150, 150)
         pdf.set_line_width(0.2)
-        pdf.rect(left, y + 1, bar_w, h - 2, style="DF")
+        pdf.rect(left, y + 1, bar_w, 4.0, style="DF")
         if fraction:
             pdf.set_fill_color(*colour)
-            pdf.rect(left, y + 1, bar_w * min(fraction, 1.0), h - 2, style="F")
+            pdf.rect(left, y + 1, bar_w * min(fraction, 1.0), 4.0, style="F")
         if marker is not None:
             pdf.set_draw_color(0, 0, 0)
             pdf.set_line_width(0.8)
-            pdf.line(left + bar_w * marker, y, left + bar_w * marker, y + h)
+            pdf.line(left + bar_w * marker, y, left + bar_w * marker, y + 6.0)
         pdf.set_line_width(0.2)
         pdf.set_xy(left + bar_w + 2, y)
-        pdf.cell(WIDTH - label_w - bar_w - 2, h, self.clean(value))
-        pdf.set_xy(x, y + h)
+        pdf.cell(WIDTH - label_w - bar_w - 2, 6.0, self.clean(value))
+        pdf.set_xy(x, y - (h - 6.0) / 2 + h)
+
+    def _shortened(self, text: str, width: float) -> str:
+        while self.pdf.get_string_width(self.clean(text + "…")) > width and " " in text:
+            text = text.rsplit(" ", 1)[0]
+        return self.clean(text + "…")
 
     def service_chart(self, services: list[ServiceReport]) -> None:
         if self.pdf.will_page_break(6.0 * len(services) + 14):
@@ -182,7 +193,7 @@ class _Writer:
             else:
                 value = f"non mostrato (n = {svc.n})" if svc.n else "nessuna risposta"
             if target is not None:
-                value += f"; standard ≥ {it_number(target, 0 if target == int(target) else 1)}%"
+                value += f"; standard almeno {it_number(target, 0 if target == int(target) else 1)}%"
             quota = None if svc.quota_soddisfatti is None else svc.quota_soddisfatti / 100
             self.bar_row(svc.nome, quota, BAR, value, None if target is None else target / 100)
         self.pdf.ln(1)
@@ -234,7 +245,7 @@ class _Writer:
         self.pdf.ln(1)
         if svc.standards:
             rows = [[s.etichetta, s.domanda_codice or "–",
-                     f"≥ {self.std_value(s.indicatore, s.soglia)}" + (" (ogni domanda)" if s.generale else ""),
+                     f"almeno {self.std_value(s.indicatore, s.soglia)}" + (" (ogni domanda)" if s.generale else ""),
                      "–" if s.valore is None else self.std_value(s.indicatore, s.valore), str(s.n), s.esito]
                     for s in svc.standards]
             self.table(["Indicatore", "Domanda", "Standard", "Valore", "Risposte (n)", "Esito"], rows,

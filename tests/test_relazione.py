@@ -2,6 +2,7 @@
 
 import io
 import math
+import re
 from datetime import date, datetime
 
 import pytest
@@ -206,10 +207,11 @@ def test_pdf_shows_every_service_and_result(answers):
     for name in ("Vigilanza", "Anagrafe", TRIBUTI_NAME):
         assert name in flat
     # One table row per standard: indicator, question, target, value, n, esito.
-    assert "% soddisfatti D1 >= 70,0% 87,5% 8 raggiunto" in flat
-    assert "% soddisfatti D3 >= 60,0%" not in flat  # overridden on D3 by its own 80% target
-    assert "% soddisfatti D3 >= 80,0% 70,0% 10 non raggiunto" in flat
-    assert "% soddisfatti D2 >= 60,0% (ogni domanda) – 3 non valutabile" in flat
+    assert "% soddisfatti D1 almeno 70,0% 87,5% 8 raggiunto" in flat
+    assert "% soddisfatti D3 almeno 60,0%" not in flat  # overridden on D3 by its own 80% target
+    assert "% soddisfatti D3 almeno 80,0% 70,0% 10 non raggiunto" in flat
+    assert "% soddisfatti D2 almeno 60,0% (ogni domanda) – 3 non valutabile" in flat
+    assert "standard almeno 80%" in flat and ">=" not in flat  # in words: Titillium has no ≥
     assert "40,0% (n = 10) 70,0% (n = 10) +30,0 0,178 no" in flat
     assert "87,5%" in flat and "3,70" in flat  # Italian decimals
     assert "Orari del comando online" in flat and "completata" in flat
@@ -228,7 +230,27 @@ def test_pdf_falls_back_to_core_fonts(answers, tmp_path, monkeypatch):
     fonts = {str(f["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert fonts == {"/Helvetica", "/Helvetica-Bold"}
     assert "Relazione al Nucleo di valutazione - soddisfazione degli utenti, anno 2025" in flat
-    assert "% soddisfatti D2 >= 60,0% (ogni domanda) - 3 non valutabile" in flat  # no latin-1 ≥ or –
+    assert "% soddisfatti D2 almeno 60,0% (ogni domanda) - 3 non valutabile" in flat  # no latin-1 –
     assert "né l'ora esatta" in flat and "radice di" in flat  # accents kept, √ spelt out
     assert "Pagina 1 di" in flat and "non valutabile" in flat
 
+
+
+def _office_charts(text: str) -> str:
+    """The offices' bar charts: from each office's heading to its chart's caption."""
+    return " ".join(part.split("Barre:")[0] for part in text.split("Ufficio:")[1:])
+
+
+def test_a_long_service_name_goes_on_two_lines_in_the_chart(answers):
+    """The office chart cut a long name to fit its column ("Servizi demografici, stato civ.")."""
+    report = build_report(answers.connection(), 2025)
+    anagrafe = next(s for s in report.services() if s.codice == "anagrafe")
+    anagrafe.nome = "Servizi demografici: anagrafe, stato civile, elettorale e polizia mortuaria"
+    charts = " ".join(_office_charts(pdf_text(to_pdf(report))[1]).split())
+    assert "Servizi demografici: anagrafe, stato civile, elettorale e polizia mortuaria" in charts, charts
+    # Three lines' worth: the second line ends at a word, with an ellipsis.
+    anagrafe.nome = ("Servizi demografici: anagrafe, stato civile, elettorale, leva, polizia mortuaria, "
+                     "toponomastica, statistica e censimenti permanenti della popolazione")
+    charts = " ".join(_office_charts(pdf_text(to_pdf(report))[1]).split())
+    assert re.search(r"Servizi demografici: anagrafe, stato civile, elettorale, [a-z ,]+[a-z](…|\.\.\.) ", charts), charts
+    assert "popolazione" not in charts
