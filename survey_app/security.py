@@ -1,7 +1,7 @@
 """Security headers on every response (Flask-Talisman): a Content-Security-Policy with no inline script but
 those carrying the request's nonce, no framing, no MIME sniffing, a strict referrer, and HSTS in production.
 
-Pages serve their own scripts (questionnaire.js, kiosk.js, plotly.min.js). Plotly's figures come with an inline
+Pages serve their own scripts (questionnaire.js, kiosk.js, plotly-basic.min.js). Plotly's figures come with an inline
 script each: the ``nonced`` filter gives them the request's nonce at render time, so figures kept by
 figures_cache (computed for another request) carry the right one. Styles may be inline: plotly.js writes its own
 <style> rules and sizes its figures with style attributes.

@@ -120,3 +120,15 @@ def test_a_long_title_breaks_before_its_period_and_a_campaigns_previous_period_r
     title = charts.trend_line(frame, campaign.label).layout.title.text
     assert title == "Andamento della soddisfazione<br>Indagine di primavera allo sportello (n = 70)"
     assert charts.trend_line(frame, "2025").layout.title.text == "Andamento della soddisfazione – 2025 (n = 70)"
+
+
+def test_the_served_plotly_bundle_is_the_version_plotly_draws_for():
+    """The pages load plotly.js's basic bundle from npm (package.json): its version must be the one the Python
+    package writes figures for, or an upgrade of either could draw charts wrongly without an error."""
+    import json
+    from pathlib import Path
+
+    from plotly.offline import get_plotlyjs_version
+
+    package = json.loads((Path(__file__).resolve().parent.parent / "package.json").read_text())
+    assert package["dependencies"]["plotly.js-basic-dist-min"] == get_plotlyjs_version()

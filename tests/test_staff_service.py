@@ -27,7 +27,7 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert "domanda_codice" not in html and "quota_soddisfatti" not in html  # people's words, not field names
     assert html.count('class="plotly-graph-div"') >= 3
     assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
-    assert "cdn.plot.ly" not in html and "vendor/plotly/plotly.min.js" in html
+    assert "cdn.plot.ly" not in html and "vendor/plotly/plotly-basic.min.js" in html
     # The breakdowns' groups in the page's language.
     assert '<th scope="row">cittadino</th>' in html and '<th scope="row">ditta CATI</th>' in html
     english = client.get("/staff/servizi/anagrafe?anno=2025&lang=en").get_data(as_text=True)

@@ -68,6 +68,11 @@ def test_every_page_works_under_the_policy(live_server, strict_page, admin):
         charts = page.locator(".plotly-graph-div").count()
         if charts:  # plotly's inline scripts ran: each figure has drawn its SVG
             assert page.locator(".plotly-graph-div .main-svg").count() >= charts, path
+            # Every trace drawn as the type it was written with: the basic bundle (bar, scatter, pie) would draw
+            # a type it lacks as an empty scatter, with no error.
+            drawn_types = page.evaluate("""() => [...document.querySelectorAll('.plotly-graph-div')].flatMap(
+                div => div.data.map((trace, i) => [trace.type || 'scatter', div._fullData[i].type]))""")
+            assert drawn_types and all(wanted == got for wanted, got in drawn_types), (path, drawn_types)
         drawn += charts
     assert drawn >= 5  # the overview, the service page and the question page have charts
     assert not [e for e in errors if "Content Security Policy" in e], errors
