@@ -80,9 +80,11 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame[columns].to_dict(orient="records")]
 
 
-def standard_text(indicatore: str, soglia: float, domanda: str = "") -> str:
-    """'% soddisfatti ≥ 80 (D9)' as people read it (dot decimals here; pages and files format them)."""
+def standard_text(indicatore: str, soglia: float, domanda: str = "", decimal: str = ".") -> str:
+    """'% soddisfatti ≥ 80 (D9)' as people read it (dot decimals unless ``decimal`` says otherwise: pages and
+    files format them)."""
     value = f"{soglia:g}" if indicatore == "quota_soddisfatti" else f"{soglia:.2f}".rstrip("0").rstrip(".")
+    value = value.replace(".", decimal)
     return f"{INDICATOR_LABELS.get(indicatore, indicatore)} ≥ {value}" + (f" ({domanda})" if domanda else "")
 
 

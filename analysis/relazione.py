@@ -59,8 +59,8 @@ class StandardResult:
 
     @property
     def testo(self) -> str:
-        """The standard as the carta dei servizi states it: '% soddisfatti ≥ 80 (D3)'."""
-        return standard_text(self.indicatore, self.soglia, "" if self.generale else self.domanda_codice)
+        """The standard as the carta dei servizi states it, with Italian decimals: 'media ≥ 3,8 (D3)'."""
+        return standard_text(self.indicatore, self.soglia, "" if self.generale else self.domanda_codice, decimal=",")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from scipy import stats as sps
 from sqlalchemy import select
 
 from analysis import relazione_pdf
-from analysis.relazione import build_report, to_xlsx
+from analysis.relazione import StandardResult, build_report, to_xlsx
 from analysis.relazione_pdf import to_pdf
 from survey_app.models import Servizio, Standard
 from survey_app.models.publications import AzioneMiglioramento
@@ -254,3 +254,10 @@ def test_a_long_service_name_goes_on_two_lines_in_the_chart(answers):
     charts = " ".join(_office_charts(pdf_text(to_pdf(report))[1]).split())
     assert re.search(r"Servizi demografici: anagrafe, stato civile, elettorale, [a-z ,]+[a-z](…|\.\.\.) ", charts), charts
     assert "popolazione" not in charts
+
+
+def test_a_standard_reads_with_italian_decimals():
+    """The XLSX wrote "media ≥ 3.8" beside the PDF's 3,80; a kiosk question's code keeps its dot."""
+    mean = StandardResult("media", 3.8, "mettiamoci-la-faccia.D1", 3.75, 40, "non raggiunto")
+    quota = StandardResult("quota_soddisfatti", 72.5, "D9", 80.0, 40, "raggiunto")
+    assert (mean.testo, quota.testo) == ("media ≥ 3,8 (mettiamoci-la-faccia.D1)", "% soddisfatti ≥ 72,5 (D9)")
