@@ -135,8 +135,9 @@ class Report:
     threshold: int
     offices: list[OfficeReport]
     method: list[tuple[str, str]]
-    generated: date = field(default_factory=date.today)
+    generated: date = field(default_factory=lambda: date.today())  # looked up when built, not when imported
     publication: str = ""  # how its figures stand against the published version (publication_note)
+    period: dict[str, Any] = field(default_factory=dict)  # the answers' period (publication.period_of)
 
     def services(self) -> list[ServiceReport]:
         return [svc for office in self.offices for svc in office.services]
@@ -294,7 +295,7 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],
                   method=[("Pubblicazione in Amministrazione trasparente", note), *method_rows(method, year, threshold)],
-                  publication=note)
+                  publication=note, period=method["periodo"])
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------

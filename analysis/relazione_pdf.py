@@ -17,6 +17,7 @@ from fpdf.fonts import FontFace
 
 from .engine import NON_VALUTABILE
 from .indicators import NON_RAGGIUNTO, RAGGIUNTO
+from .publication import period_of
 from .relazione import Report, ServiceReport
 
 # Titillium Web (the Italian PA typeface), copied from Bootstrap Italia by `make assets`; this module must not
@@ -210,7 +211,10 @@ class _Writer:
         self.para(self.title, 18, bold=True, height=9)
         pdf.ln(3)
         self.para(f"Redatta il {it_date(self.report.generated)}")
-        self.para(f"Periodo delle risposte: dal 1° gennaio al 31 dicembre {self.report.year}")
+        period = self.report.period or period_of(self.report.year)
+        end = date.fromisoformat(period["fine"])
+        self.para(f"Periodo delle risposte: dal 1° gennaio al {'1°' if end.day == 1 else end.day} "
+                  f"{MONTHS[end.month - 1]} {end.year}" + (" (anno in corso: dati parziali)" if period["parziale"] else ""))
         pdf.ln(2)
         self.para(self.report.publication)
         pdf.ln(2)

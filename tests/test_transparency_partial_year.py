@@ -6,6 +6,7 @@ import json
 
 import openpyxl
 from freezegun import freeze_time
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from survey_app.models import Pubblicazione
@@ -77,3 +78,13 @@ def test_the_relazione_of_a_running_year_states_its_period(answered, runner, tmp
     assert result.exit_code == 0, result.output
     rows = dict(list(openpyxl.load_workbook(tmp_path / "r.xlsx")["Nota metodologica"].values)[1:])
     assert rows["Periodo delle risposte"] == f"dal 01/01/{YEAR} al 20/11/{YEAR} (anno in corso: dati parziali)"
+    # The PDF's first page too: it said "dal 1° gennaio al 31 dicembre" in November.
+    with freeze_time(DURING):
+        result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.pdf")])
+    assert result.exit_code == 0, result.output
+    first_page = " ".join(PdfReader(tmp_path / "r.pdf").pages[0].extract_text().split())
+    assert f"Periodo delle risposte: dal 1° gennaio al 20 novembre {YEAR} (anno in corso: dati parziali)" in first_page
+    result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "final.pdf")])
+    assert result.exit_code == 0, result.output
+    first_page = " ".join(PdfReader(tmp_path / "final.pdf").pages[0].extract_text().split())
+    assert f"Periodo delle risposte: dal 1° gennaio al 31 dicembre {YEAR} " in first_page and "parziali" not in first_page
