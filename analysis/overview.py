@@ -20,7 +20,7 @@ COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "dom
            "quota_soddisfatti",
            "ic95_inf", "ic95_sup", "media", "ics", "nps", "quota_prec", "n_prec", "differenza", "p_value",
            "significativo", "esito", "standard", "campagna", "campagna_obiettivo", "campagna_raccolti",
-           "campagna_avanzamento", "soppresso"]
+           "campagna_raccolti_totale", "campagna_servizi", "campagna_avanzamento", "soppresso"]
 # The summary of a service's standards: any target missed, else any reached, else nothing to judge.
 SUMMARY_ORDER = ("non raggiunto", "raggiunto", "non valutabile")
 
@@ -67,16 +67,17 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
         if svc.servizio_id in campaigns.index:
             campaign = campaigns.loc[svc.servizio_id]
             target = _value(campaign["campagna_obiettivo"])
-            collected = int(campaign["campagna_raccolti"])
+            collected = int(campaign["campagna_raccolti_totale"])
             row.update({"campagna": campaign["campagna_titolo"], "campagna_obiettivo": target,
-                        "campagna_raccolti": collected,
+                        "campagna_raccolti": int(campaign["campagna_raccolti"]), "campagna_raccolti_totale": collected,
+                        "campagna_servizi": int(campaign["campagna_servizi"]),
                         "campagna_avanzamento": min(100.0, collected / target * 100) if target else None})
         rows.append(row)
     table = pd.DataFrame(rows, columns=COLUMNS)
     table["standard"] = table["standard"].apply(lambda v: v if isinstance(v, list) else [])
     # Counts stay whole numbers where some services have none (no campaign, no target): not 0.0 in a download.
     table = table.astype({"compilazioni": "Int64", "n": "Int64", "campagna_obiettivo": "Int64",
-                          "campagna_raccolti": "Int64"})
+                          "campagna_raccolti": "Int64", "campagna_raccolti_totale": "Int64", "campagna_servizi": "Int64"})
     return table.sort_values(["ente", "ufficio", "servizio"], kind="stable").reset_index(drop=True)
 
 

@@ -240,15 +240,20 @@ def load_standards(conn: Connection) -> pd.DataFrame:
 
 
 def load_open_campaigns(conn: Connection, day) -> pd.DataFrame:
-    """Campaigns running on ``day``, one row per campaign × service, with the questionnaires the whole campaign has
-    collected so far (its target is the campaign's, summed over its services by the planner)."""
+    """Campaigns running on ``day``, one row per campaign × service: the questionnaires the service has collected in
+    it so far, and the whole campaign's (its target is the campaign's, summed over its services by the planner)."""
     r, rs, c = t.rilevazioni, t.rilevazione_servizi, t.compilazioni
-    collected = select(func.count()).where(c.c.rilevazione_id == r.c.id).scalar_subquery()
+    total = select(func.count()).where(c.c.rilevazione_id == r.c.id).scalar_subquery()
+    own = select(func.count()).where(c.c.rilevazione_id == r.c.id, c.c.servizio_id == rs.c.servizio_id) \
+        .scalar_subquery()
+    others = rs.alias("others")
+    services = select(func.count()).where(others.c.rilevazione_id == r.c.id).scalar_subquery()
     query = select(rs.c.servizio_id, r.c.codice.label("campagna"), r.c.titolo.label("campagna_titolo"),
                    r.c.data_fine.label("campagna_fine"), r.c.campione_obiettivo.label("campagna_obiettivo"),
-                   collected.label("campagna_raccolti")) \
+                   own.label("campagna_raccolti"), total.label("campagna_raccolti_totale"),
+                   services.label("campagna_servizi")) \
         .select_from(r.join(rs, rs.c.rilevazione_id == r.c.id)) \
         .where(r.c.data_inizio <= day, r.c.data_fine >= day).order_by(r.c.data_fine)
     return pd.DataFrame(conn.execute(query).mappings().all(),
                         columns=["servizio_id", "campagna", "campagna_titolo", "campagna_fine", "campagna_obiettivo",
-                                 "campagna_raccolti"])
+                                 "campagna_raccolti", "campagna_raccolti_totale", "campagna_servizi"])

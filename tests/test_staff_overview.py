@@ -69,7 +69,10 @@ def test_an_open_campaign_shows_its_progress(seeded):
     seeded.commit()
     table = overview_table(seeded.connection(), Period.year(2025), today=date(2025, 10, 3)).set_index(
         "servizio_codice")
-    assert list(table.loc[["anagrafe", "tributi"], "campagna_raccolti"]) == [3, 3]
+    # Each service its own count (the campaign's total stood on every row), the campaign's beside it.
+    assert list(table.loc[["anagrafe", "tributi"], "campagna_raccolti"]) == [1, 2]
+    assert list(table.loc[["anagrafe", "tributi"], "campagna_raccolti_totale"]) == [3, 3]
+    assert list(table.loc[["anagrafe", "tributi"], "campagna_servizi"]) == [2, 2]
     assert table.loc["tributi", "campagna_avanzamento"] == pytest.approx(1.5)
 
 
@@ -118,8 +121,9 @@ def test_the_campaign_column_shows_a_dash_or_what_was_collected_never_nan(seeded
     assert html.count('<span class="text-muted small">—</span>') == 2  # anagrafe and vigilanza: no campaign
     rows = list(csv.DictReader(io.StringIO(client.get("/staff/panoramica.csv?anno=2025").data.decode())))
     by_service = {row["servizio_codice"]: row for row in rows}
-    assert by_service["tributi"]["campagna_raccolti"] == "0" and by_service["tributi"]["campagna_obiettivo"] == ""
-    assert by_service["anagrafe"]["campagna"] == "" and by_service["anagrafe"]["campagna_raccolti"] == ""
+    assert by_service["tributi"]["campagna_raccolti_servizio"] == "0" and by_service["tributi"]["campagna_obiettivo"] == ""
+    assert by_service["tributi"]["campagna_raccolti_totale"] == "0"
+    assert by_service["anagrafe"]["campagna"] == "" and by_service["anagrafe"]["campagna_raccolti_servizio"] == ""
     assert by_service["anagrafe"]["compilazioni"].isdigit()
 
 
@@ -176,3 +180,28 @@ def _values(encoded) -> list[float]:
     if isinstance(encoded, list):
         return encoded
     return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"]).tolist()
+
+
+def test_a_campaign_of_several_services_shows_each_its_own_count(seeded, client, runner):
+    """The overview put the campaign's total (330) against each of its three services."""
+    from .helpers import add_answers
+
+    today = date.today()
+    services = list(seeded.scalars(select(Servizio).where(Servizio.slug.in_(["anagrafe", "tributi"]))))
+    assert len({s.questionario_id for s in services}) == 1
+    campaign = Rilevazione(codice="insieme", titolo="Insieme", questionario_id=services[0].questionario_id,
+                           data_inizio=today - timedelta(days=3), data_fine=today + timedelta(days=3),
+                           campione_obiettivo=10, servizi=services)
+    seeded.add(campaign)
+    seeded.commit()
+    for slug in ("anagrafe", "tributi", "tributi", "tributi"):
+        add_answers(seeded, slug, datetime.combine(today, datetime.min.time()), {"D3": 4}).rilevazione_id = campaign.id
+    seeded.commit()
+    login(client, runner, "a@comune.it", "--role", "admin")
+    html = unescape(client.get(f"/staff/?anno={today.year}").get_data(as_text=True))
+    assert "Insieme<br><span class=\"small\">1 per questo servizio; in tutta la rilevazione: 4 su 10 (40%)" in html
+    assert "Insieme<br><span class=\"small\">3 per questo servizio; in tutta la rilevazione: 4 su 10 (40%)" in html
+    rows = list(csv.DictReader(io.StringIO(client.get(f"/staff/panoramica.csv?anno={today.year}").data.decode())))
+    by_service = {row["servizio_codice"]: row for row in rows}
+    assert [by_service[slug]["campagna_raccolti_servizio"] for slug in ("anagrafe", "tributi")] == ["1", "3"]
+    assert {by_service[slug]["campagna_raccolti_totale"] for slug in ("anagrafe", "tributi")} == {"4"}

@@ -31,8 +31,8 @@ EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "serv
                   "compilazioni": "compilazioni", "n": "n", "quota_soddisfatti": "quota_soddisfatti",
                   "ic95_inf": "ic95_inf", "ic95_sup": "ic95_sup", "media": "media", "ics": "ics", "nps": "nps",
                   "quota_prec": "quota_anno_precedente", "differenza": "differenza", "p_value": "p_value",
-                  "esito": "esito_standard", "campagna": "campagna", "campagna_raccolti": "campagna_raccolti",
-                  "campagna_obiettivo": "campagna_obiettivo"}
+                  "esito": "esito_standard", "campagna": "campagna", "campagna_raccolti": "campagna_raccolti_servizio",
+                  "campagna_raccolti_totale": "campagna_raccolti_totale", "campagna_obiettivo": "campagna_obiettivo"}
 
 
 EXPORT_DECIMALS = {"quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1, "media": 2, "ics": 1, "nps": 1,
