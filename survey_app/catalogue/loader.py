@@ -1,8 +1,8 @@
 """Validate a YAML catalogue as a whole, then upsert it in one transaction.
 
-``load_catalogue`` is what the CLI calls and what the tests exercise: it reads every file,
-validates each against the schema and all of them against each other and the database,
-and writes only when no error was found.
+``load_catalogue`` is what the CLI calls and what the tests exercise: it reads every file
+and validates each against the schema (reader.py), checks all of them against each other and the
+database (checks.py), and writes only when no error was found.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -33,31 +31,11 @@ from ..models import (
     Standard,
     Ufficio,
 )
-from .errors import CatalogueError, entry_label, validation_messages
-from .schema import (
-    CatalogueFile,
-    DomandaIn,
-    QuestionarioIn,
-    question_fingerprint_data,
-    threshold_message,
-    threshold_problem,
-)
+from .checks import check_references
+from .reader import Catalogue, read_catalogue
+from .schema import DomandaIn, QuestionarioIn, question_fingerprint_data
 
-
-@dataclass
-class Located:
-    """A validated entry with where it came from, for messages."""
-
-    path: Path
-    where: str
-    item: Any
-
-
-@dataclass
-class Catalogue:
-    enti: list[Located] = field(default_factory=list)
-    questionari: list[Located] = field(default_factory=list)
-    rilevazioni: list[Located] = field(default_factory=list)
+__all__ = ["LoadReport", "apply_questionnaire", "load_catalogue", "read_catalogue"]
 
 
 @dataclass
@@ -79,142 +57,6 @@ class LoadReport:
         ]
         out += [f"nuova versione del questionario {v}" for v in self.new_versions]
         return out
-
-
-def catalogue_files(path: Path) -> list[Path]:
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        if not files:
-            raise CatalogueError([f"{path}: nessun file .yaml nella cartella"])
-        return files
-    if not path.exists():
-        raise CatalogueError([f"{path}: file non trovato"])
-    return [path]
-
-
-def read_catalogue(path: Path) -> Catalogue:
-    """Parse and validate every file; raise CatalogueError listing all problems found."""
-    errors: list[str] = []
-    catalogue = Catalogue()
-    for file in catalogue_files(Path(path)):
-        data = _read_yaml(file, errors)
-        if data is None:
-            continue
-        try:
-            parsed = CatalogueFile.model_validate(data)
-        except ValidationError as exc:
-            errors += validation_messages(file, data, exc)
-            continue
-        for section in ("enti", "questionari", "rilevazioni"):
-            for index, item in enumerate(getattr(parsed, section)):
-                where = section + entry_label(data[section][index], index)
-                getattr(catalogue, section).append(Located(file, where, item))
-    if errors:
-        raise CatalogueError(errors)
-    return catalogue
-
-
-def _read_yaml(file: Path, errors: list[str]) -> dict | None:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        errors.append(f"{file}: il file non è in UTF-8")
-        return None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        position = f"riga {mark.line + 1}, colonna {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        errors.append(f"{file}: {position}YAML non valido ({problem})")
-        return None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        errors.append(f"{file}: il catalogo deve essere una sezione con 'enti', 'questionari' o 'rilevazioni'")
-        return None
-    return data
-
-
-def check_references(session: Session, catalogue: Catalogue) -> None:
-    """Checks across files and against what the database already holds."""
-    errors: list[str] = []
-
-    def duplicates(entries: list[Located], key, kind: str) -> None:
-        seen: dict[str, Located] = {}
-        for entry in entries:
-            code = key(entry.item)
-            if code in seen:
-                first = seen[code]
-                errors.append(
-                    f"{entry.path}: {entry.where} › campo '{kind}': «{code}» è già usato in "
-                    f"{first.path}: {first.where}"
-                )
-            else:
-                seen[code] = entry
-
-    services = [
-        Located(ente.path, f"{ente.where} › uffici{entry_label({'codice': u.codice}, i)} › "
-                f"servizi{entry_label({'slug': s.slug}, j)}", s)
-        for ente in catalogue.enti
-        for i, u in enumerate(ente.item.uffici)
-        for j, s in enumerate(u.servizi)
-    ]
-    duplicates(catalogue.enti, lambda e: e.codice, "codice")
-    duplicates(catalogue.questionari, lambda q: q.codice, "codice")
-    duplicates(catalogue.rilevazioni, lambda r: r.codice, "codice")
-    duplicates(services, lambda s: s.slug, "slug")
-    for ente in catalogue.enti:
-        duplicates([Located(ente.path, f"{ente.where} › uffici{entry_label({'codice': u.codice}, i)}", u)
-                    for i, u in enumerate(ente.item.uffici)], lambda u: u.codice, "codice")
-
-    enti_types = {e.codice: e.tipo for e in session.scalars(select(Ente))}
-    enti_types.update({e.item.codice: e.item.tipo for e in catalogue.enti})
-    for ente in catalogue.enti:
-        ref = ente.item.unione
-        if ref and ref not in enti_types:
-            errors.append(f"{ente.path}: {ente.where} › campo 'unione': ente sconosciuto «{ref}»")
-        elif ref and enti_types[ref] != "unione":
-            errors.append(f"{ente.path}: {ente.where} › campo 'unione': «{ref}» non è un'unione")
-
-    scales = {q.item.codice: [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.item.domande]
-              for q in catalogue.questionari}
-    for q in session.scalars(select(Questionario)):
-        if q.codice not in scales and q.versione_corrente is not None:
-            scales[q.codice] = [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.versione_corrente.domande]
-    questions = {code: {d[0] for d in items} for code, items in scales.items()}
-    for service in services:
-        item = service.item
-        for name in ("questionario", "questionario_chiosco"):
-            ref = getattr(item, name)
-            if ref and ref not in questions:
-                errors.append(f"{service.path}: {service.where} › campo '{name}': questionario sconosciuto «{ref}»")
-        for k, sede in enumerate(item.sedi):
-            if sede.comune and sede.comune not in enti_types:
-                errors.append(f"{service.path}: {service.where} › sedi{entry_label({'codice': sede.codice}, k)} "
-                              f"› campo 'comune': ente sconosciuto «{sede.comune}»")
-        known = questions.get(item.questionario, set())
-        for k, standard in enumerate(item.standard):
-            if standard.domanda and item.questionario in questions and standard.domanda not in known:
-                errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo 'domanda': "
-                              f"«{standard.domanda}» non è una domanda del questionario «{item.questionario}»")
-            elif problem := threshold_problem(standard.indicatore, standard.soglia, standard.domanda,
-                                              scales.get(item.questionario, [])):
-                field = "domanda" if problem[0] == "nps" else "soglia"
-                errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo '{field}': "
-                              f"{threshold_message(problem, standard.soglia)}")
-
-    slugs = {s.item.slug for s in services} | set(session.scalars(select(Servizio.slug)))
-    for campaign in catalogue.rilevazioni:
-        item = campaign.item
-        if item.questionario not in questions:
-            errors.append(f"{campaign.path}: {campaign.where} › campo 'questionario': "
-                          f"questionario sconosciuto «{item.questionario}»")
-        for slug in item.servizi:
-            if slug not in slugs:
-                errors.append(f"{campaign.path}: {campaign.where} › campo 'servizi': servizio sconosciuto «{slug}»")
-    if errors:
-        raise CatalogueError(errors)
 
 
 def load_catalogue(session: Session, path: Path | str) -> LoadReport:
