@@ -309,3 +309,21 @@ def test_cli_reports_errors_with_exit_1(runner, db, tmp_path):
     assert "campo 'tipo'" in result.output
     assert db.scalar(select(func.count()).select_from(Domanda)) == 0
     assert db.scalar(select(func.count()).select_from(Standard)) == 0
+
+
+def test_summary_agrees_with_each_noun(runner, db, tmp_path):
+    data = small()
+    data["rilevazioni"] = [{"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve",
+                            "servizi": ["anagrafe"], "dal": "2026-01-01", "al": "2026-02-01"}]
+    result = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
+    assert result.exit_code == 0, result.output
+    assert "sedi: 3 create, 0 aggiornate, 0 invariate" in result.output
+    assert "versioni: 2 create, 0 aggiornate, 0 invariate" in result.output
+    assert "rilevazioni: 1 create, 0 aggiornate, 0 invariate" in result.output
+    assert "servizi: 3 creati, 0 aggiornati, 0 invariati" in result.output
+    assert "standard: 4 creati" in result.output
+    reload = runner.invoke(args=["catalogue", "load", str(tmp_path / "catalogo.yaml")])
+    assert "rilevazioni: 0 create, 0 aggiornate, 1 invariate" in reload.output
+    data["rilevazioni"][0]["servizi"].append("tributi")
+    again = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
+    assert "rilevazioni: 0 create, 1 aggiornate, 0 invariate" in again.output

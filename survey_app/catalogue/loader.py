@@ -38,6 +38,10 @@ from .schema import DomandaIn, QuestionarioIn, question_fingerprint_data
 __all__ = ["LoadReport", "apply_questionnaire", "load_catalogue", "read_catalogue"]
 
 
+# The participles of the summary agree with these nouns: "sedi: 2 create", "servizi: 2 creati".
+FEMININE = {"sedi", "versioni", "rilevazioni"}
+
+
 @dataclass
 class LoadReport:
     created: Counter = field(default_factory=Counter)
@@ -51,10 +55,11 @@ class LoadReport:
 
     def lines(self) -> list[str]:
         kinds = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
-        out = [
-            f"{kind}: {self.created[kind]} creati, {self.updated[kind]} aggiornati, {self.unchanged[kind]} invariati"
-            for kind in kinds
-        ]
+        out = []
+        for kind in kinds:
+            ending = "e" if kind in FEMININE else "i"
+            out.append(f"{kind}: {self.created[kind]} creat{ending}, {self.updated[kind]} aggiornat{ending}, "
+                       f"{self.unchanged[kind]} invariat{ending}")
         out += [f"nuova versione del questionario {v}" for v in self.new_versions]
         return out
 
@@ -153,13 +158,11 @@ def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
 
     for entry in catalogue.rilevazioni:
         r = entry.item
-        campaign = _upsert(session, report, "rilevazioni", Rilevazione, {"codice": r.codice},
-                           {"titolo": r.titolo, "questionario_id": questionnaire(r.questionario).id,
-                            "data_inizio": r.dal, "data_fine": r.al, "campione_obiettivo": r.campione_obiettivo})
+        # Ordered as the relationship is, so that the same services compare equal.
         wanted = list(session.scalars(select(Servizio).where(Servizio.slug.in_(r.servizi)).order_by(Servizio.slug)))
-        if [s.id for s in campaign.servizi] != [s.id for s in wanted]:
-            campaign.servizi = wanted
-            report.updated["rilevazioni"] += 1
+        _upsert(session, report, "rilevazioni", Rilevazione, {"codice": r.codice},
+                {"titolo": r.titolo, "questionario_id": questionnaire(r.questionario).id, "servizi": wanted,
+                 "data_inizio": r.dal, "data_fine": r.al, "campione_obiettivo": r.campione_obiettivo})
 
 
 def fingerprint(q: QuestionarioIn) -> str:
