@@ -10,6 +10,7 @@ Labels are Italian; the app hands its gettext to ``use_translator`` so that a pa
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 import numpy as np
@@ -50,9 +51,10 @@ def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
     return fig
 
 
-def _titled(name: str, period: str, n: int) -> str:
-    """The chart's title; a long one breaks before its period, so a phone's width never cuts its count off."""
-    return f"{name}{'<br>' if len(name) + len(period) > 50 else ' – '}{period} (n = {n})"
+def _titled(name: str, period: str, n: int, width: int = 50) -> str:
+    """The chart's title; a long one (over ``width`` characters) breaks before its period, so a phone's width never
+    cuts its count off."""
+    return f"{name}{'<br>' if len(name) + len(period) > width else ' – '}{period} (n = {n})"
 
 
 def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:
@@ -153,10 +155,18 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
                    xaxis={"title": {"text": _("Periodo")}})
 
 
+COMPARISON_ROW = 36  # px per service: room for a name on two lines, and every name shown (plotly skips some when
+# the rows are thinner than their labels: at the default height, 8 names for 15 bars)
+COMPARISON_LABEL = 26  # characters per line of a service's name
+
+
 def service_comparison(frame: pd.DataFrame, period: str, threshold: int = 5, measure: str = "quota") -> go.Figure:
-    """Services side by side, each against its own standard (vermilion when below it)."""
+    """Services side by side, each against its own standard (vermilion when below it); as tall as its services
+    need, their names broken over two lines rather than cut on a phone."""
     shown, hidden = _split(frame, "servizio", measure, threshold)
-    shown = shown.sort_values(measure)
+    shown = shown.sort_values(measure).assign(
+        servizio=lambda f: ["<br>".join(textwrap.wrap(str(name), COMPARISON_LABEL, max_lines=2, placeholder=" …"))
+                            for name in f["servizio"]])
     standard = shown["standard"] if "standard" in shown else pd.Series(np.nan, index=shown.index)
     below = shown[measure] < standard
     title = _("% soddisfatti") if measure == "quota" else _("Media")
@@ -170,13 +180,20 @@ def service_comparison(frame: pd.DataFrame, period: str, threshold: int = 5, mea
     if len(with_standard):
         fig.add_trace(go.Scatter(name=_("Standard"), x=with_standard["standard"], y=with_standard["servizio"],
                                  mode="markers",
-                                 marker={"symbol": "line-ns-open", "size": 28, "color": BLACK, "line": {"width": 3}},
+                                 marker={"symbol": "line-ns-open", "size": COMPARISON_ROW * 0.6, "color": BLACK,
+                                         "line": {"width": 3}},
                                  hovertemplate=_("Standard") + ": %{y}, %{x}<extra></extra>"))
     _suppressed(fig, hidden, threshold)
     total = int(frame["n"].sum())
-    return _layout(fig, _titled(_("Confronto tra servizi"), period, total), barmode="overlay",
+    # The names take half a phone's width: the title always on two lines, the legend under the chart (above the bars
+    # it wrapped into the title).
+    return _layout(fig, _titled(_("Confronto tra servizi"), period, total, width=0), barmode="overlay",
+                   height=230 + COMPARISON_ROW * max(len(shown), 4), margin={"t": 90, "b": 150},
+                   legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"},
                    xaxis={"title": {"text": title}, **({"range": [0, 100]} if measure == "quota" else {})},
-                   yaxis={"title": {"text": _("Servizio")}})
+                   yaxis={"title": {"text": _("Servizio")}, "automargin": True, "dtick": 1,
+                          # by value, best at the top, whichever trace a bar is in (else the vermilion ones first)
+                          "categoryorder": "array", "categoryarray": list(shown["servizio"])})
 
 
 def importance_scatter(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure:

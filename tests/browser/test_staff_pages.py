@@ -4,8 +4,13 @@ An admin sees every staff page. Each one must show the staff menu (a ``nav`` nam
 citizens' footer note on anonymity, which belongs to the public pages.
 """
 
+import json
+from pathlib import Path
 
+import pandas as pd
 import pytest
+
+from analysis import charts
 
 from .conftest import axe_violations, cut_off, seed_history, submit
 
@@ -16,6 +21,7 @@ SERVICE = "anagrafe-stato-civile"  # demo catalogue, with a year of seeded answe
 ACTION_SERVICE = "tributi"
 MENU = {"it": "Menu dell'area riservata", "en": "Staff area menu"}
 ANONYMITY = {"it": "Le risposte sono anonime", "en": "Answers are anonymous"}
+PLOTLY = Path(__file__).resolve().parents[2] / "survey_app" / "static" / "vendor" / "plotly" / "plotly-basic.min.js"
 
 # Every staff page an admin opens by GET without parameters (test_every_parameterless_page_is_listed keeps
 # this list complete), then the pages that need one.
@@ -96,8 +102,34 @@ def test_every_staff_page_fits_a_phone(staff, page):
     for path in PARAMETERLESS + WITH_PARAMETERS:
         page.goto(url(staff, path, "it"))
         assert cut_off(page) == [], path
+        # Nor does the page itself scroll sideways (hidden labels in the comments' buttons made it 605 px wide).
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
         # A table that scrolls sideways on a phone must be reachable by keyboard, as on a desktop.
         assert [v for v in axe_violations(page) if v["id"] == "scrollable-region-focusable"] == [], path
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_overview_chart_names_every_service(staff, page, width):
+    """Plotly skipped every other name when the rows were thinner than their labels (8 names for 15 bars)."""
+    page.set_viewport_size({"width": width, "height": 900})
+    names = [f"Servizio {i} con un nome lungo come quelli veri (mensa e iscrizioni online)" for i in range(16)]
+    frame = pd.DataFrame({"servizio": names, "quota": [40.0 + 3 * i for i in range(16)], "n": [50] * 16,
+                          "standard": [70.0] * 16})
+    page.set_content('<div id="chart" style="width:100%"></div>')
+    page.add_script_tag(path=str(PLOTLY))
+    page.evaluate("figure => Plotly.newPlot('chart', figure.data, figure.layout, {responsive: true})",
+                  json.loads(charts.service_comparison(frame, "2025").to_json()))
+    ticks = page.locator("#chart .yaxislayer-above .ytick text").evaluate_all("texts => texts.map(t => t.textContent)")
+    assert len(ticks) == 16 and all(tick.startswith("Servizio") for tick in ticks), ticks
+    log_in(page, staff, "it")
+    page.goto(url(staff, "/staff/?anno=2025", "it"))
+    chart = page.locator(".plotly-graph-div").first
+    bars = chart.evaluate("div => new Set(div.data.filter(t => t.type === 'bar').flatMap(t => t.y)).size")
+    assert bars >= 10 and chart.locator(".yaxislayer-above .ytick text").count() == bars
+    # The legend sits clear of the title and of the bars.
+    legend, title = chart.locator(".legend").bounding_box(), chart.locator(".gtitle").bounding_box()
+    plot = chart.locator(".nsewdrag").first.bounding_box()
+    assert legend["y"] >= plot["y"] + plot["height"] and legend["y"] > title["y"] + title["height"]
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
