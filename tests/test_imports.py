@@ -486,6 +486,7 @@ def test_every_door_leaves_its_import_in_the_audit_log(catalogue, client, runner
     """The staff page wrote "lotto.importa"; an import from the command line or the API left no trace."""
     from survey_app.models import AuditLog
 
+    from .helpers import login
     from .test_api import ROW, new_token, post_rows
 
     assert run_import(runner, write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")).exit_code == 0
@@ -496,3 +497,9 @@ def test_every_door_leaves_its_import_in_the_audit_log(catalogue, client, runner
         ("riga di comando", 1, None), ("API", 1, None)]
     assert entries[1].dettagli["token"] == "Demoskopika CATI" and entries[0].dettagli["fonte"] == "Demoskopika"
 
+    # The log's "Utente" names the token for the API's import, not the command line.
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    page = client.get("/staff/registro?azione=lotto.importa").get_data(as_text=True)
+    assert "<td>token API «Demoskopika CATI»</td>" in page and page.count("<td>riga di comando</td>") == 1
+    log = client.get("/staff/registro.csv?azione=lotto.importa").data.decode("utf-8-sig").splitlines()
+    assert [line.split(";")[1] for line in log[1:]] == ["token API «Demoskopika CATI»", "riga di comando"]

@@ -194,10 +194,22 @@ def audit_csv():
     writer.writerow(["quando", "utente", "azione", "oggetto", "dettagli"])
     for entry, email in db.session.execute(query):
         details = audit_details(entry.dettagli)
-        writer.writerow([local_time(entry.created_at), neutralise_formula(email or "riga di comando"),
+        writer.writerow([local_time(entry.created_at), neutralise_formula(audit_actor(entry, email)),
                          entry.azione, neutralise_formula(entry.oggetto or ""), neutralise_formula(details)])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name="registro-attivita.csv")
+
+
+@bp.app_template_global("audit_actor")
+def audit_actor(entry: AuditLog, email: str | None) -> str:
+    """Who did it: the staff account, else the firm's API token for what came through the API, else the command
+    line (an API import was put down to the command line)."""
+    if email:
+        return email
+    details = entry.dettagli if isinstance(entry.dettagli, dict) else {}
+    if details.get("via") == "API":
+        return _("token API «%(name)s»", name=details.get("token") or "?")
+    return _("riga di comando")
 
 
 @bp.app_template_filter("audit_details")
