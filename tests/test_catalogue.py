@@ -14,6 +14,7 @@ from survey_app.models import (
     Ente,
     Questionario,
     QuestionarioVersione,
+    Rilevazione,
     Servizio,
     Standard,
 )
@@ -327,3 +328,66 @@ def test_summary_agrees_with_each_noun(runner, db, tmp_path):
     data["rilevazioni"][0]["servizi"].append("tributi")
     again = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
     assert "rilevazioni: 0 create, 1 aggiornate, 0 invariate" in again.output
+
+
+def test_an_optional_field_left_out_keeps_its_value_and_null_clears_it(db, tmp_path):
+    """Repeating an ente to add an ufficio must not erase its sito, nor anything else the file does not name."""
+    data = small()
+    unione, borgo, comune = data["enti"]
+    comune["sito"] = "https://www.comune.prova.it"
+    anagrafe = comune["uffici"][0]["servizi"][0]
+    anagrafe["descrizione"] = {"it": "Certificati e residenza", "en": "Certificates"}
+    anagrafe["sedi"][0]["indirizzo"] = "Via Roma 1"
+    anagrafe["standard"][0]["descrizione"] = "Almeno l'80% di soddisfatti"
+    unione["uffici"][0]["servizi"][0]["sedi"][0]["comune"] = "borgo-test"
+    data["questionari"][0]["introduzione"] = {"it": "Grazie per il tempo che ci dedica."}
+    data["rilevazioni"] = [{"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve",
+                            "servizi": ["anagrafe"], "dal": "2026-01-01", "al": "2026-02-01",
+                            "campione_obiettivo": 300}]
+    load_catalogue(db, write(tmp_path, data, "pieno.yaml"))
+    before = snapshot(db)
+
+    bare = {
+        "enti": [
+            {"codice": "borgo-test", "nome": "Comune di Borgo Test", "tipo": "comune"},
+            {"codice": "unione-test", "nome": "Unione Test", "tipo": "unione", "uffici": [
+                {"codice": "vigilanza", "nome": "Polizia locale", "servizi": [
+                    {"slug": "vigilanza", "nome": {"it": "Vigilanza"}, "questionario": "faccine",
+                     "sedi": [{"codice": "comando", "nome": "Comando"}]}]}]},
+            {"codice": "comune-test", "nome": "Comune di Prova", "tipo": "comune", "uffici": [
+                {"codice": "demografici", "nome": "Servizi demografici", "servizi": [
+                    {"slug": "anagrafe", "nome": {"it": "Anagrafe", "en": "Registry office"}, "questionario": "breve",
+                     "sedi": [{"codice": "sportello-1", "nome": "Sportello 1"}],
+                     "standard": [{"indicatore": "quota_soddisfatti", "soglia": 80, "domanda": "D3"}]}]}]},
+        ],
+        "questionari": [{key: value for key, value in data["questionari"][0].items() if key != "introduzione"}],
+        "rilevazioni": [{key: value for key, value in data["rilevazioni"][0].items() if key != "campione_obiettivo"}],
+    }
+    report = load_catalogue(db, write(tmp_path, bare, "ridotto.yaml"))
+    assert not report.changed, report.lines()
+    assert snapshot(db) == before
+
+    # An explicit null (or nothing after the colon) clears the field.
+    bare["enti"][0]["unione"] = None
+    bare["enti"][2]["sito"] = None
+    office = bare["enti"][2]["uffici"][0]
+    office["responsabile"] = None
+    service = office["servizi"][0]
+    service.update(descrizione=None, utenti_annui=None, questionario_chiosco=None)
+    service["sedi"][0]["indirizzo"] = None
+    service["standard"][0]["descrizione"] = None
+    bare["enti"][1]["uffici"][0]["servizi"][0]["sedi"][0]["comune"] = None
+    bare["questionari"][0]["introduzione"] = None
+    bare["rilevazioni"][0]["campione_obiettivo"] = None
+    load_catalogue(db, write(tmp_path, bare, "ridotto.yaml"))
+    db.expire_all()
+    comune = db.scalar(select(Ente).filter_by(codice="comune-test"))
+    assert comune.sito is None and db.scalar(select(Ente).filter_by(codice="borgo-test")).unione is None
+    assert comune.uffici[0].responsabile is None
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    assert (servizio.descrizione_it, servizio.descrizione_en, servizio.utenti_annui) == (None, None, None)
+    assert servizio.questionario_chiosco is None
+    assert servizio.sedi[0].indirizzo is None and servizio.standard[0].descrizione is None
+    assert db.scalar(select(Servizio).filter_by(slug="vigilanza")).sedi[0].comune is None
+    assert db.scalar(select(Questionario).filter_by(codice="breve")).introduzione_it is None
+    assert db.scalar(select(Rilevazione).filter_by(codice="cs-2026")).campione_obiettivo is None

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -106,6 +107,13 @@ def _texts(prefix: str, text) -> dict[str, str | None]:
     return {f"{prefix}_it": text.it if text else None, f"{prefix}_en": text.en if text else None}
 
 
+def _given(entry: BaseModel, optional: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The columns of the optional fields ``entry`` names, by field: ``sito: null`` clears the stored value, while
+    a field left out of the file keeps it (an ente repeated to add an ufficio must not lose its sito)."""
+    return {column: value for name, columns in optional.items() if name in entry.model_fields_set
+            for column, value in columns.items()}
+
+
 def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
     questionnaires = {q.item.codice: apply_questionnaire(session, report, q.item) for q in catalogue.questionari}
 
@@ -130,31 +138,34 @@ def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
         e = entry.item
         unione = ente(e.unione)
         enti[e.codice] = _upsert(session, report, "enti", Ente, {"codice": e.codice},
-                                 {"nome": e.nome, "tipo": e.tipo, "sito": e.sito,
-                                  "unione_id": unione.id if unione else None})
+                                 {"nome": e.nome, "tipo": e.tipo,
+                                  **_given(e, {"sito": {"sito": e.sito},
+                                               "unione": {"unione_id": unione.id if unione else None}})})
 
     for entry in catalogue.enti:
         e = entry.item
         for u in e.uffici:
             ufficio = _upsert(session, report, "uffici", Ufficio, {"ente_id": enti[e.codice].id, "codice": u.codice},
-                              {"nome": u.nome, "responsabile": u.responsabile})
+                              {"nome": u.nome, **_given(u, {"responsabile": {"responsabile": u.responsabile}})})
             for s in u.servizi:
                 kiosk = questionnaire(s.questionario_chiosco)
                 servizio = _upsert(
                     session, report, "servizi", Servizio, {"slug": s.slug},
-                    {"ufficio_id": ufficio.id, **_texts("nome", s.nome), **_texts("descrizione", s.descrizione),
-                     "utenti_annui": s.utenti_annui, "questionario_id": questionnaire(s.questionario).id,
-                     "questionario_chiosco_id": kiosk.id if kiosk else None},
+                    {"ufficio_id": ufficio.id, **_texts("nome", s.nome), "questionario_id": questionnaire(s.questionario).id,
+                     **_given(s, {"descrizione": _texts("descrizione", s.descrizione),
+                                  "utenti_annui": {"utenti_annui": s.utenti_annui},
+                                  "questionario_chiosco": {"questionario_chiosco_id": kiosk.id if kiosk else None}})},
                 )
                 for sede in s.sedi:
                     comune = ente(sede.comune)
                     _upsert(session, report, "sedi", Sede, {"servizio_id": servizio.id, "codice": sede.codice},
-                            {"nome": sede.nome, "indirizzo": sede.indirizzo,
-                             "comune_id": comune.id if comune else None})
+                            {"nome": sede.nome, **_given(sede, {"indirizzo": {"indirizzo": sede.indirizzo},
+                                                                "comune": {"comune_id": comune.id if comune else None}})})
                 for st in s.standard:
                     _upsert(session, report, "standard", Standard,
                             {"servizio_id": servizio.id, "indicatore": st.indicatore, "domanda_codice": st.domanda or ""},
-                            {"soglia": Decimal(str(st.soglia)).quantize(Decimal("0.01")), "descrizione": st.descrizione})
+                            {"soglia": Decimal(str(st.soglia)).quantize(Decimal("0.01")),
+                             **_given(st, {"descrizione": {"descrizione": st.descrizione}})})
 
     for entry in catalogue.rilevazioni:
         r = entry.item
@@ -162,7 +173,8 @@ def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
         wanted = list(session.scalars(select(Servizio).where(Servizio.slug.in_(r.servizi)).order_by(Servizio.slug)))
         _upsert(session, report, "rilevazioni", Rilevazione, {"codice": r.codice},
                 {"titolo": r.titolo, "questionario_id": questionnaire(r.questionario).id, "servizi": wanted,
-                 "data_inizio": r.dal, "data_fine": r.al, "campione_obiettivo": r.campione_obiettivo})
+                 "data_inizio": r.dal, "data_fine": r.al,
+                 **_given(r, {"campione_obiettivo": {"campione_obiettivo": r.campione_obiettivo}})})
 
 
 def fingerprint(q: QuestionarioIn) -> str:
@@ -178,7 +190,8 @@ def apply_questionnaire(session: Session, report: LoadReport, q: QuestionarioIn)
     questionnaire page both come through here. ``report`` tells the caller which of these happened.
     """
     questionario = _upsert(session, report, "questionari", Questionario, {"codice": q.codice},
-                           {**_texts("titolo", q.titolo), **_texts("introduzione", q.introduzione)})
+                           {**_texts("titolo", q.titolo), **_given(q, {"introduzione": _texts("introduzione",
+                                                                                               q.introduzione)})})
     impronta = fingerprint(q)
     current = questionario.versione_corrente
     # The fingerprint cannot tell an explicit default (max_lunghezza: 2000) from an omitted one, so questions
