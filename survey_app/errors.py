@@ -25,6 +25,12 @@ PAGES = {
 }
 
 
+# The staff's own wording where the citizens' would mislead ("il modulo è scaduto", "il servizio non è più attivo").
+STAFF_PAGES = {
+    400: _l("La richiesta non è valida: un valore nell'indirizzo o nel modulo non è accettato. Torna alla pagina "
+            "precedente e riprova."),
+    404: _l("La pagina o il dato che cerchi non esiste, oppure non rientra nei servizi del tuo account."),
+}
 SERVER_ERROR = (_l("Errore del server"), _l("Qualcosa non ha funzionato da parte nostra. Riprova tra qualche minuto: "
                                               "se il problema resta, avvisa l'ufficio."))
 CONTROL_CHARACTERS = _l("L'indirizzo o il modulo contiene caratteri di controllo, che non sono ammessi. Torna alla "
@@ -108,11 +114,16 @@ def handle(exc: HTTPException):
 
         return render_template("staff/login.html", form=LoginForm(formdata=None), throttled=True), 429, headers
     title, message = PAGES[exc.code]
+    if request.path.startswith("/staff/") and exc.code in STAFF_PAGES:
+        message = STAFF_PAGES[exc.code]
     if isinstance(exc, ControlCharacters):
         message = CONTROL_CHARACTERS
     if isinstance(exc, NoSuchValue):
-        message = _l("Nessuna risposta di questo servizio ha «%(name)s» uguale a «%(value)s». Torna alla pagina del "
-                     "servizio e scegli uno dei valori offerti.", name=exc.parameter, value=exc.value[:40])
+        message = (_l("Nessuna risposta di questo servizio ha «%(name)s» uguale a «%(value)s». Torna alla pagina del "
+                      "servizio e scegli uno dei valori offerti.", name=exc.parameter, value=exc.value[:40])
+                   if request.view_args and "slug" in request.view_args else
+                   _l("Nessuna risposta ha «%(name)s» uguale a «%(value)s». Torna alla pagina precedente e scegli uno "
+                      "dei valori offerti.", name=exc.parameter, value=exc.value[:40]))
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

@@ -205,3 +205,27 @@ def test_a_campaign_of_several_services_shows_each_its_own_count(seeded, client,
     by_service = {row["servizio_codice"]: row for row in rows}
     assert [by_service[slug]["campagna_raccolti_servizio"] for slug in ("anagrafe", "tributi")] == ["1", "3"]
     assert {by_service[slug]["campagna_raccolti_totale"] for slug in ("anagrafe", "tributi")} == {"4"}
+
+
+@pytest.mark.parametrize(("path", "status", "named"), [
+    ("/staff/?anno=abc", 400, "«anno»"), ("/staff/?ordina=zzz", 400, "«ordina»"), ("/staff/?verso=su", 400, "«verso»"),
+    ("/staff/?anno=2019", 404, "Nessuna risposta ha «anno» uguale a «2019»"),
+    ("/staff/?ente=altrove", 404, "Nessuna risposta ha «ente» uguale a «altrove»"),
+    ("/staff/commenti?anno=abc", 400, "«anno»"), ("/staff/commenti?voto=7", 400, "«voto»"),
+    ("/staff/commenti?pagina=x", 400, "«pagina»"), ("/staff/registro?dal=abc", 400, "«dal»"),
+    ("/staff/registro?pagina=0", 400, "«pagina»"),
+    ("/staff/servizi/anagrafe?anno=2019", 404, "Nessuna risposta di questo servizio ha «anno» uguale a «2019»"),
+])
+def test_a_wrong_address_in_the_staff_area_names_what_is_wrong(seeded, client, runner, path, status, named):
+    """These pages answered "Il modulo è scaduto… Torna alla pagina del questionario", the citizens' 400 text."""
+    login(client, runner, "a@comune.it", "--role", "admin")
+    response = client.get(path)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == status and named in html, html
+    assert "questionario" not in html and "Torna all'area riservata" in html
+
+
+def test_an_unknown_staff_page_does_not_speak_of_a_service_no_longer_active(seeded, client, runner):
+    login(client, runner, "a@comune.it", "--role", "admin")
+    html = unescape(client.get("/staff/servizi/nessuno").get_data(as_text=True))
+    assert "non rientra nei servizi del tuo account" in html and "non è più attivo" not in html

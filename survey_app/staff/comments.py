@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 
 from analysis.services import RATED_TYPES, overall_question
 
+from ..errors import bad_parameter
 from ..extensions import db
 from ..models import AuditLog, CommentoStato, Compilazione, Domanda, QuestionarioVersione, Risposta, Servizio
 from ..models.base import utcnow
@@ -82,19 +83,21 @@ def text_questions(services: list[Servizio]) -> dict[str, str]:
 
 def _filters() -> dict[str, str]:
     chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
-    if chosen["anno"] and not YEAR.fullmatch(chosen["anno"]) \
-            or chosen["domanda"] and not CODE.fullmatch(chosen["domanda"]) \
-            or chosen["voto"] and chosen["voto"] not in SCORE_BANDS \
-            or chosen["stato"] and chosen["stato"] not in STATE_FILTERS \
-            or len(chosen["q"]) > 200 or any(ord(c) < 32 for c in chosen["q"]):
-        abort(400)
+    wrong = {"anno": chosen["anno"] and not YEAR.fullmatch(chosen["anno"]),
+             "domanda": chosen["domanda"] and not CODE.fullmatch(chosen["domanda"]),
+             "voto": chosen["voto"] and chosen["voto"] not in SCORE_BANDS,
+             "stato": chosen["stato"] and chosen["stato"] not in STATE_FILTERS,
+             "q": len(chosen["q"]) > 200 or any(ord(c) < 32 for c in chosen["q"])}
+    for name, bad in wrong.items():
+        if bad:
+            bad_parameter(name)  # the page names it
     return chosen
 
 
 def _page() -> int:
     page = request.args.get("pagina", "1")
     if not PAGE_NUMBER.fullmatch(page):
-        abort(400)
+        bad_parameter("pagina")
     return int(page)
 
 

@@ -15,6 +15,7 @@ from analysis.engine import Period
 from analysis.overview import overall_target, overview_table
 
 from .. import figures_cache
+from ..errors import bad_parameter, no_such_value
 from ..extensions import db
 from ..figures_cache import cached
 from ..models import ROLES_SEEING_ALL
@@ -46,18 +47,20 @@ def _overview():
     years = data_years(None if current_user.ruolo in ROLES_SEEING_ALL else ids) or [date.today().year]
     raw_year = request.args.get("anno", str(years[0]))
     if not YEAR.fullmatch(raw_year):  # isdigit() would take "²"
-        abort(400)
+        bad_parameter("anno")
     year = int(raw_year)
     if year not in years:
-        abort(404)  # only years with answers are offered
+        no_such_value("anno", raw_year)  # only years with answers are offered
     sort = request.args.get("ordina", "servizio")
     direction = request.args.get("verso", "asc")
-    if sort not in SORTS or direction not in ("asc", "desc"):
-        abort(400)
+    if sort not in SORTS:
+        bad_parameter("ordina")
+    if direction not in ("asc", "desc"):
+        bad_parameter("verso")
     entities = sorted({(s.ufficio.ente.codice, s.ufficio.ente.nome) for s in services}, key=lambda e: e[1])
     ente = request.args.get("ente", "")
     if ente and ente not in {code for code, _name in entities}:
-        abort(404)
+        no_such_value("ente", ente)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     today = local_today()
     # Every service's figures, computed for all and kept a while (figures_cache); the scope is applied after.

@@ -22,6 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from analysis.publish import neutralise_formula
 
+from ..errors import bad_parameter
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, roles_required
@@ -146,9 +147,9 @@ def _day(name: str) -> date | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        abort(400)
+        bad_parameter(name)
     if not 2000 <= day.year <= 2100:  # beyond, the bounds below would overflow
-        abort(400)
+        bad_parameter(name)
     return day
 
 
@@ -176,7 +177,7 @@ def audit():
     query, filters = _audit_query()
     page = request.args.get("pagina", "1")
     if not PAGE.fullmatch(page) or int(page) < 1:
-        abort(400)
+        bad_parameter("pagina")
     page = int(page)
     rows = db.session.execute(query.limit(AUDIT_PAGE + 1).offset((page - 1) * AUDIT_PAGE)).all()
     actions = db.session.scalars(select(AuditLog.azione).distinct().order_by(AuditLog.azione)).all()
