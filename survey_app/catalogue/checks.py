@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Ente, Questionario, Servizio
+from ..models import Ente, Questionario, Servizio, Standard, Ufficio
 from .errors import CatalogueError, entry_label
 from .reader import Catalogue, Located
 from .schema import threshold_message, threshold_problem
@@ -35,6 +37,9 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
         for i, u in enumerate(ente.item.uffici)
         for j, s in enumerate(u.servizi)
     ]
+    homes = [(ente.item.codice, u.codice) for ente in catalogue.enti for u in ente.item.uffici for _s in u.servizi]
+    stored = _stored_services(session)
+    errors += _placement_errors(services, homes, stored)
     duplicates(catalogue.enti, lambda e: e.codice, "codice")
     duplicates(catalogue.questionari, lambda q: q.codice, "codice")
     duplicates(catalogue.rilevazioni, lambda r: r.codice, "codice")
@@ -79,7 +84,9 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
                 errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo '{field}': "
                               f"{threshold_message(problem, standard.soglia)}")
 
-    slugs = {s.item.slug for s in services} | set(session.scalars(select(Servizio.slug)))
+    errors += _stored_standard_errors(session, catalogue, services, stored, scales)
+
+    slugs = {s.item.slug for s in services} | set(stored)
     for campaign in catalogue.rilevazioni:
         item = campaign.item
         if item.questionario not in questions:
@@ -90,3 +97,92 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
                 errors.append(f"{campaign.path}: {campaign.where} › campo 'servizi': servizio sconosciuto «{slug}»")
     if errors:
         raise CatalogueError(errors)
+
+
+@dataclass
+class StoredService:
+    """A service already in the database: where it is and which questionnaire it uses."""
+
+    id: int
+    ente: str
+    ente_nome: str
+    ufficio: str
+    ufficio_nome: str
+    questionario: str
+
+
+def _stored_services(session: Session) -> dict[str, StoredService]:
+    rows = session.execute(select(Servizio.slug, Servizio.id, Ente.codice, Ente.nome, Ufficio.codice, Ufficio.nome,
+                                  Questionario.codice)
+                           .join(Servizio.ufficio).join(Ufficio.ente).join(Servizio.questionario))
+    return {slug: StoredService(*rest) for slug, *rest in rows}
+
+
+def _placement_errors(services: list[Located], homes: list[tuple[str, str]],
+                      stored: dict[str, StoredService]) -> list[str]:
+    """A slug names one service: an entry under another ufficio than the stored service's is refused, since
+    updating it would silently move that service (with its answers) and rewrite it, unless the entry names where
+    the service is now (``sposta_da``). Where it is already, or a new service, ``sposta_da`` is not read."""
+    errors = []
+    for service, (ente, ufficio) in zip(services, homes, strict=True):
+        item, known = service.item, stored.get(service.item.slug)
+        if known is None or (known.ente, known.ufficio) == (ente, ufficio):
+            continue
+        now = f"nell'ente «{known.ente}» ({known.ente_nome}), ufficio «{known.ufficio}» ({known.ufficio_nome})"
+        move = item.sposta_da
+        if move is None:
+            errors.append(
+                f"{service.path}: {service.where} › campo 'slug': esiste già un servizio «{item.slug}», {now}. "
+                "Per aggiornarlo, scriverlo sotto quell'ufficio; per un servizio nuovo, scegliere un altro slug; "
+                f"per spostarlo qui con le sue risposte, aggiungere sposta_da: {{ente: {known.ente}, "
+                f"ufficio: {known.ufficio}}}")
+        elif (move.ente, move.ufficio) != (known.ente, known.ufficio):
+            errors.append(
+                f"{service.path}: {service.where} › campo 'sposta_da': il servizio «{item.slug}» è {now}, "
+                f"non nell'ente «{move.ente}», ufficio «{move.ufficio}»")
+    return errors
+
+
+def _standard_label(standard: Standard) -> str:
+    threshold = f"{float(standard.soglia):g}".replace(".", ",")
+    question = f"domanda {standard.domanda_codice}" if standard.domanda_codice else "tutte le domande"
+    return f"{standard.indicatore}, soglia {threshold}, {question}"
+
+
+def _stored_standard_errors(session: Session, catalogue: Catalogue, services: list[Located],
+                            stored: dict[str, StoredService], scales: dict[str, list[tuple]]) -> list[str]:
+    """The standards already stored, which a load keeps, must still fit the questionnaire each service will use
+    after the load: a new questionnaire for the service, or new questions in its questionnaire, must not leave a
+    standard on a question that is no longer there (the export would write a file the load refuses)."""
+    in_file = {s.item.slug: s for s in services}
+    questionnaires = {q.item.codice: q for q in catalogue.questionari}
+    by_id = {home.id: (slug, home) for slug, home in stored.items()}
+    errors = []
+    for standard in session.scalars(select(Standard).order_by(Standard.servizio_id, Standard.id)):
+        slug, home = by_id[standard.servizio_id]
+        entry = in_file.get(slug)
+        if entry is not None and any(st.indicatore == standard.indicatore and (st.domanda or "") ==
+                                     standard.domanda_codice for st in entry.item.standard):
+            continue  # the file gives this standard: it is checked as the file's
+        code = entry.item.questionario if entry is not None else home.questionario
+        if code not in scales:
+            continue  # an unknown questionnaire, reported on its own
+        soglia = float(standard.soglia)
+        label = f"«{slug}» ({_standard_label(standard)})"
+        if standard.domanda_codice and standard.domanda_codice not in {q[0] for q in scales[code]}:
+            reason = (f"non ha la domanda «{standard.domanda_codice}», a cui si riferisce uno standard già salvato "
+                      f"del servizio {label}")
+        elif found := threshold_problem(standard.indicatore, soglia, standard.domanda_codice or None, scales[code]):
+            reason = (f"renderebbe impossibile valutare uno standard già salvato del servizio {label}: "
+                      f"{threshold_message(found, soglia)}")
+        else:
+            continue
+        if entry is not None and code != home.questionario:
+            errors.append(f"{entry.path}: {entry.where} › campo 'questionario': il questionario «{code}» {reason}. "
+                          "Eliminare prima lo standard dalla pagina del servizio, oppure lasciare il questionario "
+                          f"«{home.questionario}»")
+        elif code in questionnaires:
+            q = questionnaires[code]
+            errors.append(f"{q.path}: {q.where} › campo 'domande': il questionario così {reason}. Eliminare prima "
+                          "lo standard dalla pagina del servizio, oppure tenere la domanda com'era")
+    return errors

@@ -218,6 +218,13 @@ def threshold_message(problem: tuple, soglia: float) -> str:
     return f"la media di «{code}» va da {low} a {high}: la soglia {threshold} è fuori scala"
 
 
+class Posizione(Strict):
+    """Where a service is: its ente and ufficio, by code."""
+
+    ente: Slug
+    ufficio: Slug
+
+
 class ServizioIn(Strict):
     slug: Slug
     nome: Testo
@@ -227,6 +234,8 @@ class ServizioIn(Strict):
     questionario_chiosco: Slug | None = None
     sedi: list[SedeIn] = []
     standard: list[StandardIn] = []
+    # An existing service is moved under this entry's ufficio only when the file names where it is now.
+    sposta_da: Posizione | None = None
 
     @field_validator("sedi")
     @classmethod
