@@ -203,7 +203,14 @@ def test_admins_create_and_revoke_tokens_from_the_staff_area(catalogue, client, 
     stored = catalogue.scalar(select(ApiToken))
     assert (stored.fonte, [s.slug for s in stored.servizi]) == ("Doxa", ["anagrafe", "tributi"])
     assert client.post(f"/staff/token-api/{stored.id}/revoca").status_code == 400  # no CSRF token
-    assert client.post(f"/staff/token-api/{stored.id}/revoca", data={"csrf_token": token}).status_code == 302
+    # Revoking cannot be undone: the page asks first, and a post without the second click revokes nothing.
+    page = client.get("/staff/token-api/").get_data(as_text=True)
+    assert "Revocare il token «Doxa web»?" in page and 'name="conferma" value="1"' in page
+    unconfirmed = client.post(f"/staff/token-api/{stored.id}/revoca", data={"csrf_token": token}, follow_redirects=True)
+    assert "va confermata con il secondo pulsante" in unconfirmed.get_data(as_text=True)
+    assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 200
+    assert client.post(f"/staff/token-api/{stored.id}/revoca",
+                       data={"csrf_token": token, "conferma": "1"}).status_code == 302
     assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 401
     actions = catalogue.scalars(select(AuditLog.azione).where(AuditLog.azione.like("token.%"))
                                 .order_by(AuditLog.id)).all()

@@ -153,13 +153,18 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     assert in_db(app, select(User.ruolo, func.count(UserScope.servizio_id)).outerjoin(UserScope)
                  .filter(User.email == "anna@example.org").group_by(User.ruolo)) == [("trasparenza", 0)]
     assert anna.get("/staff/").status_code == 302  # a changed role ends her session: she logs in again
+    # Deactivating and resetting end sessions at once: each asks a second click first, and without it does nothing.
     assert client.post(f"/staff/utenti/{anna_id}/stato", data={"csrf_token": token}).status_code == 302
+    assert client.post(f"/staff/utenti/{anna_id}/password", data={"csrf_token": token}).status_code == 302
+    assert log_in(app.test_client(), "anna@example.org", password).status_code == 302  # still active, same password
+    confirm = {"csrf_token": token, "conferma": "1"}
+    assert client.post(f"/staff/utenti/{anna_id}/stato", data=confirm).status_code == 302
     assert log_in(app.test_client(), "anna@example.org", password).status_code == 401  # deactivated
-    reset = client.post(f"/staff/utenti/{anna_id}/password", data={"csrf_token": token})
+    reset = client.post(f"/staff/utenti/{anna_id}/password", data=confirm)
     assert reset.status_code == 200 and 'id="nuova-password"' in reset.get_data(as_text=True)
     me = in_db(app, select(User.id).filter_by(email="admin@example.org"))[0][0]
     assert "non si può disattivare il proprio account" in client.post(
-        f"/staff/utenti/{me}/stato", data={"csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+        f"/staff/utenti/{me}/stato", data=confirm, follow_redirects=True).get_data(as_text=True)
     with app.app_context():  # details with accents read as written, not as "Cuorgn\u00e8"
         db.session.add(AuditLog(azione="catalogo.modifica", oggetto="ente cuorgne", dettagli={"nome": "Cuorgnè"}))
         db.session.commit()

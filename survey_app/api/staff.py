@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import ApiToken, Servizio, User
-from ..staff.access import roles_required
+from ..staff.access import confirmed, roles_required
 from .auth import TokenError, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/token-api")
@@ -74,6 +74,8 @@ def create():
 def revoke(token_id: int):
     if db.session.get(ApiToken, token_id) is None:
         abort(404)
+    if not confirmed():
+        return redirect(url_for(".index"))
     try:
         revoke_token(db.session, token_id, user=current_user)
     except TokenError as exc:

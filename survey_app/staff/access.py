@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, flash, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
@@ -69,6 +70,15 @@ def staff_menu() -> list[tuple[str, str, bool]]:
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+def confirmed() -> bool:
+    """Whether the form carries the second click of an action that cannot be undone (templates: staff/_confirm.html);
+    if not, the page says nothing was done."""
+    if request.form.get("conferma") == "1":
+        return True
+    flash(_("Nessuna modifica: l'operazione non si può annullare e va confermata con il secondo pulsante."), "error")
+    return False
 
 
 def roles_required(*roles: str):

@@ -25,7 +25,7 @@ from analysis.publish import neutralise_formula
 from ..errors import bad_parameter
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
-from ..staff.access import ADMINS, ROLE_LABELS, roles_required
+from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
 from ..transparency.formatting import local_time
 from . import UserError, create_user, reset_password, set_active, update_user
 
@@ -120,6 +120,8 @@ def edit(user_id: int):
 @roles_required(*ADMINS)
 def reset(user_id: int):
     user = _user_or_404(user_id)
+    if not confirmed():
+        return redirect(url_for(".edit", user_id=user.id))
     password = reset_password(db.session, user, actor=current_user)
     form = _with_services(UserForm(obj=user))
     form.servizi.data = [s.slug for s in user.servizi]
@@ -130,6 +132,8 @@ def reset(user_id: int):
 @roles_required(*ADMINS)
 def toggle(user_id: int):
     user = _user_or_404(user_id)
+    if user.attivo and not confirmed():  # reactivating needs no second thought
+        return redirect(url_for(".edit", user_id=user.id))
     try:
         set_active(db.session, user, not user.attivo, actor=current_user)
     except UserError as exc:

@@ -169,6 +169,13 @@ def test_api_token_pages(staff, page, lang):
     assert page.locator("code#nuovo-token").is_visible()
     assert page.locator("table tbody tr").count() >= 1
     check(page, lang, "new token")
+    # Revoking asks first: the row's button opens the question, its second button revokes.
+    row = page.locator("tbody tr", has_text=f"Sistema CATI ({lang})")
+    row.locator("summary").click()
+    check(page, lang, "revocation asked")
+    submit(page, row.locator("button[name=conferma]"))
+    assert ("revocato il" if lang == "it" else "revoked on") in page.locator(
+        "tbody tr", has_text=f"Sistema CATI ({lang})").inner_text()
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
