@@ -137,7 +137,11 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     token = csrf_token(page.get_data(as_text=True))
     refused = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
                                                   "ruolo": "responsabile"})
-    assert refused.status_code == 400 and "richiede almeno un servizio" in refused.get_data(as_text=True)
+    # Under the services, with the role's name (it came under the e-mail, as «responsabile»).
+    assert refused.status_code == 400 and ('<p class="error-message" id="servizi-errore">Il ruolo «Responsabile di '
+                                           'servizio» vede solo i servizi del suo ambito: sceglierne almeno uno.</p>'
+                                           in refused.get_data(as_text=True))
+    assert 'id="email-errore"' not in refused.get_data(as_text=True)
     created = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
                                                   "ruolo": "responsabile", "servizi": ["anagrafe"]})
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"

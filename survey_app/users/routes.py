@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from analysis.publish import neutralise_formula
 
@@ -42,6 +42,12 @@ class UserForm(FlaskForm):
         "Obbligatori per responsabile di servizio e società di rilevazione; gli altri ruoli vedono tutto."))
     societa = StringField(_l("Società di rilevazione"), validators=[Optional(), Length(max=200)],
                           description=_l("Solo per il ruolo società di rilevazione."))
+
+    def validate_servizi(self, field):
+        """Said under the services, with the role's name (it came under the e-mail, with the role's code)."""
+        if self.ruolo.data not in ROLES_SEEING_ALL and not field.data:
+            raise ValidationError(_("Il ruolo «%(role)s» vede solo i servizi del suo ambito: sceglierne almeno uno.",
+                                    role=ROLE_LABELS.get(self.ruolo.data, self.ruolo.data)))
 
 
 class NewUserForm(UserForm):
