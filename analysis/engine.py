@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,26 @@ class Period:
         return cls(start, end, str(year), filters)
 
     def previous(self) -> Period:
-        """The period of the same length just before this one (the previous year for a year), same filters."""
+        """The period of the same length just before this one, same filters: the previous year for a year, the same
+        number of whole months before for whole months (Mar–Jun against Nov–Feb, not 30 Oct–28 Feb), else as many
+        days."""
         if self.start.month == 1 and self.start.day == 1 and self.end == self.start.replace(year=self.start.year + 1):
             return Period.year(self.start.year - 1, self.filters)
+        if self.start.day == 1 and self.end.day == 1 and self.start.time() == self.end.time() == time.min:
+            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
+            first = _months_before(self.start, months)
+            last = _months_before(self.start, 1)
+            label = f"{first:%m/%Y}" if months == 1 else f"{first:%m/%Y}–{last:%m/%Y}"  # as the months chosen read
+            return Period(first, self.start, label, self.filters)
         length = self.end - self.start
         first, last = self.start - length, self.start - timedelta(days=1)  # the end is exclusive: its last day
         return Period(self.start - length, self.start, f"{first:%d/%m/%Y}–{last:%d/%m/%Y}", self.filters)
+
+
+def _months_before(day: datetime, months: int) -> datetime:
+    """The first of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return day.replace(year=index // 12, month=index % 12 + 1, day=1)
 
 
 def _own(stats: pd.DataFrame, services: pd.DataFrame) -> pd.DataFrame:

@@ -112,14 +112,29 @@ def test_a_long_title_breaks_before_its_period_and_a_campaigns_previous_period_r
 
     from analysis.engine import Period
 
-    campaign = Period(datetime(2025, 4, 1), datetime(2025, 5, 1), "Indagine di primavera allo sportello")
-    assert campaign.previous().label == "02/03/2025–31/03/2025"  # was "2025-03-02/2025-04-01"
-    assert campaign.previous().previous().label == "31/01/2025–01/03/2025"
+    campaign = Period(datetime(2025, 4, 3), datetime(2025, 5, 3), "Indagine di primavera allo sportello")
+    assert campaign.previous().label == "04/03/2025–02/04/2025"  # was "2025-03-04/2025-04-03"
+    assert campaign.previous().previous().label == "02/02/2025–03/03/2025"
     frame = pd.DataFrame({"periodo": [campaign.previous().label, campaign.label], "quota": [60.0, 70.0],
                           "ic95_inf": [50.0, 62.0], "ic95_sup": [69.0, 77.0], "n": [40, 30]})
     title = charts.trend_line(frame, campaign.label).layout.title.text
     assert title == "Andamento della soddisfazione<br>Indagine di primavera allo sportello (n = 70)"
     assert charts.trend_line(frame, "2025").layout.title.text == "Andamento della soddisfazione – 2025 (n = 70)"
+
+
+def test_whole_months_are_compared_with_as_many_whole_months_before():
+    """March–June 2025 was compared with 30/10/2024–28/02/2025 (as many days), not with November–February."""
+    from datetime import datetime
+
+    from analysis.engine import Period
+
+    spring = Period(datetime(2025, 3, 1), datetime(2025, 7, 1), "03/2025–06/2025").previous()
+    assert (spring.start, spring.end, spring.label) == (datetime(2024, 11, 1), datetime(2025, 3, 1), "11/2024–02/2025")
+    january = Period(datetime(2025, 1, 1), datetime(2025, 2, 1), "01/2025").previous()
+    assert (january.start, january.end, january.label) == (datetime(2024, 12, 1), datetime(2025, 1, 1), "12/2024")
+    long = Period(datetime(2024, 3, 1), datetime(2025, 7, 1), "03/2024–06/2025").previous()
+    assert (long.start, long.label) == (datetime(2022, 11, 1), "11/2022–02/2024")
+    assert Period.year(2025).previous().label == "2024"
 
 
 def test_the_served_plotly_bundle_is_the_version_plotly_draws_for():
