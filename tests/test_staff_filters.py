@@ -207,7 +207,11 @@ def test_every_table_and_chart_downloads_as_shown(client, seeded):
     languages = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-lingua.csv?anno=2025").data))
     assert dict(zip(languages["lingua"], languages["lingua_nome"], strict=True))["it"] == "italiano"
     channels = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025").data))
-    assert "canale" in channels and "canale_nome" not in channels  # a channel's code is its name
+    # Channels by name too: the filters and the breakdown offered "carta", "qr", "web".
+    assert dict(zip(channels["canale"], channels["canale_nome"], strict=True))["qr"] == "codice QR"
+    html = page(client, "/staff/servizi/anagrafe?anno=2025")
+    assert '<option value="qr">codice QR</option>' in html and '<option value="it">italiano</option>' in html
+    assert '<th scope="row">codice QR</th>' in html
     table = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=qr").data))
     n, quota = overall(answers(seeded).query("canale == 'qr' and data_ora.dt.year == 2025", engine="python"))
     d3 = table[table["domanda_codice"] == "D3"].iloc[0]

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask import abort, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from analysis.engine import Period
@@ -28,6 +29,15 @@ MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 NUMBER = re.compile(r"[0-9]{1,9}")
 FILTER_NAMES = ("canale", "sede", "comune", "lingua", "provenienza")
+# What the filters and the breakdowns show for the codes the answers carry.
+CHANNEL_NAMES = {"web": _l("web (link)"), "qr": _l("codice QR"), "chiosco": _l("tablet allo sportello"),
+                 "sportello": _l("allo sportello"), "email": _l("email"), "telefono": _l("telefono"),
+                 "carta": _l("questionario cartaceo")}
+LANGUAGE_NAMES = {"it": _l("italiano"), "en": _l("inglese")}
+
+
+def named(names: dict, code: str) -> str:
+    return str(names.get(code, code))
 PERIOD_NAMES = ("anno", "rilevazione", "da", "a")
 MAX_MONTHS = 60
 
@@ -108,11 +118,11 @@ def filter_options(servizio: Servizio) -> dict[str, list[tuple[str, str]]]:
     provenances += [(str(b.id), _("Lotto %(id)d · %(metodo)s · %(fonte)s", id=b.id, metodo=b.metodo, fonte=b.fonte))
                     for b in sorted(batches.values(), key=lambda b: b.id)]
     return {
-        "canale": sorted({(row[0], row[0]) for row in found}),
+        "canale": sorted({(row[0], named(CHANNEL_NAMES, row[0])) for row in found}, key=lambda option: option[1]),
         "sede": sorted({(counters[row[2]].codice, counters[row[2]].nome) for row in found if row[2] in counters},
                        key=lambda option: option[1]),
         "comune": sorted(comuni.items(), key=lambda option: option[1]) if len(comuni) > 1 else [],
-        "lingua": sorted({(row[1], row[1]) for row in found}),
+        "lingua": sorted({(row[1], named(LANGUAGE_NAMES, row[1])) for row in found}, key=lambda option: option[1]),
         "provenienza": provenances,
     }
 

@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 from flask import abort, current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -24,15 +23,12 @@ from . import bp
 from .access import RESULT_READERS, can_edit_actions, roles_required
 from .downloads import table_download
 from .routes import visible_services
-from .selection import read_selection
+from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, read_selection
 
 CHOICE_TYPES = ("scelta_singola", "scelta_multipla")
 TABLE_COLUMNS = ["domanda_codice", "domanda", "tipo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup",
                  "standard", "esito_standard", "soppresso"]
 BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
-# The decimals the page shows, for the downloads of the breakdowns (whole counts, one decimal for shares).
-BREAKDOWN_DECIMALS = {"media": 2, "quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1}
-LANGUAGE_NAMES = {"it": _l("italiano"), "en": _l("inglese")}
 
 
 def html(fig: go.Figure) -> Markup:
@@ -175,7 +171,8 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     questionnaire = questionnaire or servizio.questionario.codice
     # Counters and languages are grouped by code: each row also carries the name the filters show.
     names = {"sede": {s.codice: s.nome for s in servizio.sedi},
-             "lingua": {code: str(name) for code, name in LANGUAGE_NAMES.items()}}
+             "lingua": {code: str(name) for code, name in LANGUAGE_NAMES.items()},
+             "canale": {code: str(name) for code, name in CHANNEL_NAMES.items()}}
     found = {}
     for by in BREAKDOWNS:
         stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
@@ -206,23 +203,19 @@ def protect_complements(rows: list[dict], threshold: int) -> list[dict]:
 
 
 def breakdown_frame(rows: list[dict], by: str) -> pd.DataFrame:
-    """A breakdown as its download: the group's code and, for counters and languages, its name; the page's
-    decimals."""
+    """A breakdown as its download: the group's code and, for counters and languages, its name (the download
+    rounds as the page)."""
     frame = pd.DataFrame(rows, columns=["gruppo", "nome", *BREAKDOWN_COLUMNS[1:]])
     frame = frame.rename(columns={"gruppo": by, "nome": f"{by}_nome"}).astype({"n": "Int64"})
     if frame[f"{by}_nome"].isna().all():
         frame = frame.drop(columns=f"{by}_nome")
-    return frame.round(BREAKDOWN_DECIMALS)
+    return frame
 
 
-def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
-    """A chart's data as a reader expects it in a spreadsheet: counts as whole numbers (6, not 6.0), means and
-    shares with two decimals (3.57, not 3.5686274509803924)."""
-    columns = {}
-    for name in frame.columns[frame.dtypes.map(pd.api.types.is_float_dtype)]:
-        values = frame[name].dropna()
-        columns[name] = frame[name].astype("Int64") if (values == values.round()).all() else frame[name].round(2)
-    return frame.assign(**columns)
+# What a column counts where its generic heading would not say it (the XLSX headings; the CSV keeps the codes).
+OVERALL_ANSWERS = "Risposte alla domanda complessiva"
+DOWNLOAD_TITLES = {"andamento": {"quota": "Soddisfatti (%)", "n": OVERALL_ANSWERS},
+                   "quadranti": {"domanda": "Codice domanda"}}
 
 
 @bp.get("/servizi/<slug>/dati/<name>.<fmt>")
@@ -234,6 +227,7 @@ def service_download(slug: str, name: str, fmt: str):
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     period = selection.period
+    titles = DOWNLOAD_TITLES.get(name, {})
     with reuse_results(conn):
         if name == "indicatori":
             frame = period_table(conn, period, servizio.slug, threshold)[TABLE_COLUMNS]
@@ -243,14 +237,16 @@ def service_download(slug: str, name: str, fmt: str):
                 abort(404)
             rows = breakdowns(conn, servizio, period, summary.iloc[0]["domanda_complessiva"], threshold)[name[4:]]
             frame = breakdown_frame(rows, name[4:])
+            titles = {"n": OVERALL_ANSWERS}
         else:
             figures = service_figures(conn, servizio, period, threshold)
             if name not in figures:
                 abort(404)
-            frame = as_shown(figures[name][0])
+            frame = figures[name][0]
             if name.startswith("scelte-"):  # any multiple-choice question: its options are answers, not reasons
                 frame = frame.rename(columns={"motivo": "risposta"})
     # The trend has a period per row (its years): kept; every other table is the page's period.
     own = {} if "periodo" in frame.columns else {"periodo": period.label}
     frame = frame.assign(**own, **{f"filtro_{k}": v for k, v in selection.filters.as_args().items()})
-    return table_download(frame, f"{servizio.slug}-{name}-{period.label}".replace("/", "-").replace("–", "-"), fmt)
+    return table_download(frame, f"{servizio.slug}-{name}-{period.label}".replace("/", "-").replace("–", "-"), fmt,
+                          titles=titles)
