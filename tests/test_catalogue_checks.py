@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.catalogue import CatalogueError, load_catalogue
-from survey_app.models import Compilazione, Servizio
+from survey_app.models import Compilazione, Servizio, Standard
 
 from .helpers import add_answers
 from .test_catalogue import small, snapshot, write
@@ -103,3 +103,49 @@ def test_new_questions_must_keep_the_questions_of_the_stored_standards(catalogue
     message = _refused(catalogue, write(tmp_path, {"questionari": [breve]}))
     assert ("il questionario così renderebbe impossibile valutare uno standard già salvato del servizio «anagrafe» "
             "(media, soglia 4, domanda D3): la media di «D3» va da 1 a 3: la soglia 4 è fuori scala") in message
+
+
+def _campaign(**changes) -> dict:
+    return {"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve", "servizi": ["anagrafe"],
+            "dal": "2026-03-01", "al": "2026-04-30", **changes}
+
+
+def test_a_campaign_on_a_service_of_another_questionnaire_is_refused(catalogue, tmp_path):
+    data = small()
+    data["rilevazioni"] = [_campaign(servizi=["anagrafe", "vigilanza"])]
+    message = _refused(catalogue, write(tmp_path, data))
+    assert ("rilevazioni[1] «cs-2026» › campo 'servizi': il servizio «vigilanza» usa il questionario «faccine», "
+            "non «breve» della rilevazione") in message
+    assert "«anagrafe»" not in message
+    # The file's own questionnaire for the service counts, not the stored one.
+    data["enti"][0]["uffici"][0]["servizi"][0].update(questionario="breve", standard=[])
+    assert load_catalogue(catalogue, write(tmp_path, data)).created["rilevazioni"] == 1
+
+
+def test_a_service_the_campaign_already_had_stays_after_a_questionnaire_change(catalogue, tmp_path):
+    """As on the staff page: the campaign keeps its answers for the service, and its export loads again."""
+    data = small()
+    data["rilevazioni"] = [_campaign()]
+    load_catalogue(catalogue, write(tmp_path, data))
+    anagrafe = data["enti"][2]["uffici"][0]["servizi"][0]
+    anagrafe.update(questionario="faccine", standard=[])
+    catalogue.execute(Standard.__table__.delete())  # the standards on D3, which faccine lacks
+    catalogue.commit()
+    report = load_catalogue(catalogue, write(tmp_path, data))
+    assert report.updated["servizi"] == 1
+
+
+def test_every_mistake_of_the_campaigns_in_one_run(catalogue, tmp_path):
+    data = small()
+    data["rilevazioni"] = [_campaign(campione_obiettivo=-5, dal="2026-05-01", servizi=["anagrafe", "vigilanza"]),
+                           _campaign(codice="cs-2027", servizi=["mensa"])]
+    data["questionari"][1]["domande"][0]["tipo"] = "stelline"  # a refused questionnaire is not called unknown
+    message = _refused(catalogue, write(tmp_path, data))
+    assert "rilevazioni[1] «cs-2026» › campo 'al': il periodo termina (2026-04-30) prima di iniziare (2026-05-01)" \
+        in message
+    assert "rilevazioni[1] «cs-2026» › campo 'campione_obiettivo': deve essere maggiore di 0" in message
+    assert "rilevazioni[1] «cs-2026» › campo 'servizi': il servizio «vigilanza» usa il questionario «faccine»" \
+        in message
+    assert "rilevazioni[2] «cs-2027» › campo 'servizi': servizio sconosciuto «mensa»" in message
+    assert "questionari[2] «faccine» › domande[1] «D1» › campo 'tipo'" in message
+    assert "sconosciuto «faccine»" not in message

@@ -7,15 +7,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Ente, Questionario, Servizio, Standard, Ufficio
-from .errors import CatalogueError, entry_label
+from ..models import Ente, Questionario, Rilevazione, Servizio, Standard, Ufficio
+from .errors import entry_label
 from .reader import Catalogue, Located
 from .schema import threshold_message, threshold_problem
 
 
-def check_references(session: Session, catalogue: Catalogue) -> None:
-    """Checks across files and against what the database already holds."""
+def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
+    """Checks across files and against what the database already holds: every problem found.
+
+    A reference to an entry the schema refused (``catalogue.refused``) is not called unknown: that entry's own
+    errors say what is wrong with it.
+    """
     errors: list[str] = []
+    refused = catalogue.refused
 
     def duplicates(entries: list[Located], key, kind: str) -> None:
         seen: dict[str, Located] = {}
@@ -52,6 +57,8 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
     enti_types.update({e.item.codice: e.item.tipo for e in catalogue.enti})
     for ente in catalogue.enti:
         ref = ente.item.unione
+        if ref in refused["enti"]:
+            continue
         if ref and ref not in enti_types:
             errors.append(f"{ente.path}: {ente.where} › campo 'unione': ente sconosciuto «{ref}»")
         elif ref and enti_types[ref] != "unione":
@@ -60,17 +67,17 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
     scales = {q.item.codice: [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.item.domande]
               for q in catalogue.questionari}
     for q in session.scalars(select(Questionario)):
-        if q.codice not in scales and q.versione_corrente is not None:
+        if q.codice not in scales and q.codice not in refused["questionari"] and q.versione_corrente is not None:
             scales[q.codice] = [(d.codice, d.tipo, d.scala_min, d.scala_max) for d in q.versione_corrente.domande]
     questions = {code: {d[0] for d in items} for code, items in scales.items()}
     for service in services:
         item = service.item
         for name in ("questionario", "questionario_chiosco"):
             ref = getattr(item, name)
-            if ref and ref not in questions:
+            if ref and ref not in questions and ref not in refused["questionari"]:
                 errors.append(f"{service.path}: {service.where} › campo '{name}': questionario sconosciuto «{ref}»")
         for k, sede in enumerate(item.sedi):
-            if sede.comune and sede.comune not in enti_types:
+            if sede.comune and sede.comune not in enti_types and sede.comune not in refused["enti"]:
                 errors.append(f"{service.path}: {service.where} › sedi{entry_label({'codice': sede.codice}, k)} "
                               f"› campo 'comune': ente sconosciuto «{sede.comune}»")
         known = questions.get(item.questionario, set())
@@ -85,18 +92,35 @@ def check_references(session: Session, catalogue: Catalogue) -> None:
                               f"{threshold_message(problem, standard.soglia)}")
 
     errors += _stored_standard_errors(session, catalogue, services, stored, scales)
+    errors += _campaign_errors(session, catalogue, services, stored, set(questions))
+    return errors
 
-    slugs = {s.item.slug for s in services} | set(stored)
+
+def _campaign_errors(session: Session, catalogue: Catalogue, services: list[Located],
+                     stored: dict[str, StoredService], questionnaires: set[str]) -> list[str]:
+    """A campaign collects the answers to its questionnaire: each of its services must use that questionnaire (as
+    the staff form asks), or it would collect nothing for it. A service the campaign already had keeps its place
+    if it has moved to another questionnaire since, as on the staff page."""
+    refused = catalogue.refused
+    uses = {slug: home.questionario for slug, home in stored.items()}
+    uses.update({s.item.slug: s.item.questionario for s in services})
+    linked = {tuple(row) for row in session.execute(select(Rilevazione.codice, Questionario.codice, Servizio.slug)
+                                                    .join(Rilevazione.questionario).join(Rilevazione.servizi))}
+    errors = []
     for campaign in catalogue.rilevazioni:
-        item = campaign.item
-        if item.questionario not in questions:
-            errors.append(f"{campaign.path}: {campaign.where} › campo 'questionario': "
-                          f"questionario sconosciuto «{item.questionario}»")
+        item, at = campaign.item, f"{campaign.path}: {campaign.where}"
+        if item.questionario not in questionnaires and item.questionario not in refused["questionari"]:
+            errors.append(f"{at} › campo 'questionario': questionario sconosciuto «{item.questionario}»")
         for slug in item.servizi:
-            if slug not in slugs:
-                errors.append(f"{campaign.path}: {campaign.where} › campo 'servizi': servizio sconosciuto «{slug}»")
-    if errors:
-        raise CatalogueError(errors)
+            if slug in refused["servizi"]:
+                continue
+            if slug not in uses:
+                errors.append(f"{at} › campo 'servizi': servizio sconosciuto «{slug}»")
+            elif uses[slug] != item.questionario and (item.codice, item.questionario, slug) not in linked:
+                errors.append(f"{at} › campo 'servizi': il servizio «{slug}» usa il questionario «{uses[slug]}», "
+                              f"non «{item.questionario}» della rilevazione, che non raccoglierebbe nulla per lui. "
+                              "Toglierlo dalla rilevazione, o dargli il questionario della rilevazione")
+    return errors
 
 
 @dataclass
@@ -160,6 +184,8 @@ def _stored_standard_errors(session: Session, catalogue: Catalogue, services: li
     errors = []
     for standard in session.scalars(select(Standard).order_by(Standard.servizio_id, Standard.id)):
         slug, home = by_id[standard.servizio_id]
+        if slug in catalogue.refused["servizi"]:
+            continue  # what the file says of it is not known
         entry = in_file.get(slug)
         if entry is not None and any(st.indicatore == standard.indicatore and (st.domanda or "") ==
                                      standard.domanda_codice for st in entry.item.standard):

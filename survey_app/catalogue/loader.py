@@ -32,8 +32,9 @@ from ..models import (
     Standard,
     Ufficio,
 )
-from .checks import check_references
-from .reader import Catalogue, read_catalogue
+from .checks import reference_errors
+from .errors import CatalogueError
+from .reader import Catalogue, read_catalogue, read_files
 from .schema import DomandaIn, QuestionarioIn, question_fingerprint_data
 
 __all__ = ["LoadReport", "apply_questionnaire", "load_catalogue", "read_catalogue"]
@@ -67,8 +68,10 @@ class LoadReport:
 
 def load_catalogue(session: Session, path: Path | str) -> LoadReport:
     """Validate ``path`` and upsert it; commit once, or raise CatalogueError having written nothing."""
-    catalogue = read_catalogue(Path(path))
-    check_references(session, catalogue)
+    catalogue, errors = read_files(Path(path))
+    errors += reference_errors(session, catalogue)
+    if errors:
+        raise CatalogueError(errors)
     report = LoadReport()
     try:
         _apply(session, catalogue, report)

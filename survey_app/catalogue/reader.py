@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from .errors import CatalogueError, entry_label, validation_messages
-from .schema import CatalogueFile
+from .schema import CatalogueFile, EnteIn, QuestionarioIn, RilevazioneIn, RilevazioneRefs
 
 
 @dataclass
@@ -25,12 +25,17 @@ class Located:
     item: Any
 
 
+SECTIONS = ("enti", "questionari", "rilevazioni")
+
+
 @dataclass
 class Catalogue:
     enti: list[Located] = field(default_factory=list)
     questionari: list[Located] = field(default_factory=list)
     rilevazioni: list[Located] = field(default_factory=list)
-
+    # Codes of the entries the schema refused, by kind ("enti", "servizi", "questionari", "rilevazioni"): the
+    # cross-checks run on the other entries and do not call these unknown.
+    refused: dict[str, set[str]] = field(default_factory=lambda: {kind: set() for kind in (*SECTIONS, "servizi")})
 
 
 def catalogue_files(path: Path) -> list[Path]:
@@ -46,6 +51,18 @@ def catalogue_files(path: Path) -> list[Path]:
 
 def read_catalogue(path: Path) -> Catalogue:
     """Parse and validate every file; raise CatalogueError listing all problems found."""
+    catalogue, errors = read_files(path)
+    if errors:
+        raise CatalogueError(errors)
+    return catalogue
+
+
+def read_files(path: Path) -> tuple[Catalogue, list[str]]:
+    """Parse and validate every file: the entries that pass, and every problem found.
+
+    Where a file fails the schema, its entries are validated one by one, so that the good ones still go through
+    the cross-checks and one run reports every mistake of the file.
+    """
     errors: list[str] = []
     catalogue = Catalogue()
     for file in catalogue_files(Path(path)):
@@ -56,14 +73,54 @@ def read_catalogue(path: Path) -> Catalogue:
             parsed = CatalogueFile.model_validate(data)
         except ValidationError as exc:
             errors += validation_messages(file, data, exc)
+            _keep_valid_entries(file, data, catalogue)
             continue
-        for section in ("enti", "questionari", "rilevazioni"):
+        for section in SECTIONS:
             for index, item in enumerate(getattr(parsed, section)):
                 where = section + entry_label(data[section][index], index)
                 getattr(catalogue, section).append(Located(file, where, item))
-    if errors:
-        raise CatalogueError(errors)
-    return catalogue
+    return catalogue, errors
+
+
+ENTRY_MODELS = {"enti": EnteIn, "questionari": QuestionarioIn, "rilevazioni": RilevazioneIn}
+
+
+def _keep_valid_entries(file: Path, data: dict, catalogue: Catalogue) -> None:
+    """Of a file the schema refused, the entries that pass on their own; a refused campaign keeps what the
+    cross-checks read of it (its code, questionnaire and services) when those are well formed."""
+    for section, model in ENTRY_MODELS.items():
+        entries = data.get(section)
+        for index, raw in enumerate(entries if isinstance(entries, list) else []):
+            where = section + entry_label(raw, index)
+            try:
+                getattr(catalogue, section).append(Located(file, where, model.model_validate(raw)))
+                continue
+            except ValidationError:
+                pass
+            if section == "rilevazioni":
+                try:
+                    catalogue.rilevazioni.append(Located(file, where, RilevazioneRefs.model_validate(raw)))
+                    continue
+                except ValidationError:
+                    pass
+            _remember_refused(catalogue, section, raw)
+
+
+def _remember_refused(catalogue: Catalogue, section: str, raw: Any) -> None:
+    refused = catalogue.refused
+    refused[section].update(_codes([raw], "codice"))
+    if section == "enti":
+        for ufficio in _entries(raw, "uffici"):
+            refused["servizi"].update(_codes(_entries(ufficio, "servizi"), "slug"))
+
+
+def _entries(raw: Any, key: str) -> list:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _codes(entries: list, key: str) -> set[str]:
+    return {entry[key] for entry in entries if isinstance(entry, dict) and isinstance(entry.get(key), str)}
 
 
 def _read_yaml(file: Path, errors: list[str]) -> dict | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..models import CIVIT_DIMENSIONS, FIXED_SCALES, QUESTION_TYPES
 
@@ -278,11 +278,24 @@ class RilevazioneIn(Strict):
     al: date
     campione_obiettivo: int | None = Field(default=None, gt=0)
 
-    @model_validator(mode="after")
-    def ordered_period(self) -> RilevazioneIn:
-        if self.al < self.dal:
-            raise ValueError(f"il periodo termina ({self.al}) prima di iniziare ({self.dal})")
-        return self
+    # A field's validator, not the model's: it runs, and is reported, even when another field is wrong.
+    @field_validator("al")
+    @classmethod
+    def ordered_period(cls, al: date, info: ValidationInfo) -> date:
+        dal = info.data.get("dal")
+        if dal is not None and al < dal:
+            raise ValueError(f"il periodo termina ({al}) prima di iniziare ({dal})")
+        return al
+
+
+class RilevazioneRefs(BaseModel):
+    """What the cross-checks read of a campaign the schema refused, so that its services are checked as well."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    codice: Slug
+    questionario: Slug
+    servizi: list[Slug] = Field(min_length=1)
 
 
 class CatalogueFile(Strict):
