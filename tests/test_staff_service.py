@@ -55,8 +55,10 @@ def test_the_service_page_breaks_the_overall_item_down_with_suppression(client, 
     stats = question_statistics(catalogue.connection(), Period.year(2025), "anagrafe", by="canale")
     d3 = stats[(stats["codice"] == "D3") & (stats["questionario"] == "breve")]
     assert "Per canale" in html
+    names = {"web": "web (link)", "qr": "codice QR", "chiosco": "tablet allo sportello", "sportello": "allo sportello",
+             "email": "email", "telefono": "telefono", "carta": "questionario cartaceo"}  # not the codes
     for row in d3.itertuples():
-        cell = f'<th scope="row">{row.gruppo}</th><td class="num">{row.n}</td>'
+        cell = f'<th scope="row">{names[row.gruppo]}</th><td class="num">{row.n}</td>'
         assert cell in html
         if row.soppresso:
             assert cell + '\n    <td class="num" colspan="3">soppresso</td>' in html
