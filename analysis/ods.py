@@ -22,7 +22,8 @@ MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 # A fixed timestamp so the same sheets always give the same bytes (stable checksums and caches).
 EPOCH = (1980, 1, 1, 0, 0, 0)
 CM_PER_CHAR = 0.21
-DIGITS = {"int": 0, "dec1": 1, "dec2": 2}
+DIGITS = {"int": 0, "dec1": 1, "dec2": 2, "dec4": 4, "year": 0}
+UNGROUPED = ("year",)  # 2025, not 2.025
 
 NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
       'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
@@ -40,7 +41,8 @@ SLASH = "<number:text>/</number:text>"
 
 CELL_STYLES = (
     "".join(f'<number:number-style style:name="N-{kind}" {IT}><number:number '
-            f'number:decimal-places="{places}" number:min-integer-digits="1" number:grouping="true"/>'
+            f'number:decimal-places="{places}" number:min-integer-digits="1" '
+            f'number:grouping="{str(kind not in UNGROUPED).lower()}"/>'
             "</number:number-style>"
             for kind, places in DIGITS.items())
     + f'<number:date-style style:name="N-date" {IT}><number:day number:style="long"/>{SLASH}'
@@ -99,6 +101,7 @@ def _text_cell(value: Any, style: str = "") -> str:
 
 def _number_writer(kind: str, places: int) -> Callable[[Any], str]:
     style = f'table:style-name="ce-{kind}"'
+    grouping = "" if kind in UNGROUPED else ","
 
     def cell(value: Any) -> str:
         if _missing(value):
@@ -106,9 +109,9 @@ def _number_writer(kind: str, places: int) -> Callable[[Any], str]:
         if isinstance(value, str):  # a note in place of a number stays readable rather than failing
             return _text_cell(value)
         number = float(value)
-        stored = str(int(number)) if kind == "int" and number.is_integer() else repr(number)
+        stored = str(int(number)) if kind in ("int", "year") and number.is_integer() else repr(number)
         # The paragraph is only for readers that do not apply the number style themselves.
-        shown = f"{number:,.{places}f}".translate(_IT_DIGITS)
+        shown = f"{number:{grouping}.{places}f}".translate(_IT_DIGITS)
         return (f'<table:table-cell {style} office:value-type="float" office:value="{stored}">'
                 f"<text:p>{shown}</text:p></table:table-cell>")
     return cell

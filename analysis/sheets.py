@@ -1,8 +1,8 @@
 """The tables of a publication for people, format-neutral: the XLSX and ODS writers lay out the same sheets.
 
 A ``Sheet`` is a title, typed columns with Italian headings, and rows of plain values (None for an empty or
-suppressed cell). Kinds decide the number format: ``text``, ``int``, ``dec1``, ``dec2`` (Italian decimals),
-``date`` (a ``datetime.date``).
+suppressed cell). Kinds decide the number format: ``text``, ``int``, ``dec1``, ``dec2``, ``dec4`` (Italian
+decimals), ``year`` (a whole number without thousands separator: 2025, not 2.025), ``date`` (a ``datetime.date``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from .publication import TYPE_LABELS, Publication, period_text, readable_standard
 
-KINDS = ("text", "int", "dec1", "dec2", "date")
+KINDS = ("text", "int", "dec1", "dec2", "dec4", "year", "date")
 @dataclass(frozen=True)
 class Column:
     title: str

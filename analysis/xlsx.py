@@ -23,7 +23,7 @@ from .sheets import Sheet
 # [$-410] ties the format to the Italian locale: LibreOffice then shows comma decimals and dot thousands
 # whatever its own language; Excel uses the reader's regional settings, Italian for the readers we publish for.
 NUMBER_FORMATS = {"int": "[$-410]#,##0", "dec1": "[$-410]#,##0.0", "dec2": "[$-410]#,##0.00",
-                  "date": "DD/MM/YYYY", "text": "@"}
+                  "dec4": "[$-410]#,##0.0000", "year": "0", "date": "DD/MM/YYYY", "text": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
 HEADER_BORDER = Border(bottom=Side(style="medium", color="1F3864"))
 ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}

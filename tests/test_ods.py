@@ -101,7 +101,7 @@ def test_the_header_is_frozen_and_filtered(data):
         settings = ElementTree.fromstring(archive.read("settings.xml"))  # noqa: S314 - our own output
     ranges = re.findall(r'table:target-range-address="([^"]+)" table:display-filter-buttons="true"', content)
     assert ranges == ["'Sintesi'.A4:'Sintesi'.E8", "'Nota metodologica'.A1:'Nota metodologica'.B4"]
-    assert content.count('number:language="it" number:country="IT"') == 4
+    assert content.count('number:language="it" number:country="IT"') == 6  # int, dec1, dec2, dec4, year, date
     tables = {entry.get(f"{CONFIG}name"): {item.get(f"{CONFIG}name"): item.text for item in entry}
               for entry in settings.iter(f"{CONFIG}config-item-map-entry") if entry.get(f"{CONFIG}name")}
     assert set(tables) == {"Sintesi", "Nota metodologica"}
