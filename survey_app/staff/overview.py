@@ -34,10 +34,8 @@ EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "serv
                   "quota_prec": "quota_anno_precedente", "differenza": "differenza", "p_value": "p_value",
                   "esito": "esito_standard", "campagna": "campagna", "campagna_raccolti": "campagna_raccolti_servizio",
                   "campagna_raccolti_totale": "campagna_raccolti_totale", "campagna_obiettivo": "campagna_obiettivo"}
-
-
-EXPORT_DECIMALS = {"quota_soddisfatti": 1, "ic95_inf": 1, "ic95_sup": 1, "media": 2, "ics": 1, "nps": 1,
-                   "quota_prec": 1, "differenza": 1, "p_value": 4}
+# The XLSX headings the generic ones would leave vague (table_download rounds both files as the page).
+EXPORT_TITLES = {"n": "Risposte alla domanda complessiva"}
 
 
 def _overview():
@@ -106,7 +104,6 @@ def overview_download(fmt: str):
     if fmt not in ("csv", "xlsx"):
         abort(404)
     table, chosen = _overview()
-    # The published table's decimals (media 2, shares 1), the same in both files.
-    export = table[list(EXPORT_COLUMNS)].round(EXPORT_DECIMALS).rename(columns=EXPORT_COLUMNS)
+    export = table[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
     export.insert(0, "anno", chosen["year"])
-    return table_download(export, f"panoramica-{chosen['year']}", fmt, "Panoramica")
+    return table_download(export, f"panoramica-{chosen['year']}", fmt, "Panoramica", EXPORT_TITLES)

@@ -131,4 +131,6 @@ def question_download(slug: str, codice: str, fmt: str):
         abort(404)  # a free-text question: its answers are comments, read in the staff area only
     frame = data["frame"].assign(periodo=selection.period.label)
     name = f"{servizio.slug}-{codice}-{selection.period.label}".replace("/", "-").replace("–", "-")
-    return table_download(frame, name, fmt)
+    # An option's share is of the people who answered (several options each): the heading says so.
+    titles = {"quota": "Quota di chi ha risposto (%)"} if data["question"].tipo in CHOICES else {}
+    return table_download(frame, name, fmt, titles=titles)

@@ -33,8 +33,12 @@ def number(value, digits: int = 1) -> str:
     """
     if value is None or value != value:  # None or NaN
         return ""
-    exact = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
-    return f"{exact:,f}".translate(_symbols(page_language()))
+    return f"{rounded(value, digits):,f}".translate(_symbols(page_language()))
+
+
+def rounded(value, digits: int) -> Decimal:
+    """``value`` as the pages round it (half-even on its decimal text): the downloads hold the same figure."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_EVEN)
 
 
 def page_language() -> str:
