@@ -40,6 +40,7 @@ def test_a_new_entry_with_a_slug_another_ufficio_owns_is_refused(catalogue, runn
             "servizio «anagrafe», nell'ente «comune-test» (Comune di Prova), ufficio «demografici» "
             "(Servizi demografici)") in message
     assert "sposta_da: {ente: comune-test, ufficio: demografici}" in message
+    assert message.count(str(path)) == 1  # not also blamed for the stored service's standards on D3
     result = runner.invoke(args=["catalogue", "load", str(path)])
     assert result.exit_code == 1 and "esiste già un servizio «anagrafe»" in result.output
 

@@ -44,7 +44,8 @@ def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
     ]
     homes = [(ente.item.codice, u.codice) for ente in catalogue.enti for u in ente.item.uffici for _s in u.servizi]
     stored = _stored_services(session)
-    errors += _placement_errors(services, homes, stored)
+    placement = _placement_errors(services, homes, stored)
+    errors += placement.values()
     duplicates(catalogue.enti, lambda e: e.codice, "codice")
     duplicates(catalogue.questionari, lambda q: q.codice, "codice")
     duplicates(catalogue.rilevazioni, lambda r: r.codice, "codice")
@@ -91,6 +92,9 @@ def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
                 errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo '{field}': "
                               f"{threshold_message(problem, standard.soglia)}")
 
+    # An entry refused for another ufficio's slug is not that service: the checks below, of the service as it will
+    # be, read the stored one, and do not blame that entry again.
+    services = [s for s in services if s.item.slug not in placement]
     errors += _stored_standard_errors(session, catalogue, services, stored, scales)
     errors += _campaign_errors(session, catalogue, services, stored, set(questions))
     return errors
@@ -143,11 +147,12 @@ def _stored_services(session: Session) -> dict[str, StoredService]:
 
 
 def _placement_errors(services: list[Located], homes: list[tuple[str, str]],
-                      stored: dict[str, StoredService]) -> list[str]:
+                      stored: dict[str, StoredService]) -> dict[str, str]:
     """A slug names one service: an entry under another ufficio than the stored service's is refused, since
     updating it would silently move that service (with its answers) and rewrite it, unless the entry names where
-    the service is now (``sposta_da``). Where it is already, or a new service, ``sposta_da`` is not read."""
-    errors = []
+    the service is now (``sposta_da``). Where it is already, or a new service, ``sposta_da`` is not read.
+    Returns the error of each slug refused."""
+    errors: dict[str, str] = {}
     for service, (ente, ufficio) in zip(services, homes, strict=True):
         item, known = service.item, stored.get(service.item.slug)
         if known is None or (known.ente, known.ufficio) == (ente, ufficio):
@@ -155,13 +160,13 @@ def _placement_errors(services: list[Located], homes: list[tuple[str, str]],
         now = f"nell'ente «{known.ente}» ({known.ente_nome}), ufficio «{known.ufficio}» ({known.ufficio_nome})"
         move = item.sposta_da
         if move is None:
-            errors.append(
+            errors[item.slug] = (
                 f"{service.path}: {service.where} › campo 'slug': esiste già un servizio «{item.slug}», {now}. "
                 "Per aggiornarlo, scriverlo sotto quell'ufficio; per un servizio nuovo, scegliere un altro slug; "
                 f"per spostarlo qui con le sue risposte, aggiungere sposta_da: {{ente: {known.ente}, "
                 f"ufficio: {known.ufficio}}}")
         elif (move.ente, move.ufficio) != (known.ente, known.ufficio):
-            errors.append(
+            errors[item.slug] = (
                 f"{service.path}: {service.where} › campo 'sposta_da': il servizio «{item.slug}» è {now}, "
                 f"non nell'ente «{move.ente}», ufficio «{move.ufficio}»")
     return errors
