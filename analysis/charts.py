@@ -45,16 +45,29 @@ def _(text: str) -> str:
 
 
 def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
+    """The house layout. A legend goes under the chart, across: at its side it took a third of a phone's width."""
+    if extra.get("showlegend", True):
+        extra["legend"] = {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom",
+                           **extra.get("legend", {})}
+        extra["margin"] = {"b": 150, **extra.get("margin", {})}
+    extra["margin"] = {"t": 90, **extra.get("margin", {})}
     # Translators: the decimal mark, then the thousands separator.
     fig.update_layout(title={"text": title}, font={"family": FONT, "size": 14},
                       separators=_(",."), **extra)
     return fig
 
 
-def _titled(name: str, period: str, n: int, width: int = 50) -> str:
-    """The chart's title; a long one (over ``width`` characters) breaks before its period, so a phone's width never
-    cuts its count off."""
-    return f"{name}{'<br>' if len(name) + len(period) > width else ' – '}{period} (n = {n})"
+def _wrapped(label: str, width: int, lines: int = 2) -> str:
+    """A long label broken over lines (plotly's <br>), the last shortened at a word: a phone cut it at the left."""
+    return "<br>".join(textwrap.wrap(str(label), width, max_lines=lines, placeholder=" …")) or str(label)
+
+
+def _titled(name: str, period: str, n: int, width: int = 24) -> str:
+    """The chart's title; a long one (name and period over ``width`` characters) breaks before its period, so a
+    phone's width never cuts its count off."""
+    if len(name) + len(period) <= width:
+        return f"{name} – {period} (n = {n})"
+    return f"{_wrapped(name, 34)}<br>{period} (n = {n})"  # a question's text as a title: on two lines at most
 
 
 def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:
@@ -83,6 +96,10 @@ def _split(frame: pd.DataFrame, label: str, value: str, threshold: int) -> tuple
     return frame[~hidden], list(frame.loc[hidden, label])
 
 
+DISTRIBUTION_ROW = 52  # px per question: its text on up to three lines
+DISTRIBUTION_LABEL = 24  # characters per line of a question's label
+
+
 def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure:
     """One 100% bar per question, one segment per value (low in vermilion, high in blue)."""
     totals = frame.groupby("domanda", sort=False)["n"].sum()
@@ -91,7 +108,7 @@ def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -
     values = sorted(frame["valore"].unique()) if len(frame) else []
     palette = [VERMILION, ORANGE, YELLOW, SKY, BLUE]
     colours = {v: palette[round(i * (len(palette) - 1) / max(len(values) - 1, 1))] for i, v in enumerate(values)}
-    labels = {q: f"{q} (n = {totals[q]})" for q in shown}
+    labels = {q: _wrapped(f"{q} (n = {totals[q]})", DISTRIBUTION_LABEL, 3) for q in shown}
     answers = _("risposte")
     fig = go.Figure()
     for value in values:
@@ -102,9 +119,11 @@ def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -
                              hovertemplate=_("Valore") + f" {value}: %{{x:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
     _suppressed(fig, hidden, threshold)
     total = int(sum(totals[q] for q in shown))
+    # No axis title: the labels say they are questions, and it sat on them on a phone.
     return _layout(fig, _titled(_("Distribuzione delle risposte"), period, total), barmode="stack",
+                   height=240 + DISTRIBUTION_ROW * max(len(shown), 3),
                    xaxis={"title": {"text": _("Quota delle risposte (%)")}, "range": [0, 100]},
-                   yaxis={"title": {"text": _("Domanda")}, "autorange": "reversed"},
+                   yaxis={"autorange": "reversed", "automargin": True, "dtick": 1},
                    legend={"title": {"text": _("Valore")}})
 
 
@@ -165,8 +184,7 @@ def service_comparison(frame: pd.DataFrame, period: str, threshold: int = 5, mea
     need, their names broken over two lines rather than cut on a phone."""
     shown, hidden = _split(frame, "servizio", measure, threshold)
     shown = shown.sort_values(measure).assign(
-        servizio=lambda f: ["<br>".join(textwrap.wrap(str(name), COMPARISON_LABEL, max_lines=2, placeholder=" …"))
-                            for name in f["servizio"]])
+        servizio=lambda f: [_wrapped(name, COMPARISON_LABEL) for name in f["servizio"]])
     standard = shown["standard"] if "standard" in shown else pd.Series(np.nan, index=shown.index)
     below = shown[measure] < standard
     title = _("% soddisfatti") if measure == "quota" else _("Media")
@@ -185,11 +203,9 @@ def service_comparison(frame: pd.DataFrame, period: str, threshold: int = 5, mea
                                  hovertemplate=_("Standard") + ": %{y}, %{x}<extra></extra>"))
     _suppressed(fig, hidden, threshold)
     total = int(frame["n"].sum())
-    # The names take half a phone's width: the title always on two lines, the legend under the chart (above the bars
-    # it wrapped into the title).
+    # The names take half a phone's width: the title always on two lines.
     return _layout(fig, _titled(_("Confronto tra servizi"), period, total, width=0), barmode="overlay",
-                   height=230 + COMPARISON_ROW * max(len(shown), 4), margin={"t": 90, "b": 150},
-                   legend={"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom"},
+                   height=230 + COMPARISON_ROW * max(len(shown), 4),
                    xaxis={"title": {"text": title}, **({"range": [0, 100]} if measure == "quota" else {})},
                    yaxis={"title": {"text": _("Servizio")}, "automargin": True, "dtick": 1,
                           # by value, best at the top, whichever trace a bar is in (else the vermilion ones first)

@@ -119,7 +119,10 @@ def test_a_long_title_breaks_before_its_period_and_a_campaigns_previous_period_r
                           "ic95_inf": [50.0, 62.0], "ic95_sup": [69.0, 77.0], "n": [40, 30]})
     title = charts.trend_line(frame, campaign.label).layout.title.text
     assert title == "Andamento della soddisfazione<br>Indagine di primavera allo sportello (n = 70)"
-    assert charts.trend_line(frame, "2025").layout.title.text == "Andamento della soddisfazione – 2025 (n = 70)"
+    # On a phone "Andamento della soddisfazione – 2024" lost its second year and its count: it breaks too.
+    assert charts.trend_line(frame, "2025").layout.title.text == "Andamento della soddisfazione<br>2025 (n = 70)"
+    faces = pd.DataFrame({"faccia": ["verde", "giallo", "rosso"], "n": [20, 10, 5]})
+    assert charts.faces_bar(faces, "2025").layout.title.text == "Mettiamoci la faccia – 2025 (n = 35)"  # it fits
 
 
 def test_whole_months_are_compared_with_as_many_whole_months_before():
