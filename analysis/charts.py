@@ -50,7 +50,7 @@ def _layout(fig: go.Figure, title: str, **extra) -> go.Figure:
         extra["legend"] = {"orientation": "h", "x": 0, "y": 0, "yref": "container", "yanchor": "bottom",
                            **extra.get("legend", {})}
         extra["margin"] = {"b": 150, **extra.get("margin", {})}
-    extra["margin"] = {"t": 90, **extra.get("margin", {})}
+    extra["margin"] = {"t": 40 + 27 * (title.count("<br>") + 1), **extra.get("margin", {})}  # room for each line
     # Translators: the decimal mark, then the thousands separator.
     fig.update_layout(title={"text": title}, font={"family": FONT, "size": 14},
                       separators=_(",."), **extra)
@@ -67,7 +67,9 @@ def _titled(name: str, period: str, n: int, width: int = 24) -> str:
     phone's width never cuts its count off."""
     if len(name) + len(period) <= width:
         return f"{name} – {period} (n = {n})"
-    return f"{_wrapped(name, 34)}<br>{period} (n = {n})"  # a question's text as a title: on two lines at most
+    # A question's text as a title on two lines at most; a long period (a trend's "11/2024–02/2025 – 03/2025–06/2025")
+    # broken after its dash.
+    return f"{_wrapped(name, 34)}<br>{period.replace(' – ', ' –<br>') if len(period) > 24 else period} (n = {n})"
 
 
 def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:

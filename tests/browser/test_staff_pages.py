@@ -21,6 +21,13 @@ SERVICE = "anagrafe-stato-civile"  # demo catalogue, with a year of seeded answe
 ACTION_SERVICE = "tributi"
 MENU = {"it": "Menu dell'area riservata", "en": "Staff area menu"}
 ANONYMITY = {"it": "Le risposte sono anonime", "en": "Answers are anonymous"}
+CHART_TEXT_OUTSIDE = """() => [...document.querySelectorAll('.plotly-graph-div')].flatMap(chart => {
+    const box = chart.getBoundingClientRect();
+    return [...chart.querySelectorAll('.gtitle, .ytick text, .xtick text, .legendtext')].filter(text => {
+        const r = text.getBoundingClientRect();
+        return r.width && (r.left < box.left - 1 || r.right > box.right + 1);
+    }).map(text => text.textContent);
+})"""
 PLOTLY = Path(__file__).resolve().parents[2] / "survey_app" / "static" / "vendor" / "plotly" / "plotly-basic.min.js"
 
 # Every staff page an admin opens by GET without parameters (test_every_parameterless_page_is_listed keeps
@@ -104,6 +111,8 @@ def test_every_staff_page_fits_a_phone(staff, page):
         assert cut_off(page) == [], path
         # Nor does the page itself scroll sideways (hidden labels in the comments' buttons made it 605 px wide).
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+        # Nor is a chart's title or a label cut at its edges (titles lost their count, question labels their start).
+        assert page.evaluate(CHART_TEXT_OUTSIDE) == [], path
         # A table that scrolls sideways on a phone must be reachable by keyboard, as on a desktop.
         assert [v for v in axe_violations(page) if v["id"] == "scrollable-region-focusable"] == [], path
 
