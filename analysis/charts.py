@@ -232,8 +232,20 @@ def importance_scatter(frame: pd.DataFrame, period: str, threshold: int = 5) -> 
                                showarrow=False, font={"size": 13, "color": BLACK})
     _suppressed(fig, hidden, threshold)
     total = int(frame["n"].sum()) if len(frame) else 0
+    # Room around the points: a label above the highest one was cut at the top, and the corners' quadrant names sat
+    # on the points nearest them.
     return _layout(fig, _titled(_("Importanza e soddisfazione"), period, total), showlegend=False,
-                   xaxis={"title": {"text": _("Importanza media")}}, yaxis={"title": {"text": _("Soddisfazione media")}})
+                   xaxis={"title": {"text": _("Importanza media")}, **_padded(shown["importanza"], 0.15, 0.15)},
+                   yaxis={"title": {"text": _("Soddisfazione media")}, **_padded(shown["soddisfazione"], 0.2, 0.3)})
+
+
+def _padded(values: pd.Series, below: float, above: float) -> dict:
+    """An axis range around ``values`` with a share of their span (at least 0.5) free below and above."""
+    if not len(values):
+        return {}
+    low, high = float(values.min()), float(values.max())
+    span = max(high - low, 0.5)
+    return {"range": [low - below * span, high + above * span]}
 
 
 def reasons_bar(frame: pd.DataFrame, period: str, threshold: int = 5, respondents: int | None = None,

@@ -84,6 +84,10 @@ def test_importance_scatter_quadrants_at_the_means():
     texts = {a.text for a in fig.layout.annotations}
     assert {"Priorità di intervento", "Punti di forza", "Da mantenere", "Secondari"} <= texts
     assert fig.layout.xaxis.title.text == "Importanza media"
+    # Room above the highest point for its label (cut at the top before), and on every side for the corners' names.
+    low, high = fig.layout.yaxis.range
+    assert high >= 4.4 + 0.3 * (4.4 - 2.8) - 1e-9 and low <= 2.8 - 0.2 * (4.4 - 2.8) + 1e-9
+    assert fig.layout.xaxis.range[0] < 3.0 and fig.layout.xaxis.range[1] > 4.6
 
 
 def test_reasons_sorted_and_shares_of_respondents():
