@@ -37,6 +37,14 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert "Andamento della soddisfazione" in html and '"separators":",."' in html
     assert "Satisfaction over time" in english and "Andamento della soddisfazione" not in english
     assert '"separators":".,"' in english and "Share of answers (%)" in english
+    # The catalogue's English names and texts, where it has them: the English pages kept the Italian.
+    assert "<h1>Registry office <small" in english and "<h1>Anagrafe <small" in html
+    assert "How satisfied are you with courtesy?" in english and "Quanto è soddisfatto della cortesia?" not in english
+    overview = client.get("/staff/?anno=2025&lang=en").get_data(as_text=True)
+    assert "Registry office" in overview and ">Anagrafe<" not in overview
+    question = client.get("/staff/servizi/anagrafe/domande/D1?anno=2025&lang=en").get_data(as_text=True)
+    assert "<h1>How satisfied are you with courtesy? <small" in question and "Short questionnaire" in question
+    client.get("/staff/?lang=it")  # the language sticks in the session
 
 
 def test_staff_pages_declare_the_language_they_are_in(client, runner, catalogue):

@@ -14,9 +14,10 @@ from . import (  # noqa: E402,F401
     routes,
     service_page,
 )
-from .access import role_label, staff_menu  # noqa: E402
+from .access import localised, role_label, staff_menu  # noqa: E402
 from .selection import this_page  # noqa: E402
 
 bp.add_app_template_global(staff_menu)
 bp.add_app_template_filter(role_label)
+bp.add_app_template_filter(localised)
 bp.add_app_template_global(this_page)

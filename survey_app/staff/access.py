@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, flash, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -70,6 +71,12 @@ def staff_menu() -> list[tuple[str, str, bool]]:
 
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+def localised(entity, name: str) -> str:
+    """A catalogue text in the page's language (a service's name, a question's text), Italian where the catalogue
+    has no English: the staff area in English kept them Italian though the catalogue had both."""
+    return entity.localised(name, str(get_locale() or "it"))
 
 
 def confirmed() -> bool:

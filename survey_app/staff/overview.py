@@ -7,6 +7,7 @@ from datetime import date
 
 import pandas as pd
 from flask import abort, current_app, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -65,6 +66,9 @@ def _overview():
     table, computed = cached(f"overview:{year}:{threshold}:{today}", lambda: overview_table(
         db.session.connection(), Period.year(year), threshold, today=today))
     table = table[table["servizio_id"].isin(ids)]
+    lang = str(get_locale() or "it")
+    if lang != "it":  # the services' names as the catalogue gives them in the page's language
+        table = table.assign(servizio=table["servizio_id"].map({s.id: s.localised("nome", lang) for s in services}))
     if ente:
         names = {s.id for s in services if s.ufficio.ente.codice == ente}
         table = table[table["servizio_id"].isin(names)]

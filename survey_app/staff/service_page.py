@@ -20,7 +20,7 @@ from ..extensions import db
 from ..figures_cache import cached
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
-from .access import RESULT_READERS, can_edit_actions, roles_required
+from .access import RESULT_READERS, can_edit_actions, localised, roles_required
 from .downloads import table_download
 from .routes import visible_services
 from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, read_selection
@@ -110,9 +110,9 @@ def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tup
 
 
 def question_texts(servizio: Servizio) -> dict[str, str]:
-    """Code to Italian text of the questions of the service's current questionnaire version."""
+    """Code to text, in the page's language, of the questions of the service's current questionnaire version."""
     version = servizio.questionario.versione_corrente
-    return {d.codice: d.testo_it for d in version.domande} if version else {}
+    return {d.codice: localised(d, "testo") for d in version.domande} if version else {}
 
 
 def scoped_service(slug: str) -> Servizio:
