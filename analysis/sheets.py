@@ -76,7 +76,7 @@ def summary_sheet(pub: Publication) -> Sheet:
 
 def questions_sheet(pub: Publication) -> Sheet:
     columns = [
-        Column("Anno", "int", 7), Column("Ente", width=26), Column("Ufficio", width=30),
+        Column("Anno", "year", 7), Column("Ente", width=26), Column("Ufficio", width=30),
         Column("Codice servizio", width=22), Column("Servizio", width=34), Column("Codice domanda", width=12),
         Column("Domanda", width=60), Column("Dimensione", width=14), Column("Tipo di domanda", width=14),
         Column("Scala: minimo", "int", 8), Column("Scala: massimo", "int", 8), Column("Risposte valide", "int", 10),

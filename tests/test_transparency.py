@@ -112,6 +112,8 @@ def test_workbook_figures_are_the_engines(answered, runner, tmp_path):
     domande = wb["Domande"]
     titles = [c.value for c in domande[1]]
     assert not any("_" in t for t in titles)
+    year = domande.cell(row=2, column=titles.index("Anno") + 1)
+    assert year.value == 2025 and year.number_format == "0"  # not "2.025" in an Italian Excel
     table = pd.read_csv(tmp_path / "soddisfazione-2025.csv", keep_default_na=False)
     sheet = pd.read_excel(tmp_path / "soddisfazione-2025.xlsx", sheet_name="Domande")
     assert len(sheet) == len(table)
