@@ -197,6 +197,7 @@ def test_admins_create_and_revoke_tokens_from_the_staff_area(catalogue, client, 
                                                      "servizi": ["anagrafe", "tributi"]})
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
     html = created.get_data(as_text=True)
+    assert 'value="Doxa web"' not in html and "selected" not in html  # a blank form: kept filled, it invited a copy
     secret = html.split('<code id="nuovo-token">', 1)[1].split("<", 1)[0]
     assert client.get("/api/v1/imports", headers=bearer(secret)).status_code == 200
     assert secret not in client.get("/staff/token-api/").get_data(as_text=True)  # shown once

@@ -30,8 +30,9 @@ class TokenForm(FlaskForm):
                                   validators=[DataRequired(_l("Scegliere almeno un servizio."))])
 
 
-def _form() -> TokenForm:
-    form = TokenForm()
+def _form(blank: bool = False) -> TokenForm:
+    """The form, read from the request unless ``blank`` (after a token is made: kept filled, it invited a copy)."""
+    form = TokenForm(formdata=None) if blank else TokenForm()
     form.servizi.choices = [SelectChoice(s.slug, f"{s.nome_it} ({s.slug})")
                             for s in db.session.scalars(select(Servizio).order_by(Servizio.nome_it))]
     return form
@@ -66,7 +67,7 @@ def create():
         return _page(form, status=400)
     flash(_("Creato il token %(id)d per %(firm)s: copiarlo ora, non sarà più mostrato.", id=token.id,
             firm=token.fonte), "success")
-    return _page(_form(), secret=secret)
+    return _page(_form(blank=True), secret=secret)
 
 
 @bp.post("/<int:token_id>/revoca")
