@@ -31,7 +31,8 @@ def test_logout_ends_the_session_and_every_copy_of_its_cookie(app, client, runne
     copy = copy_of(app, client)
     assert copy.get("/staff/").status_code == 200
     token = csrf_token(client.get("/staff/").get_data(as_text=True))
-    assert client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    left = client.post("/staff/logout", data={"csrf_token": token}, follow_redirects=True)
+    assert "Sessione chiusa. Per rientrare nell&#39;area riservata, accedi di nuovo." in left.get_data(as_text=True)
     assert client.get("/staff/").status_code == 302
     gone = copy.get("/staff/")
     assert gone.status_code == 302 and "/staff/login" in gone.headers["Location"]

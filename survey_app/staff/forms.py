@@ -13,6 +13,6 @@ class PasswordForm(FlaskForm):
     attuale = PasswordField(_l("Password attuale"), validators=[DataRequired(_l("Inserire la password attuale."))])
     nuova = PasswordField(_l("Nuova password"), description=_l("Almeno 12 caratteri."),
                           validators=[DataRequired(_l("Inserire la nuova password.")),
-                                      Length(min=12, max=200, message=_l("Almeno 12 caratteri."))])
+                                      Length(min=12, max=200, message=_l("La nuova password è troppo corta: servono almeno 12 caratteri."))])
     conferma = PasswordField(_l("Ripeti la nuova password"),
                              validators=[EqualTo("nuova", message=_l("Le due password non coincidono."))])

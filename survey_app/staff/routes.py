@@ -106,6 +106,8 @@ def logout():
     db.session.commit()
     logout_user()
     _fresh_session()
+    # Said on the login page, so that whoever sits next at a shared PC sees the session is closed.
+    flash(_("Sessione chiusa. Per rientrare nell'area riservata, accedi di nuovo."), "success")
     return redirect(url_for("staff.login"))
 
 
