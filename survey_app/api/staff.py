@@ -27,7 +27,8 @@ class TokenForm(FlaskForm):
                                                                     Length(max=200)],
                           description=_l("Lo stesso nome dei suoi account: lotti e identificativi sono condivisi."))
     servizi = SelectMultipleField(_l("Servizi per cui può inviare dati"),
-                                  validators=[DataRequired(_l("Scegliere almeno un servizio."))])
+                                  validators=[DataRequired(_l("Scegliere almeno un servizio."))],
+                                  description=_l("Per sceglierne più d'uno: Ctrl (o Cmd) e clic."))
 
 
 def _form(blank: bool = False) -> TokenForm:
