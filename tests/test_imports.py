@@ -352,6 +352,12 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
     assert preview.status_code == 200
     html = unescape(preview.get_data(as_text=True))
     assert "2 righe valide su 2." in html and "Anagrafe" in html
+    # Each row as it will be read: the date alone when no time was given, the importance with its answer.
+    assert "<td>15/03/2025</td>" in html and "D1: 5; D3: 5" in html
+    detailed = _upload(client, f"{HEADER}\nW9;15/03/2025 10:30;anagrafe;carta;;5;4;;2;;0;;\n".encode(), name="d.csv")
+    shown = unescape(detailed.get_data(as_text=True))
+    assert "<td>15/03/2025 10:00</td><td>questionario cartaceo</td>" in shown  # to the hour, as stored
+    assert "D1: 5 (importanza 4); D3: 2; D5: no" in shown  # a yes/no was "D5: 0", the importance missing
     assert count(catalogue, Compilazione) == 0  # a preview writes nothing
     fields = dict(re.findall(r'name="(csrf_token|sha256|nome_file|questionario|metodo)"[^>]*value="([^"]*)"', html))
     assert client.post("/staff/importazioni/conferma", data={k: v for k, v in fields.items()

@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import ImportBatch, Questionario, Servizio
 from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
+from ..staff.selection import CHANNEL_NAMES, named
 from . import pending, template
 from .load import ImportRefused, ImportReport, import_file, safe_file_name
 from .rollback import rollback_batch
@@ -124,7 +125,45 @@ def upload():
     pending.keep(db.session, current_user, sha256, name, data)
     confirm = ConfirmForm(formdata=None, sha256=sha256, questionario=form.questionario.data,
                           metodo=form.metodo.data)
-    return render_template("imports/preview.html", report=report, confirm=confirm)
+    return render_template("imports/preview.html", report=report, confirm=confirm,
+                           types=_question_types(form.questionario.data))
+
+
+def _question_types(code: str) -> dict[str, str]:
+    questionnaire = db.session.scalar(select(Questionario).filter_by(codice=code))
+    version = questionnaire.versione_corrente if questionnaire else None
+    return {d.codice: d.tipo for d in version.domande} if version else {}
+
+
+@bp.app_template_filter("preview_answers")
+def preview_answers(parsed, types: dict[str, str]) -> str:
+    """A previewed row's answers as they will be stored and read: "D1: 5 (importanza 4); D5: no; D6: a, b" (a yes/no
+    showed as 0 or 1 and the importance given was left out)."""
+    parts = []
+    for code, value in parsed.answers.items():
+        if value in (None, "", [], ()):
+            continue
+        if types.get(code) == "si_no":
+            text = _("sì") if int(value) == 1 else _("no")
+        elif isinstance(value, list | tuple | set):
+            text = ", ".join(map(str, value))
+        else:
+            text = str(value)
+        if parsed.importance.get(code) is not None:
+            text += " " + _("(importanza %(value)s)", value=parsed.importance[code])
+        parts.append(f"{code}: {text}")
+    return "; ".join(parts)
+
+
+@bp.app_template_filter("preview_when")
+def preview_when(moment) -> str:
+    """The row's date, with its time only when the file gave one (a date alone read "00:00")."""
+    return moment.strftime("%d/%m/%Y" if (moment.hour, moment.minute) == (0, 0) else "%d/%m/%Y %H:%M")
+
+
+@bp.app_template_filter("channel_name")
+def channel_name(code: str) -> str:
+    return named(CHANNEL_NAMES, code)
 
 
 @bp.post("/conferma")
@@ -145,7 +184,8 @@ def confirm():
         return redirect(url_for(".upload"))
     if not report.written:
         flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
-        return render_template("imports/preview.html", report=report, confirm=form), 400
+        return render_template("imports/preview.html", report=report, confirm=form,
+                               types=_question_types(form.questionario.data)), 400
     pending.discard(db.session, current_user, form.sha256.data)  # the import's audit entry came with the batch
     db.session.commit()
     flash(_("Importate %(n)d righe nel lotto %(batch)d.", n=report.written, batch=report.batch_id), "success")
