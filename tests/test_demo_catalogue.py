@@ -72,3 +72,23 @@ def test_stars_say_their_number_in_words_a_screen_reader_reads(db, client):
     assert "1 stella su 5" in italian and "2 stelle su 5" in italian and "1 stelle" not in italian
     english = client.get("/s/biblioteca?lang=en&nuovo=1").get_data(as_text=True)
     assert "1 star out of 5" in english and "2 stars out of 5" in english and "1 stars" not in english
+
+
+def test_demo_comments_fit_the_scores_they_come_with(db):
+    """"Troppa attesa allo sportello." came with a 5 and praise with a 1: a demo that reads wrong to its first users."""
+    import pandas as pd
+    from sqlalchemy import text
+
+    from survey_app.demo.seed import COMMENTS, seed_responses
+
+    load_catalogue(db, DEMO)
+    seed_responses(db, 3000, seed=5)
+    rows = pd.DataFrame(db.execute(text(
+        "SELECT t.testo, AVG(1.0 * (v.valore - d.scala_min) / (d.scala_max - d.scala_min)) AS score "
+        "FROM risposte t JOIN risposte v ON v.compilazione_id = t.compilazione_id "
+        "JOIN domande d ON d.id = v.domanda_id "
+        "WHERE t.testo IS NOT NULL AND d.tipo = 'scala' AND v.valore IS NOT NULL GROUP BY t.id, t.testo")).all(),
+        columns=["testo", "score"])
+    mood = {text: name for name, texts in COMMENTS.items() for text in texts if name != "middle"}
+    means = rows.assign(mood=rows["testo"].map(mood)).groupby("mood")["score"].mean()
+    assert len(rows) > 50 and means["high"] - means["low"] > 0.3, means  # on a 0–1 scale of each questionnaire

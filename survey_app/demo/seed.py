@@ -21,16 +21,15 @@ from ..models import Compilazione, Domanda, ImportBatch, QuestionarioVersione, R
 from ..models.base import random_keys
 
 DAYS = 730
-COMMENTS = (
-    "Personale gentile e preparato.",
-    "Troppa attesa allo sportello.",
-    "Sarebbe utile prenotare online l'appuntamento.",
-    "Orari di apertura poco comodi per chi lavora.",
-    "Moduli difficili da trovare sul sito.",
-    "Tutto chiaro e veloce, grazie.",
-    "Servirebbe più personale nei mesi estivi.",
-    "Very helpful staff.",
-)
+# A comment fits the mood it comes with (a praise beside a 5 and a complaint beside a 1, never the other way round):
+# by the citizen's latent satisfaction, low, middling or high.
+COMMENTS = {
+    "low": ("Troppa attesa allo sportello.", "Moduli difficili da trovare sul sito.",
+            "Orari di apertura poco comodi per chi lavora."),
+    "middle": ("Sarebbe utile prenotare online l'appuntamento.", "Servirebbe più personale nei mesi estivi.",
+               "Orari di apertura poco comodi per chi lavora."),
+    "high": ("Personale gentile e preparato.", "Tutto chiaro e veloce, grazie.", "Very helpful staff."),
+}
 DIMENSION_EFFECT = {"tempestività": -0.45, "accessibilità": -0.1, "trasparenza": -0.15, "efficacia": 0.15}
 
 
@@ -194,6 +193,7 @@ def _answers(rng, version: QuestionarioVersione, latent: float, kiosk: bool) -> 
         elif d.tipo == "testo":
             if kiosk or rng.random() > 0.08:
                 continue
-            row["testo"] = COMMENTS[int(rng.integers(len(COMMENTS)))]
+            pool = COMMENTS["low" if latent < 3.0 else "high" if latent >= 3.8 else "middle"]
+            row["testo"] = pool[int(rng.integers(len(pool)))]
         rows.append(row)
     return rows
