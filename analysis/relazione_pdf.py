@@ -237,6 +237,20 @@ class _Writer:
             self.para("Servizi con almeno uno standard non raggiunto: " + ", ".join(missed) + ".")
 
     def service(self, svc: ServiceReport) -> None:
+        """A service's section, kept on one page when it fits: rehearsed first, it starts a new page rather than
+        leave its trend table or its actions alone at the top of the next (FPDF's offset rendering)."""
+        real = self.pdf
+        with real.offset_rendering() as rehearsal:
+            self.pdf = rehearsal
+            try:
+                self._service(svc)
+            finally:
+                self.pdf = real
+        if rehearsal.page_break_triggered and real.get_y() > real.t_margin + 60:  # not already near a page's top
+            real.add_page()
+        self._service(svc)
+
+    def _service(self, svc: ServiceReport) -> None:
         year = self.report.year
         self.heading(f"Servizio: {svc.nome}", 12)
         overall = f" ({svc.domanda_complessiva})" if svc.domanda_complessiva else ""

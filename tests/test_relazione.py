@@ -261,3 +261,18 @@ def test_a_standard_reads_with_italian_decimals():
     mean = StandardResult("media", 3.8, "mettiamoci-la-faccia.D1", 3.75, 40, "non raggiunto")
     quota = StandardResult("quota_soddisfatti", 72.5, "D9", 80.0, 40, "raggiunto")
     assert (mean.testo, quota.testo) == ("media ≥ 3,8 (mettiamoci-la-faccia.D1)", "% soddisfatti ≥ 72,5 (D9)")
+
+
+def test_a_service_section_is_not_split_from_its_trend_or_its_actions(answers):
+    """A trend table or the "Nessuna azione" line could start a page alone, far from its service."""
+    import copy
+
+    report = build_report(answers.connection(), 2025)
+    office = report.offices[0]
+    office.services = [copy.deepcopy(svc) for _ in range(8) for svc in report.services()]
+    reader, _text = pdf_text(to_pdf(report))
+    assert len(reader.pages) > 3
+    for number, page in enumerate(reader.pages[1:], start=2):
+        first = page.extract_text().strip().splitlines()[0]
+        assert not first.startswith(("Andamento", "Nessuna azione", "Azioni di miglioramento", "Soddisfatti")), (
+            number, first)
