@@ -267,3 +267,31 @@ def test_a_group_hidden_alone_in_a_breakdown_gets_company_so_subtraction_cannot_
     untouched = [group("web", 40, 70.0), group("qr", 6, 50.0)]
     assert protect_complements(untouched, threshold=5) == untouched
     assert protect_complements([group("web", 3, None)], threshold=5)[0]["soppresso"]
+
+
+def test_a_group_hidden_in_one_breakdown_is_hidden_where_it_is_mirrored():
+    """The walk-through's case across tables: PAPI (1) and CATI (6) hidden by provenance, but "telefono" (CATI's very
+    rows) shown by channel: total − citizens − telefono gave the lone paper answer away."""
+    from survey_app.staff.service_page import protect_mirrors
+
+    def group(name, n, quota):
+        return {"gruppo": name, "n": n, "quota_soddisfatti": quota, "media": 3.0 if quota else None,
+                "ic95_inf": quota, "ic95_sup": quota, "soppresso": quota is None, "nome": None}
+
+    found = protect_mirrors({
+        "provenienza": [group("cittadino", 52, 71.2), group("ditta CATI", 6, None), group("ditta PAPI", 1, None)],
+        "canale": [group("web", 40, 70.0), group("qr", 12, 75.0), group("telefono", 6, 83.3), group("carta", 1, None)],
+        "lingua": [group("it", 55, 72.0), group("en", 4, None)],
+    }, threshold=5)
+    hidden = {by: {row["gruppo"] for row in rows if row["soppresso"]} for by, rows in found.items()}
+    assert "telefono" in hidden["canale"] and "carta" in hidden["canale"]
+    telefono = next(row for row in found["canale"] if row["gruppo"] == "telefono")
+    assert telefono["quota_soddisfatti"] is None and telefono["n"] == 6
+    # Every hidden size is hidden wherever it appears, and each table still hides at least 5 answers together.
+    sizes = {row["n"] for rows in found.values() for row in rows if row["soppresso"]}
+    for rows in found.values():
+        assert not any(row["n"] in sizes and not row["soppresso"] for row in rows)
+        assert sum(row["n"] for row in rows if row["soppresso"]) in (0, *range(5, 1000))
+    # Nothing hidden anywhere: as it was.
+    plain = {"canale": [group("web", 40, 70.0), group("qr", 12, 75.0)]}
+    assert protect_mirrors({k: list(v) for k, v in plain.items()}, threshold=5) == plain

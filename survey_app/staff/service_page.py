@@ -177,10 +177,28 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     for by in BREAKDOWNS:
         stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
         rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
-        found[by] = protect_complements([{**row, "nome": names.get(by, {}).get(row["gruppo"])}
-                                         for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS]
-                                         .to_dict(orient="records")], threshold)
-    return found
+        found[by] = [{**row, "nome": names.get(by, {}).get(row["gruppo"])}
+                     for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")]
+    return protect_mirrors(found, threshold)
+
+
+def protect_mirrors(found: dict[str, list[dict]], threshold: int) -> dict[str, list[dict]]:
+    """Secondary suppression across breakdowns, for groups that mirror each other: a firm's CATI rows are exactly
+    the "telefono" channel, so CATI hidden in one table and "telefono" shown in another gave CATI's figures, and the
+    total minus the citizens minus CATI gave a lone PAPI answer away (a walk-through did it). A group hidden in one
+    breakdown hides every group of the same size in the others (the same answers, or a coincidence: hidden either
+    way), then each table protects its complements again, until nothing changes."""
+    found = {by: protect_complements(rows, threshold) for by, rows in found.items()}
+    while True:
+        hidden_sizes = {row["n"] for rows in found.values() for row in rows if row["soppresso"] and row["n"]}
+        changed = False
+        for by, rows in found.items():
+            mirrored = [{**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)}
+                        if not row["soppresso"] and row["n"] in hidden_sizes else row for row in rows]
+            if mirrored != rows:
+                found[by], changed = protect_complements(mirrored, threshold), True
+        if not changed:
+            return found
 
 
 HIDDEN_FIGURES = ("media", "quota_soddisfatti", "ic95_inf", "ic95_sup")
