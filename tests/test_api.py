@@ -150,7 +150,8 @@ def test_bad_requests_get_json_errors_in_italian(catalogue, client, runner, app)
     missing = client.post("/api/v1/imports", json={"metodo": "FAX", "righe": []}, headers=bearer(secret))
     assert missing.status_code == 400
     assert {(d["campo"], d["motivo"]) for d in missing.json["dettagli"]} == {
-        ("questionario", "campo obbligatorio"), ("metodo", "valore non ammesso"), ("righe", "troppo corto o vuoto")}
+        ("questionario", "campo obbligatorio"), ("metodo", "valore non ammesso: usare CATI, PAPI o CAWI"),
+        ("righe", "troppo corto o vuoto")}  # the values a firm may send, named
     typed = post_rows(client, secret, [{**ROW, "D1": True}], dry_run="yes")
     assert {(d["campo"], d["motivo"]) for d in typed.json["dettagli"]} == {
         ("righe.0.D1", "deve essere un testo, un numero o null"), ("dry_run", "deve essere true o false")}

@@ -166,5 +166,8 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
             loc.pop()
         name = ".".join(str(part) for part in loc) or "corpo"
         reason = "deve essere un testo, un numero o null" if union else REASONS.get(error["type"], "valore non valido")
+        if error["type"] == "literal_error" and error.get("ctx", {}).get("expected"):
+            # pydantic's expected values ("'CATI', 'PAPI' or 'CAWI'"), said in Italian: a firm learns what to send
+            reason += ": usare " + error["ctx"]["expected"].replace("'", "").replace(" or ", " o ")
         found.setdefault(name, reason)
     return [FieldError(campo=name, motivo=reason) for name, reason in found.items()]
