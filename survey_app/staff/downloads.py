@@ -55,7 +55,8 @@ FIELDS: dict[str, Column] = {
     "opzione": Column("Codice opzione", width=14), "faccia": Column("Faccina", width=12),
     "motivo": Column("Motivo", width=40), "risposta": Column("Risposta", width=40),
     "importanza": Column("Importanza media", "dec2", 12), "soddisfazione": Column("Soddisfazione media", "dec2", 12),
-    "canale": Column("Canale (codice)", width=10), "canale_nome": Column("Canale", width=24), "sede": Column("Sede (codice)", width=16), "sede_nome": Column("Sede", width=30),
+    "canale": Column("Canale (codice)", width=10), "canale_nome": Column("Canale", width=24),
+    "sede": Column("Sede (codice)", width=16), "sede_nome": Column("Sede", width=30),
     "comune": Column("Comune", width=16), "lingua": Column("Lingua (codice)", width=10),
     "lingua_nome": Column("Lingua", width=14), "provenienza": Column("Provenienza", width=16),
 }
