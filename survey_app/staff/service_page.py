@@ -146,6 +146,10 @@ def page_figures(servizio: Servizio, period: Period, threshold: int) -> dict:
     conn = db.session.connection()
     with reuse_results(conn):  # the table, the summary and the charts ask for the same counts: one read each
         table = period_table(conn, period, servizio.slug, threshold)
+        if str(get_locale() or "it") != "it" and len(table):  # the questions as the catalogue gives them in English
+            texts = question_texts(servizio)
+            table = table.assign(domanda=[texts.get(code) or text
+                                          for code, text in zip(table["domanda_codice"], table["domanda"], strict=True)])
         summary = service_table(conn, period, servizio.slug, threshold)
         overall = summary.iloc[0]["domanda_complessiva"] if len(summary) else None
         figures = service_figures(conn, servizio, period, threshold)
