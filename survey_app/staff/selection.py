@@ -34,10 +34,6 @@ CHANNEL_NAMES = {"web": _l("web (link)"), "qr": _l("codice QR"), "chiosco": _l("
                  "sportello": _l("allo sportello"), "email": _l("email"), "telefono": _l("telefono"),
                  "carta": _l("questionario cartaceo")}
 LANGUAGE_NAMES = {"it": _l("italiano"), "en": _l("inglese")}
-
-
-def named(names: dict, code: str) -> str:
-    return str(names.get(code, code))
 PERIOD_NAMES = ("anno", "rilevazione", "da", "a")
 MAX_MONTHS = 60
 
@@ -73,6 +69,11 @@ class Selection:
             labels.append((name, dict(self.options.get(name, [])).get(value, value)))
         return labels
 
+
+
+def named(names: dict, code: str) -> str:
+    """A code's name from ``names`` (CHANNEL_NAMES, LANGUAGE_NAMES), the code itself when it has none."""
+    return str(names.get(code, code))
 
 def this_page(**params: str) -> str:
     """This page (its endpoint and path arguments) with other URL parameters."""
