@@ -70,10 +70,10 @@ class Selection:
         return labels
 
 
-
 def named(names: dict, code: str) -> str:
     """A code's name from ``names`` (CHANNEL_NAMES, LANGUAGE_NAMES), the code itself when it has none."""
     return str(names.get(code, code))
+
 
 def this_page(**params: str) -> str:
     """This page (its endpoint and path arguments) with other URL parameters."""
