@@ -54,7 +54,8 @@ def it_p(value: float) -> str:
 
 
 def it_date(value: date) -> str:
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    """"24 novembre 2026"; the first of a month as Italian writes it, "1° dicembre 2026"."""
+    return f"{'1°' if value.day == 1 else value.day} {MONTHS[value.month - 1]} {value.year}"
 
 
 def _cleaner(glyphs: set[int]) -> Callable[[str], str]:
@@ -212,9 +213,8 @@ class _Writer:
         pdf.ln(3)
         self.para(f"Redatta il {it_date(self.report.generated)}")
         period = self.report.period or period_of(self.report.year)
-        end = date.fromisoformat(period["fine"])
-        self.para(f"Periodo delle risposte: dal 1° gennaio al {'1°' if end.day == 1 else end.day} "
-                  f"{MONTHS[end.month - 1]} {end.year}" + (" (anno in corso: dati parziali)" if period["parziale"] else ""))
+        self.para(f"Periodo delle risposte: dal 1° gennaio al {it_date(date.fromisoformat(period['fine']))}"
+                  + (" (anno in corso: dati parziali)" if period["parziale"] else ""))
         pdf.ln(2)
         self.para(self.report.publication)
         pdf.ln(2)

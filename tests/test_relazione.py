@@ -276,3 +276,9 @@ def test_a_service_section_is_not_split_from_its_trend_or_its_actions(answers):
         first = page.extract_text().strip().splitlines()[0]
         assert not first.startswith(("Andamento", "Nessuna azione", "Azioni di miglioramento", "Soddisfatti")), (
             number, first)
+
+
+def test_the_first_of_a_month_is_written_as_italian_writes_it():
+    """The report's dates ("Redatta il …", the end of a running year's period) share one writer."""
+    assert relazione_pdf.it_date(date(2026, 12, 1)) == "1° dicembre 2026"
+    assert relazione_pdf.it_date(date(2026, 11, 24)) == "24 novembre 2026"
