@@ -97,31 +97,45 @@ def _period(start: datetime, end: datetime, service: str | None, filters: Filter
     return condition
 
 
-def _breakdown(by: str | None, source):
-    """The grouping expression for a breakdown and the joins it needs."""
+# The tables the breakdowns join in, aliased once: the comune of a member's counter, the ente owning the service.
+_COMUNE, _ENTE = t.enti.alias("comune_sede"), t.enti.alias("ente_servizio")
+
+
+def _group(by: str):
+    """The grouping expression of one breakdown (its joins: ``_joined``)."""
     s = t.riepilogo
-    if by is None:
-        return None, source
     if by in ("canale", "lingua"):
-        return s.c[by], source
+        return s.c[by]
     if by == "sede":
-        return func.coalesce(t.sedi.c.codice, literal("(nessuna)")), \
-            source.outerjoin(t.sedi, t.sedi.c.id == s.c.sede_id)
+        return func.coalesce(t.sedi.c.codice, literal("(nessuna)"))
     if by == "comune":
         # A counter in a member comune names it; otherwise the answer belongs to the service's own ente.
-        comune = t.enti.alias("comune_sede")
-        ente = t.enti.alias("ente_servizio")
-        return func.coalesce(comune.c.nome, ente.c.nome), source \
-            .outerjoin(t.sedi, t.sedi.c.id == s.c.sede_id) \
-            .outerjoin(comune, comune.c.id == t.sedi.c.comune_id) \
+        return func.coalesce(_COMUNE.c.nome, _ENTE.c.nome)
+    if by == "provenienza":
+        return case((s.c.import_batch_id == 0, literal("cittadino")), else_=literal("ditta ") + t.import_batches.c.metodo)
+    raise ValueError(f"breakdown sconosciuto: {by} (ammessi: {', '.join(BREAKDOWNS)})")
+
+
+def _joined(source, breakdowns):
+    """``source`` with the joins the breakdowns' expressions need, each table once."""
+    s = t.riepilogo
+    if {"sede", "comune"} & set(breakdowns):
+        source = source.outerjoin(t.sedi, t.sedi.c.id == s.c.sede_id)
+    if "comune" in breakdowns:
+        source = source.outerjoin(_COMUNE, _COMUNE.c.id == t.sedi.c.comune_id) \
             .join(t.servizi, t.servizi.c.id == s.c.servizio_id) \
             .join(t.uffici, t.uffici.c.id == t.servizi.c.ufficio_id) \
-            .join(ente, ente.c.id == t.uffici.c.ente_id)
-    if by == "provenienza":
-        return case((s.c.import_batch_id == 0, literal("cittadino")),
-                    else_=literal("ditta ") + t.import_batches.c.metodo), \
-            source.outerjoin(t.import_batches, t.import_batches.c.id == s.c.import_batch_id)
-    raise ValueError(f"breakdown sconosciuto: {by} (ammessi: {', '.join(BREAKDOWNS)})")
+            .join(_ENTE, _ENTE.c.id == t.uffici.c.ente_id)
+    if "provenienza" in breakdowns:
+        source = source.outerjoin(t.import_batches, t.import_batches.c.id == s.c.import_batch_id)
+    return source
+
+
+def _breakdown(by: str | None, source):
+    """The grouping expression for a breakdown and the joins it needs."""
+    if by is None:
+        return None, source
+    return _group(by), _joined(source, (by,))
 
 
 @_reusable
@@ -148,6 +162,23 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
                               columns=["servizio_id", "domanda_id", *names, "valore", "n"])
     other_df = pd.DataFrame(conn.execute(other).all(), columns=["servizio_id", "domanda_id", *names, "n"])
     return numeric_df.astype({"valore": "int64", "n": "int64"}), other_df.astype({"n": "int64"})
+
+
+@_reusable
+def load_breakdown_cells(conn: Connection, start: datetime, end: datetime, service: str, questionnaire: str,
+                         question: str, filters: Filters | None = None) -> pd.DataFrame:
+    """How many valid answers one question got in each combination of the breakdowns' groups: one column per
+    breakdown (the groups as ``load_question_counts`` names them) and n. Each breakdown's group is the sum of its
+    cells, which is what a reader of several breakdowns side by side can work with (analysis/disclosure.py)."""
+    s, d, v, q = t.riepilogo, t.domande, t.versioni, t.questionari
+    groups = [_group(by).label(by) for by in BREAKDOWNS]
+    question_ids = select(d.c.id).select_from(d.join(v, v.c.id == d.c.versione_id)
+                                              .join(q, q.c.id == v.c.questionario_id)) \
+        .where(d.c.codice == question, q.c.codice == questionnaire)
+    valid = and_(s.c.valore >= 0, s.c.non_so == false(), s.c.rispondente == false(), s.c.domanda_id.in_(question_ids))
+    query = select(*groups, func.sum(s.c.n).label("n")).select_from(_joined(s, BREAKDOWNS)) \
+        .where(_period(start, end, service, filters), valid).group_by(*groups)
+    return pd.DataFrame(conn.execute(query).all(), columns=[*BREAKDOWNS, "n"]).astype({"n": "int64"})
 
 
 @_reusable

@@ -295,3 +295,57 @@ def test_a_group_hidden_in_one_breakdown_is_hidden_where_it_is_mirrored():
     # Nothing hidden anywhere: as it was.
     plain = {"canale": [group("web", 40, 70.0), group("qr", 12, 75.0)]}
     assert protect_mirrors({k: list(v) for k, v in plain.items()}, threshold=5) == plain
+
+
+def test_a_hidden_group_that_shown_groups_add_up_to_stays_hidden(client, runner, catalogue):
+    """A firm's 3 CAWI answers came by web; every citizen answered by web or QR. CAWI is hidden by provenance, CATI
+    with it, and "telefono" (CATI's very rows) by channel; but web + QR − the citizens still gave CAWI's figures."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    cawi = ImportBatch(fonte="Doxa", metodo="CAWI", nome_file="web.csv", sha256="2" * 64, righe=3)
+    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="telefono.csv", sha256="3" * 64, righe=20)
+    catalogue.add_all([cawi, cati])
+    when = datetime(2025, 4, 2, 10)
+    for score, canale, batch, count in ((4, "web", None, 42), (5, "qr", None, 18), (1, "web", cawi, 3),
+                                        (4, "telefono", cati, 20)):
+        for _ in range(count):
+            add_answers(catalogue, "anagrafe", when, {"D3": score}, canale=canale, import_batch=batch)
+
+    def shown(by: str) -> dict:
+        frame = pd.read_csv(io.BytesIO(client.get(f"/staff/servizi/anagrafe/dati/per-{by}.csv?anno=2025").data))
+        return {row[by]: (row["n"], row["quota_soddisfatti"]) for row in frame.to_dict(orient="records")
+                if not pd.isna(row["quota_soddisfatti"])}
+
+    channels, provenance = shown("canale"), shown("provenienza")
+    assert "ditta CAWI" not in provenance and "telefono" not in channels
+    # The subtraction the page allowed: (web + qr − citizens) satisfied, over 3 answers.
+    ways = [channels.get("web"), channels.get("qr"), provenance.get("cittadino")]
+    assert None in ways, ways
+    # What stays shown is right: the groups that close no way keep their figures.
+    assert channels.get("web", (45, 93.3)) == (45, 93.3) and provenance.get("cittadino", (60, 100.0)) == (60, 100.0)
+
+
+def test_the_audit_hides_only_what_closes_a_way():
+    from analysis.disclosure import disclosed, protect_combinations
+    from survey_app.staff.service_page import _hidden, protect_mirrors
+
+    def group(name, n, shown=True):
+        return {"gruppo": name, "n": n, "quota_soddisfatti": 50.0 if shown else None, "media": None,
+                "ic95_inf": None, "ic95_sup": None, "soppresso": not shown, "nome": None}
+
+    cells = pd.DataFrame([("web", "cittadino", 42), ("qr", "cittadino", 18), ("web", "ditta CAWI", 3),
+                          ("telefono", "ditta CATI", 20)], columns=["canale", "provenienza", "n"])
+    tables = {"canale": [group("qr", 18), group("telefono", 20, False), group("web", 45)],
+              "provenienza": [group("cittadino", 60), group("ditta CATI", 20, False), group("ditta CAWI", 3, False)]}
+    assert disclosed(tables, cells, 5) == [("provenienza", "ditta CAWI")]
+    found = protect_combinations(tables, cells, 5, lambda t, by, g: protect_mirrors(_hidden(t, by, g), 5))
+    assert disclosed(found, cells, 5) == []
+    hidden = {(by, row["gruppo"]) for by, rows in found.items() for row in rows if row["soppresso"]}
+    # The smallest group that closes the way (qr, 18); the citizens keep their figures.
+    assert ("canale", "qr") in hidden and ("provenienza", "cittadino") not in hidden
+    # A citizen's language the others cannot reach (both languages on both channels): nothing more to hide.
+    cells = pd.DataFrame([("web", "it", 40), ("web", "en", 2), ("qr", "it", 17), ("qr", "en", 1)],
+                         columns=["canale", "lingua", "n"])
+    tables = {"canale": [group("qr", 18), group("web", 42)], "lingua": [group("en", 3, False), group("it", 57, False)]}
+    assert disclosed(tables, cells, 5) == [] and protect_combinations(tables, cells, 5, None) == tables

@@ -12,8 +12,9 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from analysis import charts
+from analysis.disclosure import protect_combinations
 from analysis.engine import Period, option_table, period_table, quadrants, question_statistics, service_table
-from analysis.queries import BREAKDOWNS, reuse_results
+from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
 from .. import figures_cache
 from ..extensions import db
@@ -171,7 +172,8 @@ def period_actions(servizio: Servizio, period: Period) -> list[AzioneMiglioramen
 def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: int,
                questionnaire: str | None = None) -> dict[str, list[dict]]:
     """One question (the overall item) by channel, counter, comune, language and provenance, small groups
-    suppressed."""
+    suppressed, and the groups hidden that would let a reader of the five tables work a small one out (within one
+    table, across mirrors, and by any sum or difference: analysis/disclosure.py)."""
     questionnaire = questionnaire or servizio.questionario.codice
     # Counters and languages are grouped by code: each row also carries the name the filters show.
     names = {"sede": {s.codice: s.nome for s in servizio.sedi},
@@ -183,7 +185,13 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
         rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
         found[by] = [{**row, "nome": names.get(by, {}).get(row["gruppo"])}
                      for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")]
-    return protect_mirrors(found, threshold)
+    cells = load_breakdown_cells(conn, period.start, period.end, servizio.slug, questionnaire, code, period.filters)
+    return protect_combinations(protect_mirrors(found, threshold), cells, threshold,
+                                lambda tables, by, group: protect_mirrors(_hidden(tables, by, group), threshold))
+
+
+def _hidden(tables: dict[str, list[dict]], by: str, group) -> dict[str, list[dict]]:
+    return {**tables, by: [_suppressed(row) if row["gruppo"] == group else row for row in tables[by]]}
 
 
 def protect_mirrors(found: dict[str, list[dict]], threshold: int) -> dict[str, list[dict]]:
@@ -197,8 +205,7 @@ def protect_mirrors(found: dict[str, list[dict]], threshold: int) -> dict[str, l
         hidden_sizes = {row["n"] for rows in found.values() for row in rows if row["soppresso"] and row["n"]}
         changed = False
         for by, rows in found.items():
-            mirrored = [{**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)}
-                        if not row["soppresso"] and row["n"] in hidden_sizes else row for row in rows]
+            mirrored = [_suppressed(row) if not row["soppresso"] and row["n"] in hidden_sizes else row for row in rows]
             if mirrored != rows:
                 found[by], changed = protect_complements(mirrored, threshold), True
         if not changed:
@@ -221,7 +228,11 @@ def protect_complements(rows: list[dict], threshold: int) -> list[dict]:
         row = shown.pop(0)
         hidden.append(row)
         extra.add(id(row))
-    return [{**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)} if id(row) in extra else row for row in rows]
+    return [_suppressed(row) if id(row) in extra else row for row in rows]
+
+
+def _suppressed(row: dict) -> dict:
+    return {**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)}
 
 
 def breakdown_frame(rows: list[dict], by: str) -> pd.DataFrame:
