@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -28,7 +29,9 @@ from .publication import (
     INDICATOR_LABELS,
     load_actions,
     methodology,
+    overall_result,
     period_text,
+    readable_standard,
     service_trend,
     standard_text,
 )
@@ -238,6 +241,13 @@ def publication_note(year: int, services: list[ServiceReport], published: Publis
                                          ("risposte", "n", svc.n),
                                          ("% soddisfatti", "quota_soddisfatti", svc.quota_soddisfatti))
                  if _it_figure(row.get(key)) != _it_figure(now)]
+        # The carta dei servizi may have changed since: the report judges by today's standards.
+        standards = _published_standards(svc)
+        if (row.get("standard") or "") != standards:
+            parts.append(f"standard da «{_it_standard(row.get('standard'))}» a «{_it_standard(standards)}»")
+        verdict = overall_result(pd.DataFrame({"esito": [std.esito for std in svc.standards]}))
+        if (row.get("esito") or "") != verdict:
+            parts.append(f"esito da «{row.get('esito') or '—'}» a «{verdict or '—'}»")
         if parts:
             moved.append(f"{svc.nome} ({', '.join(parts)})")
     moved += [f"{row['servizio']} (pubblicato, non più nel catalogo)" for row in before.values()]
@@ -246,9 +256,20 @@ def publication_note(year: int, services: list[ServiceReport], published: Publis
     named = "; ".join(moved[:MAX_NAMED_CHANGES]) + (f"; e altri {len(moved) - MAX_NAMED_CHANGES}"
                                                     if len(moved) > MAX_NAMED_CHANGES else "")
     services_word = "servizio" if len(moved) == 1 else "servizi"
-    return (f"Le cifre sono calcolate dalle risposte registrate alla data della relazione e differiscono dalla "
+    return (f"Le cifre sono calcolate dalle risposte e dagli standard registrati alla data della relazione e "
+            f"differiscono dalla "
             f"{where} in Amministrazione trasparente per {len(moved)} {services_word}: {named}. Pubblicare una nuova "
             "versione dell'anno per allinearle.")
+
+
+def _published_standards(svc: ServiceReport) -> str:
+    """The service's standards as a publication's summary row lists them (publication.summary_table)."""
+    stated = {(s.domanda_codice if not s.generale else "", s.indicatore, s.soglia) for s in svc.standards}
+    return "; ".join(standard_text(indicatore, soglia, code) for code, indicatore, soglia in sorted(stated))
+
+
+def _it_standard(text: str | None) -> str:
+    return re.sub(r"(\d)\.(\d)", r"\1,\2", readable_standard(text)) if text else "nessuno"
 
 
 def _it_figure(value: Any) -> str:

@@ -318,6 +318,19 @@ def test_the_relazione_says_whether_its_figures_are_the_published_ones(answered,
            "Anagrafe (questionari da 8 a 9, risposte da 8 a 9, % soddisfatti da 62,5 a 66,7)." in differ
     pdf = note("r2.pdf")
     assert "Anagrafe (questionari da 8 a 9, risposte da 8 a 9, % soddisfatti da 62,5 a 66,7)" in pdf and "?" not in pdf
+    # A new carta dei servizi lowers the targets: the report judges by it, and says it is not what was published.
+    from survey_app.models import Standard
+
+    for standard in answered.scalars(select(Standard).join(Servizio).filter(Servizio.slug == "anagrafe")):
+        standard.soglia = {"media": 3.5, "quota_soddisfatti": 60}[standard.indicatore]
+    answered.commit()
+    changed = note("r3.xlsx")
+    assert "Anagrafe (questionari da 8 a 9, risposte da 8 a 9, % soddisfatti da 62,5 a 66,7, standard da " \
+           "«% soddisfatti ≥ 60; media ≥ 4 (D3); % soddisfatti ≥ 80 (D3)» a «% soddisfatti ≥ 60; media ≥ 3,5 (D3); " \
+           "% soddisfatti ≥ 60 (D3)», esito da «non raggiunto» a «raggiunto»)" in changed, changed
+    assert changed.startswith("Le cifre sono calcolate dalle risposte e dagli standard registrati alla data")
+    pdf = note("r3.pdf")
+    assert "standard da «% soddisfatti almeno 60; media almeno 4 (D3)" in pdf and "?" not in pdf
 
 
 def test_relazione_cli_writes_pdf_and_xlsx(answered, runner, tmp_path):
