@@ -8,6 +8,7 @@ with each frozen version, so the public pages show what was published, not what 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,7 @@ TYPE_LABELS = {"scala": "scala", "faccine": "faccine", "nps": "NPS", "si_no": "s
 
 SUMMARY_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "compilazioni", "n", "quota_soddisfatti",
                   "ic95_inf", "ic95_sup", "media", "scala_min", "scala_max", "ics", "nps", "margine_errore",
-                  "utenti_annui", "standard", "esito", "soppresso"]
+                  "utenti_annui", "standard", "esito", "esiti", "soppresso"]
 ACTION_FIELDS = ["ente", "ufficio", "servizio_codice", "servizio", "titolo", "descrizione", "riferimento",
                  "data_inizio", "data_scadenza", "stato", "esito"]
 
@@ -88,9 +89,29 @@ def standard_text(indicatore: str, soglia: float, domanda: str = "", decimal: st
     return f"{INDICATOR_LABELS.get(indicatore, indicatore)} ≥ {value}" + (f" ({domanda})" if domanda else "")
 
 
-def readable_standard(text: str | None) -> str:
-    """The CSV's standard ('quota_soddisfatti ≥ 80; media ≥ 4.0') with people's names for the figures."""
-    return (text or "").replace("quota_soddisfatti", INDICATOR_LABELS["quota_soddisfatti"])
+DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
+
+
+def standard_outcomes(esiti: list[dict[str, Any]], decimal: str = ".") -> str:
+    """Each standard with the figure it was compared with and its result, as a file's cell says it:
+    'media ≥ 4 (D1): 4,20, raggiunto; % soddisfatti ≥ 80 (D9): 78,3%, non raggiunto'."""
+    return readable_standard("; ".join(f"{e['standard']}: {outcome(e)}" for e in esiti), decimal)
+
+
+def outcome(esito: dict[str, Any]) -> str:
+    """One standard's figure and result ('78.3%, non raggiunto'); without a figure, the answers it had."""
+    value = esito.get("valore")
+    if value is None:
+        return f"{esito['esito']} (n = {esito.get('n', 0)})"
+    figure = f"{value:.1f}%" if esito.get("indicatore") == "quota_soddisfatti" else f"{value:.2f}"
+    return f"{figure}, {esito['esito']}"
+
+
+def readable_standard(text: str | None, decimal: str = ".") -> str:
+    """The CSV's standard ('quota_soddisfatti ≥ 80; media ≥ 4.0') with people's names for the figures, and
+    ``decimal`` between a number's units and decimals."""
+    text = (text or "").replace("quota_soddisfatti", INDICATOR_LABELS["quota_soddisfatti"])
+    return DECIMAL_POINT.sub(rf"\g<1>{decimal}\g<2>", text) if decimal != "." else text
 
 
 def overall_result(results: pd.DataFrame) -> str:
@@ -147,7 +168,12 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
         row["nps"] = None if value is None or pd.isna(value) else float(value)
         row["standard"] = "; ".join(standards_by_service.get(svc.slug, []))
         # Every standard is in the results, unassessable ones as non valutabile: none can drop out of the esito.
-        row["esito"] = overall_result(results_by_service.get(svc.slug, no_results))
+        own = results_by_service.get(svc.slug, no_results)
+        row["esito"] = overall_result(own)
+        # And each with its own figure and result: one word for several targets hid which one was missed.
+        row["esiti"] = [{"standard": standard_text(r.indicatore, r.soglia, r.domanda_codice),
+                         "valore": None if r.valore is None or pd.isna(r.valore) else float(r.valore),
+                         "indicatore": r.indicatore, "n": int(r.n), "esito": r.esito} for r in own.itertuples()]
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_FIELDS)
 

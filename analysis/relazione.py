@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -269,7 +268,7 @@ def _published_standards(svc: ServiceReport) -> str:
 
 
 def _it_standard(text: str | None) -> str:
-    return re.sub(r"(\d)\.(\d)", r"\1,\2", readable_standard(text)) if text else "nessuno"
+    return readable_standard(text, decimal=",") if text else "nessuno"
 
 
 def _it_figure(value: Any) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .publication import TYPE_LABELS, Publication, period_text, readable_standard
+from .publication import TYPE_LABELS, Publication, period_text, readable_standard, standard_outcomes
 
 KINDS = ("text", "int", "dec1", "dec2", "dec4", "year", "date")
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ def _scale(row: dict[str, Any]) -> str | None:
     return f"{int(low)}–{int(high)}" if low is not None and high is not None else None
 
 
+def _standards(row: dict[str, Any]) -> str:
+    """Each standard with its figure and result, in Italian decimals; versions published before the results were
+    kept one by one list the standards alone."""
+    if row.get("esiti") is not None:
+        return standard_outcomes(row["esiti"], decimal=",")
+    return readable_standard(row["standard"], decimal=",")
+
+
 def summary_sheet(pub: Publication) -> Sheet:
     columns = [
         Column("Ente", width=26), Column("Ufficio", width=30), Column("Servizio", width=34),
@@ -68,7 +76,7 @@ def summary_sheet(pub: Publication) -> Sheet:
     ]
     rows = [[r["ente"], r["ufficio"], r["servizio"], r["servizio_codice"], r["compilazioni"], r["n"],
              r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], r["media"], _scale(r), r["ics"], r["nps"],
-             r["margine_errore"], r["standard"], r["esito"]] for r in pub.summary]
+             r["margine_errore"], _standards(r), r["esito"]] for r in pub.summary]
     return Sheet("Sintesi", columns, rows, preamble=[
         f"Soddisfazione degli utenti per servizio – anno {pub.year}",
         f"Dati soppressi (celle vuote) dove le risposte sono meno di {pub.threshold}."])
@@ -87,7 +95,7 @@ def questions_sheet(pub: Publication) -> Sheet:
     ]
     rows = [[r["anno"], r["ente"], r["ufficio"], r["servizio_codice"], r["servizio"], r["domanda_codice"],
              r["domanda"], r["dimensione"], TYPE_LABELS.get(r["tipo"], r["tipo"]), r["scala_min"], r["scala_max"], r["n"], r["media"],
-             r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], readable_standard(r["standard"]), r["esito_standard"],
+             r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], readable_standard(r["standard"], ","), r["esito_standard"],
              _yes_no(r["soppresso"])] for r in pub.questions]
     return Sheet("Domande", columns, rows)
 

@@ -106,6 +106,12 @@ def test_workbook_figures_are_the_engines(answered, runner, tmp_path):
     # NPS on D4 (10..3): promoters 10, 9 (2 of 8), detractors 6, 5, 4, 3 (4 of 8) -> -25
     assert anagrafe["Net Promoter Score"] == -25.0
     assert rows["vigilanza"]["Soddisfatti (%)"] == round(4 / 6 * 100, 1)
+    # Each standard with its own figure and result (D1: 5 of 8 satisfied; D3: 5 of 8, mean 3.5), then the verdict
+    # on them all: one word beside the overall item's figures hid which target was missed.
+    assert anagrafe["Standard della carta dei servizi"] == (
+        "% soddisfatti ≥ 60 (D1): 62,5%, raggiunto; media ≥ 4 (D3): 3,50, non raggiunto; "
+        "% soddisfatti ≥ 80 (D3): 62,5%, non raggiunto")
+    assert anagrafe["Esito rispetto allo standard"] == "non raggiunto"
     cell = sintesi.cell(row=5, column=header.index("Soddisfatti (%)") + 1)
     assert "0.0" in cell.number_format and cell.number_format.startswith("[$-410]")
     # Domande: the CSV's rows with Italian titles, no internal field names anywhere in the headings.
@@ -166,6 +172,12 @@ def test_publishing_again_without_changes_makes_no_new_version(answered, runner,
     assert answered.scalar(select(Pubblicazione.versione).order_by(Pubblicazione.versione.desc())) == 1
     assert (tmp_path / "a" / "soddisfazione-2025.xlsx").read_bytes() == \
         (tmp_path / "b" / "soddisfazione-2025.xlsx").read_bytes()
+    # A version published before each standard's result was kept: the same figures still make no new version.
+    record = answered.scalar(select(Pubblicazione))
+    record.dati = {**record.dati, "sintesi": [{k: v for k, v in row.items() if k != "esiti"}
+                                              for row in record.dati["sintesi"]]}
+    answered.commit()
+    assert "Nessuna modifica" in publish(runner, tmp_path / "c")
 
 
 # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
@@ -253,6 +265,12 @@ def test_public_pages_without_login_in_italian_formats(answered, runner, client,
     assert "62.5%" in english and "(scale 1–5)" in english
     service = client.get(f"/trasparenza/{YEAR}/anagrafe?lang=it").get_data(as_text=True)
     assert service.count("(scala 1–5)") >= 2  # the summary and the questions' table
+    assert "<li>media ≥ 4 (D3): 3,50, non raggiunto</li>" in service and "Esito complessivo" in service
+    assert "<li>% soddisfatti ≥ 60 (D1): 62,5%, raggiunto</li>" in service
+    assert "<li>% soddisfatti ≥ 60 (D1): 62,5%, raggiunto</li>" in html  # the summary table too
+    english = client.get(f"/trasparenza/{YEAR}/anagrafe?lang=en").get_data(as_text=True)
+    assert "<li>mean ≥ 4 (D3): 3.50, not met</li>" in english and "Overall result" in english
+    client.get("/trasparenza?lang=it")
     assert "<svg" in service and "<desc" in service and "Complessivamente, quanto è soddisfatto?" in service
     for url in (f"/trasparenza/{YEAR}/inesistente", f"/trasparenza/{YEAR}?versione=9", "/trasparenza/1999",
                 f"/trasparenza/{YEAR}/v9/datapackage.json", f"/trasparenza/{YEAR}/v1/segreto.txt",

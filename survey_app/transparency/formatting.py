@@ -17,7 +17,6 @@ from analysis.publication import readable_standard
 
 from . import bp
 
-DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
 QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
 ACTION_STATES = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),
                  "annullata": _l("annullata")}
@@ -99,10 +98,10 @@ def _standard_words(language: str) -> tuple:
 
 @lru_cache(maxsize=1024)
 def _decimals(text: str | None, comma: bool, words: tuple) -> str:
-    text = readable_standard(text)
+    text = readable_standard(text, "," if comma else ".")
     for pattern, word in words:
         text = pattern.sub(word, text)
-    return DECIMAL_POINT.sub(r"\1,\2", text) if comma else text
+    return text
 
 
 @bp.app_template_filter("chart_row")
