@@ -7,7 +7,7 @@ Built only from the functions the published figures come from (``service_table``
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection
@@ -20,7 +20,7 @@ COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "dom
            "quota_soddisfatti",
            "ic95_inf", "ic95_sup", "media", "ics", "nps", "quota_prec", "n_prec", "differenza", "p_value",
            "significativo", "esito", "standard", "campagna", "campagna_obiettivo", "campagna_raccolti",
-           "campagna_raccolti_totale", "campagna_servizi", "campagna_avanzamento", "soppresso"]
+           "campagna_raccolti_totale", "campagna_servizi", "campagna_avanzamento", "campagna_fine", "soppresso"]
 # The summary of a service's standards: any target missed, else any reached, else nothing to judge.
 SUMMARY_ORDER = ("non raggiunto", "raggiunto", "non valutabile")
 
@@ -44,8 +44,7 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
     for record in standards.to_dict(orient="records"):  # one conversion, not one per service
         by_service.setdefault(record["servizio_codice"], []).append(
             {key: record[key] for key in ("domanda_codice", "indicatore", "soglia", "valore", "esito", "n")})
-    campaigns = queries.load_open_campaigns(conn, today or date.today()).drop_duplicates("servizio_id")
-    campaigns = campaigns.set_index("servizio_id")
+    campaigns = period_campaigns(conn, period, today or date.today())
     rows = []
     for svc in services.itertuples():
         row = {"servizio_id": svc.servizio_id, "ente": svc.ente, "ufficio": svc.ufficio, "servizio_codice": svc.slug,
@@ -69,6 +68,7 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
             target = _value(campaign["campagna_obiettivo"])
             collected = int(campaign["campagna_raccolti_totale"])
             row.update({"campagna": campaign["campagna_titolo"], "campagna_obiettivo": target,
+                        "campagna_fine": campaign["campagna_fine"],
                         "campagna_raccolti": int(campaign["campagna_raccolti"]), "campagna_raccolti_totale": collected,
                         "campagna_servizi": int(campaign["campagna_servizi"]),
                         "campagna_avanzamento": min(100.0, collected / target * 100) if target else None})
@@ -79,6 +79,16 @@ def _overview_table(conn: Connection, period: Period, threshold: int, today: dat
     table = table.astype({"compilazioni": "Int64", "n": "Int64", "campagna_obiettivo": "Int64",
                           "campagna_raccolti": "Int64", "campagna_raccolti_totale": "Int64", "campagna_servizi": "Int64"})
     return table.sort_values(["ente", "ufficio", "servizio"], kind="stable").reset_index(drop=True)
+
+
+def period_campaigns(conn: Connection, period: Period, today: date) -> pd.DataFrame:
+    """Per service, the campaign of the period: the one running today (the soonest to end, if several), else the
+    last one that ran in the period (a past year's view showed whatever campaign was running today)."""
+    last_day = min(today, (period.end - timedelta(days=1)).date())
+    found = queries.load_campaigns(conn, period.start.date(), last_day)
+    running = found[found["campagna_fine"] >= today]
+    ended = found[found["campagna_fine"] < today].iloc[::-1]
+    return pd.concat([running, ended]).drop_duplicates("servizio_id").set_index("servizio_id")
 
 
 def _trend(row: dict, previous: pd.Series) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from functools import wraps
 
 import pandas as pd
@@ -270,9 +270,10 @@ def load_standards(conn: Connection) -> pd.DataFrame:
     return frame.astype({"soglia": "float64"})
 
 
-def load_open_campaigns(conn: Connection, day) -> pd.DataFrame:
-    """Campaigns running on ``day``, one row per campaign × service: the questionnaires the service has collected in
-    it so far, and the whole campaign's (its target is the campaign's, summed over its services by the planner)."""
+def load_campaigns(conn: Connection, start, day) -> pd.DataFrame:
+    """Campaigns begun by ``day`` and running on some day from ``start`` on, one row per campaign × service, by end
+    date: the questionnaires the service has collected in it so far, and the whole campaign's (its target is the
+    campaign's, summed over its services by the planner)."""
     r, rs, c = t.rilevazioni, t.rilevazione_servizi, t.compilazioni
     total = select(func.count()).where(c.c.rilevazione_id == r.c.id).scalar_subquery()
     own = select(func.count()).where(c.c.rilevazione_id == r.c.id, c.c.servizio_id == rs.c.servizio_id) \
@@ -284,7 +285,9 @@ def load_open_campaigns(conn: Connection, day) -> pd.DataFrame:
                    own.label("campagna_raccolti"), total.label("campagna_raccolti_totale"),
                    services.label("campagna_servizi")) \
         .select_from(r.join(rs, rs.c.rilevazione_id == r.c.id)) \
-        .where(r.c.data_inizio <= day, r.c.data_fine >= day).order_by(r.c.data_fine)
-    return pd.DataFrame(conn.execute(query).mappings().all(),
-                        columns=["servizio_id", "campagna", "campagna_titolo", "campagna_fine", "campagna_obiettivo",
-                                 "campagna_raccolti", "campagna_raccolti_totale", "campagna_servizi"])
+        .where(r.c.data_inizio <= day, r.c.data_fine >= start).order_by(r.c.data_fine, r.c.id)
+    frame = pd.DataFrame(conn.execute(query).mappings().all(),
+                         columns=["servizio_id", "campagna", "campagna_titolo", "campagna_fine", "campagna_obiettivo",
+                                  "campagna_raccolti", "campagna_raccolti_totale", "campagna_servizi"])
+    # Lightweight tables carry no types: SQLite gives the day as text, PostgreSQL as a date.
+    return frame.assign(campagna_fine=[date.fromisoformat(str(day)) for day in frame["campagna_fine"]])

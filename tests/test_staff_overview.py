@@ -110,15 +110,14 @@ def test_the_campaign_column_shows_a_dash_or_what_was_collected_never_nan(seeded
     """A service without a running campaign, and a campaign without a target: no "nan", no "0 su  (%)", and whole
     numbers in the download."""
     tributi = seeded.scalar(select(Servizio).filter_by(slug="tributi"))
-    today = date.today()
     seeded.add(Rilevazione(codice="sportello", titolo="Sportello aperto", questionario_id=tributi.questionario_id,
-                           data_inizio=today - timedelta(days=3), data_fine=today + timedelta(days=3),
+                           data_inizio=date(2025, 11, 1), data_fine=date(2025, 12, 31),
                            campione_obiettivo=None, servizi=[tributi]))
     seeded.commit()
     login(client, runner, "a@comune.it", "--role", "admin")
     html = unescape(client.get("/staff/?anno=2025").get_data(as_text=True))
     assert not re.search(r"\bnan\b", html, re.IGNORECASE) and " su  (" not in html
-    assert 'Sportello aperto<br><span class="small">0 raccolti</span>' in html
+    assert 'Sportello aperto<br><span class="small">0 raccolti; conclusa il 31/12/2025</span>' in html
     assert html.count('<span class="text-muted small">—</span>') == 2  # anagrafe and vigilanza: no campaign
     rows = list(csv.DictReader(io.StringIO(client.get("/staff/panoramica.csv?anno=2025").data.decode())))
     by_service = {row["servizio_codice"]: row for row in rows}
@@ -181,6 +180,32 @@ def _values(encoded) -> list[float]:
     if isinstance(encoded, list):
         return encoded
     return np.frombuffer(base64.b64decode(encoded["bdata"]), dtype=encoded["dtype"]).tolist()
+
+
+def test_a_past_year_shows_its_own_campaign_not_todays(seeded, client, runner):
+    """2025's overview showed the campaign running today (2026's) and not 2025's own."""
+    tributi = seeded.scalar(select(Servizio).filter_by(slug="tributi"))
+    today = date.today()
+    for code, title, start, end in (("primavera", "Primavera 2025", date(2025, 3, 1), date(2025, 5, 31)),
+                                    ("estate", "Estate 2025", date(2025, 6, 1), date(2025, 8, 31)),
+                                    ("oggi", "Oggi", today - timedelta(days=3), today + timedelta(days=3))):
+        seeded.add(Rilevazione(codice=code, titolo=title, questionario_id=tributi.questionario_id, data_inizio=start,
+                               data_fine=end, campione_obiettivo=100, servizi=[tributi]))
+    seeded.commit()
+    conn = seeded.connection()
+    past = overview_table(conn, Period.year(2025), today=today).set_index("servizio_codice")
+    assert past.loc["tributi", "campagna"] == "Estate 2025"  # the year's last
+    assert past.loc["tributi", "campagna_fine"] == date(2025, 8, 31)
+    assert overview_table(conn, Period.year(today.year), today=today).set_index(
+        "servizio_codice").loc["tributi", "campagna"] == "Oggi"
+    # Seen from inside 2025, on 1 April: the campaign running then.
+    assert overview_table(conn, Period.year(2025), today=date(2025, 4, 1)).set_index(
+        "servizio_codice").loc["tributi", "campagna"] == "Primavera 2025"
+    login(client, runner, "a@comune.it", "--role", "admin")
+    html = unescape(client.get("/staff/?anno=2025").get_data(as_text=True))
+    assert "Estate 2025<br>" in html and "conclusa il 31/08/2025" in html and "Oggi<br>" not in html
+    rows = list(csv.DictReader(io.StringIO(client.get("/staff/panoramica.csv?anno=2025").data.decode())))
+    assert {row["servizio_codice"]: row["campagna"] for row in rows}["tributi"] == "Estate 2025"
 
 
 def test_a_campaign_of_several_services_shows_each_its_own_count(seeded, client, runner):

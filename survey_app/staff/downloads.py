@@ -44,7 +44,7 @@ FIELDS: dict[str, Column] = {
     "quota_anno_precedente": Column("Soddisfatti anno precedente (%)", "dec1", 14),
     "differenza": Column("Differenza (punti)", "dec1", 12), "p_value": Column("p-value", "dec4", 10),
     "esito_standard": Column("Esito rispetto allo standard", width=18),
-    "campagna": Column("Rilevazione in corso", width=26),
+    "campagna": Column("Rilevazione", width=26),
     "campagna_raccolti_servizio": Column("Rilevazione: questionari del servizio", "int", 14),
     "campagna_raccolti_totale": Column("Rilevazione: questionari in totale", "int", 14),
     "campagna_obiettivo": Column("Rilevazione: obiettivo", "int", 12),

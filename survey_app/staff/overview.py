@@ -73,7 +73,7 @@ def _overview():
         names = {s.id for s in services if s.ufficio.ente.codice == ente}
         table = table[table["servizio_id"].isin(names)]
     table = table.sort_values(SORTS[sort], ascending=direction == "asc", na_position="last", kind="stable")
-    return table, {"year": year, "years": years, "sort": sort, "direction": direction, "ente": ente,
+    return table, {"year": year, "years": years, "sort": sort, "direction": direction, "ente": ente, "today": today,
                    "entities": entities, "computed": computed if figures_cache.enabled() else None}
 
 
