@@ -263,6 +263,18 @@ def offered_in(services: pd.DataFrame, answered: set, listed: set | None) -> pd.
 
 
 @_reusable
+def answer_days(conn: Connection, year: int) -> tuple[date, date] | None:
+    """The first and last day of the year with an answer, or None."""
+    c = t.compilazioni
+    start, end = year_bounds(year)
+    first, last = conn.execute(select(func.min(c.c.data_ora), func.max(c.c.data_ora))
+                               .where(c.c.data_ora >= start, c.c.data_ora < end)).one()
+    if first is None:
+        return None
+    return tuple(value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+                 for value in (first, last))
+
+
 def load_standards(conn: Connection) -> pd.DataFrame:
     query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,
                    t.standard.c.soglia)

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection
 
 from . import queries
-from .engine import NON_VALUTABILE, Period, service_table, standards_results
+from .engine import MIN_EXPECTED, NON_VALUTABILE, Period, service_table, standards_results
 from .indicators import NON_RAGGIUNTO, RAGGIUNTO, indicator_table
 from .publication import (
     INDICATOR_LABELS,
@@ -73,7 +73,7 @@ class Trend:
     quota_prec: float
     n_prec: int
     differenza: float  # percentage points, rounded to 1 decimal from the unrounded shares
-    p_value: float  # two-sided, pooled two-proportion z-test
+    p_value: float  # two-sided: pooled two-proportion z-test, or Fisher's exact test on small counts
     significativo: bool
 
 
@@ -185,8 +185,12 @@ def _it_date(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
-def method_rows(method: dict[str, Any], year: int, threshold: int) -> list[tuple[str, str]]:
-    """The Nota metodologica as (voce, descrizione) pairs, shared by the XLSX and the PDF."""
+def method_rows(method: dict[str, Any], year: int, threshold: int,
+                previous: tuple[date, date] | None = None) -> list[tuple[str, str]]:
+    """The Nota metodologica as (voce, descrizione) pairs, shared by the XLSX and the PDF; ``previous``, the first and
+    last day with answers in the year before (the trend compares with them)."""
+    before = (f"Nel {year - 1} le risposte vanno dal {_it_date(previous[0])} al {_it_date(previous[1])}."
+              if previous else f"Nessuna risposta nel {year - 1}.")
     channels = "; ".join(f"{c['canale']}: {c['compilazioni']}" for c in method["canali"]) or "nessuno"
     batches = "; ".join(f"{b['fonte']}, {b['metodo']}: {b['compilazioni']}" for b in method["lotti"]) or "nessuna"
     scales = "; ".join(s["tipo"] + (f" {s['min']}–{s['max']}" if s["min"] is not None else "")
@@ -209,9 +213,10 @@ def method_rows(method: dict[str, Any], year: int, threshold: int) -> list[tuple
                                        "nessuna risposta nell'anno."),
         ("Andamento rispetto all'anno precedente",
          f"Differenza in punti percentuali della quota di soddisfatti alla domanda complessiva tra {year} e "
-         f"{year - 1}; test z bilaterale per due proporzioni (varianza combinata), differenza significativa se "
-         f"p < {str(ALPHA).replace('.', ',')}. Non confrontabile se in uno dei due anni le risposte sono meno "
-         f"di {threshold}."),
+         f"{year - 1}; test z bilaterale per due proporzioni (varianza combinata), o test esatto di Fisher quando "
+         f"in un anno i soddisfatti o i non soddisfatti attesi sono meno di {MIN_EXPECTED}; differenza significativa "
+         f"se p < {str(ALPHA).replace('.', ',')}. Non confrontabile se in uno dei due anni le risposte sono meno "
+         f"di {threshold}. {before}"),
         ("Azioni di miglioramento", f"Le azioni il cui periodo di attuazione comprende almeno un giorno del "
                                     f"{year}, con il loro stato."),
     ]
@@ -314,7 +319,8 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],
-                  method=[("Pubblicazione in Amministrazione trasparente", note), *method_rows(method, year, threshold)],
+                  method=[("Pubblicazione in Amministrazione trasparente", note),
+                          *method_rows(method, year, threshold, queries.answer_days(conn, year - 1))],
                   publication=note, period=method["periodo"])
 
 

@@ -142,8 +142,22 @@ def test_trend_against_previous_year_matches_chi_square(channels):
 
 
 def test_two_proportion_degenerate():
-    assert two_proportion_test(5, 5, 3, 3) == (0.0, 1.0)
+    z, p = two_proportion_test(5, 5, 3, 3)
+    assert np.isnan(z) and p == 1.0
     assert np.isnan(two_proportion_test(1, 0, 1, 2)[0])
+
+
+def test_small_samples_get_fishers_exact_test_and_large_ones_the_z_test():
+    from scipy.stats import fisher_exact, norm
+
+    # 0 of 5 against 54 of 128: under 5 expected satisfied in the first year, so no normal approximation.
+    z, p = two_proportion_test(0, 5, 54, 128)
+    assert np.isnan(z) and p == pytest.approx(fisher_exact([[0, 5], [54, 74]]).pvalue)
+    # 60 of 100 against 45 of 100: the pooled z-test, written out here.
+    pooled = 105 / 200
+    expected = (0.60 - 0.45) / (pooled * (1 - pooled) * (2 / 100)) ** 0.5
+    z, p = two_proportion_test(60, 100, 45, 100)
+    assert z == pytest.approx(expected) and p == pytest.approx(2 * norm.sf(expected))
 
 
 def test_quadrants_match_an_independent_computation(db):
