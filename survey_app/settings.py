@@ -48,8 +48,9 @@ class Defaults:
     KIOSK_RATE_LIMIT = "60 per minute"
     # The firms' import API, per token (per address without one).
     API_RATE_LIMIT = "60 per minute;1000 per hour"
-    # Kiosk: the same face again within this many seconds is a double tap, stored once;
-    # the thank-you page goes back to the faces after KIOSK_RESET_SECONDS.
+    # Kiosk: the same face posted again from the same page within this many seconds is a double tap, stored once
+    # (the faces shown afresh are the next person's); the thank-you page goes back to the faces after
+    # KIOSK_RESET_SECONDS.
     KIOSK_COOLDOWN_SECONDS = 10
     KIOSK_RESET_SECONDS = 5
     # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/Proto/Host are believed, so each

@@ -104,9 +104,11 @@ def _language_from_the_url_only():
 @bp.get("/<slug>")
 def faces(slug: str):
     servizio, _versione, question, _reasons, sede = _setup(slug)
-    # A new visitor: whatever the previous one left unanswered is no longer theirs to complete.
-    if PENDING in session:
-        session.pop(PENDING)
+    # A new visitor: whatever the previous one left unanswered is no longer theirs to complete, and their tap is
+    # theirs, not a double tap of the previous one's (a queue of green faces kept one in two).
+    for key in (PENDING, LAST):
+        if key in session:
+            session.pop(key)
     return render_template("kiosk/faces.html", servizio=servizio, domanda=question, sede=sede, form=TapForm(),
                            lang=_lang(), reset_url=_url("kiosk.faces", slug, sede),
                            reset_seconds=IDLE_RELOAD_SECONDS)
@@ -125,8 +127,8 @@ def tap(slug: str):
     last = session.get(LAST)
     cooldown = current_app.config["KIOSK_COOLDOWN_SECONDS"]
     if last and last.get("key") == key and last.get("face") == face and 0 <= now - last.get("t", 0) < cooldown:
-        # A double tap or a run of the same vote: stored once. A red double tap still lands on the
-        # reasons of the submission it stored.
+        # A double tap: the same face posted again from the same page (a new page forgets the last tap), stored
+        # once. A red double tap still lands on the reasons of the submission it stored.
         if reasons is not None and int(face) == RED and _fresh_pending(slug):
             return redirect(_url("kiosk.reasons", slug, sede))
         return redirect(_url("kiosk.thanks", slug, sede))

@@ -33,7 +33,7 @@ def live_server(tmp_path_factory, sqlite_template):
     shutil.copyfile(sqlite_template, database)
     app = create_app({**_config(f"sqlite:///{database}", folder), "SERVER_NAME": None,
                       "SUBMIT_RATE_LIMIT": "1000 per minute", "KIOSK_RATE_LIMIT": "1000 per minute",
-                      "KIOSK_COOLDOWN_SECONDS": 0, "KIOSK_RESET_SECONDS": 2})
+                      "KIOSK_RESET_SECONDS": 2})
     with app.app_context():
         load_catalogue(_db.session, DEMO)
     server = make_server("127.0.0.1", 0, app, threaded=True)
