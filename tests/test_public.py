@@ -250,6 +250,25 @@ def test_a_kept_page_follows_the_catalogue_and_the_address(client, catalogue):
     assert '<html lang="en">' in english and 'action="/s/anagrafe?lang=en"' in english
 
 
+def test_a_page_sent_back_with_errors_keeps_the_qr_codes_counter_in_its_links(client, catalogue):
+    """The error page's address lost canale and sede: its language link, and Back's "new questionnaire" link after
+    sending, then stored the next person on that phone as web without a counter."""
+    url = "/s/anagrafe?canale=qr&sede=sportello-2"
+    page = client.get(url).get_data(as_text=True)
+    assert 'action="/s/anagrafe?canale=qr&amp;sede=sportello-2"' in page
+    sent_back = client.post(url, data=hidden_fields(page))  # nothing answered
+    assert sent_back.status_code == 422
+    html = sent_back.get_data(as_text=True)
+    assert 'action="/s/anagrafe?canale=qr&amp;sede=sportello-2"' in html
+    assert 'href="/s/anagrafe?canale=qr&amp;sede=sportello-2&amp;lang=en"' in html  # the language link
+    answered = client.post(url, data={**hidden_fields(html), "D1": "4", "D3": "5"})
+    assert answered.status_code == 302
+    back = client.get(url).get_data(as_text=True)  # Back after sending: the notice, and a way to answer again
+    assert 'href="/s/anagrafe?nuovo=1&amp;canale=qr&amp;sede=sportello-2"' in back
+    stored = catalogue.scalar(select(Compilazione))
+    assert (stored.canale, stored.sede.codice) == ("qr", "sportello-2")
+
+
 def test_the_page_reads_its_service_outside_a_transaction_and_the_submission_inside_one(app, backend):
     """On PostgreSQL the blank page's one query runs in autocommit (no BEGIN and ROLLBACK around it); the submission
     reads the service in the transaction that stores the answers."""
