@@ -374,6 +374,14 @@ def test_listing_and_downloads_for_every_service(client, runner, configured, rol
            "Sportello 1</span></a>" in page
     assert 'href="/staff/qr/tributi.png">PNG<span class="visually-hidden"> per Tributi, senza sportello' in page
     assert 'href="/staff/qr/tutti.pdf"' in page and 'href="/staff/qr/tutti.zip"' in page
+    # Each counter's tablet address where the service has a kiosk (anagrafe and vigilanza; tributi has none), at the
+    # public address, and it opens the kiosk there.
+    kiosks = re.findall(r'<a href="([^"]+)"><code>', page)
+    assert kiosks == [f"{BASE}/k/anagrafe?sede=sportello-1", f"{BASE}/k/anagrafe?sede=sportello-2",
+                      f"{BASE}/k/vigilanza?sede=comando"]
+    assert "nessun chiosco" in page
+    for kiosk in kiosks:
+        assert client.get(kiosk.removeprefix(BASE)).status_code == 200
     response = client.get("/staff/qr/anagrafe.png?sede=sportello-2")
     assert response.status_code == 200 and response.mimetype == "image/png"
     expected = expected_matrix(f"{BASE}/s/anagrafe?canale=qr&sede=sportello-2")

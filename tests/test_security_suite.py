@@ -98,12 +98,12 @@ def test_posts_outside_the_staff_area_without_their_csrf_token_are_refused_and_w
     client, other = app.test_client(), app.test_client()
     foreign = csrf_token(other.get("/staff/login").get_data(as_text=True))  # valid, but another browser's
     fields = hidden_fields(client.get("/s/anagrafe").get_data(as_text=True))
-    client.get("/k/anagrafe")
+    client.get("/k/anagrafe?sede=sportello-1")
     before = counts(app)
     for token in ({}, {"csrf_token": foreign}, {"csrf_token": "x"}):
         answers = {"form_token": fields["form_token"], "D3": "4", "D7": "senza token", **token}
         assert client.post("/s/anagrafe", data=answers).status_code == 400, token
-        assert client.post("/k/anagrafe", data={"D1": "3", **token}).status_code == 400, token
+        assert client.post("/k/anagrafe?sede=sportello-1", data={"D1": "3", **token}).status_code == 400, token
         login = client.post("/staff/login", data={"email": "admin@matrice.it",
                                                   "password": site["passwords"]["admin"], **token})
         assert login.status_code == 400, token
@@ -119,13 +119,14 @@ def test_posts_outside_the_staff_area_without_their_csrf_token_are_refused_and_w
     assert counts(app) == before
     # The same posts with the token go through: nothing above was refused for another reason.
     assert client.post("/s/anagrafe", data={**fields, "D3": "4"}).status_code == 302
-    kiosk_token = csrf_token(client.get("/k/anagrafe").get_data(as_text=True))
-    assert client.post("/k/anagrafe", data={"D1": "1", "csrf_token": kiosk_token}).status_code == 302
+    kiosk_token = csrf_token(client.get("/k/anagrafe?sede=sportello-1").get_data(as_text=True))
+    assert client.post("/k/anagrafe?sede=sportello-1", data={"D1": "1", "csrf_token": kiosk_token}).status_code == 302
     before = counts(app)
     reasons = {"motivi": "tempo-attesa", "invia": "1"}
-    assert client.post("/k/anagrafe/motivi", data=reasons).status_code == 400
+    assert client.post("/k/anagrafe/motivi?sede=sportello-1", data=reasons).status_code == 400
     assert counts(app) == before
-    assert client.post("/k/anagrafe/motivi", data={**reasons, "csrf_token": kiosk_token}).status_code == 302
+    assert client.post("/k/anagrafe/motivi?sede=sportello-1",
+                       data={**reasons, "csrf_token": kiosk_token}).status_code == 302
     assert counts(app)["risposte"] == before["risposte"] + 1
     dry_run = client.post("/api/v1/imports", json={**body, "dry_run": True},
                           headers={"Authorization": f"Bearer {site['bearer']}"})

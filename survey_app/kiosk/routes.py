@@ -64,13 +64,21 @@ def _counter(servizio: Servizio) -> str | None:
     up with a mistyped address would otherwise store every tap without its counter, and nobody would see it."""
     code = request.values.get("sede")
     counter = _known_counter(servizio)
+    codes = ", ".join(sorted(s.codice for s in servizio.sedi)) or _("nessuna")
     if code and counter is None:
-        codes = ", ".join(sorted(s.codice for s in servizio.sedi)) or _("nessuna")
-        abort(current_app.make_response((render_template(
-            "public/message.html", title=_("Sede sconosciuta"), lang=_lang(),
-            message=_("Il servizio non ha la sede «%(code)s». Chi prepara il tablet controlli l'indirizzo del chiosco: "
-                      "le sedi del servizio sono %(codes)s.", code=code[:40], codes=codes)), 404)))
+        _refuse(_("Sede sconosciuta"), _("Il servizio non ha la sede «%(code)s». Chi prepara il tablet controlli "
+                                         "l'indirizzo del chiosco: le sedi del servizio sono %(codes)s.",
+                                         code=code[:40], codes=codes))
+    if not code and servizio.sedi:  # the same for a missing one, where the service has counters to choose from
+        _refuse(_("Sede mancante"), _("L'indirizzo del chiosco non indica la sede. Chi prepara il tablet aggiunga "
+                                      "«?sede=» e il codice della sede dove si trova: le sedi del servizio sono "
+                                      "%(codes)s.", codes=codes))
     return counter
+
+
+def _refuse(title: str, message: str) -> None:
+    abort(current_app.make_response((render_template("public/message.html", title=title, lang=_lang(),
+                                                     message=message), 404)))
 
 
 def _known_counter(servizio: Servizio) -> str | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 
-from flask import abort, render_template, request, send_file
+from flask import abort, render_template, request, send_file, url_for
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..kiosk.routes import kiosk_version
 from ..models import Servizio
+from ..settings import public_base_url
 from ..staff.access import RESULT_READERS, roles_required
 from ..staff.routes import visible_services
 from . import bp
@@ -28,7 +30,14 @@ def _visible() -> list[Servizio]:
 @bp.get("/")
 @roles_required(*RESULT_READERS)
 def index():
-    return render_template("qr/index.html", services=_visible())
+    services = _visible()
+    # The address to open on a counter's tablet, for the services that have a kiosk (docs/kiosk.md).
+    base = public_base_url().rstrip("/")
+    kiosks = {(s.slug, sede.codice): f"{base}{url_for('kiosk.faces', slug=s.slug, sede=sede.codice)}"
+              for s in services if kiosk_version(s) for sede in s.sedi}
+    kiosks |= {(s.slug, None): f"{base}{url_for('kiosk.faces', slug=s.slug)}"
+               for s in services if not s.sedi and kiosk_version(s)}
+    return render_template("qr/index.html", services=services, kiosks=kiosks)
 
 
 # `any` keeps /tutti.svg free for a service whose slug happens to be "tutti".
