@@ -163,3 +163,17 @@ def test_the_ods_writer_shows_a_year_without_a_thousands_separator_and_four_deci
     assert "<text:p>0,0123</text:p>" in content
     assert re.search(r'style:name="N-year"[^>]*><number:number number:decimal-places="0" '
                      r'number:min-integer-digits="1" number:grouping="false"/>', content)
+
+
+def test_chart_data_keep_each_question_whole(client, seeded):
+    """The distribution's download cut a long question short ("… la chiarezza e la complete…"), as its chart did."""
+    servizio = seeded.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    question = next(d for d in servizio.questionario.versione_corrente.domande if d.codice == "D1")
+    question.testo_it = "Quanto ti soddisfano la chiarezza e la completezza delle informazioni ricevute allo sportello?"
+    seeded.commit()
+    frame = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/distribuzione.csv?anno=2025").data))
+    assert f"D1 {question.testo_it}" in set(frame["domanda"])
+    assert not frame["domanda"].str.contains("…").any()
+    # The chart still wraps and shortens it on its own (three lines at most).
+    html = client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
+    assert r"D1 Quanto ti soddisfano\u003cbr\u003ela chiarezza e la\u003cbr\u003ecompletezza delle \u2026" in html

@@ -258,6 +258,9 @@ def test_public_pages_without_login_in_italian_formats(answered, runner, client,
     html = index.get_data(as_text=True)
     assert "Unione Test" in html and "Comune di Borgo Test" in html  # the Unione names its member comune
     assert "62,5%" in html and "<caption>" in html and 'scope="row"' in html
+    # The share with the answers it stands on, beside the questionnaires (35 questionnaires, 24 answers to the
+    # overall question, read "95,8%" of 35).
+    assert '62,5%<br><span class="small text-muted text-nowrap">su 8 risposte</span>' in html
     assert "3,50 <span class=\"small text-muted text-nowrap\">(scala 1–5)</span>" in html  # anagrafe's mean, stars
     assert "(scala 1–3)" in html  # vigilanza's, faces
     assert f"/trasparenza/{YEAR}/v1/soddisfazione-2025.xlsx" in html

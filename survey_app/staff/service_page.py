@@ -49,7 +49,8 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
 
     scale = own[own["tipo"] == "scala"]
     if len(scale):
-        frame = pd.DataFrame([{"domanda": f"{r.codice} {short(texts.get(r.codice, ''))}".strip(), "valore": v, "n": n}
+        # The question's whole text: the chart wraps and shortens its labels, the download keeps them whole.
+        frame = pd.DataFrame([{"domanda": f"{r.codice} {texts.get(r.codice, '')}".strip(), "valore": v, "n": n}
                               for r in scale.itertuples() for v, n in sorted(r.distribuzione.items())])
         found["distribuzione"] = (frame, charts.stacked_distribution(frame, period.label, threshold))
 
