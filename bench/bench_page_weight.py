@@ -29,7 +29,7 @@ BUDGET = 200 * 1024
 PAGES = {
     "servizio completo": "/s/anagrafe-stato-civile",
     "mettiamoci la faccia": "/s/urp-protocollo",
-    "chiarezza pagina": "/s/biblioteca",
+    "chiarezza pagina": "/s/sito-istituzionale",
     "servizio online": "/s/servizi-scolastici",
 }
 

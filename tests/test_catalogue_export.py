@@ -78,13 +78,13 @@ def empty_database(session) -> None:
 def test_export_loads_into_an_empty_database_as_the_same_catalogue(db, tmp_path):
     load_catalogue(db, DEMO)
     before = snapshot(db)
-    assert len(before["servizi"]) == 15 and len(before["rilevazioni"]) == 3 and len(before["opzioni"]) > 10
+    assert len(before["servizi"]) == 16 and len(before["rilevazioni"]) == 3 and len(before["opzioni"]) > 10
     path = tmp_path / "catalogo.yaml"
     path.write_text(export_yaml(db), encoding="utf-8")
     empty_database(db)
     assert snapshot(db)["servizi"] == []
     report = load_catalogue(db, path)
-    assert report.created["servizi"] == 15 and report.created["versioni"] == 4
+    assert report.created["servizi"] == 16 and report.created["versioni"] == 4
     assert snapshot(db) == before
 
 

@@ -10,7 +10,7 @@ from survey_app.models import Ente, Questionario, Servizio
 DEMO = Path(__file__).resolve().parent.parent / "instances" / "demo" / "catalogue"
 
 CUORGNE = {"anagrafe-stato-civile", "tributi", "edilizia-privata", "servizi-sociali", "biblioteca",
-           "urp-protocollo", "polizia-locale", "servizi-scolastici"}
+           "urp-protocollo", "sito-istituzionale", "polizia-locale", "servizi-scolastici"}
 UNIONE = {"vigilanza-polizia-locale", "tributi-associati", "edilizia-permessi-costruire", "edilizia-cil-cila",
           "manutenzione-patrimonio", "trasporto-scolastico", "front-office"}
 
@@ -68,9 +68,9 @@ def test_demo_catalogue_is_idempotent(db):
 def test_stars_say_their_number_in_words_a_screen_reader_reads(db, client):
     """The stars' hidden labels agree with their number: "1 stella", "2 stelle"; "1 star", "2 stars"."""
     load_catalogue(db, DEMO)
-    italian = client.get("/s/biblioteca").get_data(as_text=True)
+    italian = client.get("/s/sito-istituzionale").get_data(as_text=True)
     assert "1 stella su 5" in italian and "2 stelle su 5" in italian and "1 stelle" not in italian
-    english = client.get("/s/biblioteca?lang=en&nuovo=1").get_data(as_text=True)
+    english = client.get("/s/sito-istituzionale?lang=en&nuovo=1").get_data(as_text=True)
     assert "1 star out of 5" in english and "2 stars out of 5" in english and "1 stars" not in english
 
 

@@ -12,7 +12,7 @@ PAGES = [
     "/",
     "/s/anagrafe-stato-civile",  # the full service questionnaire
     "/s/urp-protocollo",  # Mettiamoci la faccia
-    "/s/biblioteca",  # Designers Italia page clarity (stars)
+    "/s/sito-istituzionale",  # Designers Italia page clarity (stars)
     "/s/servizi-scolastici",  # Designers Italia online service
     "/s/anagrafe-stato-civile/grazie",
     "/privacy",

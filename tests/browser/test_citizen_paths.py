@@ -28,8 +28,8 @@ def stored(live_server, slug, before=None):
 
 def test_keyboard_only(live_server, page):
     """Tab to the stars, choose with the arrow keys, follow-up appears, submit with Enter."""
-    page.goto(f"{live_server['url']}/s/biblioteca?canale=qr&sede=prestito")
-    before, _, _ = stored(live_server, "biblioteca")
+    page.goto(f"{live_server['url']}/s/sito-istituzionale")
+    before, _, _ = stored(live_server, "sito-istituzionale")
     page.keyboard.press("Tab")  # skip link
     for _ in range(40):
         page.keyboard.press("Tab")
@@ -51,10 +51,10 @@ def test_keyboard_only(live_server, page):
         if page.evaluate("document.activeElement.tagName") == "BUTTON":
             break
     page.keyboard.press("Enter")
-    page.wait_for_url("**/s/biblioteca/grazie**")
-    after, answers, (new,) = stored(live_server, "biblioteca", before)
+    page.wait_for_url("**/s/sito-istituzionale/grazie**")
+    after, answers, (new,) = stored(live_server, "sito-istituzionale", before)
     assert len(after) == len(before) + 1
-    assert new.canale == "qr"
+    assert new.canale == "web"
     assert answers["D1"] == [3] and answers["D2"] == ["non-chiare"]
     assert "D3" not in answers
 
@@ -143,16 +143,16 @@ def test_the_importance_hint_is_never_split_on_a_phone(live_server, page, width)
 def test_back_after_an_error_then_sending_finds_the_notice_not_a_resubmission(live_server, page):
     """The page that listed the errors answered a POST: Back to it asked to send the form again (ERR_CACHE_MISS).
     The script makes that history entry the questionnaire's plain address, so Back reads "already sent"."""
-    page.goto(f"{live_server['url']}/s/biblioteca?canale=qr")
-    before, _, _ = stored(live_server, "biblioteca")
+    page.goto(f"{live_server['url']}/s/sito-istituzionale?canale=qr")
+    before, _, _ = stored(live_server, "sito-istituzionale")
     submit(page, page.locator("form.cs-form button[type=submit]"))  # the required stars left out
     assert page.locator("#riepilogo-errori").is_visible()
     page.locator("label[for=D1-1]").click()
     submit(page, page.locator("form.cs-form button[type=submit]"))
-    page.wait_for_url("**/s/biblioteca/grazie**")
-    after, _, _ = stored(live_server, "biblioteca", before)
+    page.wait_for_url("**/s/sito-istituzionale/grazie**")
+    after, _, _ = stored(live_server, "sito-istituzionale", before)
     assert len(after) == len(before) + 1
     response = page.go_back()
     assert response is not None and response.request.method == "GET"
     assert "Le tue risposte sono già arrivate" in page.content()
-    assert len(stored(live_server, "biblioteca")[0]) == len(after)  # nothing sent again
+    assert len(stored(live_server, "sito-istituzionale")[0]) == len(after)  # nothing sent again
