@@ -221,15 +221,19 @@ def period_text(period: dict[str, Any]) -> str:
     return f"dal {start} al {end}" + (" (anno in corso: dati parziali)" if period.get("parziale") else "")
 
 
-def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: date | None = None) -> dict[str, Any]:
+def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: date | None = None,
+                services: list[int] | None = None) -> dict[str, Any]:
     """Channels, collection methods (the firms' batches too), scales in use: the facts of the Nota metodologica.
 
-    ``until``: the day the figures are taken, for a year still running (``period_of``)."""
+    ``until``: the day the figures are taken, for a year still running (``period_of``); ``services``: only these
+    services' questionnaires (one ente's report)."""
     start, end = queries.year_bounds(year)
     c, b = t.compilazioni, t.import_batches
+    within = and_(c.c.data_ora >= start, c.c.data_ora < end)
+    if services is not None:
+        within = and_(within, c.c.servizio_id.in_(services))
     # One pass over the year's questionnaires (citizens' channels and firms' batches together).
-    counts = conn.execute(select(c.c.canale, c.c.import_batch_id, func.count())
-                          .where(c.c.data_ora >= start, c.c.data_ora < end)
+    counts = conn.execute(select(c.c.canale, c.c.import_batch_id, func.count()).where(within)
                           .group_by(c.c.canale, c.c.import_batch_id)).all()
     by_channel: dict[str, int] = {}
     by_batch: dict[int, int] = {}

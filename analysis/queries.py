@@ -262,13 +262,14 @@ def offered_in(services: pd.DataFrame, answered: set, listed: set | None) -> pd.
     return services[services["slug"].isin(listed | answered)]
 
 
-@_reusable
-def answer_days(conn: Connection, year: int) -> tuple[date, date] | None:
-    """The first and last day of the year with an answer, or None."""
+def answer_days(conn: Connection, year: int, services: list[int] | None = None) -> tuple[date, date] | None:
+    """The first and last day of the year with an answer (to one of ``services``), or None."""
     c = t.compilazioni
     start, end = year_bounds(year)
-    first, last = conn.execute(select(func.min(c.c.data_ora), func.max(c.c.data_ora))
-                               .where(c.c.data_ora >= start, c.c.data_ora < end)).one()
+    within = and_(c.c.data_ora >= start, c.c.data_ora < end)
+    if services is not None:
+        within = and_(within, c.c.servizio_id.in_(services))
+    first, last = conn.execute(select(func.min(c.c.data_ora), func.max(c.c.data_ora)).where(within)).one()
     if first is None:
         return None
     return tuple(value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])

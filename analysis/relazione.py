@@ -9,6 +9,7 @@ kept rounded as published (quota 1 decimal, media 2) and formatted by each write
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from dataclasses import dataclass, field
@@ -138,6 +139,7 @@ class Report:
     offices: list[OfficeReport]
     method: list[tuple[str, str]]
     generated: date = field(default_factory=lambda: date.today())  # looked up when built, not when imported
+    ente: str | None = None  # the ente whose Nucleo reads it; None: every ente of the instance
     publication: str = ""  # how its figures stand against the published version (publication_note)
     period: dict[str, Any] = field(default_factory=dict)  # the answers' period (publication.period_of)
 
@@ -283,16 +285,27 @@ def _it_figure(value: Any) -> str:
 
 
 def build_report(conn: Connection, year: int, threshold: int = 5,
-                 published: PublishedVersion | None = None, until: date | None = None) -> Report:
+                 published: PublishedVersion | None = None, until: date | None = None,
+                 ente: str | None = None) -> Report:
     """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions; with
-    ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running."""
+    ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running;
+    ``ente`` (its code), that ente's services alone: each body has its own Nucleo di valutazione."""
     check_threshold(threshold)
     period = Period.year(year)
     questions = queries.load_questions(conn)
     figures = service_table(conn, period, threshold=threshold)
-    services = queries.offered_in(queries.load_services(conn),
-                                  set(figures["servizio_codice"]) if len(figures) else set(),
+    catalogue = queries.load_services(conn)
+    name = None
+    if ente is not None:
+        catalogue = catalogue[catalogue["ente_codice"] == ente]
+        if catalogue.empty:
+            raise ValueError(f"ente sconosciuto o senza servizi: {ente}")
+        name = catalogue["ente"].iloc[0]
+        published = published and dataclasses.replace(
+            published, summary=[row for row in published.summary if row.get("ente") == name])
+    services = queries.offered_in(catalogue, set(figures["servizio_codice"]) if len(figures) else set(),
                                   published.services if published else None)
+    service_ids = None if ente is None else [int(i) for i in services["servizio_id"]]
     figures = figures.set_index("servizio_codice") if len(figures) else pd.DataFrame()
     results = standards_results(conn, period, threshold=threshold)
     trends = service_trend(conn, year, threshold).set_index("servizio_codice")
@@ -315,13 +328,14 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
-    method = methodology(conn, year, indicator_table(conn, year, threshold=threshold), until)
+    rows = indicator_table(conn, year, threshold=threshold)
+    method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == name], until, service_ids)
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
-                  offices=[OfficeReport(ente, ufficio, items) for (ente, ufficio), items in offices.items()],
-                  method=[("Pubblicazione in Amministrazione trasparente", note),
-                          *method_rows(method, year, threshold, queries.answer_days(conn, year - 1))],
-                  publication=note, period=method["periodo"])
+                  offices=[OfficeReport(body, ufficio, items) for (body, ufficio), items in offices.items()],
+                  method=[*([("Ente", name)] if name else []), ("Pubblicazione in Amministrazione trasparente", note),
+                          *method_rows(method, year, threshold, queries.answer_days(conn, year - 1, service_ids))],
+                  publication=note, period=method["periodo"], ente=name)
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------
@@ -401,7 +415,8 @@ def to_xlsx(report: Report) -> bytes:
     """The report as a workbook: Standard, Andamento, Azioni, Nota metodologica."""
     wb = Workbook()
     wb.remove(wb.active)
-    wb.properties.title = f"Relazione al Nucleo di valutazione – anno {report.year}"
+    wb.properties.title = f"Relazione al Nucleo di valutazione – anno {report.year}" + \
+        (f" – {report.ente}" if report.ente else "")
     wb.properties.creator = "Piattaforma di customer satisfaction"
     where = [("Ente", 26), ("Ufficio", 30), ("Servizio", 34), ("Codice servizio", 22)]
     _sheet(wb, "Standard", [*where, ("Standard della carta dei servizi", 30), ("Indicatore", 14),

@@ -209,6 +209,9 @@ class _Writer:
         pdf = self.pdf
         pdf.add_page()
         pdf.ln(10)
+        if self.report.ente:  # one ente's report, for its own Nucleo
+            self.para(self.report.ente, 14, bold=True, height=8)
+            pdf.ln(1)
         self.para(self.title, 18, bold=True, height=9)
         pdf.ln(3)
         self.para(f"Redatta il {it_date(self.report.generated)}")

@@ -17,7 +17,7 @@ from analysis.relazione_pdf import to_pdf
 from survey_app.models import Servizio, Standard
 from survey_app.models.publications import AzioneMiglioramento
 
-from .helpers import add_answers
+from .helpers import add_answers, login
 
 VIGILANZA_2025 = [3] * 7 + [2]  # 7 green faces of 8: 87.5% against a standard of 70
 ANAGRAFE_2025 = [5, 5, 4, 4, 4, 4, 5, 3, 2, 1]  # 7 of 10 give 4 or 5: 70%; mean 37/10
@@ -292,3 +292,44 @@ def test_the_first_of_a_month_is_written_as_italian_writes_it():
     """The report's dates ("Redatta il …", the end of a running year's period) share one writer."""
     assert relazione_pdf.it_date(date(2026, 12, 1)) == "1° dicembre 2026"
     assert relazione_pdf.it_date(date(2026, 11, 24)) == "24 novembre 2026"
+
+
+def test_each_ente_gets_a_report_of_its_own_services(answers, runner, client, tmp_path):
+    """One instance for a Comune and an Unione: each body's Nucleo reads its own services, counts and channels
+    (the report merged both, and named neither)."""
+    from survey_app.models import ImportBatch
+
+    batch = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="t.csv", sha256="5" * 64, righe=2)
+    answers.add(batch)
+    answers.flush()
+    for _ in range(2):  # a firm's calls for the Unione's service only
+        add_answers(answers, "vigilanza", datetime(2025, 6, 2, 9), {"D1": 3}, canale="telefono", import_batch=batch)
+    comune = build_report(answers.connection(), 2025, ente="comune-test")
+    assert comune.ente == "Comune di Prova" and {s.codice for s in comune.services()} == {"anagrafe", "tributi"}
+    unione = build_report(answers.connection(), 2025, ente="unione-test")
+    assert {s.codice for s in unione.services()} == {"vigilanza"}
+    assert by_slug(unione)["vigilanza"].compilazioni == len(VIGILANZA_2025) + 2
+    method = dict(comune.method)
+    assert method["Ente"] == "Comune di Prova"
+    assert method["Rilevazioni di società incaricate (questionari)"] == "nessuna"  # the firm worked for the Unione
+    assert "Doxa" in dict(unione.method)["Rilevazioni di società incaricate (questionari)"]
+    assert dict(unione.method)["Andamento rispetto all'anno precedente"].endswith(
+        "Nel 2024 le risposte vanno dal 02/05/2024 al 02/05/2024.")
+    with pytest.raises(ValueError, match="ente sconosciuto"):
+        build_report(answers.connection(), 2025, ente="altrove")
+    # The command line and the staff area, as PDF and XLSX.
+    out = tmp_path / "unione.pdf"
+    result = runner.invoke(args=["export", "relazione", "--year", "2025", "--out", str(out), "--ente", "unione-test"])
+    assert result.exit_code == 0, result.output
+    _reader, text = pdf_text(out.read_bytes())
+    assert text.startswith("Unione Test") and "Vigilanza" in text and "Anagrafe" not in text
+    refused = runner.invoke(args=["export", "relazione", "--year", "2025", "--out", str(out), "--ente", "altrove"])
+    assert refused.exit_code == 2 and "comune-test, unione-test" in refused.output
+    login(client, runner, "t@comune.it", "--role", "trasparenza")
+    page = client.get("/staff/trasparenza/").get_data(as_text=True)
+    assert 'href="/staff/trasparenza/relazione/2025.xlsx?ente=comune-test"' in page
+    workbook = client.get("/staff/trasparenza/relazione/2025.xlsx?ente=comune-test")
+    assert "relazione-nucleo-2025-comune-test.xlsx" in workbook.headers["Content-Disposition"]
+    rows = list(load_workbook(io.BytesIO(workbook.data))["Standard"].values)
+    assert {row[3] for row in rows[1:]} == {"anagrafe", "tributi"}
+    assert client.get("/staff/trasparenza/relazione/2025.pdf?ente=altrove").status_code == 404

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from ..extensions import db
 from .formatting import it_date
-from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year
+from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year, report_entities
 
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
@@ -71,17 +71,23 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
 @click.option("--year", type=int, required=True, help="Anno della relazione.")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="File .pdf o .xlsx")
-def relazione_command(year: int, out: Path) -> None:
+@click.option("--ente", default=None, help="Codice dell'ente: solo i suoi servizi, per il suo Nucleo di valutazione.")
+def relazione_command(year: int, out: Path, ente: str | None) -> None:
     """Relazione annuale per il Nucleo di valutazione: ogni servizio rispetto ai suoi standard."""
     check_year(year)
+    from .report import report_bytes  # fpdf2 and the report tables load only when a report is asked for
+
+    if ente is not None:
+        codes = report_entities()
+        if ente not in codes:
+            raise click.BadParameter(f"ente «{ente}» sconosciuto o senza servizi: usare uno di "
+                                     f"{', '.join(sorted(codes))}", param_hint="--ente")
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".xlsx"):
         raise click.BadParameter(f"formato «{out.suffix or out.name}» non previsto: usare .pdf o .xlsx",
                                  param_hint="--out")
     if not out.parent.is_dir():
         raise click.ClickException(f"la cartella «{out.parent}» non esiste")
-    from .report import report_bytes  # fpdf2 and the report tables load only when a report is asked for
-
-    data = report_bytes(db.session, year, suffix[1:], current_app.config["SUPPRESSION_THRESHOLD"])
+    data = report_bytes(db.session, year, suffix[1:], current_app.config["SUPPRESSION_THRESHOLD"], ente)
     out.write_bytes(data)
     click.echo(f"Scritta {out}")

@@ -25,7 +25,8 @@ from analysis.publish import to_csv
 from analysis.sheets import publication_sheets
 from analysis.xlsx import to_xlsx
 
-from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, User
+from ..extensions import db
+from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, Servizio, Ufficio, User
 from ..models.base import utcnow
 from ..settings import is_loopback, public_base_url
 from .changes import compare
@@ -194,3 +195,9 @@ def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
 
 def publication_view(record: Pubblicazione) -> Publication:
     return from_data(record.dati, record.versione, record.pubblicata_il)
+
+
+def report_entities() -> dict[str, str]:
+    """Code to name of the enti with services: each body's Nucleo di valutazione can have its own report."""
+    return dict(db.session.execute(select(Ente.codice, Ente.nome).join(Ufficio).join(Servizio).distinct()
+                                   .order_by(Ente.nome)).all())

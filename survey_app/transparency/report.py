@@ -24,6 +24,8 @@ def latest_version(session: Session, year: int) -> PublishedVersion | None:
                             (record.dati or {}).get("sintesi", []), final=not period(record.dati).get("parziale"))
 
 
-def report_bytes(session: Session, year: int, fmt: str, threshold: int) -> bytes:
+def report_bytes(session: Session, year: int, fmt: str, threshold: int, ente: str | None = None) -> bytes:
+    """The report of every ente, or of one (its code): each body's Nucleo reads its own services."""
     return FORMATS[fmt][1](build_report(session.connection(), year, threshold, latest_version(session, year),
-                                        running_until(year)))
+                                        running_until(year), ente=ente))
+

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +18,7 @@ from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..staff.access import PUBLISHERS, roles_required
 from .formatting import it_date, local_today
-from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year
+from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year, report_entities
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 
@@ -53,6 +53,7 @@ def index():
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     years = years_with_answers()
     return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
+                           entities=report_entities(),
                            running_year=local_today().year if local_today().year in years else None)
 
 
@@ -90,9 +91,10 @@ def publish():
 def report(anno: int, fmt: str):
     from .report import FORMATS, report_bytes
 
-    if fmt not in FORMATS or anno not in years_with_answers():
+    ente = request.args.get("ente") or None
+    if fmt not in FORMATS or anno not in years_with_answers() or (ente and ente not in report_entities()):
         abort(404)
-    data = report_bytes(db.session, anno, fmt, current_app.config["SUPPRESSION_THRESHOLD"])
+    data = report_bytes(db.session, anno, fmt, current_app.config["SUPPRESSION_THRESHOLD"], ente)
     return send_file(io.BytesIO(data), mimetype=FORMATS[fmt][0], as_attachment=True,
-                     download_name=f"relazione-nucleo-{anno}.{fmt}")
+                     download_name=f"relazione-nucleo-{anno}{'-' + ente if ente else ''}.{fmt}")
 
