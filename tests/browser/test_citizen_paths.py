@@ -89,6 +89,7 @@ def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
     page.get_by_role("button", name="Invia").click()
     page.wait_for_url("**/k/front-office/grazie**")
     assert page.get_by_role("status").is_visible()  # the page says it will reset, and can be stopped
+    assert page.get_by_text("Tra pochi secondi").is_hidden()  # ...once, not also in the words for no JavaScript
     assert axe_violations(page) == []
     page.wait_for_url("**/k/front-office?sede=front-office-caresana**", timeout=10_000)  # automatic reset
     after, answers, (new,) = stored(live_server, "front-office", before)

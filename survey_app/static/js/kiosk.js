@@ -9,7 +9,13 @@
   var timer = window.setTimeout(function () { window.location.assign(url); }, seconds * 1000);
   var notice = document.getElementById("kiosk-timer");
   var stop = document.getElementById("kiosk-timer-stop");
-  if (notice) { notice.hidden = false; }
+  if (notice) {
+    notice.hidden = false;
+    // The page's own words for a browser without the timer would say it twice.
+    Array.prototype.forEach.call(document.querySelectorAll("[data-without-timer]"), function (hint) {
+      hint.hidden = true;
+    });
+  }
   if (stop) {
     stop.addEventListener("click", function () {
       window.clearTimeout(timer);
