@@ -92,3 +92,12 @@ def test_demo_comments_fit_the_scores_they_come_with(db):
     mood = {text: name for name, texts in COMMENTS.items() for text in texts if name != "middle"}
     means = rows.assign(mood=rows["testo"].map(mood)).groupby("mood")["score"].mean()
     assert len(rows) > 50 and means["high"] - means["low"] > 0.3, means  # on a 0–1 scale of each questionnaire
+
+
+def test_the_faces_questionnaire_asks_for_a_face_not_a_click(db, client):
+    """On the web it takes a face and the send button ("Un clic per dirci…" was wrong there), and the page already
+    says the questionnaire is anonymous (the intro said it a second time)."""
+    load_catalogue(db, DEMO)
+    html = client.get("/s/urp-protocollo").get_data(as_text=True)
+    assert "Scegli una faccina per dirci come è andata." in html and "Un clic" not in html
+    assert "La valutazione è anonima" not in html
