@@ -213,7 +213,8 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
     if service:
         standards = standards[standards["servizio_id"].isin(services.loc[services["slug"] == service, "servizio_id"])]
     rows = period_rows(conn, period.start, period.end, service, threshold, period.filters)
-    columns = ["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore", "esito", "generale"]
+    columns = ["servizio_codice", "domanda_codice", "indicatore", "soglia", "n", "valore", "esito", "generale",
+               "descrizione"]
     results = []
     if rows is not None:
         matched = match_standards(rows, standards)
@@ -223,7 +224,7 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
             results.append({"servizio_codice": cell["slug"], "domanda_codice": cell["domanda_codice"],
                             "indicatore": m.indicatore, "soglia": float(m.soglia), "n": int(cell["n"]),
                             "valore": None if pd.isna(m.valore) else float(m.valore), "esito": esito,
-                            "generale": not m.standard_domanda})
+                            "generale": not m.standard_domanda, "descrizione": m.descrizione})
     found = {(r["servizio_codice"], r["indicatore"], r["soglia"], "" if r["generale"] else r["domanda_codice"])
              for r in results}
     slugs = services.set_index("servizio_id")["slug"]
@@ -232,7 +233,8 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
         if key not in found:
             results.append({"servizio_codice": key[0], "domanda_codice": std.domanda_codice,
                             "indicatore": std.indicatore, "soglia": float(std.soglia), "n": 0, "valore": None,
-                            "esito": NON_VALUTABILE, "generale": not std.domanda_codice})
+                            "esito": NON_VALUTABILE, "generale": not std.domanda_codice,
+                            "descrizione": std.descrizione})
     return pd.DataFrame(results, columns=columns).sort_values(
         ["servizio_codice", "domanda_codice", "indicatore", "soglia"], kind="stable").reset_index(drop=True)
 

@@ -52,7 +52,7 @@ def match_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
     the published (rounded) figure, so what a reader sees and the result always agree.
     """
     columns = ["index", "indicatore", "soglia", "domanda_codice", "standard_domanda", "valore", "testo",
-               "valutabile", "raggiunto"]
+               "valutabile", "raggiunto", "descrizione"]
     if standards.empty or table.empty:
         return pd.DataFrame(columns=columns)
     rows = table.reset_index()[["index", "servizio_id", "domanda_codice", "tipo", "proprio", "media",

@@ -278,9 +278,10 @@ def answer_days(conn: Connection, year: int, services: list[int] | None = None) 
 
 def load_standards(conn: Connection) -> pd.DataFrame:
     query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,
-                   t.standard.c.soglia)
-    frame = pd.DataFrame(conn.execute(query).all(), columns=["servizio_id", "indicatore", "domanda_codice", "soglia"])
-    return frame.astype({"soglia": "float64"})
+                   t.standard.c.soglia, t.standard.c.descrizione)
+    frame = pd.DataFrame(conn.execute(query).all(),
+                         columns=["servizio_id", "indicatore", "domanda_codice", "soglia", "descrizione"])
+    return frame.astype({"soglia": "float64"}).fillna({"descrizione": ""})
 
 
 def load_campaigns(conn: Connection, start, day) -> pd.DataFrame:

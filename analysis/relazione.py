@@ -55,6 +55,8 @@ class StandardResult:
     n: int
     esito: str
     generale: bool = False  # a service-wide standard (no question of its own), assessed on each rated item
+    descrizione: str = ""  # the standard as the carta dei servizi words it, where the catalogue gives it
+    domanda: str = ""  # the text of the question assessed
 
     @property
     def etichetta(self) -> str:
@@ -161,11 +163,13 @@ def _num(value: Any, digits: int) -> float | None:
     return round_half_up(float(value), digits)
 
 
-def _standards(results: pd.DataFrame, slug: str) -> list[StandardResult]:
-    """The engine's results for one service (a standard it could not assess at all comes with n = 0)."""
+def _standards(results: pd.DataFrame, slug: str, texts: dict[str, str]) -> list[StandardResult]:
+    """The engine's results for one service (a standard it could not assess at all comes with n = 0), with the
+    carta's wording and the text of each question assessed (``texts``: code to text)."""
     own = results[results["servizio_codice"] == slug]
     return [StandardResult(r.indicatore, float(r.soglia), r.domanda_codice,
-                           _num(r.valore, DIGITS.get(r.indicatore, 2)), int(r.n), r.esito, generale=bool(r.generale))
+                           _num(r.valore, DIGITS.get(r.indicatore, 2)), int(r.n), r.esito, generale=bool(r.generale),
+                           descrizione=r.descrizione or "", domanda=texts.get(r.domanda_codice, ""))
             for r in own.itertuples()]
 
 
@@ -323,7 +327,7 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
             report.domanda_complessiva = found["domanda_complessiva"]
             report.n = int(found["n"])
             report.quota_soddisfatti = _num(found["quota_soddisfatti"], 1)
-        report.standards = _standards(results, svc.slug)
+        report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)
@@ -385,12 +389,12 @@ def standard_rows(report: Report) -> list[list[Any]]:
     rows = []
     for svc in report.services():
         if not svc.standards:
-            rows.append([*_where(svc), "nessuno standard nella carta dei servizi", None, None, None, None, None,
-                         None])
+            rows.append([*_where(svc), "nessuno standard nella carta dei servizi", *[None] * 8])
         for s in svc.standards:
             fmt = FORMATS[s.indicatore]
             rows.append([*_where(svc), s.testo, s.etichetta, s.domanda_codice or "nessuna risposta",
-                         (s.soglia, fmt), (s.valore, fmt), (s.n, FORMATS["int"]), s.esito])
+                         (s.soglia, fmt), (s.valore, fmt), (s.n, FORMATS["int"]), s.esito, s.domanda or None,
+                         s.descrizione or None])
     return rows
 
 
@@ -421,7 +425,8 @@ def to_xlsx(report: Report) -> bytes:
     where = [("Ente", 26), ("Ufficio", 30), ("Servizio", 34), ("Codice servizio", 22)]
     _sheet(wb, "Standard", [*where, ("Standard della carta dei servizi", 30), ("Indicatore", 14),
                             ("Domanda valutata", 12), ("Valore obiettivo", 11), ("Valore rilevato", 11),
-                            ("Risposte valide (n)", 11), ("Esito", 16)],
+                            ("Risposte valide (n)", 11), ("Esito", 16), ("Testo della domanda", 50),
+                            ("Lo standard nella carta dei servizi", 50)],
            standard_rows(report))
     prev = report.year - 1
     _sheet(wb, "Andamento", [*where, ("Questionari compilati", 13), ("Domanda complessiva", 12),

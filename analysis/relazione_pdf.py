@@ -271,6 +271,13 @@ class _Writer:
                     for s in svc.standards]
             self.table(["Indicatore", "Domanda", "Standard", "Valore", "Risposte (n)", "Esito"], rows,
                        (26, 17, 44, 20, 23, 50), ("LEFT", "LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT"))
+            # What the codes stand for: the questions' texts and the carta's own words for its standards.
+            asked = dict.fromkeys(f"{s.domanda_codice} «{s.domanda}»" for s in svc.standards if s.domanda)
+            worded = dict.fromkeys(f"«{s.descrizione}»" for s in svc.standards if s.descrizione)
+            if asked:
+                self.para("Domande valutate: " + "; ".join(asked) + ".", SMALL, height=4.5)
+            if worded:
+                self.para("Nella carta dei servizi: " + "; ".join(worded) + ".", SMALL, height=4.5)
         else:
             self.para("Nessuno standard nella carta dei servizi.")
         t = svc.trend

@@ -10,7 +10,8 @@ uffici = table("uffici", column("id"), column("ente_id"), column("codice"), colu
 servizi = table("servizi", column("id"), column("ufficio_id"), column("slug"), column("nome_it"),
                 column("utenti_annui"), column("questionario_id"))
 sedi = table("sedi", column("id"), column("servizio_id"), column("codice"), column("nome"), column("comune_id"))
-standard = table("standard", column("id"), column("servizio_id"), column("indicatore"), column("domanda_codice"), column("soglia"))
+standard = table("standard", column("id"), column("servizio_id"), column("indicatore"), column("domanda_codice"),
+                 column("soglia"), column("descrizione"))
 questionari = table("questionari", column("id"), column("codice"), column("titolo_it"))
 versioni = table("questionario_versioni", column("id"), column("questionario_id"), column("numero"))
 domande = table("domande", column("id"), column("versione_id"), column("codice"), column("posizione"),

@@ -167,14 +167,17 @@ def test_xlsx_matches_the_report(answers):
     ws = wb["Standard"]
     assert [c.value for c in ws[1]] == ["Ente", "Ufficio", "Servizio", "Codice servizio",
                                        "Standard della carta dei servizi", "Indicatore", "Domanda valutata",
-                                       "Valore obiettivo", "Valore rilevato", "Risposte valide (n)", "Esito"]
-    assert ws["A1"].font.b and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:K6"
+                                       "Valore obiettivo", "Valore rilevato", "Risposte valide (n)", "Esito",
+                                       "Testo della domanda", "Lo standard nella carta dei servizi"]
+    assert ws["A1"].font.b and ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:M6"
     rows = {(r[3].value, r[4].value, r[6].value): r for r in ws.iter_rows(min_row=2)}
     anagrafe = by_slug(report)["anagrafe"]
     for s in anagrafe.standards:
         row = rows[("anagrafe", s.testo, s.domanda_codice)]
-        assert [c.value for c in row[5:]] == [s.etichetta, s.domanda_codice, s.soglia, s.valore, s.n, s.esito]
-    assert [c.value for c in rows[("anagrafe", "% soddisfatti ≥ 60", "D2")][7:]] == [60.0, None, 3, "non valutabile"]
+        assert [c.value for c in row[5:11]] == [s.etichetta, s.domanda_codice, s.soglia, s.valore, s.n, s.esito]
+    assert [c.value for c in rows[("anagrafe", "% soddisfatti ≥ 60", "D2")][7:11]] == [60.0, None, 3, "non valutabile"]
+    # What the codes stand for: the question's text, and the standard as the carta dei servizi words it.
+    assert rows[("anagrafe", "% soddisfatti ≥ 80 (D3)", "D3")][11].value == "Complessivamente, quanto è soddisfatto?"
     mean = rows[("anagrafe", "media ≥ 4 (D3)", "D3")]
     assert (mean[8].value, mean[8].number_format, mean[7].number_format) == (3.7, "[$-410]0.00", "[$-410]0.00")
     quota = rows[("anagrafe", "% soddisfatti ≥ 80 (D3)", "D3")]
@@ -333,3 +336,20 @@ def test_each_ente_gets_a_report_of_its_own_services(answers, runner, client, tm
     rows = list(load_workbook(io.BytesIO(workbook.data))["Standard"].values)
     assert {row[3] for row in rows[1:]} == {"anagrafe", "tributi"}
     assert client.get("/staff/trasparenza/relazione/2025.pdf?ente=altrove").status_code == 404
+
+
+def test_the_report_says_what_each_code_stands_for(answers):
+    """Standards were named by code alone ("% soddisfatti D3 almeno 80"): the Nucleo reads the question's text and the
+    carta's own words for the standard."""
+    standard = answers.scalar(select(Standard).join(Servizio).filter(
+        Servizio.slug == "anagrafe", Standard.domanda_codice == "D3", Standard.indicatore == "quota_soddisfatti"))
+    standard.descrizione = "Almeno l'80% degli utenti soddisfatti del servizio"
+    answers.commit()
+    report = build_report(answers.connection(), 2025)
+    rows = {(r[3].value, r[4].value): r for r in load_workbook(io.BytesIO(to_xlsx(report)))["Standard"].iter_rows()}
+    assert rows[("anagrafe", "% soddisfatti ≥ 80 (D3)")][12].value == "Almeno l'80% degli utenti soddisfatti del servizio"
+    assert rows[("anagrafe", "media ≥ 4 (D3)")][12].value is None  # no wording in the catalogue: left empty
+    _reader, text = pdf_text(to_pdf(report))
+    flat = " ".join(text.split())
+    assert "Domande valutate: D2 «Tempi di attesa»; D3 «Complessivamente, quanto è soddisfatto?»." in flat
+    assert "Nella carta dei servizi: «Almeno l'80% degli utenti soddisfatti del servizio»." in flat
