@@ -295,13 +295,16 @@ def load_campaigns(conn: Connection, start, day) -> pd.DataFrame:
     others = rs.alias("others")
     services = select(func.count()).where(others.c.rilevazione_id == r.c.id).scalar_subquery()
     query = select(rs.c.servizio_id, r.c.codice.label("campagna"), r.c.titolo.label("campagna_titolo"),
-                   r.c.data_fine.label("campagna_fine"), r.c.campione_obiettivo.label("campagna_obiettivo"),
+                   r.c.data_inizio.label("campagna_inizio"), r.c.data_fine.label("campagna_fine"),
+                   r.c.campione_obiettivo.label("campagna_obiettivo"),
                    own.label("campagna_raccolti"), total.label("campagna_raccolti_totale"),
                    services.label("campagna_servizi")) \
         .select_from(r.join(rs, rs.c.rilevazione_id == r.c.id)) \
         .where(r.c.data_inizio <= day, r.c.data_fine >= start).order_by(r.c.data_fine, r.c.id)
     frame = pd.DataFrame(conn.execute(query).mappings().all(),
-                         columns=["servizio_id", "campagna", "campagna_titolo", "campagna_fine", "campagna_obiettivo",
-                                  "campagna_raccolti", "campagna_raccolti_totale", "campagna_servizi"])
+                         columns=["servizio_id", "campagna", "campagna_titolo", "campagna_inizio", "campagna_fine",
+                                  "campagna_obiettivo", "campagna_raccolti", "campagna_raccolti_totale",
+                                  "campagna_servizi"])
     # Lightweight tables carry no types: SQLite gives the day as text, PostgreSQL as a date.
-    return frame.assign(campagna_fine=[date.fromisoformat(str(day)) for day in frame["campagna_fine"]])
+    return frame.assign(**{name: [date.fromisoformat(str(day)) for day in frame[name]]
+                           for name in ("campagna_inizio", "campagna_fine")})

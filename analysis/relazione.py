@@ -197,6 +197,12 @@ def method_rows(method: dict[str, Any], year: int, threshold: int,
     last day with answers in the year before (the trend compares with them)."""
     before = (f"Nel {year - 1} le risposte vanno dal {_it_date(previous[0])} al {_it_date(previous[1])}."
               if previous else f"Nessuna risposta nel {year - 1}.")
+    campaigns = "; ".join(
+        f"{c['titolo']}, dal {_it_date(c['inizio'])} al {_it_date(c['fine'])}: "
+        + (f"{_it_int(c['raccolti'])} questionari su {_it_int(c['obiettivo'])} previsti "
+           f"({_it_int(round(c['raccolti'] / c['obiettivo'] * 100))}%)" if c["obiettivo"]
+           else f"{_it_int(c['raccolti'])} questionari (nessun campione previsto)")
+        for c in method.get("rilevazioni", [])) or "nessuna rilevazione programmata nell'anno"
     channels = "; ".join(f"{c['canale']}: {c['compilazioni']}" for c in method["canali"]) or "nessuno"
     batches = "; ".join(f"{b['fonte']}, {b['metodo']}: {b['compilazioni']}" for b in method["lotti"]) or "nessuna"
     scales = "; ".join(s["tipo"] + (f" {s['min']}–{s['max']}" if s["min"] is not None else "")
@@ -223,6 +229,7 @@ def method_rows(method: dict[str, Any], year: int, threshold: int,
          f"in un anno i soddisfatti o i non soddisfatti attesi sono meno di {MIN_EXPECTED}; differenza significativa "
          f"se p < {str(ALPHA).replace('.', ',')}. Non confrontabile se in uno dei due anni le risposte sono meno "
          f"di {threshold}. {before}"),
+        ("Rilevazioni programmate e campione raccolto", campaigns[0].upper() + campaigns[1:] + "."),
         ("Azioni di miglioramento", f"Le azioni il cui periodo di attuazione comprende almeno un giorno del "
                                     f"{year}, con il loro stato."),
     ]
@@ -282,6 +289,21 @@ def _it_standard(text: str | None) -> str:
     return readable_standard(text, decimal=",") if text else "nessuno"
 
 
+def year_campaigns(conn: Connection, year: int, services: set[int]) -> list[dict[str, Any]]:
+    """The campaigns that ran in the year for any of ``services``, with their target and what they collected (the
+    whole campaign's: its target is for all its services)."""
+    found = queries.load_campaigns(conn, date(year, 1, 1), date(year, 12, 31))
+    found = found[found["servizio_id"].isin(services)].drop_duplicates("campagna")
+    return [{"titolo": c.campagna_titolo, "inizio": c.campagna_inizio, "fine": c.campagna_fine,
+             "obiettivo": None if pd.isna(c.campagna_obiettivo) else int(c.campagna_obiettivo),
+             "raccolti": int(c.campagna_raccolti_totale)}
+            for c in found.sort_values(["campagna_inizio", "campagna"]).itertuples()]
+
+
+def _it_int(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
 def _it_figure(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
@@ -334,6 +356,7 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
     rows = indicator_table(conn, year, threshold=threshold)
     method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == name], until, service_ids)
+    method["rilevazioni"] = year_campaigns(conn, year, set(services["servizio_id"]))
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(body, ufficio, items) for (body, ufficio), items in offices.items()],

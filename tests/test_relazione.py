@@ -353,3 +353,27 @@ def test_the_report_says_what_each_code_stands_for(answers):
     flat = " ".join(text.split())
     assert "Domande valutate: D2 «Tempi di attesa»; D3 «Complessivamente, quanto è soddisfatto?»." in flat
     assert "Nella carta dei servizi: «Almeno l'80% degli utenti soddisfatti del servizio»." in flat
+
+
+def test_the_report_states_each_campaigns_sample_against_its_target(answers):
+    """The planned sample and what was collected were only on a staff page: the PIAO's monitoring needs them."""
+    from survey_app.models import Compilazione, Rilevazione
+
+    anagrafe = answers.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    campaign = Rilevazione(codice="primavera", titolo="Primavera 2025", questionario_id=anagrafe.questionario_id,
+                           data_inizio=date(2025, 3, 1), data_fine=date(2025, 3, 31), campione_obiettivo=40,
+                           servizi=[anagrafe])
+    answers.add(campaign)
+    answers.flush()
+    march = list(answers.scalars(select(Compilazione).filter(
+        Compilazione.servizio_id == anagrafe.id, Compilazione.data_ora >= datetime(2025, 3, 1),
+        Compilazione.data_ora < datetime(2025, 4, 1))))
+    for compilazione in march:
+        compilazione.rilevazione_id = campaign.id
+    answers.commit()
+    method = dict(build_report(answers.connection(), 2025).method)
+    share = round(len(march) / 40 * 100)
+    assert method["Rilevazioni programmate e campione raccolto"] == (
+        f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari su 40 previsti ({share}%).")
+    unione = dict(build_report(answers.connection(), 2025, ente="unione-test").method)
+    assert unione["Rilevazioni programmate e campione raccolto"] == "Nessuna rilevazione programmata nell'anno."
