@@ -12,8 +12,9 @@ from scipy import stats as sps
 from sqlalchemy import select
 
 from analysis import relazione_pdf
-from analysis.relazione import StandardResult, build_report, to_xlsx
+from analysis.relazione import StandardResult, build_report
 from analysis.relazione_pdf import to_pdf
+from analysis.relazione_xlsx import to_xlsx
 from survey_app.models import Servizio, Standard
 from survey_app.models.publications import AzioneMiglioramento
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from analysis.relazione import PublishedVersion, build_report
-from analysis.relazione import to_xlsx as report_xlsx
 from analysis.relazione_pdf import to_pdf
+from analysis.relazione_xlsx import to_xlsx as report_xlsx
 
 from .formatting import in_local_time
 from .publishing import latest, period, running_until
