@@ -125,6 +125,13 @@ def overall_result(results: pd.DataFrame) -> str:
     return RAGGIUNTO
 
 
+def nps_by_service(questions: pd.DataFrame) -> dict[str, float]:
+    """Each service's NPS, from the published question table: its own questionnaire's NPS item, where shown."""
+    shown = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)
+                      & ~questions["soppresso"] & questions["quota_soddisfatti"].notna()]
+    return {slug: float(value) for slug, value in zip(shown["servizio_codice"], shown["quota_soddisfatti"], strict=True)}
+
+
 def summary_table(conn: Connection, year: int, threshold: int, questions: pd.DataFrame,
                   listed: set[str] | None = None) -> pd.DataFrame:
     """One row per service of the catalogue (with or without answers), in ente, ufficio, servizio order."""
@@ -134,11 +141,9 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
                                   set(figures["servizio_codice"]) if len(figures) else set(), listed)
     results = standards_results(conn, period, threshold=threshold)
     standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
-    nps = questions[(questions["tipo"] == "nps") & ~questions["domanda_codice"].str.contains(".", regex=False)
-                    & ~questions["soppresso"]]
     # One NPS, one list of standards and one set of results per service, looked up rather than filtered
     # again for each of hundreds of services.
-    nps_by_service = dict(zip(nps["servizio_codice"], nps["quota_soddisfatti"], strict=True))
+    nps = nps_by_service(questions)
     standards_by_service: dict[str, list[str]] = {}
     for std in standards.sort_values(["domanda_codice", "indicatore", "soglia"]).itertuples():
         standards_by_service.setdefault(std.slug, []).append(
@@ -164,8 +169,7 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
         for name, digits in (("quota_soddisfatti", 1), ("ic95_inf", 1), ("ic95_sup", 1), ("media", 2), ("ics", 1),
                              ("margine_errore", 1)):
             row[name] = None if row.get(name) is None or pd.isna(row.get(name)) else round_half_up(row[name], digits)
-        value = nps_by_service.get(svc.slug)
-        row["nps"] = None if value is None or pd.isna(value) else float(value)
+        row["nps"] = nps.get(svc.slug)
         row["standard"] = "; ".join(standards_by_service.get(svc.slug, []))
         # Every standard is in the results, unassessable ones as non valutabile: none can drop out of the esito.
         own = results_by_service.get(svc.slug, no_results)

@@ -25,6 +25,7 @@ from .publication import (
     INDICATOR_LABELS,
     load_actions,
     methodology,
+    nps_by_service,
     overall_result,
     period_text,
     readable_standard,
@@ -97,6 +98,12 @@ class ServiceReport:
     domanda_complessiva: str | None
     n: int  # valid answers to the overall item
     quota_soddisfatti: float | None  # None when suppressed or without answers
+    # The other figures the method note defines, as published (None where suppressed or not asked).
+    ic95_inf: float | None = None
+    ic95_sup: float | None = None
+    ics: float | None = None
+    nps: float | None = None
+    margine_errore: float | None = None
     standards: list[StandardResult] = field(default_factory=list)
     trend: Trend | None = None  # None when not comparable with the previous year
     actions: list[Action] = field(default_factory=list)
@@ -331,6 +338,8 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
     results = standards_results(conn, period, threshold=threshold)
     trends = service_trend(conn, year, threshold).set_index("servizio_codice")
     actions = load_actions(conn, year)
+    rows = indicator_table(conn, year, threshold=threshold)
+    nps = nps_by_service(rows)
     offices: dict[tuple[str, str], list[ServiceReport]] = {}
     for svc in services.sort_values(["ente", "ufficio", "nome_it", "slug"]).itertuples():
         own = questions[questions["questionario"] == svc.questionario]
@@ -344,12 +353,14 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
             report.domanda_complessiva = found["domanda_complessiva"]
             report.n = int(found["n"])
             report.quota_soddisfatti = _num(found["quota_soddisfatti"], 1)
+            for name_, digits in (("ic95_inf", 1), ("ic95_sup", 1), ("ics", 1), ("margine_errore", 1)):
+                setattr(report, name_, _num(found[name_], digits))
+        report.nps = nps.get(svc.slug)
         report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
-    rows = indicator_table(conn, year, threshold=threshold)
     method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == name], until, service_ids)
     method["rilevazioni"] = year_campaigns(conn, year, set(services["servizio_id"]))
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)

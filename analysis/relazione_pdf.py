@@ -261,8 +261,15 @@ class _Writer:
             quota = f"soddisfatti {it_number(svc.quota_soddisfatti, 1)}%"
         else:
             quota = f"dato non mostrato (meno di {self.report.threshold} risposte)" if svc.n else "nessuna risposta"
+        if svc.quota_soddisfatti is not None and svc.ic95_inf is not None:
+            quota += f" (intervallo di confidenza al 95%: {it_number(svc.ic95_inf, 1)}–{it_number(svc.ic95_sup, 1)}%)"
+        others = [f"{label} {value}" for label, value in (
+            ("Indice di customer satisfaction (ICS, 0–100)", svc.ics is not None and it_number(svc.ics, 1)),
+            ("Net Promoter Score", svc.nps is not None and it_number(svc.nps, 1)),
+            ("Margine di errore ±", svc.margine_errore is not None and f"{it_number(svc.margine_errore, 1)} punti"))
+            if value]
         self.para(f"Questionari compilati: {it_number(svc.compilazioni, 0)}. Domanda complessiva{overall}: "
-                  f"{svc.n} risposte valide, {quota}.")
+                  f"{svc.n} risposte valide, {quota}." + (f" {'; '.join(others)}." if others else ""))
         self.pdf.ln(1)
         if svc.standards:
             rows = [[s.etichetta, s.domanda_codice or "–",

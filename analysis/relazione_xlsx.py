@@ -1,5 +1,5 @@
-"""The Nucleo di valutazione's report as a workbook (the PDF is relazione_pdf.py): Standard, Andamento, Azioni,
-Nota metodologica, from the same ``Report``."""
+"""The Nucleo di valutazione's report as a workbook (the PDF is relazione_pdf.py): Servizi, Standard, Andamento,
+Azioni, Nota metodologica, from the same ``Report``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,14 @@ def _where(svc: ServiceReport) -> list[Any]:
     return [svc.ente, svc.ufficio, svc.nome, svc.codice]
 
 
+def service_rows(report: Report) -> list[list[Any]]:
+    """Each service's figures, as published: the overall item, its interval, ICS, NPS, the margin of error."""
+    pct, n = FORMATS["quota_soddisfatti"], FORMATS["int"]
+    return [[*_where(svc), (svc.compilazioni, n), svc.domanda_complessiva, (svc.n, n), (svc.quota_soddisfatti, pct),
+             (svc.ic95_inf, pct), (svc.ic95_sup, pct), (svc.ics, pct), (svc.nps, pct), (svc.margine_errore, pct)]
+            for svc in report.services()]
+
+
 def standard_rows(report: Report) -> list[list[Any]]:
     rows = []
     for svc in report.services():
@@ -85,13 +93,18 @@ def action_rows(report: Report) -> list[list[Any]]:
 
 
 def to_xlsx(report: Report) -> bytes:
-    """The report as a workbook: Standard, Andamento, Azioni, Nota metodologica."""
+    """The report as a workbook: Servizi, Standard, Andamento, Azioni, Nota metodologica."""
     wb = Workbook()
     wb.remove(wb.active)
     wb.properties.title = f"Relazione al Nucleo di valutazione – anno {report.year}" + \
         (f" – {report.ente}" if report.ente else "")
     wb.properties.creator = "Piattaforma di customer satisfaction"
     where = [("Ente", 26), ("Ufficio", 30), ("Servizio", 34), ("Codice servizio", 22)]
+    _sheet(wb, "Servizi", [*where, ("Questionari compilati", 13), ("Domanda complessiva", 12),
+                           ("Risposte valide (n)", 11), ("Soddisfatti (%)", 12),
+                           ("Intervallo di confidenza 95%: minimo", 14), ("Intervallo di confidenza 95%: massimo", 14),
+                           ("Indice di customer satisfaction (0–100)", 14), ("Net Promoter Score", 12),
+                           ("Margine di errore (± punti)", 12)], service_rows(report))
     _sheet(wb, "Standard", [*where, ("Standard della carta dei servizi", 30), ("Indicatore", 14),
                             ("Domanda valutata", 12), ("Valore obiettivo", 11), ("Valore rilevato", 11),
                             ("Risposte valide (n)", 11), ("Esito", 16), ("Testo della domanda", 50),

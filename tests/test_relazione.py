@@ -163,7 +163,7 @@ def test_threshold_below_five_is_refused(catalogue):
 def test_xlsx_matches_the_report(answers):
     report = build_report(answers.connection(), 2025)
     wb = load_workbook(io.BytesIO(to_xlsx(report)))
-    assert wb.sheetnames == ["Standard", "Andamento", "Azioni", "Nota metodologica"]
+    assert wb.sheetnames == ["Servizi", "Standard", "Andamento", "Azioni", "Nota metodologica"]
 
     ws = wb["Standard"]
     assert [c.value for c in ws[1]] == ["Ente", "Ufficio", "Servizio", "Codice servizio",
@@ -378,3 +378,29 @@ def test_the_report_states_each_campaigns_sample_against_its_target(answers):
         f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari su 40 previsti ({share}%).")
     unione = dict(build_report(answers.connection(), 2025, ente="unione-test").method)
     assert unione["Rilevazioni programmate e campione raccolto"] == "Nessuna rilevazione programmata nell'anno."
+
+
+def test_the_report_gives_every_figure_its_method_note_defines(answers):
+    """The note defined ICS, NPS, the interval and the margin of error, and the report showed none of them."""
+    from analysis.engine import Period, service_table
+
+    add_answers(answers, "anagrafe", datetime(2025, 4, 1, 10), {"D3": 4, "D4": 10})
+    report = build_report(answers.connection(), 2025)
+    engine = service_table(answers.connection(), Period.year(2025)).set_index("servizio_codice")
+    sheet = load_workbook(io.BytesIO(to_xlsx(report)))["Servizi"]
+    header = [c.value for c in sheet[1]]
+    rows = {r[3]: dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)}
+    anagrafe = rows["anagrafe"]
+    assert anagrafe["Risposte valide (n)"] == 11 and anagrafe["Soddisfatti (%)"] == round(8 / 11 * 100, 1)
+    for title, name in (("Intervallo di confidenza 95%: minimo", "ic95_inf"),
+                        ("Intervallo di confidenza 95%: massimo", "ic95_sup"),
+                        ("Margine di errore (± punti)", "margine_errore")):
+        assert anagrafe[title] == pytest.approx(engine.loc["anagrafe", name], abs=0.05), title
+    assert anagrafe["Net Promoter Score"] is None  # one NPS answer: suppressed
+    for slug, row in rows.items():  # the ICS as the engine gives it, rounded as published
+        assert row["Indice di customer satisfaction (0–100)"] == pytest.approx(round(engine.loc[slug, "ics"], 1)), slug
+    _reader, text = pdf_text(to_pdf(report))
+    flat = " ".join(text.split())
+    low, high = (f"{engine.loc['anagrafe', k]:.1f}".replace(".", ",") for k in ("ic95_inf", "ic95_sup"))
+    assert f"(intervallo di confidenza al 95%: {low}–{high}%)" in flat
+    assert "Margine di errore ±" in flat
