@@ -62,7 +62,7 @@ def seed_history(app) -> None:
         seeded = _db.session.scalar(select(Compilazione.id).where(
             Compilazione.data_ora < datetime.combine(SEED_END + timedelta(days=1), datetime.min.time())).limit(1))
         if seeded is None:
-            seed_responses(_db.session, 300, seed=7, end=SEED_END)
+            seed_responses(_db.session, 450, seed=7, end=SEED_END)
         _db.session.remove()
 
 
