@@ -33,8 +33,14 @@ def _in_span(vector: np.ndarray, rows: list[np.ndarray]) -> bool:
 def disclosed(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[tuple[str, object]]:
     """The small hidden groups (fewer than ``threshold`` answers) whose figures the shown groups and the total give
     away, as (breakdown, group)."""
-    return [(by, row["gruppo"]) for by, rows in tables.items() for row in rows
-            if row["soppresso"] and 0 < row["n"] < threshold and _reaches(tables, cells, _row(cells, by, row["gruppo"]))]
+    found = []
+    for by, rows in tables.items():
+        for row in rows:
+            target = _row(cells, by, row["gruppo"])
+            # A group without cells (its answers gone between the two reads) gives nothing away.
+            if row["soppresso"] and 0 < row["n"] < threshold and target.any() and _reaches(tables, cells, target):
+                found.append((by, row["gruppo"]))
+    return found
 
 
 def protect_combinations(tables: Tables, cells: pd.DataFrame, threshold: int, hide: Callable[[Tables, str, object],
@@ -47,6 +53,8 @@ def protect_combinations(tables: Tables, cells: pd.DataFrame, threshold: int, hi
         target = _row(cells, *found[0])
         shown = sorted(((row["n"], by, str(row["gruppo"]), row["gruppo"]) for by, rows in tables.items()
                         for row in rows if not row["soppresso"]), key=lambda item: item[:3])
+        if not shown:  # nothing left to hide: only the total, which the page shows anyway
+            return tables
         # The smallest group whose hiding (with what it brings along) closes every way to the disclosed one, so the
         # page keeps as much as it can; else the smallest sharing answers with it, and another pass goes on.
         trials = (hide(tables, by, group) for _n, by, _name, group in shown)

@@ -166,15 +166,20 @@ def load_question_counts(conn: Connection, start: datetime, end: datetime, servi
 
 @_reusable
 def load_breakdown_cells(conn: Connection, start: datetime, end: datetime, service: str, questionnaire: str,
-                         question: str, filters: Filters | None = None) -> pd.DataFrame:
+                         question: str, filters: Filters | None = None,
+                         scale: tuple[int, int] | None = None) -> pd.DataFrame:
     """How many valid answers one question got in each combination of the breakdowns' groups: one column per
     breakdown (the groups as ``load_question_counts`` names them) and n. Each breakdown's group is the sum of its
-    cells, which is what a reader of several breakdowns side by side can work with (analysis/disclosure.py)."""
+    cells, which is what a reader of several breakdowns side by side can work with (analysis/disclosure.py).
+    ``scale``: only the versions of the question on that scale (a new version may change it within a period, and
+    the breakdowns then have a row per scale)."""
     s, d, v, q = t.riepilogo, t.domande, t.versioni, t.questionari
     groups = [_group(by).label(by) for by in BREAKDOWNS]
     question_ids = select(d.c.id).select_from(d.join(v, v.c.id == d.c.versione_id)
                                               .join(q, q.c.id == v.c.questionario_id)) \
         .where(d.c.codice == question, q.c.codice == questionnaire)
+    if scale is not None:
+        question_ids = question_ids.where(d.c.scala_min == scale[0], d.c.scala_max == scale[1])
     valid = and_(s.c.valore >= 0, s.c.non_so == false(), s.c.rispondente == false(), s.c.domanda_id.in_(question_ids))
     query = select(*groups, func.sum(s.c.n).label("n")).select_from(_joined(s, BREAKDOWNS)) \
         .where(_period(start, end, service, filters), valid).group_by(*groups)

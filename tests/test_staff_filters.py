@@ -349,3 +349,31 @@ def test_the_audit_hides_only_what_closes_a_way():
                          columns=["canale", "lingua", "n"])
     tables = {"canale": [group("qr", 18), group("web", 42)], "lingua": [group("en", 3, False), group("it", 57, False)]}
     assert disclosed(tables, cells, 5) == [] and protect_combinations(tables, cells, 5, None) == tables
+    # A hidden group whose answers are gone between the two reads (no cells): nothing to give away, nothing to hide.
+    tables = {"canale": [group("qr", 18), group("web", 42), group("carta", 2, False)]}
+    assert disclosed(tables, cells, 5) == [] and protect_combinations(tables, cells, 5, None) == tables
+
+
+def test_a_question_whose_scale_changed_in_the_period_is_broken_down_per_scale(client, runner, catalogue, tmp_path):
+    """3 answers on 1–5, then a new version on 1–10 and 50 more: each table had two "web" rows, the audit took the
+    small one for all 53 answers and ended in an error page."""
+    from survey_app.catalogue import load_catalogue
+
+    from .helpers import add_answers
+    from .test_catalogue import small, write
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    for score in (5, 4, 1):
+        add_answers(catalogue, "anagrafe", datetime(2025, 2, 1, 10), {"D3": score})
+    data = small()
+    overall = next(d for d in data["questionari"][0]["domande"] if d["codice"] == "D3")
+    overall["scala_min"], overall["scala_max"] = 1, 10
+    assert load_catalogue(catalogue, write(tmp_path, data)).new_versions == ["breve v2"]
+    for i in range(50):
+        add_answers(catalogue, "anagrafe", datetime(2025, 6, 1, 10), {"D3": 1 + i % 10})
+    assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 200
+    response = client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025")
+    assert response.status_code == 200
+    rows = pd.read_csv(io.BytesIO(response.data)).sort_values("n")
+    assert list(rows["n"]) == [3, 50]
+    assert pd.isna(rows.iloc[0]["quota_soddisfatti"]) and rows.iloc[1]["quota_soddisfatti"] == 50.0  # 6–10 of 1–10

@@ -180,15 +180,26 @@ def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: i
     names = {"sede": {s.codice: s.nome for s in servizio.sedi},
              "lingua": {code: str(name) for code, name in LANGUAGE_NAMES.items()},
              "canale": {code: str(name) for code, name in CHANNEL_NAMES.items()}}
-    found = {}
+    # A new version may change the question's scale within the period: then each table has a row per group and
+    # scale, and each scale's answers are protected on their own (the same group twice is not one set of answers).
+    by_scale: dict[tuple[int, int] | None, dict[str, list[dict]]] = {}
     for by in BREAKDOWNS:
         stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
-        rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)]
-        found[by] = [{**row, "nome": names.get(by, {}).get(row["gruppo"])}
-                     for row in rows.sort_values("gruppo")[BREAKDOWN_COLUMNS].to_dict(orient="records")]
-    cells = load_breakdown_cells(conn, period.start, period.end, servizio.slug, questionnaire, code, period.filters)
-    return protect_combinations(protect_mirrors(found, threshold), cells, threshold,
-                                lambda tables, by, group: protect_mirrors(_hidden(tables, by, group), threshold))
+        rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)].sort_values("gruppo")
+        for row in rows.to_dict(orient="records"):
+            low, high = row["scala_min"], row["scala_max"]
+            scale = None if pd.isna(low) or pd.isna(high) else (int(low), int(high))
+            tables = by_scale.setdefault(scale, {name: [] for name in BREAKDOWNS})
+            tables[by].append({**{k: row[k] for k in BREAKDOWN_COLUMNS}, "nome": names.get(by, {}).get(row["gruppo"])})
+    found: dict[str, list[dict]] = {by: [] for by in BREAKDOWNS}
+    for scale, tables in by_scale.items():
+        cells = load_breakdown_cells(conn, period.start, period.end, servizio.slug, questionnaire, code,
+                                     period.filters, scale)
+        protected = protect_combinations(protect_mirrors(tables, threshold), cells, threshold,
+                                         lambda tables, by, group: protect_mirrors(_hidden(tables, by, group), threshold))
+        for by, rows in protected.items():
+            found[by] += rows
+    return found
 
 
 def _hidden(tables: dict[str, list[dict]], by: str, group) -> dict[str, list[dict]]:
