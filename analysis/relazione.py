@@ -199,12 +199,8 @@ def method_rows(method: dict[str, Any], year: int, threshold: int,
     last day with answers in the year before (the trend compares with them)."""
     before = (f"Nel {year - 1} le risposte vanno dal {_it_date(previous[0])} al {_it_date(previous[1])}."
               if previous else f"Nessuna risposta nel {year - 1}.")
-    campaigns = "; ".join(
-        f"{c['titolo']}, dal {_it_date(c['inizio'])} al {_it_date(c['fine'])}: "
-        + (f"{_it_int(c['raccolti'])} questionari su {_it_int(c['obiettivo'])} previsti "
-           f"({_it_int(round(c['raccolti'] / c['obiettivo'] * 100))}%)" if c["obiettivo"]
-           else f"{_it_int(c['raccolti'])} questionari (nessun campione previsto)")
-        for c in method.get("rilevazioni", [])) or "nessuna rilevazione programmata nell'anno"
+    campaigns = "; ".join(f"{c['titolo']}, dal {_it_date(c['inizio'])} al {_it_date(c['fine'])}: {_sample(c)}"
+                          for c in method.get("rilevazioni", [])) or "nessuna rilevazione programmata nell'anno"
     channels = "; ".join(f"{c['canale']}: {c['compilazioni']}" for c in method["canali"]) or "nessuno"
     batches = "; ".join(f"{b['fonte']}, {b['metodo']}: {b['compilazioni']}" for b in method["lotti"]) or "nessuna"
     scales = "; ".join(s["tipo"] + (f" {s['min']}–{s['max']}" if s["min"] is not None else "")
@@ -292,14 +288,33 @@ def _it_standard(text: str | None) -> str:
 
 
 def year_campaigns(conn: Connection, year: int, services: set[int]) -> list[dict[str, Any]]:
-    """The campaigns that ran in the year for any of ``services``, with their target and what they collected (the
-    whole campaign's: its target is for all its services)."""
+    """The campaigns that ran in the year for any of ``services``, with their target and what they collected for
+    those services; ``tutta`` holds the whole campaign's count where it also covered services of another ente (its
+    target is for all its services)."""
     found = queries.load_campaigns(conn, date(year, 1, 1), date(year, 12, 31))
-    found = found[found["servizio_id"].isin(services)].drop_duplicates("campagna")
-    return [{"titolo": c.campagna_titolo, "inizio": c.campagna_inizio, "fine": c.campagna_fine,
-             "obiettivo": None if pd.isna(c.campagna_obiettivo) else int(c.campagna_obiettivo),
-             "raccolti": int(c.campagna_raccolti_totale)}
-            for c in found.sort_values(["campagna_inizio", "campagna"]).itertuples()]
+    found = found[found["servizio_id"].isin(services)]
+    campaigns = []
+    for _code, rows in found.sort_values(["campagna_inizio", "campagna"]).groupby("campagna", sort=False):
+        first = rows.iloc[0]
+        shared = len(rows) < int(first["campagna_servizi"])
+        campaigns.append({"titolo": first["campagna_titolo"], "inizio": first["campagna_inizio"],
+                          "fine": first["campagna_fine"],
+                          "obiettivo": None if pd.isna(first["campagna_obiettivo"]) else int(first["campagna_obiettivo"]),
+                          "raccolti": int(rows["campagna_raccolti"].sum()),
+                          "tutta": int(first["campagna_raccolti_totale"]) if shared else None})
+    return campaigns
+
+
+def _sample(campaign: dict[str, Any]) -> str:
+    """What a campaign collected against its target; for a campaign shared with another ente's services, this
+    ente's questionnaires and the whole campaign's beside its target."""
+    done, target, whole = campaign["raccolti"], campaign["obiettivo"], campaign.get("tutta")
+    if whole is not None:
+        return (f"{_it_int(done)} questionari per i servizi dell'ente; la rilevazione, condivisa con servizi di altri "
+                f"enti, ne ha raccolti {_it_int(whole)}" + (f" su {_it_int(target)} previsti" if target else ""))
+    if not target:
+        return f"{_it_int(done)} questionari (nessun campione previsto)"
+    return f"{_it_int(done)} questionari su {_it_int(target)} previsti ({_it_int(round(done / target * 100))}%)"
 
 
 def _it_int(value: int) -> str:

@@ -378,6 +378,22 @@ def test_the_report_states_each_campaigns_sample_against_its_target(answers):
         f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari su 40 previsti ({share}%).")
     unione = dict(build_report(answers.connection(), 2025, ente="unione-test").method)
     assert unione["Rilevazioni programmate e campione raccolto"] == "Nessuna rilevazione programmata nell'anno."
+    # A campaign shared with another ente's service: each ente's report counts its own questionnaires.
+    vigilanza = answers.scalar(select(Servizio).filter_by(slug="vigilanza"))
+    campaign.servizi.append(vigilanza)
+    for compilazione in answers.scalars(select(Compilazione).filter_by(servizio_id=vigilanza.id)):
+        if compilazione.data_ora.year == 2025:
+            compilazione.rilevazione_id = campaign.id
+    answers.commit()
+    total = len(march) + len(VIGILANZA_2025)
+    comune = dict(build_report(answers.connection(), 2025, ente="comune-test").method)
+    assert comune["Rilevazioni programmate e campione raccolto"] == (
+        f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari per i servizi dell'ente; la "
+        f"rilevazione, condivisa con servizi di altri enti, ne ha raccolti {total} su 40 previsti.")
+    everyone = dict(build_report(answers.connection(), 2025).method)
+    assert everyone["Rilevazioni programmate e campione raccolto"] == (
+        f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {total} questionari su 40 previsti "
+        f"({round(total / 40 * 100)}%).")
 
 
 def test_the_report_gives_every_figure_its_method_note_defines(answers):
