@@ -11,7 +11,7 @@ from typing import NoReturn
 from flask import Flask, render_template, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
 PAGES = {
     400: (_l("Richiesta non valida"),
@@ -51,6 +51,14 @@ class NoSuchValue(NotFound):
     def __init__(self, name: str, value: str) -> None:
         super().__init__()
         self.parameter, self.value = name, value
+
+
+class NarrowComplement(Forbidden):
+    """A 403 for filters that leave out a handful of answers: the page minus the unfiltered one would show them."""
+
+    def __init__(self, left_out: int, threshold: int) -> None:
+        super().__init__()
+        self.left_out, self.threshold = left_out, threshold
 
 
 def no_such_value(name: str, value: str) -> NoReturn:
@@ -124,6 +132,10 @@ def handle(exc: HTTPException):
                    if request.view_args and "slug" in request.view_args else
                    _l("Nessuna risposta ha «%(name)s» uguale a «%(value)s». Torna alla pagina precedente e scegli uno "
                       "dei valori offerti.", name=exc.parameter, value=exc.value[:40]))
+    if isinstance(exc, NarrowComplement):
+        message = _l("Con questi filtri restano fuori solo %(n)d questionari, meno di %(k)d: confrontando questa "
+                     "pagina con quella senza filtri si leggerebbero le loro risposte. Togli un filtro o scegli un "
+                     "periodo più ampio.", n=exc.left_out, k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

@@ -324,6 +324,30 @@ def test_a_hidden_group_that_shown_groups_add_up_to_stays_hidden(client, runner,
     assert None in ways, ways
     # What stays shown is right: the groups that close no way keep their figures.
     assert channels.get("web", (45, 93.3)) == (45, 93.3) and provenance.get("cittadino", (60, 100.0)) == (60, 100.0)
+    # The same subtraction through a filter: web among citizens (42) against web on the page without filters.
+    assert "web" in channels
+    among_citizens = pd.read_csv(io.BytesIO(client.get(
+        "/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025&provenienza=cittadino").data))
+    web = among_citizens[among_citizens["canale"] == "web"].iloc[0]
+    assert web["n"] == 42 and pd.isna(web["quota_soddisfatti"])
+
+
+def test_a_filter_that_leaves_out_a_handful_is_refused(client, runner, catalogue):
+    """7 answers by web and 2 by QR: the page filtered on web, against the page without filters, gave the two QR
+    answers away (the whole page, every question)."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    for canale, score, count in (("web", 4, 7), ("qr", 1, 2)):
+        for _ in range(count):
+            add_answers(catalogue, "anagrafe", datetime(2025, 4, 2, 10), {"D3": score, "D1": score}, canale=canale)
+    for url in ("/staff/servizi/anagrafe?anno=2025&canale=web", "/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=web",
+                "/staff/servizi/anagrafe/domande/D1?anno=2025&canale=web"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "restano fuori solo 2 questionari, meno di 5" in response.get_data(as_text=True), url
+    assert client.get("/staff/servizi/anagrafe?anno=2025&canale=qr").status_code == 200  # leaves 7 out
+    assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 200
 
 
 def test_the_audit_hides_only_what_closes_a_way():

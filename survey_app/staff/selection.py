@@ -11,15 +11,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from analysis.engine import Period
 from analysis.filters import CITIZENS, Filters
+from analysis.queries import load_submission_counts
 
-from ..errors import bad_parameter, no_such_value
+from ..errors import NarrowComplement, bad_parameter, no_such_value
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from ..transparency.formatting import local_today
@@ -163,7 +164,22 @@ def _months_later(day: date, months: int) -> date:
 
 
 def read_selection(servizio: Servizio) -> Selection:
-    """The period and filters of the URL, checked; 400 or 404 otherwise."""
+    """The period and filters of the URL, checked; 400 or 404 otherwise, and 403 for filters that leave out a
+    handful of questionnaires: this page minus the same page without filters would give those few away."""
+    selection = _read_selection(servizio)
+    if selection.filters:
+        threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+        period = selection.period
+        conn = db.session.connection()
+        counts = [load_submission_counts(conn, period.start, period.end, servizio.slug, filters)["compilazioni"].sum()
+                  for filters in (None, selection.filters)]
+        left_out = int(counts[0] - counts[1])
+        if 0 < left_out < threshold:
+            raise NarrowComplement(left_out, threshold)
+    return selection
+
+
+def _read_selection(servizio: Servizio) -> Selection:
     years = data_years([servizio.id]) or [date.today().year]
     options = filter_options(servizio)
     filters = _filters(options)
