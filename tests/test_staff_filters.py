@@ -351,7 +351,9 @@ def test_a_filter_that_leaves_out_a_handful_is_refused(client, runner, catalogue
 
 
 def test_the_audit_hides_only_what_closes_a_way():
-    from analysis.disclosure import disclosed, protect_combinations
+    import numpy as np
+
+    from analysis.disclosure import _Span, disclosed, protect_combinations
     from survey_app.staff.service_page import _hidden, protect_mirrors
 
     def group(name, n, shown=True):
@@ -373,6 +375,15 @@ def test_the_audit_hides_only_what_closes_a_way():
                          columns=["canale", "lingua", "n"])
     tables = {"canale": [group("qr", 18), group("web", 42)], "lingua": [group("en", 3, False), group("it", 57, False)]}
     assert disclosed(tables, cells, 5) == [] and protect_combinations(tables, cells, 5, None) == tables
+    # Two shown groups one inside the other: web (50) holds counter A (49, all by web); their difference is the one
+    # web answer given elsewhere, a cell of its own. Something is hidden so that no reader gets it.
+    cells = pd.DataFrame([("web", "A", 49), ("web", "(nessuna)", 1), ("qr", "(nessuna)", 10)],
+                         columns=["canale", "sede", "n"])
+    tables = {"canale": [group("qr", 10), group("web", 50)], "sede": [group("(nessuna)", 11), group("A", 49)]}
+    found = protect_combinations(tables, cells, 5, lambda t, by, g: protect_mirrors(_hidden(t, by, g), 5))
+    lone = np.array([0.0, 1.0, 0.0])  # the web answer given at no counter
+    assert _Span(tables, cells).reaches(lone) and not _Span(found, cells).reaches(lone)
+    assert any(not row["soppresso"] for rows in found.values() for row in rows)  # not everything hidden
     # A hidden group whose answers are gone between the two reads (no cells): nothing to give away, nothing to hide.
     tables = {"canale": [group("qr", 18), group("web", 42), group("carta", 2, False)]}
     assert disclosed(tables, cells, 5) == [] and protect_combinations(tables, cells, 5, None) == tables
