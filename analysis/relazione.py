@@ -306,12 +306,12 @@ def year_campaigns(conn: Connection, year: int, services: set[int]) -> list[dict
 
 
 def _sample(campaign: dict[str, Any]) -> str:
-    """What a campaign collected against its target; for a campaign shared with another ente's services, this
-    ente's questionnaires and the whole campaign's beside its target."""
+    """What a campaign collected against its target; for a campaign shared with services outside the report
+    (another ente's), the report's questionnaires and the whole campaign's beside its target."""
     done, target, whole = campaign["raccolti"], campaign["obiettivo"], campaign.get("tutta")
     if whole is not None:
-        return (f"{_it_int(done)} questionari per i servizi dell'ente; la rilevazione, condivisa con servizi di altri "
-                f"enti, ne ha raccolti {_it_int(whole)}" + (f" su {_it_int(target)} previsti" if target else ""))
+        return (f"{_it_int(done)} questionari per i servizi di questa relazione; la rilevazione, condivisa con altri "
+                f"servizi, ne ha raccolti {_it_int(whole)}" + (f" su {_it_int(target)} previsti" if target else ""))
     if not target:
         return f"{_it_int(done)} questionari (nessun campione previsto)"
     return f"{_it_int(done)} questionari su {_it_int(target)} previsti ({_it_int(round(done / target * 100))}%)"

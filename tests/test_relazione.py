@@ -388,8 +388,8 @@ def test_the_report_states_each_campaigns_sample_against_its_target(answers):
     total = len(march) + len(VIGILANZA_2025)
     comune = dict(build_report(answers.connection(), 2025, ente="comune-test").method)
     assert comune["Rilevazioni programmate e campione raccolto"] == (
-        f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari per i servizi dell'ente; la "
-        f"rilevazione, condivisa con servizi di altri enti, ne ha raccolti {total} su 40 previsti.")
+        f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {len(march)} questionari per i servizi di questa relazione; "
+        f"la rilevazione, condivisa con altri servizi, ne ha raccolti {total} su 40 previsti.")
     everyone = dict(build_report(answers.connection(), 2025).method)
     assert everyone["Rilevazioni programmate e campione raccolto"] == (
         f"Primavera 2025, dal 01/03/2025 al 31/03/2025: {total} questionari su 40 previsti "
