@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 from datetime import UTC, date
+from zoneinfo import ZoneInfo
 
 import openpyxl
 from sqlalchemy import func, select
@@ -59,8 +60,10 @@ def test_json_rows_land_once_as_the_tokens_firm_and_the_batch_can_be_read_back(c
     assert [b["id"] for b in client.get("/api/v1/imports", headers=bearer(secret)).json["lotti"]] == [batch.id]
     again = post_rows(client, secret, rows)  # the same rows: the same hash
     assert again.status_code == 409 and again.json["lotto"] == batch.id
+    # Named by its day in the instance's time zone (at 00:30 in Rome it is still yesterday in UTC).
+    created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(tzinfo=UTC)
     assert again.json["errore"] == (f"questi dati sono già stati importati (lotto {batch.id} del "
-                                    f"{batch.created_at:%d/%m/%Y}): nessuna riga scritta")  # rows, not a file
+                                    f"{created.astimezone(ZoneInfo('Europe/Rome')):%d/%m/%Y}): nessuna riga scritta")
     overlap = post_rows(client, secret, [{**ROW, "D1": 1}])  # new rows, an id already imported
     assert overlap.status_code == 422
     assert overlap.json["errori"][0] == {"riga": 1, "colonna": "id_esterno", "valore": "T1",
