@@ -40,26 +40,18 @@ class _Span:
         return bool(np.linalg.norm(rest) <= TOLERANCE * max(np.linalg.norm(target), 1) * 1e3)
 
 
-def _targets(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[tuple[str, np.ndarray]]:
-    """What must stay out of reach: each small hidden group, and each small cell; as (label, cells)."""
-    targets = []
-    for by, rows in tables.items():
-        for row in rows:
-            vector = _row(cells, by, row["gruppo"])
-            # A group without cells (its answers gone between the two reads) gives nothing away.
-            if row["soppresso"] and 0 < row["n"] < threshold and vector.any():
-                targets.append((f"{by}={row['gruppo']}", vector))
-    small = (cells["n"].to_numpy() > 0) & (cells["n"].to_numpy() < threshold)
-    for index in np.flatnonzero(small):
-        vector = np.zeros(len(cells))
-        vector[index] = 1
-        targets.append((f"cella {index}", vector))
-    return targets
+def _targets(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[np.ndarray]:
+    """What must stay out of reach, as rows of cells: each small hidden group, and each small cell."""
+    targets = [vector for by, rows in tables.items() for row in rows
+               # A group without cells (its answers gone between the two reads) gives nothing away.
+               if row["soppresso"] and 0 < row["n"] < threshold and (vector := _row(cells, by, row["gruppo"])).any()]
+    counts = cells["n"].to_numpy()
+    return targets + [np.eye(len(cells))[index] for index in np.flatnonzero((counts > 0) & (counts < threshold))]
 
 
-def _reached(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[tuple[str, np.ndarray]]:
+def _reached(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[np.ndarray]:
     span = _Span(tables, cells)
-    return [(label, target) for label, target in _targets(tables, cells, threshold) if span.reaches(target)]
+    return [target for target in _targets(tables, cells, threshold) if span.reaches(target)]
 
 
 def disclosed(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[tuple[str, object]]:
@@ -67,8 +59,8 @@ def disclosed(tables: Tables, cells: pd.DataFrame, threshold: int) -> list[tuple
     away, as (breakdown, group)."""
     span = _Span(tables, cells)
     return [(by, row["gruppo"]) for by, rows in tables.items() for row in rows
-            if row["soppresso"] and 0 < row["n"] < threshold and _row(cells, by, row["gruppo"]).any()
-            and span.reaches(_row(cells, by, row["gruppo"]))]
+            if row["soppresso"] and 0 < row["n"] < threshold
+            and (vector := _row(cells, by, row["gruppo"])).any() and span.reaches(vector)]
 
 
 def protect_combinations(tables: Tables, cells: pd.DataFrame, threshold: int, hide: Callable[[Tables, str, object],
@@ -79,7 +71,7 @@ def protect_combinations(tables: Tables, cells: pd.DataFrame, threshold: int, hi
     if cells["n"].sum() < threshold:  # every group is small and hidden, the total too
         return tables
     while found := _reached(tables, cells, threshold):
-        target = found[0][1]
+        target = found[0]
         shown = sorted(((row["n"], by, str(row["gruppo"]), row["gruppo"]) for by, rows in tables.items()
                         for row in rows if not row["soppresso"]), key=lambda item: item[:3])
         if not shown:  # nothing left to hide: only the total, which the page shows anyway

@@ -281,6 +281,7 @@ def answer_days(conn: Connection, year: int, services: list[int] | None = None) 
                  for value in (first, last))
 
 
+@_reusable
 def load_standards(conn: Connection) -> pd.DataFrame:
     query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,
                    t.standard.c.soglia, t.standard.c.descrizione)

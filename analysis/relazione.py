@@ -334,18 +334,24 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
     ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running;
     ``ente`` (its code), that ente's services alone: each body has its own Nucleo di valutazione."""
     check_threshold(threshold)
+    with queries.reuse_results(conn):  # the tables below ask for the same counts: one read each, as a publication
+        return _build_report(conn, year, threshold, published, until, ente)
+
+
+def _build_report(conn: Connection, year: int, threshold: int, published: PublishedVersion | None,
+                  until: date | None, ente: str | None) -> Report:
     period = Period.year(year)
     questions = queries.load_questions(conn)
     figures = service_table(conn, period, threshold=threshold)
     catalogue = queries.load_services(conn)
-    name = None
+    ente_name = None
     if ente is not None:
         catalogue = catalogue[catalogue["ente_codice"] == ente]
         if catalogue.empty:
             raise ValueError(f"ente sconosciuto o senza servizi: {ente}")
-        name = catalogue["ente"].iloc[0]
+        ente_name = catalogue["ente"].iloc[0]
         published = published and dataclasses.replace(
-            published, summary=[row for row in published.summary if row.get("ente") == name])
+            published, summary=[row for row in published.summary if row.get("ente") == ente_name])
     services = queries.offered_in(catalogue, set(figures["servizio_codice"]) if len(figures) else set(),
                                   published.services if published else None)
     service_ids = None if ente is None else [int(i) for i in services["servizio_id"]]
@@ -368,22 +374,22 @@ def build_report(conn: Connection, year: int, threshold: int = 5,
             report.domanda_complessiva = found["domanda_complessiva"]
             report.n = int(found["n"])
             report.quota_soddisfatti = _num(found["quota_soddisfatti"], 1)
-            for name_, digits in (("ic95_inf", 1), ("ic95_sup", 1), ("ics", 1), ("margine_errore", 1)):
-                setattr(report, name_, _num(found[name_], digits))
+            for name, digits in (("ic95_inf", 1), ("ic95_sup", 1), ("ics", 1), ("margine_errore", 1)):
+                setattr(report, name, _num(found[name], digits))
         report.nps = nps.get(svc.slug)
         report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
-    method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == name], until, service_ids)
+    method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == ente_name], until, service_ids)
     method["rilevazioni"] = year_campaigns(conn, year, set(services["servizio_id"]))
     note = publication_note(year, [svc for items in offices.values() for svc in items], published)
     return Report(year=year, threshold=threshold,
                   offices=[OfficeReport(body, ufficio, items) for (body, ufficio), items in offices.items()],
-                  method=[*([("Ente", name)] if name else []), ("Pubblicazione in Amministrazione trasparente", note),
+                  method=[*([("Ente", ente_name)] if ente_name else []), ("Pubblicazione in Amministrazione trasparente", note),
                           *method_rows(method, year, threshold, queries.answer_days(conn, year - 1, service_ids))],
-                  publication=note, period=method["periodo"], ente=name)
+                  publication=note, period=method["periodo"], ente=ente_name)
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------
