@@ -7,6 +7,7 @@ regional or national catalogue (dati.gov.it harvests DCAT-AP_IT) can take the da
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,10 +100,16 @@ def table_schema(threshold: int) -> dict[str, Any]:
 
 
 def datapackage(year: int, version: int, published_at: datetime, publisher: Publisher, csv: FileInfo,
-                threshold: int, end: str | None = None) -> dict[str, Any]:
+                threshold: int, end: str | None = None,
+                per_ente: Sequence[tuple[str, str, FileInfo]] = ()) -> dict[str, Any]:
     """The Frictionless data package describing the CSV (validated in the tests with `frictionless validate`);
-    ``end`` (ISO date) the last day the figures cover, when the year was still running."""
+    ``end`` (ISO date) the last day the figures cover, when the year was still running; ``per_ente`` each ente's
+    own CSV (code, name, file), the same table narrowed to its rows."""
     stamp = published_at.isoformat(timespec="seconds")
+    resources = [_csv_resource(f"indicatori-{year}", f"Indicatori per servizio e domanda – anno {year}", csv,
+                               threshold)]
+    resources += [_csv_resource(f"indicatori-{year}-{code}", f"Indicatori per servizio e domanda – {name} – "
+                                f"anno {year}", info, threshold) for code, name, info in per_ente]
     return {
         "profile": "tabular-data-package",
         "name": f"soddisfazione-servizi-{year}",
@@ -122,19 +129,23 @@ def datapackage(year: int, version: int, published_at: datetime, publisher: Publ
         "temporal": {"start": f"{year}-01-01", "end": end or f"{year}-12-31"},
         "keywords": ["customer satisfaction", "soddisfazione", "servizi erogati", "amministrazione trasparente"],
         "language": "it",
-        "resources": [{
-            "name": f"indicatori-{year}",
-            "title": f"Indicatori per servizio e domanda – anno {year}",
-            "path": csv.name,
-            "profile": "tabular-data-resource",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "bytes": csv.size,
-            "hash": f"sha256:{csv.sha256}",
-            "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
-            "schema": table_schema(threshold),
-        }],
+        "resources": resources,
+    }
+
+
+def _csv_resource(name: str, title: str, csv: FileInfo, threshold: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "title": title,
+        "path": csv.name,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "bytes": csv.size,
+        "hash": f"sha256:{csv.sha256}",
+        "dialect": {"delimiter": ",", "quoteChar": '"', "header": True},
+        "schema": table_schema(threshold),
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,11 @@ class Publication:
     version: int = 0
     published_at: datetime | None = None
     publisher: dict[str, Any] = field(default_factory=dict)
+    # Each ente's own Nota metodologica (its channels and firms), by ente code, when the year has services of more
+    # than one ente: each body publishes its own files in its own Amministrazione trasparente.
+    methods: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The ente this publication was narrowed to (``of_ente``), else None.
+    ente: dict[str, Any] | None = None
 
     def questions_frame(self) -> pd.DataFrame:
         """The question table with DESIGN.md's columns and dtypes, as the CSV writer wants it."""
@@ -64,6 +69,26 @@ class Publication:
 
     def service(self, slug: str) -> dict[str, Any] | None:
         return next((row for row in self.summary if row["servizio_codice"] == slug), None)
+
+    def entities(self) -> list[dict[str, Any]]:
+        """The enti with services in the Sintesi, in its order (code, name, type)."""
+        names = list(dict.fromkeys(row["ente"] for row in self.summary))
+        by_name = {e["nome"]: e for e in self.enti}
+        return [by_name[name] for name in names if name in by_name]
+
+    def of_ente(self, code: str) -> Publication | None:
+        """Only one ente's services, actions and Nota metodologica, or None if it has no service in the year.
+        Versions published before each ente's methodology was kept keep the whole instance's (its period is
+        the same; its channel counts are not the ente's)."""
+        ente = next((e for e in self.entities() if e["codice"] == code), None)
+        if ente is None:
+            return None
+        name = ente["nome"]
+        return replace(self, questions=[q for q in self.questions if q["ente"] == name],
+                       summary=[r for r in self.summary if r["ente"] == name],
+                       actions=[a for a in self.actions if a["ente"] == name],
+                       method=self.methods.get(code, self.method), methods={}, ente=ente,
+                       enti=[e for e in self.enti if name in (e["nome"], e.get("unione"))])
 
 
 def _clean(value: Any) -> Any:
@@ -274,10 +299,12 @@ def build_publication(conn: Connection, year: int, threshold: int = 5, until: da
         summary = summary_table(conn, year, threshold, questions, listed)
         actions = load_actions(conn, year)
         method = methodology(conn, year, questions, until)
+        methods = _methods_by_ente(conn, year, questions, summary, until)
     enti = conn.execute(select(t.enti.c.codice, t.enti.c.nome, t.enti.c.tipo,
                                t.enti.c.unione_id, t.enti.c.id).order_by(t.enti.c.nome)).mappings().all()
     names = {row["id"]: row["nome"] for row in enti}
     return Publication(
+        methods=methods,
         year=year, threshold=threshold,
         questions=_records(questions, QUESTION_COLUMNS),
         summary=_records(summary, SUMMARY_FIELDS),
@@ -286,6 +313,19 @@ def build_publication(conn: Connection, year: int, threshold: int = 5, until: da
         enti=[{"codice": row["codice"], "nome": row["nome"], "tipo": row["tipo"],
                "unione": names.get(row["unione_id"])} for row in enti],
     )
+
+
+def _methods_by_ente(conn: Connection, year: int, questions: pd.DataFrame, summary: pd.DataFrame,
+                     until: date | None) -> dict[str, dict[str, Any]]:
+    """Each ente's Nota metodologica, when the Sintesi lists services of more than one ente; else none."""
+    listed = set(summary["ente"])
+    if len(listed) < 2:
+        return {}
+    services = queries.load_services(conn)
+    services = services[services["ente"].isin(listed)]
+    return {code: methodology(conn, year, questions[questions["ente"] == group["ente"].iloc[0]], until,
+                              services=[int(i) for i in group["servizio_id"]])
+            for code, group in services.groupby("ente_codice")}
 
 
 def service_trend(conn: Connection, year: int, threshold: int = 5) -> pd.DataFrame:
@@ -307,7 +347,7 @@ def to_data(publication: Publication) -> dict[str, Any]:
     """The JSON kept with the frozen version."""
     return {"anno": publication.year, "soglia": publication.threshold, "domande": publication.questions,
             "sintesi": publication.summary, "azioni": publication.actions, "metodologia": publication.method,
-            "enti": publication.enti}
+            "enti": publication.enti, **({"metodologia_enti": publication.methods} if publication.methods else {})}
 
 
 def from_data(data: dict[str, Any], version: int = 0, published_at: datetime | None = None,
@@ -315,4 +355,4 @@ def from_data(data: dict[str, Any], version: int = 0, published_at: datetime | N
     return Publication(year=data["anno"], threshold=data["soglia"], questions=data["domande"],
                        summary=data["sintesi"], actions=data["azioni"], method=data["metodologia"],
                        enti=data.get("enti", []), version=version, published_at=published_at,
-                       publisher=publisher or {})
+                       publisher=publisher or {}, methods=data.get("metodologia_enti", {}))

@@ -78,7 +78,7 @@ def summary_sheet(pub: Publication) -> Sheet:
              r["quota_soddisfatti"], r["ic95_inf"], r["ic95_sup"], r["media"], _scale(r), r["ics"], r["nps"],
              r["margine_errore"], _standards(r), r["esito"]] for r in pub.summary]
     return Sheet("Sintesi", columns, rows, preamble=[
-        f"Soddisfazione degli utenti per servizio – anno {pub.year}",
+        f"Soddisfazione degli utenti per servizio – {pub.ente['nome'] + ' – ' if pub.ente else ''}anno {pub.year}",
         f"Dati soppressi (celle vuote) dove le risposte sono meno di {pub.threshold}."])
 
 
@@ -137,6 +137,7 @@ FORMULAS = [
 def method_sheet(pub: Publication) -> Sheet:
     m = pub.method
     rows: list[list[Any]] = [
+        *([["Ente", pub.ente["nome"]]] if pub.ente else []),
         ["Anno di riferimento", str(pub.year)],
         ["Periodo delle risposte", period_text(m["periodo"])],
     ]

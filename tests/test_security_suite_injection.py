@@ -269,9 +269,9 @@ def test_sql_injection_through_every_filter_finds_nothing_to_break(app, site):  
               "/staff/servizi/anagrafe/domande/D3": selection, "/staff/commenti": [*COMMENT_FILTERS, "pagina"],
               "/staff/registro": [*AUDIT_FILTERS, "pagina"], "/staff/registro.csv": list(AUDIT_FILTERS),
               "/staff/azioni/": ["servizio"], "/staff/azioni/nuova": ["servizio"], "/staff/qr/anagrafe.svg": ["sede"],
-              f"/trasparenza/{YEAR}": ["versione"], f"/trasparenza/{YEAR}/anagrafe": ["versione"],
+              f"/trasparenza/{YEAR}": ["versione", "ente"], f"/trasparenza/{YEAR}/anagrafe": ["versione", "ente"],
               "/s/anagrafe": ["canale", "sede", "lang", "nuovo"], "/k/anagrafe": ["sede", "lang"],
-              f"/staff/importazioni/errori/{'0' * 64}.csv": ["questionario", "metodo"], "/trasparenza/": ["lang"]}
+              f"/staff/importazioni/errori/{'0' * 64}.csv": ["questionario", "metodo"], "/trasparenza/": ["lang", "ente"]}
     paths = ["/staff/servizi/{}", "/staff/servizi/anagrafe/domande/{}", "/s/{}", "/k/{}", f"/trasparenza/{YEAR}/{{}}",
              "/staff/catalogo/servizi/{}", "/staff/catalogo/questionari/{}", "/staff/qr/{}.pdf",
              "/staff/importazioni/modello/{}.csv", "/api/v1/imports/{}", "/staff/azioni/{}"]

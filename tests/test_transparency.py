@@ -52,7 +52,11 @@ def test_cli_publishes_version_1_with_every_file_and_its_hash(answered, runner, 
     assert "versione 1" in output
     record = answered.scalar(select(Pubblicazione))
     names = sorted(f.nome for f in record.file)
+    # The whole year's tables, each ente's own (the catalogue has a Comune and an Unione with services), and the
+    # descriptions of them all.
     assert names == sorted(["soddisfazione-2025.csv", "soddisfazione-2025.xlsx", "soddisfazione-2025.ods",
+                            *(f"soddisfazione-2025-{ente}.{suffix}" for ente in ("comune-test", "unione-test")
+                              for suffix in ("csv", "xlsx", "ods")),
                             "datapackage.json", "dcat-ap_it.jsonld"])
     for stored in record.file:
         written = (tmp_path / "v1" / stored.nome).read_bytes()
@@ -195,19 +199,19 @@ def test_dcat_lists_every_file_with_its_checksum_and_a_working_link(answered, ru
     assert dcat["dct:accrualPeriodicity"]["@id"].endswith("/ANNUAL")
     assert dcat["dct:publisher"]["foaf:name"]
     distributions = dcat["dcat:distribution"]
-    assert len(distributions) == 4  # every file but the DCAT description itself
+    assert len(distributions) == 10  # every file but the DCAT description itself (4, and 3 for each of 2 enti)
     for item in distributions:
         url = item["dcat:downloadURL"]["@id"]
         path = url.split("://", 1)[1].split("/", 1)[1]
         body = client.get("/" + path).data
         assert hashlib.sha256(body).hexdigest() == item["spdx:checksum"]["spdx:checksumValue"]
         assert item["dct:license"]["@id"] == "https://creativecommons.org/licenses/by/4.0/"
-    # Read as RDF, the way a harvester reads it: one dcatapit:Dataset with its publisher and four distributions.
+    # Read as RDF, the way a harvester reads it: one dcatapit:Dataset with its publisher and ten distributions.
     graph = rdflib.Graph().parse(tmp_path / "dcat-ap_it.jsonld", format="json-ld")
     dcatapit, dcat, dct = (rdflib.Namespace(u) for u in ("http://dati.gov.it/onto/dcatapit#",
                                                           "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"))
     [dataset] = graph.subjects(rdflib.RDF.type, dcatapit.Dataset)
-    assert len(list(graph.objects(dataset, dcat.distribution))) == 4
+    assert len(list(graph.objects(dataset, dcat.distribution))) == 10
     publisher = graph.value(dataset, dct.publisher)
     assert (publisher, rdflib.RDF.type, dcatapit.Agent) in graph and graph.value(publisher, dct.identifier)
     assert str(graph.value(dataset, dct.title)).endswith("anno 2025")

@@ -35,10 +35,12 @@ from .formatting import local_today
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
 
 
-def file_names(year: int) -> dict[str, str]:
-    """Stable names inside a version: a harvester finds the same name in every version."""
-    return {"csv": f"soddisfazione-{year}.csv", "xlsx": f"soddisfazione-{year}.xlsx",
-            "ods": f"soddisfazione-{year}.ods", "datapackage": DATAPACKAGE, "dcat": DCAT}
+def file_names(year: int, ente: str | None = None) -> dict[str, str]:
+    """Stable names inside a version: a harvester finds the same name in every version. With ``ente`` (its code),
+    the names of that ente's own tables, for its own Amministrazione trasparente."""
+    stem = f"soddisfazione-{year}" + (f"-{ente}" if ente else "")
+    tables = {"csv": f"{stem}.csv", "xlsx": f"{stem}.xlsx", "ods": f"{stem}.ods"}
+    return tables if ente else {**tables, "datapackage": DATAPACKAGE, "dcat": DCAT}
 
 
 def publisher(session: Session) -> Publisher:
@@ -56,22 +58,34 @@ def public_urls(year: int, version: int) -> tuple[str, str]:
 
 
 def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
-    """Every file of the publication, in the order they are listed."""
+    """Every file of the publication, in the order they are listed: the tables of all the services, then, where
+    the year has services of more than one ente, each ente's own tables, then the descriptions of them all."""
     names = file_names(pub.year)
-    csv = to_csv(pub.questions_frame()).encode("utf-8")
-    sheets = publication_sheets(pub)
-    title = f"Soddisfazione degli utenti dei servizi – anno {pub.year}"
-    files = [(names["csv"], csv),
-             (names["xlsx"], to_xlsx(sheets, created=pub.published_at, title=title)),
-             (names["ods"], to_ods(sheets))]
+    files = _tables(pub, names)
+    per_ente = []
+    entities = pub.entities() if pub.methods else []
+    for ente in entities:
+        own = _tables(pub.of_ente(ente["codice"]), file_names(pub.year, ente["codice"]))
+        per_ente.append((ente["codice"], ente["nome"], _info(*own[0])))
+        files += own
     end = pub.method["periodo"]["fine"]
-    package = datapackage(pub.year, pub.version, pub.published_at, who, _info(names["csv"], csv), pub.threshold, end)
+    package = datapackage(pub.year, pub.version, pub.published_at, who, _info(*files[0]), pub.threshold, end,
+                          per_ente)
     files.append((names["datapackage"], dumps(package)))
     landing, downloads = public_urls(pub.year, pub.version)
     dcat = dcat_ap_it(pub.year, pub.version, pub.published_at, who, [_info(n, b) for n, b in files], landing,
                       downloads, end)
     files.append((names["dcat"], dumps(dcat)))
     return files
+
+
+def _tables(pub: Publication, names: dict[str, str]) -> list[tuple[str, bytes]]:
+    """The CSV, XLSX and ODS of ``pub`` (the whole year's, or one ente's)."""
+    sheets = publication_sheets(pub)
+    title = f"Soddisfazione degli utenti dei servizi – {pub.ente['nome'] + ' – ' if pub.ente else ''}anno {pub.year}"
+    return [(names["csv"], to_csv(pub.questions_frame()).encode("utf-8")),
+            (names["xlsx"], to_xlsx(sheets, created=pub.published_at, title=title)),
+            (names["ods"], to_ods(sheets))]
 
 
 def _info(name: str, content: bytes) -> FileInfo:
@@ -99,7 +113,11 @@ def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
         data = {**data, "sintesi": [{k: v for k, v in row.items() if k != "esiti"} for row in data.get("sintesi", [])]}
         if not period(data).get("parziale"):
             return data
-        return {**data, "metodologia": {**data["metodologia"], "periodo": {**period(data), "fine": None}}}
+
+        def undated(method: dict[str, Any]) -> dict[str, Any]:
+            return {**method, "periodo": {**method["periodo"], "fine": None}}
+        return {**data, "metodologia": undated(data["metodologia"]),
+                "metodologia_enti": {k: undated(m) for k, m in data.get("metodologia_enti", {}).items()}}
     return comparable(old) == comparable(new)
 
 

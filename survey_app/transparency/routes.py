@@ -15,7 +15,7 @@ from analysis.opendata import dcat_catalog, dumps
 from analysis.publication import Publication
 
 from ..extensions import db
-from ..models import Pubblicazione, PubblicazioneFile
+from ..models import Ente, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from . import bp
 from .labels import in_page_language
@@ -28,7 +28,10 @@ FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio d
 
 @bp.context_processor
 def _publisher_in_header() -> dict:
-    return {"ente_name": publisher(db.session).name}
+    """The header names who publishes: the ente whose page this is, else the instance's publisher."""
+    code = request.args.get("ente")
+    own = db.session.scalar(select(Ente.nome).filter_by(codice=code)) if code else None
+    return {"ente_name": own or publisher(db.session).name}
 
 
 def _latest_per_year() -> list[Pubblicazione]:
@@ -65,6 +68,18 @@ def _requested_version() -> int | None:
     return int(raw)
 
 
+def _narrowed(pub: Publication) -> tuple[Publication, str | None]:
+    """The publication as the page shows it: one ente's part of it for `?ente=CODE` (each body links its own page
+    from its Amministrazione trasparente), else the whole; an ente without services in it is a 404."""
+    code = request.args.get("ente")
+    if code is None:
+        return pub, None
+    own = pub.of_ente(code)
+    if own is None:
+        abort(404)
+    return own, code
+
+
 def by_ente(pub: Publication) -> list[dict]:
     """The Sintesi rows grouped by ente; an Unione names its member comuni."""
     members: dict[str, list[str]] = {}
@@ -79,19 +94,36 @@ def by_ente(pub: Publication) -> list[dict]:
     return list(groups.values())
 
 
-def _downloads(record: Pubblicazione) -> list[dict]:
-    names = file_names(record.anno)
+def _downloads(record: Pubblicazione, ente: str | None = None) -> list[dict]:
+    """The version's files to download: with ``ente``, its own tables where the version has them, and the
+    descriptions of the whole."""
     stored = {f.nome: f for f in record.file}
+    names = file_names(record.anno)
+    if ente is not None and file_names(record.anno, ente)["csv"] in stored:
+        names = {**file_names(record.anno, ente), "datapackage": names["datapackage"], "dcat": names["dcat"]}
     return [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
+
+
+def _ente_pages(pub: Publication | None) -> list[dict]:
+    """Each ente's own page, where the publication has services of more than one."""
+    entities = pub.entities() if pub is not None else []
+    return entities if len(entities) > 1 else []
 
 
 @bp.get("", strict_slashes=False)
 def index():
     latest = _latest_per_year()
     current = latest[0] if latest else None
-    pub = in_page_language(publication_view(current)) if current else None
-    return render_template("transparency/index.html", years=latest, record=current, pub=pub,
-                           groups=by_ente(pub) if pub else [], downloads=_downloads(current) if current else [])
+    whole = in_page_language(publication_view(current)) if current else None
+    if whole is not None:
+        pub, ente = _narrowed(whole)
+    else:  # nothing published yet: an ente's page says so too, once its link is on the ente's site
+        pub, ente = None, request.args.get("ente")
+        if ente is not None and db.session.scalar(select(Ente.id).filter_by(codice=ente)) is None:
+            abort(404)
+    return render_template("transparency/index.html", years=latest, record=current, pub=pub, ente=ente,
+                           entities=[] if ente else _ente_pages(whole), groups=by_ente(pub) if pub else [],
+                           downloads=_downloads(current, ente) if current else [])
 
 
 @bp.get("/catalogo.jsonld")
@@ -114,9 +146,11 @@ def year(anno: int):
     record = _version(anno, _requested_version())
     versions = db.session.scalars(select(Pubblicazione).filter_by(anno=anno).options(defer(Pubblicazione.dati))
                                   .order_by(Pubblicazione.versione.desc())).all()
-    pub = in_page_language(publication_view(record))
-    return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub),
-                           downloads=_downloads(record), versions=versions, latest=versions[0])
+    whole = in_page_language(publication_view(record))
+    pub, ente = _narrowed(whole)
+    return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub), ente=ente,
+                           entities=[] if ente else _ente_pages(whole), downloads=_downloads(record, ente),
+                           versions=versions, latest=versions[0])
 
 
 @bp.get("/<int:anno>/<name>")
@@ -124,7 +158,7 @@ def service_or_file(anno: int, name: str):
     if "." in name:  # a file of the newest version: a stable link for the Comune's "Servizi erogati" page
         return _send(_version(anno, None), name)
     record = _version(anno, _requested_version())
-    pub = in_page_language(publication_view(record))
+    pub, ente = _narrowed(in_page_language(publication_view(record)))
     summary = pub.service(name)
     if summary is None:
         abort(404)
@@ -135,8 +169,8 @@ def service_or_file(anno: int, name: str):
                                                       if codes[q["domanda_codice"]] > 1 else "")}
                  for q in questions]
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
-    return render_template("transparency/service.html", record=record, pub=pub, summary=summary,
-                           questions=questions, actions=actions, downloads=_downloads(record))
+    return render_template("transparency/service.html", record=record, pub=pub, summary=summary, ente=ente,
+                           questions=questions, actions=actions, downloads=_downloads(record, ente))
 
 
 @bp.get("/<int:anno>/v<int:versione>/<name>")

@@ -16,9 +16,17 @@ from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
+from ..settings import public_base_url
 from ..staff.access import PUBLISHERS, roles_required
 from .formatting import it_date, local_today
-from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year, report_entities
+from .publishing import (
+    PublicationConflict,
+    PublicationSettingsError,
+    file_names,
+    period,
+    publish_year,
+    report_entities,
+)
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 
@@ -52,9 +60,26 @@ def index():
         defer(Pubblicazione.dati), selectinload(Pubblicazione.file).defer(PubblicazioneFile.contenuto))
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     years = years_with_answers()
+    entities = report_entities()
     return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
-                           entities=report_entities(),
+                           entities=entities, public_pages=_public_pages(entities, records),
                            running_year=local_today().year if local_today().year in years else None)
+
+
+def _public_pages(entities: dict[str, str], records: list[Pubblicazione]) -> list[dict]:
+    """The addresses each body links from its "Servizi erogati": its own page where the instance serves several
+    (the whole one otherwise), and the newest published year's CSV, which keeps its address across versions."""
+    base = public_base_url()
+    newest = records[0] if records else None
+    stored = {f.nome for f in newest.file} if newest else set()
+    pages = []
+    for code, name in (entities.items() if len(entities) > 1 else [(None, None)]):
+        csv = file_names(newest.anno, code)["csv"] if newest else None
+        pages.append({"nome": name, "url": base + url_for("transparency.index", ente=code),
+                      "year": newest.anno if newest else None,
+                      "csv": base + url_for("transparency.service_or_file", anno=newest.anno, name=csv)
+                      if csv in stored else None})
+    return pages
 
 
 @bp.post("/pubblica")

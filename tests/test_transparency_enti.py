@@ -1,0 +1,188 @@
+"""One instance, several enti: each body publishes its own page and files in its own Amministrazione trasparente.
+
+The small catalogue has the Comune di Prova (anagrafe, tributi), the Unione Test (vigilanza) and a member comune
+without services of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from frictionless import validate
+from sqlalchemy import func, select
+
+from survey_app.catalogue import load_catalogue
+from survey_app.models import Compilazione, ImportBatch, Pubblicazione, PubblicazioneFile, Servizio, Ufficio
+from survey_app.models.organisation import Ente
+
+from .conftest import SMALL_CATALOGUE
+from .helpers import add_answers, login
+
+YEAR = 2025
+COMUNE, UNIONE = "comune-test", "unione-test"
+COMUNE_FILES = [f"soddisfazione-{YEAR}-{COMUNE}.{s}" for s in ("csv", "xlsx", "ods")]
+UNIONE_FILES = [f"soddisfazione-{YEAR}-{UNIONE}.{s}" for s in ("csv", "xlsx", "ods")]
+
+
+@pytest.fixture
+def answered(catalogue):
+    """Anagrafe (Comune): 6 by web and 2 by QR, and 3 by a firm's telephone interviews; vigilanza (Unione): 6 by web."""
+    db = catalogue
+    for i, d3 in enumerate([5, 4, 4, 3, 2, 1, 5, 4]):
+        add_answers(db, "anagrafe", datetime(YEAR, 3 + i, 10, 9), {"D3": d3, "D1": 4}, canale="qr" if i < 2 else "web")
+    for face in [3, 3, 3, 3, 2, 1]:
+        add_answers(db, "vigilanza", datetime(YEAR, 7, 1, 8), {"D1": face})
+    servizio = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    batch = ImportBatch(fonte="Demoskopika srl", metodo="CATI", nome_file="telefono.csv", sha256="0" * 64, righe=3)
+    db.add(batch)
+    for _ in range(3):
+        db.add(Compilazione(servizio=servizio, versione=servizio.questionario.versione_corrente,
+                            data_ora=datetime(YEAR, 10, 1, 10), canale="telefono", lingua="it", import_batch=batch))
+    db.commit()
+    return db
+
+
+def publish(runner, out) -> None:
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+
+def channel_counts(db, ente: str) -> dict[str, int]:
+    """The citizens' questionnaires of the ente's services by channel, counted straight from the database."""
+    query = (select(Compilazione.canale, func.count()).join(Servizio).join(Ufficio).join(Ente)
+             .where(Ente.codice == ente, Compilazione.import_batch_id.is_(None)).group_by(Compilazione.canale))
+    return dict(db.execute(query).all())
+
+
+def method_of(path) -> dict[str, str]:
+    sheet = openpyxl.load_workbook(path)["Nota metodologica"]
+    return {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]}
+
+
+def test_each_ente_has_its_own_tables_in_the_version(answered, runner, tmp_path):
+    publish(runner, tmp_path)
+    record = answered.scalar(select(Pubblicazione))
+    assert set(COMUNE_FILES + UNIONE_FILES) <= {f.nome for f in record.file}
+    whole = pd.read_csv(tmp_path / f"soddisfazione-{YEAR}.csv", keep_default_na=False, dtype=str)
+    for name, files in (("Comune di Prova", COMUNE_FILES), ("Unione Test", UNIONE_FILES)):
+        own = pd.read_csv(tmp_path / files[0], keep_default_na=False, dtype=str)
+        # The same table, columns and all, narrowed to the ente's rows: nothing else, nothing missing.
+        expected = whole[whole["ente"] == name].reset_index(drop=True)
+        assert len(own) and list(own.columns) == list(whole.columns)
+        pd.testing.assert_frame_equal(own, expected)
+        sintesi = openpyxl.load_workbook(tmp_path / files[1])["Sintesi"]
+        assert {r[0] for r in sintesi.iter_rows(min_row=5, values_only=True)} == {name}
+        assert name in sintesi["A1"].value
+        ods = pd.read_excel(tmp_path / files[2], sheet_name="Sintesi", engine="odf", header=3)
+        assert set(ods["Ente"]) == {name}
+    # Each ente's Nota metodologica counts its own questionnaires, as the database does.
+    comune, unione, all_of_them = (method_of(tmp_path / COMUNE_FILES[1]), method_of(tmp_path / UNIONE_FILES[1]),
+                                   method_of(tmp_path / f"soddisfazione-{YEAR}.xlsx"))
+    assert comune["Ente"] == "Comune di Prova" and unione["Ente"] == "Unione Test" and "Ente" not in all_of_them
+    assert channel_counts(answered, COMUNE) == {"qr": 2, "web": 6} and channel_counts(answered, UNIONE) == {"web": 6}
+    assert comune["Canali di risposta dei cittadini (questionari)"] == "codice QR allo sportello: 2; web (link): 6"
+    assert unione["Canali di risposta dei cittadini (questionari)"] == "web (link): 6"
+    assert all_of_them["Canali di risposta dei cittadini (questionari)"] == "codice QR allo sportello: 2; web (link): 12"
+    assert comune["Rilevazioni di società incaricate (questionari)"] == \
+        "Demoskopika srl, interviste telefoniche (CATI): 3"
+    assert unione["Rilevazioni di società incaricate (questionari)"] == "nessuna"
+    assert "Margine di errore – Anagrafe" in comune and "Margine di errore – Anagrafe" not in unione
+
+
+def test_the_package_and_the_dcat_describe_each_entes_csv(answered, runner, client, tmp_path):
+    publish(runner, tmp_path)
+    result = validate(str(tmp_path / "datapackage.json"))
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    paths = {r["path"]: r for r in package["resources"]}
+    assert set(paths) == {f"soddisfazione-{YEAR}.csv", COMUNE_FILES[0], UNIONE_FILES[0]}
+    assert "Comune di Prova" in paths[COMUNE_FILES[0]]["title"]
+    # frictionless checks each resource's hash: a changed byte in one ente's CSV fails the package.
+    changed = tmp_path / UNIONE_FILES[0]
+    changed.write_text(changed.read_text().replace("Vigilanza", "Vigilanzx", 1))
+    assert not validate(str(tmp_path / "datapackage.json")).valid
+    dcat = json.loads((tmp_path / "dcat-ap_it.jsonld").read_text())
+    names = {d["dct:title"]: d for d in dcat["dcat:distribution"]}
+    assert set(COMUNE_FILES + UNIONE_FILES) <= set(names)
+    for name in COMUNE_FILES:
+        body = client.get(f"/trasparenza/{YEAR}/{name}").data  # the newest version's stable link
+        assert hashlib.sha256(body).hexdigest() == names[name]["spdx:checksum"]["spdx:checksumValue"]
+
+
+def test_an_entes_page_shows_only_its_services_and_files(answered, runner, client, tmp_path):
+    publish(runner, tmp_path)
+    whole = client.get("/trasparenza").get_data(as_text=True)
+    assert 'href="/trasparenza?ente=comune-test"' in whole and 'href="/trasparenza?ente=unione-test"' in whole
+    page = client.get(f"/trasparenza?ente={COMUNE}").get_data(as_text=True)
+    assert ">Anagrafe</a>" in page and ">Tributi</a>" in page and "Vigilanza" not in page
+    assert "Comune di Prova" in page and "Unione Test" not in page
+    assert f"/v1/{COMUNE_FILES[0]}" in page and f"/v1/soddisfazione-{YEAR}.csv" not in page
+    assert UNIONE_FILES[0] not in page and "datapackage.json" in page
+    # Its links stay on its own pages: the year, and each service.
+    assert f'href="/trasparenza/{YEAR}?ente={COMUNE}"' in page
+    assert f'href="/trasparenza/{YEAR}/anagrafe?ente={COMUNE}"' in page
+    year = client.get(f"/trasparenza/{YEAR}?ente={UNIONE}").get_data(as_text=True)
+    assert "Vigilanza" in year and "Anagrafe" not in year and "Comuni aderenti: Comune di Borgo Test" in year
+    assert f"/v1/{UNIONE_FILES[1]}" in year and "La pagina di ciascun ente" not in year
+    service = client.get(f"/trasparenza/{YEAR}/anagrafe?ente={COMUNE}")
+    assert service.status_code == 200 and f'href="/trasparenza/{YEAR}?ente={COMUNE}"' in service.get_data(as_text=True)
+    # Another ente's service, an ente without services (a member comune) and an unknown code are not pages.
+    assert client.get(f"/trasparenza/{YEAR}/vigilanza?ente={COMUNE}").status_code == 404
+    assert client.get("/trasparenza?ente=borgo-test").status_code == 404
+    assert client.get(f"/trasparenza/{YEAR}?ente=nessuno").status_code == 404
+
+
+def test_an_entes_page_before_anything_is_published(catalogue, client):
+    page = client.get(f"/trasparenza?ente={COMUNE}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Non è ancora stato pubblicato nessun risultato" in text and "Comune di Prova" in text
+    assert client.get("/trasparenza?ente=nessuno").status_code == 404
+
+
+def test_a_version_published_before_per_ente_files_offers_the_whole_ones(answered, runner, client, tmp_path):
+    publish(runner, tmp_path)
+    record = answered.scalar(select(Pubblicazione))
+    for stored in list(record.file):
+        if stored.nome in COMUNE_FILES + UNIONE_FILES:
+            answered.delete(stored)
+    record.dati = {k: v for k, v in record.dati.items() if k != "metodologia_enti"}
+    answered.commit()
+    assert answered.scalar(select(func.count()).select_from(PubblicazioneFile)) == 5
+    page = client.get(f"/trasparenza?ente={COMUNE}").get_data(as_text=True)
+    assert ">Anagrafe</a>" in page and "Vigilanza" not in page and f"/v1/soddisfazione-{YEAR}.csv" in page
+
+
+def test_one_ente_publishes_no_tables_of_its_own(db, runner, tmp_path):
+    """With a single ente, its tables are the whole ones: no second copy of each."""
+    catalogue = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+    catalogue["enti"] = [e for e in catalogue["enti"] if e["codice"] == COMUNE]
+    path = tmp_path / "comune.yaml"
+    path.write_text(yaml.safe_dump(catalogue, allow_unicode=True), encoding="utf-8")
+    load_catalogue(db, path)
+    add_answers(db, "anagrafe", datetime(YEAR, 3, 10, 9), {"D3": 5})
+    publish(runner, tmp_path / "out")
+    record = db.scalar(select(Pubblicazione))
+    assert sorted(f.nome for f in record.file) == sorted([f"soddisfazione-{YEAR}.csv", f"soddisfazione-{YEAR}.xlsx",
+                                                          f"soddisfazione-{YEAR}.ods", "datapackage.json",
+                                                          "dcat-ap_it.jsonld"])
+    assert "metodologia_enti" not in record.dati
+
+
+def test_the_staff_page_gives_each_entes_address_to_link(answered, runner, client, tmp_path):
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    before = client.get("/staff/trasparenza/").get_data(as_text=True)
+    assert f"http://localhost/trasparenza?ente={COMUNE}" in before and "dati aperti (CSV)" not in before
+    publish(runner, tmp_path)
+    page = client.get("/staff/trasparenza/").get_data(as_text=True)
+    for code in (COMUNE, UNIONE):
+        assert f"<code>http://localhost/trasparenza?ente={code}</code>" in page
+        link = f"http://localhost/trasparenza/{YEAR}/soddisfazione-{YEAR}-{code}.csv"
+        assert f"<code>{link}</code>" in page
+        assert client.get(link.removeprefix("http://localhost")).status_code == 200
