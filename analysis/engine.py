@@ -37,6 +37,11 @@ class Period:
     label: str
     filters: Filters = NO_FILTERS
 
+    @property
+    def standards_year(self) -> int:
+        """The year whose carta dei servizi judges the period: that of its last day."""
+        return (self.end - timedelta(microseconds=1)).year
+
     @classmethod
     def year(cls, year: int, filters: Filters = NO_FILTERS) -> Period:
         start, end = queries.year_bounds(year)
@@ -209,7 +214,8 @@ def standards_results(conn: Connection, period: Period, service: str | None = No
     """
     check_threshold(threshold)
     services = queries.load_services(conn)
-    standards = queries.load_standards(conn).sort_values(["servizio_id", "domanda_codice", "indicatore", "soglia"])
+    standards = queries.load_standards(conn, period.standards_year) \
+        .sort_values(["servizio_id", "domanda_codice", "indicatore", "soglia"])
     if service:
         standards = standards[standards["servizio_id"].isin(services.loc[services["slug"] == service, "servizio_id"])]
     rows = period_rows(conn, period.start, period.end, service, threshold, period.filters)
@@ -258,4 +264,4 @@ def option_table(conn: Connection, period: Period, service: str | None = None, t
 def period_table(conn: Connection, period: Period, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
     """The question table (DESIGN.md's columns) of any period and filters; ``anno`` holds the period's label."""
     rows = period_rows(conn, period.start, period.end, service, threshold, period.filters)
-    return finish_table(rows, queries.load_standards(conn), period.label)
+    return finish_table(rows, queries.load_standards(conn, period.standards_year), period.label)

@@ -155,4 +155,4 @@ def period_rows(conn: Connection, start: datetime, end: datetime, service: str |
 def indicator_table(conn: Connection, year: int, service: str | None = None, threshold: int = 5) -> pd.DataFrame:
     """Load the year's counts from the database and build the question table."""
     start, end = queries.year_bounds(year)
-    return finish_table(period_rows(conn, start, end, service, threshold), queries.load_standards(conn), year)
+    return finish_table(period_rows(conn, start, end, service, threshold), queries.load_standards(conn, year), year)

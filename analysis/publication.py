@@ -165,7 +165,7 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
     services = queries.offered_in(queries.load_services(conn),
                                   set(figures["servizio_codice"]) if len(figures) else set(), listed)
     results = standards_results(conn, period, threshold=threshold)
-    standards = queries.load_standards(conn).merge(services[["servizio_id", "slug"]], on="servizio_id")
+    standards = queries.load_standards(conn, year).merge(services[["servizio_id", "slug"]], on="servizio_id")
     # One NPS, one list of standards and one set of results per service, looked up rather than filtered
     # again for each of hundreds of services.
     nps = nps_by_service(questions)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import wraps
 
 import pandas as pd
-from sqlalchemy import Connection, and_, case, false, func, literal, select, true
+from sqlalchemy import Connection, and_, case, false, func, literal, or_, select, true
 
 from . import tables as t
 from .filters import Filters
@@ -282,9 +282,11 @@ def answer_days(conn: Connection, year: int, services: list[int] | None = None) 
 
 
 @_reusable
-def load_standards(conn: Connection) -> pd.DataFrame:
-    query = select(t.standard.c.servizio_id, t.standard.c.indicatore, t.standard.c.domanda_codice,
-                   t.standard.c.soglia, t.standard.c.descrizione)
+def load_standards(conn: Connection, year: int) -> pd.DataFrame:
+    """The standards of the carta dei servizi in force in ``year``: a past year is judged by the targets it had."""
+    st = t.standard
+    query = select(st.c.servizio_id, st.c.indicatore, st.c.domanda_codice, st.c.soglia, st.c.descrizione) \
+        .where(or_(st.c.anno_dal.is_(None), st.c.anno_dal <= year), or_(st.c.anno_al.is_(None), st.c.anno_al >= year))
     frame = pd.DataFrame(conn.execute(query).all(),
                          columns=["servizio_id", "indicatore", "domanda_codice", "soglia", "descrizione"])
     return frame.astype({"soglia": "float64"}).fillna({"descrizione": ""})

@@ -256,7 +256,8 @@ def publication_note(year: int, services: list[ServiceReport], published: Publis
                                          ("risposte", "n", svc.n),
                                          ("% soddisfatti", "quota_soddisfatti", svc.quota_soddisfatti))
                  if _it_figure(row.get(key)) != _it_figure(now)]
-        # The carta dei servizi may have changed since: the report judges by today's standards.
+        # A standard of the year may have been edited since (rather than replaced from a later year): the report
+        # judges by the year's standards as they are stored today.
         standards = _published_standards(svc)
         if (row.get("standard") or "") != standards:
             parts.append(f"standard da «{_it_standard(row.get('standard'))}» a «{_it_standard(standards)}»")

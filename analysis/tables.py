@@ -11,7 +11,7 @@ servizi = table("servizi", column("id"), column("ufficio_id"), column("slug"), c
                 column("utenti_annui"), column("questionario_id"))
 sedi = table("sedi", column("id"), column("servizio_id"), column("codice"), column("nome"), column("comune_id"))
 standard = table("standard", column("id"), column("servizio_id"), column("indicatore"), column("domanda_codice"),
-                 column("soglia"), column("descrizione"))
+                 column("soglia"), column("descrizione"), column("anno_dal"), column("anno_al"))
 questionari = table("questionari", column("id"), column("codice"), column("titolo_it"))
 versioni = table("questionario_versioni", column("id"), column("questionario_id"), column("numero"))
 domande = table("domande", column("id"), column("versione_id"), column("codice"), column("posizione"),

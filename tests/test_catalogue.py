@@ -236,8 +236,21 @@ def case_quota_out_of_range(data):
 
 
 def case_mean_off_the_scale(data):
-    _service(data)["standard"].append({"indicatore": "media", "soglia": 7, "domanda": "D3"})
-    return ["standard[4] › campo 'soglia'", "la media di «D3» va da 1 a 5: la soglia 7 è fuori scala"]
+    _service(data)["standard"].append({"indicatore": "media", "soglia": 7, "domanda": "D1"})
+    return ["standard[4] › campo 'soglia'", "la media di «D1» va da 1 a 5: la soglia 7 è fuori scala"]
+
+
+def case_two_targets_for_the_same_years(data):
+    """The file's service already has "media ≥ 4 on D3" for every year: a second one from 2026 has no year of its
+    own (it used to overwrite the first silently)."""
+    _service(data)["standard"].append({"indicatore": "media", "soglia": 4.2, "domanda": "D3", "dal": 2026})
+    return ["standard[2] e standard[4] danno due obiettivi per media su D3 negli stessi anni",
+            "chiudere il primo con 'al'"]
+
+
+def case_years_the_wrong_way_round(data):
+    _service(data)["standard"].append({"indicatore": "media", "soglia": 4.2, "domanda": "D1", "dal": 2026, "al": 2024})
+    return ["standard[4]", "l'anno 'dal' (2026) viene dopo l'anno 'al' (2024)"]
 
 
 def case_target_on_an_nps_question(data):

@@ -242,8 +242,8 @@ def test_standards_follow_the_schemas_rules(admin, catalogue):
                          ({"soglia": ""}, "Soglia: campo obbligatorio."),
                          ({"indicatore": "mediana", "soglia": "3"}, "Indicatore: valore non ammesso."),
                          ({"soglia": "80", "domanda": "D7"}, "Domanda: scegliere una domanda con valutazione"),
-                         ({"soglia": "70", "domanda": "D3"}, "Domanda: il servizio ha già uno standard con questo "
-                                                           "indicatore su questa domanda"),
+                         ({"soglia": "70", "domanda": "D3"}, "Domanda: negli stessi anni il servizio ha già uno "
+                                                           "standard con questo indicatore su questa domanda"),
                          # A target that could never be judged fairly: a mean off the scale, a "share" of an NPS.
                          ({"indicatore": "media", "soglia": "7"}, "Soglia: la media di D1 va da 1 a 5, la soglia è "
                                                                   "fuori scala."),
@@ -271,8 +271,9 @@ def test_standards_follow_the_schemas_rules(admin, catalogue):
     assert response.status_code == 302
     [edited] = audits(catalogue, "standard.modifica")
     assert edited.dettagli["prima"] == {"indicatore": "media", "soglia": 3.8, "domanda": "D1",
-                                        "descrizione": "Cortesia"}
-    assert edited.dettagli["dopo"] == {"indicatore": "media", "soglia": 4.0, "domanda": None, "descrizione": None}
+                                        "descrizione": "Cortesia", "dal": None, "al": None}
+    assert edited.dettagli["dopo"] == {"indicatore": "media", "soglia": 4.0, "domanda": None, "descrizione": None,
+                                       "dal": None, "al": None}
 
 
 def test_deleting_a_standard_keeps_the_actions_it_prompted(admin, catalogue):

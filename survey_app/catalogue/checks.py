@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Ente, Questionario, Rilevazione, Servizio, Standard, Ufficio
+from ..transparency.formatting import local_today
 from .errors import entry_label
 from .reader import Catalogue, Located
-from .schema import threshold_message, threshold_problem
+from .schema import threshold_message, threshold_problem, years_overlap, years_text
 
 
 def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
@@ -83,6 +84,8 @@ def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
                               f"› campo 'comune': ente sconosciuto «{sede.comune}»")
         known = questions.get(item.questionario, set())
         for k, standard in enumerate(item.standard):
+            if standard.al is not None and standard.al < local_today().year:
+                continue  # a past carta's target: it judges the answers of its years, to its questionnaire of then
             if standard.domanda and item.questionario in questions and standard.domanda not in known:
                 errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo 'domanda': "
                               f"«{standard.domanda}» non è una domanda del questionario «{item.questionario}»")
@@ -192,9 +195,19 @@ def _stored_standard_errors(session: Session, catalogue: Catalogue, services: li
         if slug in catalogue.refused["servizi"]:
             continue  # what the file says of it is not known
         entry = in_file.get(slug)
-        if entry is not None and any(st.indicatore == standard.indicatore and (st.domanda or "") ==
-                                     standard.domanda_codice for st in entry.item.standard):
+        same = [(k, st) for k, st in enumerate(entry.item.standard if entry is not None else [], start=1)
+                if st.indicatore == standard.indicatore and (st.domanda or "") == standard.domanda_codice]
+        if any(st.dal == standard.anno_dal for _k, st in same):
             continue  # the file gives this standard: it is checked as the file's
+        for k, st in same:
+            if years_overlap((st.dal, st.al), (standard.anno_dal, standard.anno_al)):
+                stored_years = years_text(standard.anno_dal, standard.anno_al) or "per ogni anno"
+                errors.append(f"{entry.path}: {entry.where} › standard[{k}]: negli stessi anni vale già lo standard "
+                              f"salvato {_standard_label(standard)} ({stored_years}). Ripetere nel file quello "
+                              "salvato chiudendolo con 'al' (l'anno prima di 'dal'), oppure modificarlo dalla pagina "
+                              "del servizio")
+        if standard.anno_al is not None and standard.anno_al < local_today().year:
+            continue  # a past carta's target: it judges the answers of its years, to its questionnaire of then
         code = entry.item.questionario if entry is not None else home.questionario
         if code not in scales:
             continue  # an unknown questionnaire, reported on its own

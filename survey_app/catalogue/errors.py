@@ -96,6 +96,8 @@ def describe(error: dict) -> str:
         return f"deve contenere almeno {ctx.get('min_length')} elementi"
     if kind == "greater_than":
         return f"deve essere maggiore di {ctx.get('gt')}"
+    if kind == "greater_than_equal":
+        return f"deve essere almeno {ctx.get('ge')}"
     if kind == "less_than_equal":
         return f"deve essere al massimo {ctx.get('le')}"
     if kind == "value_error":

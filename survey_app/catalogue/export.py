@@ -51,7 +51,8 @@ def sede_entry(sede: Sede) -> dict[str, Any]:
 
 def standard_entry(standard: Standard) -> dict[str, Any]:
     return _tidy({"indicatore": standard.indicatore, "soglia": threshold(standard.soglia),
-                  "domanda": standard.domanda_codice or None, "descrizione": standard.descrizione})
+                  "domanda": standard.domanda_codice or None, "descrizione": standard.descrizione,
+                  "dal": standard.anno_dal, "al": standard.anno_al})
 
 
 def service_entry(servizio: Servizio) -> dict[str, Any]:

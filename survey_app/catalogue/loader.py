@@ -166,9 +166,11 @@ def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
                                                                 "comune": {"comune_id": comune.id if comune else None}})})
                 for st in s.standard:
                     _upsert(session, report, "standard", Standard,
-                            {"servizio_id": servizio.id, "indicatore": st.indicatore, "domanda_codice": st.domanda or ""},
+                            {"servizio_id": servizio.id, "indicatore": st.indicatore, "domanda_codice": st.domanda or "",
+                             "anno_dal": st.dal},
                             {"soglia": Decimal(str(st.soglia)).quantize(Decimal("0.01")),
-                             **_given(st, {"descrizione": {"descrizione": st.descrizione}})})
+                             **_given(st, {"descrizione": {"descrizione": st.descrizione},
+                                           "al": {"anno_al": st.al}})})
 
     for entry in catalogue.rilevazioni:
         r = entry.item

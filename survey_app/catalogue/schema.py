@@ -178,12 +178,38 @@ class StandardIn(Strict):
     soglia: float
     domanda: str | None = None
     descrizione: str | None = None
+    # The years of the carta dei servizi it belongs to: a new carta's target from its year on (``dal``), the old
+    # one's up to the year before (``al``). Left out: since always, still in force.
+    dal: int | None = Field(default=None, ge=2000, le=2100)
+    al: int | None = Field(default=None, ge=2000, le=2100)
 
     @model_validator(mode="after")
     def plausible_threshold(self) -> StandardIn:
         if self.indicatore == "quota_soddisfatti" and not 0 <= self.soglia <= 100:
             raise ValueError("la soglia della quota di soddisfatti è una percentuale tra 0 e 100")
         return self
+
+    @field_validator("al")
+    @classmethod
+    def not_before_dal(cls, al: int | None, info: ValidationInfo) -> int | None:
+        dal = info.data.get("dal")
+        if al is not None and dal is not None and dal > al:
+            raise ValueError(f"l'anno 'dal' ({dal}) viene dopo l'anno 'al' ({al})")
+        return al
+
+
+def years_overlap(first: tuple[int | None, int | None], second: tuple[int | None, int | None]) -> bool:
+    """Whether two standards' (dal, al) years share a year (None: open on that side)."""
+    (start_a, end_a), (start_b, end_b) = first, second
+    return (end_b is None or start_a is None or start_a <= end_b) and (end_a is None or start_b is None or
+                                                                         start_b <= end_a)
+
+
+def years_text(dal: int | None, al: int | None) -> str:
+    """'dal 2026', 'fino al 2025', 'dal 2023 al 2025', or '' for every year."""
+    if dal is not None and al is not None:
+        return f"dal {dal} al {al}" if dal != al else f"solo {dal}"
+    return f"dal {dal}" if dal is not None else (f"fino al {al}" if al is not None else "")
 
 
 def threshold_problem(indicatore: str, soglia: float, domanda: str | None,
@@ -245,6 +271,20 @@ class ServizioIn(Strict):
         if duplicates:
             raise ValueError(f"codici di sede ripetuti: {', '.join(duplicates)}")
         return sedi
+
+    @field_validator("standard")
+    @classmethod
+    def one_target_a_year(cls, standards: list[StandardIn]) -> list[StandardIn]:
+        """One target per indicator and question in any year: a new carta's target starts where the old one ends."""
+        for i, first in enumerate(standards):
+            for k, second in enumerate(standards[i + 1:], start=i + 2):
+                if (first.indicatore, first.domanda) == (second.indicatore, second.domanda) \
+                        and years_overlap((first.dal, first.al), (second.dal, second.al)):
+                    raise ValueError(
+                        f"standard[{i + 1}] e standard[{k}] danno due obiettivi per {first.indicatore}"
+                        + (f" su {first.domanda}" if first.domanda else "") + " negli stessi anni: chiudere il "
+                        "primo con 'al' (l'anno prima) e aprire il secondo con 'dal'")
+        return standards
 
 
 class UfficioIn(Strict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Bilingual
@@ -109,8 +109,9 @@ class Standard(Base):
 
     __tablename__ = "standard"
     __table_args__ = (
-        UniqueConstraint("servizio_id", "indicatore", "domanda_codice"),
+        UniqueConstraint("servizio_id", "indicatore", "domanda_codice", "anno_dal"),
         CheckConstraint("indicatore IN ('quota_soddisfatti', 'media')", name="indicatore"),
+        CheckConstraint("anno_al IS NULL OR anno_dal IS NULL OR anno_dal <= anno_al", name="anni"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -120,5 +121,12 @@ class Standard(Base):
     domanda_codice: Mapped[str] = mapped_column(String(40), default="")
     soglia: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     descrizione: Mapped[str | None] = mapped_column(String(300))
+    # The years of the carta dei servizi it belongs to (None: since always, still in force): a new carta's target
+    # applies from its year on, and a past year stays judged by the target it had.
+    anno_dal: Mapped[int | None] = mapped_column(Integer)
+    anno_al: Mapped[int | None] = mapped_column(Integer)
 
     servizio: Mapped[Servizio] = relationship(back_populates="standard")
+
+    def applies_to(self, year: int) -> bool:
+        return (self.anno_dal is None or self.anno_dal <= year) and (self.anno_al is None or year <= self.anno_al)

@@ -22,9 +22,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError as FieldError
 
 from ..catalogue.errors import describe
-from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem
+from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem, years_overlap
 from ..extensions import db
 from ..models import AuditLog, Ente, Questionario, Sede, Servizio, Standard, Ufficio
+from ..transparency.formatting import local_today
 
 # Messages for the errors a person can make in a form; anything else keeps the schema's own wording.
 MESSAGES = {
@@ -38,6 +39,8 @@ MESSAGES = {
     "string_pattern_mismatch": _l("%(field)s: solo lettere minuscole, cifre e trattini singoli tra le parole "
                                   "(es. sportello-1)."),
     "literal_error": _l("%(field)s: valore non ammesso."),
+    "greater_than_equal": _l("%(field)s: indicare un anno tra il 2000 e il 2100."),
+    "less_than_equal": _l("%(field)s: indicare un anno tra il 2000 e il 2100."),
 }
 INDICATORS = {"quota_soddisfatti": _l("quota di soddisfatti (%)"), "media": _l("media")}
 LARGEST_THRESHOLD = Decimal("999999.99")  # Numeric(8, 2)
@@ -248,6 +251,13 @@ class StandardForm(FlaskForm):
                           description=_l("Facoltativa: senza, lo standard vale per ogni domanda con valutazione."))
     descrizione = StringField(_l("Descrizione"), filters=[strip], validators=[length(300)],
                               description=_l("Facoltativa: come la riporta la carta dei servizi."))
+    dal = StringField(_l("Dall'anno"), filters=[strip],
+                      description=_l("Facoltativo: il primo anno della carta dei servizi che lo fissa (vuoto: da "
+                                     "sempre). Per un nuovo obiettivo, chiudere quello vecchio all'anno prima e "
+                                     "aggiungere il nuovo da quest'anno: gli anni passati restano giudicati con il "
+                                     "loro."))
+    al = StringField(_l("Fino all'anno"), filters=[strip],
+                     description=_l("Facoltativo: l'ultimo anno in cui vale (vuoto: è in vigore)."))
 
     servizio: Servizio
     standard: Standard | None = None
@@ -273,8 +283,10 @@ class StandardForm(FlaskForm):
         ok = super().validate(extra_validators)
         threshold = (self.soglia.data or "").replace(",", ".")
         entry = {"indicatore": self.indicatore.data or "", "domanda": optional(self.domanda.data),
-                 "descrizione": optional(self.descrizione.data)} | ({"soglia": threshold} if threshold else {})
-        where = {(name,): getattr(self, name) for name in ("indicatore", "soglia", "domanda", "descrizione")}
+                 "descrizione": optional(self.descrizione.data), "dal": optional(self.dal.data),
+                 "al": optional(self.al.data)} | ({"soglia": threshold} if threshold else {})
+        where = {(name,): getattr(self, name) for name in ("indicatore", "soglia", "domanda", "descrizione", "dal",
+                                                           "al")}
         # The schema's rule on the threshold is a check of the whole entry: its error is the threshold's.
         self.model = judge(StandardIn, entry, where, self.soglia)
         if self.model is None:
@@ -285,7 +297,8 @@ class StandardForm(FlaskForm):
             too_large = True
         if too_large:
             report(self.soglia, _("%(field)s: valore fuori misura.", field=self.soglia.label.text))
-        if self.model.domanda and self.model.domanda not in self.questions \
+        past = self.model.al is not None and self.model.al < local_today().year  # judges its years' questionnaire
+        if self.model.domanda and self.model.domanda not in self.questions and not past \
                 and not (self.standard and self.standard.domanda_codice == self.model.domanda):
             report(self.domanda, _("%(field)s: scegliere una domanda con valutazione del questionario del servizio.",
                                    field=self.domanda.label.text))
@@ -298,7 +311,10 @@ class StandardForm(FlaskForm):
             report(self.soglia, _("%(field)s: la media di %(code)s va da %(low)d a %(high)d, la soglia è fuori scala.",
                                   field=self.soglia.label.text, code=problem[1], low=problem[2], high=problem[3]))
         key = (self.model.indicatore, self.model.domanda or "")
-        if any((s.indicatore, s.domanda_codice) == key for s in self.servizio.standard if s is not self.standard):
-            report(self.domanda, _("%(field)s: il servizio ha già uno standard con questo indicatore su questa "
-                                   "domanda: modificare quello.", field=self.domanda.label.text))
+        years = (self.model.dal, self.model.al)
+        if any((s.indicatore, s.domanda_codice) == key and years_overlap((s.anno_dal, s.anno_al), years)
+               for s in self.servizio.standard if s is not self.standard):
+            report(self.domanda, _("%(field)s: negli stessi anni il servizio ha già uno standard con questo indicatore "
+                                   "su questa domanda: modificare quello, oppure chiuderlo con «Fino all'anno» e "
+                                   "indicare qui «Dall'anno».", field=self.domanda.label.text))
         return ok and not any(f.errors for f in self)

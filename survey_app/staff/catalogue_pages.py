@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from wtforms import Field
 
+from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AzioneMiglioramento, Compilazione, Ente, Questionario, Sede, Servizio, Standard, Ufficio
 from . import bp
@@ -56,11 +57,12 @@ def sede_snapshot(s: Sede) -> dict:
 
 def standard_snapshot(s: Standard) -> dict:
     return {"indicatore": s.indicatore, "soglia": float(s.soglia), "domanda": s.domanda_codice or None,
-            "descrizione": s.descrizione}
+            "descrizione": s.descrizione, "dal": s.anno_dal, "al": s.anno_al}
 
 
 def _standard_subject(servizio: Servizio, s: Standard) -> str:
-    return f"standard {servizio.slug}/{s.indicatore}" + (f"/{s.domanda_codice}" if s.domanda_codice else "")
+    return f"standard {servizio.slug}/{s.indicatore}" + (f"/{s.domanda_codice}" if s.domanda_codice else "") + (
+        f" ({years_text(s.anno_dal, s.anno_al)})" if s.anno_dal or s.anno_al else "")
 
 
 def _service_form(servizio: Servizio, submitted: bool) -> ServiceForm:
@@ -224,6 +226,7 @@ def _apply_standard(form: StandardForm, standard: Standard) -> None:
     standard.indicatore, standard.domanda_codice = m.indicatore, m.domanda or ""
     standard.soglia = Decimal(str(m.soglia)).quantize(Decimal("0.01"))  # as the YAML load stores it
     standard.descrizione = m.descrizione
+    standard.anno_dal, standard.anno_al = m.dal, m.al
 
 
 @bp.post("/catalogo/servizi/<slug>/standard")
@@ -251,7 +254,8 @@ def catalogue_standard(slug: str, standard_id: int):
         form = StandardForm().setup(servizio, standard)
     else:
         snapshot = standard_snapshot(standard)
-        data = {**snapshot, "domanda": snapshot["domanda"] or "", "soglia": f"{standard.soglia.normalize():f}".replace(".", ",")}
+        data = {**snapshot, "domanda": snapshot["domanda"] or "", "soglia": f"{standard.soglia.normalize():f}".replace(".", ","),
+                "dal": str(standard.anno_dal or ""), "al": str(standard.anno_al or "")}
         form = StandardForm(formdata=None, data=data).setup(servizio, standard)
     if request.method == "POST" and form.validate_on_submit():
         before, subject = standard_snapshot(standard), _standard_subject(servizio, standard)

@@ -68,7 +68,7 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
         frame, overall = trend
         # The target on the overall item (or a service-wide one) is the line to compare with.
         standard = next((float(s.soglia) for s in servizio.standard if s.indicatore == "quota_soddisfatti"
-                         and s.domanda_codice in (overall, "")), None)
+                         and s.domanda_codice in (overall, "") and s.applies_to(period.standards_year)), None)
         found["andamento"] = (frame, charts.trend_line(frame, f"{frame['periodo'].iloc[0]} – {period.label}",
                                                        threshold, standard))
 

@@ -17,6 +17,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, roles_required
@@ -93,7 +94,9 @@ def _form(servizio: Servizio, action: AzioneMiglioramento | None = None) -> Acti
 def _standard_label(standard) -> str:
     value = f"{float(standard.soglia):g}".replace(".", ",")
     name = INDICATOR_LABELS.get(standard.indicatore, standard.indicatore)
-    return f"{name} ≥ {value}" + (f" ({standard.domanda_codice})" if standard.domanda_codice else "")
+    years = years_text(standard.anno_dal, standard.anno_al)
+    return f"{name} ≥ {value}" + (f" ({standard.domanda_codice})" if standard.domanda_codice else "") + (
+        f", {years}" if years else "")
 
 
 def _apply(form: ActionForm, action: AzioneMiglioramento, servizio: Servizio) -> None:

@@ -1,0 +1,140 @@
+"""A carta dei servizi changes: each standard has the years it applies to, and a past year stays judged by its own.
+
+Anagrafe (small catalogue) has "% soddisfatti ≥ 80 on D3" for every year. Its D3 answers are 5 of 8 satisfied
+(62.5%) in 2025 and in 2026. The Comune lowers the target to 60 from 2026: 2025 stays "non raggiunto" against 80,
+2026 is "raggiunto" against 60.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import unescape
+
+import pandas as pd
+import pytest
+import yaml
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from analysis.engine import Period, standards_results
+from survey_app.catalogue import CatalogueError, load_catalogue
+from survey_app.catalogue.export import catalogue_data
+from survey_app.models import AuditLog, Pubblicazione, Servizio, Standard
+
+from .conftest import SMALL_CATALOGUE
+from .helpers import add_answers, csrf_token, login
+
+SERVICE = "/staff/catalogo/servizi/anagrafe"
+D3 = [5, 5, 5, 5, 5, 3, 3, 3]  # 5 of 8 above the midpoint: 62.5%; mean 4.25, above its "media ≥ 4"
+
+
+@pytest.fixture
+def answered(catalogue):
+    for year in (2025, 2026):
+        for i, d3 in enumerate(D3):
+            add_answers(catalogue, "anagrafe", datetime(year, 2 + i, 10, 9), {"D3": d3})
+    return catalogue
+
+
+def new_carta(tmp_path, old: dict | None = None, new: dict | None = None):
+    """The small catalogue with anagrafe's D3 share target as given (``old`` replaces it, ``new`` is added)."""
+    data = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+    service = next(s for e in data["enti"] for u in e.get("uffici", []) for s in u["servizi"] if s["slug"] == "anagrafe")
+    standards = [s for s in service["standard"] if (s["indicatore"], s.get("domanda")) != ("quota_soddisfatti", "D3")]
+    service["standard"] = standards + [s for s in (old, new) if s]
+    path = tmp_path / "carta.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def d3_share(db, year: int) -> tuple[float, str]:
+    results = standards_results(db.connection(), Period.year(year))
+    row = results[(results["servizio_codice"] == "anagrafe") & (results["domanda_codice"] == "D3")
+                  & (results["indicatore"] == "quota_soddisfatti")]
+    assert len(row) == 1, row
+    return float(row["soglia"].iloc[0]), row["esito"].iloc[0]
+
+
+def test_a_new_target_applies_from_its_year_and_the_past_keeps_its_own(answered, runner, tmp_path):
+    publish = ["export", "transparency", "--year", "2025", "--out", str(tmp_path / "v")]
+    assert runner.invoke(args=publish).exit_code == 0
+    assert d3_share(answered, 2025) == (80.0, "non raggiunto")
+    load_catalogue(answered, new_carta(tmp_path, {"indicatore": "quota_soddisfatti", "soglia": 80, "domanda": "D3",
+                                                  "al": 2025},
+                                       {"indicatore": "quota_soddisfatti", "soglia": 60, "domanda": "D3", "dal": 2026}))
+    assert d3_share(answered, 2025) == (80.0, "non raggiunto") and d3_share(answered, 2026) == (60.0, "raggiunto")
+    # The published table of each year: its D3 row names that year's target and is judged by it.
+    for year, standard, esito in ((2025, "quota_soddisfatti ≥ 80", "non raggiunto"),
+                                  (2026, "quota_soddisfatti ≥ 60", "raggiunto")):
+        out = runner.invoke(args=["report", "indicators", "--year", str(year), "--format", "csv"]).output
+        table = pd.read_csv(pd.io.common.StringIO(out), keep_default_na=False)
+        row = table[(table["servizio_codice"] == "anagrafe") & (table["domanda_codice"] == "D3")].iloc[0]
+        assert (row["quota_soddisfatti"], row["esito_standard"]) == (62.5, esito) and standard in row["standard"]
+    # 2025 as published stays true: publishing it again makes no new version, and the report says it matches.
+    again = runner.invoke(args=publish[:-1] + [str(tmp_path / "v2")])
+    assert again.exit_code == 0 and "Nessuna modifica rispetto alla versione 1" in again.output, again.output
+    assert answered.scalar(select(Pubblicazione.versione).order_by(Pubblicazione.versione.desc())) == 1
+    report = runner.invoke(args=["export", "relazione", "--year", "2025", "--out", str(tmp_path / "r.xlsx")])
+    assert report.exit_code == 0
+    rows = dict(list(load_workbook(tmp_path / "r.xlsx")["Nota metodologica"].values)[1:])
+    assert rows["Pubblicazione in Amministrazione trasparente"].startswith("Le cifre coincidono con la versione 1")
+
+def test_the_catalogue_refuses_two_targets_for_one_year_and_exports_the_years(answered, tmp_path):
+    # The stored "≥ 80 for every year" and a file's "≥ 60 from 2026" would both judge 2026.
+    with pytest.raises(CatalogueError) as refused:
+        load_catalogue(answered, new_carta(tmp_path, None, {"indicatore": "quota_soddisfatti", "soglia": 60,
+                                                            "domanda": "D3", "dal": 2026}))
+    message = "\n".join(refused.value.messages)
+    assert "standard[3]: negli stessi anni vale già lo standard salvato quota_soddisfatti, soglia 80, domanda D3 " \
+           "(per ogni anno)" in message, message
+    answered.rollback()
+    assert len(answered.scalars(select(Standard).filter_by(domanda_codice="D3", indicatore="quota_soddisfatti"))
+               .all()) == 1
+    load_catalogue(answered, new_carta(tmp_path, {"indicatore": "quota_soddisfatti", "soglia": 80, "domanda": "D3",
+                                                  "al": 2025},
+                                       {"indicatore": "quota_soddisfatti", "soglia": 60, "domanda": "D3", "dal": 2026}))
+    service = next(s for e in catalogue_data(answered)["enti"] for u in e.get("uffici", []) for s in u["servizi"]
+                   if s["slug"] == "anagrafe")
+    shares = [s for s in service["standard"] if s["indicatore"] == "quota_soddisfatti" and s.get("domanda") == "D3"]
+    assert shares == [{"indicatore": "quota_soddisfatti", "soglia": 80, "domanda": "D3", "al": 2025},
+                      {"indicatore": "quota_soddisfatti", "soglia": 60, "domanda": "D3", "dal": 2026}]
+    # Loading the export again changes nothing: the years are part of each standard's key.
+    path = tmp_path / "export.yaml"
+    path.write_text(yaml.safe_dump(catalogue_data(answered), allow_unicode=True), encoding="utf-8")
+    report = load_catalogue(answered, path)
+    assert not report.created.get("standard") and not report.updated.get("standard")
+
+
+@pytest.fixture
+def admin(answered, client, runner):
+    login(client, runner, "admin@example.org", "--role", "admin")
+    return client
+
+
+def test_an_admin_closes_the_old_target_and_adds_the_new_one_on_the_page(admin, answered):
+    old = answered.scalar(select(Standard).filter_by(indicatore="quota_soddisfatti", domanda_codice="D3"))
+    token = csrf_token(admin.get(SERVICE).get_data(as_text=True))
+    new = {"csrf_token": token, "indicatore": "quota_soddisfatti", "soglia": "60", "domanda": "D3",
+           "descrizione": "", "dal": "2026", "al": ""}
+    clash = admin.post(f"{SERVICE}/standard", data=new)
+    assert clash.status_code == 400
+    assert "Domanda: negli stessi anni il servizio ha già uno standard" in unescape(clash.get_data(as_text=True))
+    wrong_way = admin.post(f"{SERVICE}/standard", data={**new, "domanda": "D1", "al": "2024"})
+    assert "Fino all'anno: l'anno 'dal' (2026) viene dopo l'anno 'al' (2024)." in \
+        unescape(wrong_way.get_data(as_text=True))
+    assert 'id="al-errore"' in wrong_way.get_data(as_text=True)
+    edit = f"{SERVICE}/standard/{old.id}"
+    closed = admin.post(edit, data={**new, "soglia": "80", "dal": "", "al": "2025",
+                                    "csrf_token": csrf_token(admin.get(edit).get_data(as_text=True))})
+    assert closed.status_code == 302
+    assert admin.post(f"{SERVICE}/standard", data=new).status_code == 302
+    answered.expire_all()
+    assert d3_share(answered, 2025) == (80.0, "non raggiunto") and d3_share(answered, 2026) == (60.0, "raggiunto")
+    page = unescape(admin.get(SERVICE).get_data(as_text=True))
+    assert "<td>fino al 2025</td>" in page and "<td>dal 2026</td>" in page
+    audit = answered.scalar(select(AuditLog).filter_by(azione="standard.crea"))
+    assert audit.oggetto == "standard anagrafe/quota_soddisfatti/D3 (dal 2026)" and audit.dettagli["dopo"]["dal"] == 2026
+    # The service's chart of the year draws the year's own target.
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    assert [float(s.soglia) for s in servizio.standard if s.applies_to(2025) and s.domanda_codice == "D3"
+            and s.indicatore == "quota_soddisfatti"] == [80.0]
