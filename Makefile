@@ -87,7 +87,7 @@ loadtest: $(VENV)/.stamp-dev assets translations
 ## extract-messages: refresh the .po catalogues after changing user-facing texts
 extract-messages: $(VENV)/.stamp-runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o survey_app/translations/messages.pot .
-	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations
+	$(BIN)/pybabel update -i survey_app/translations/messages.pot -d survey_app/translations -w 120 --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .pytest_cache .ruff_cache

@@ -150,9 +150,11 @@ def _csv_resource(name: str, title: str, csv: FileInfo, threshold: int) -> dict[
 
 
 def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publisher, files: list[FileInfo],
-               landing_page: str, download_url: str, end: str | None = None) -> dict[str, Any]:
+               landing_page: str, download_url: str, end: str | None = None,
+               own_pages: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
     """The dataset in DCAT-AP_IT as JSON-LD; ``download_url`` ends where each file's name follows; ``end`` as in
-    ``datapackage``."""
+    ``datapackage``; ``own_pages`` gives a file (an ente's own table) its own page and title: name → (page, title)."""
+    own_pages = own_pages or {}
     stamp = published_at.isoformat(timespec="seconds")
     dataset_id = f"{landing_page.rstrip('/')}#dataset"
     agent = {"@type": ["dcatapit:Agent", "foaf:Agent"], "dct:identifier": publisher.identifier,
@@ -163,9 +165,10 @@ def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publi
     distributions = []
     for info in files:
         url = download_url + info.name
+        page, title = own_pages.get(info.name, (landing_page, info.name))
         distributions.append({
             "@id": url, "@type": ["dcatapit:Distribution", "dcat:Distribution"],
-            "dct:title": info.name, "dcat:accessURL": {"@id": landing_page}, "dcat:downloadURL": {"@id": url},
+            "dct:title": title, "dcat:accessURL": {"@id": page}, "dcat:downloadURL": {"@id": url},
             "dct:format": {"@id": "http://publications.europa.eu/resource/authority/file-type/"
                                   + EU_FILE_TYPES.get(info.suffix, "BIN")},
             "dcat:mediaType": MEDIA_TYPES.get(info.suffix, "application/octet-stream"),

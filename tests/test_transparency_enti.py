@@ -108,11 +108,15 @@ def test_the_package_and_the_dcat_describe_each_entes_csv(answered, runner, clie
     changed.write_text(changed.read_text().replace("Vigilanza", "Vigilanzx", 1))
     assert not validate(str(tmp_path / "datapackage.json")).valid
     dcat = json.loads((tmp_path / "dcat-ap_it.jsonld").read_text())
-    names = {d["dct:title"]: d for d in dcat["dcat:distribution"]}
+    names = {d["dcat:downloadURL"]["@id"].rsplit("/", 1)[1]: d for d in dcat["dcat:distribution"]}
     assert set(COMUNE_FILES + UNIONE_FILES) <= set(names)
     for name in COMUNE_FILES:
         body = client.get(f"/trasparenza/{YEAR}/{name}").data  # the newest version's stable link
         assert hashlib.sha256(body).hexdigest() == names[name]["spdx:checksum"]["spdx:checksumValue"]
+        # Each ente's file points a harvester to that ente's page, and says whose it is.
+        assert names[name]["dcat:accessURL"]["@id"].endswith(f"/trasparenza/{YEAR}?ente={COMUNE}")
+        assert names[name]["dct:title"] == f"{name} – Comune di Prova"
+    assert names[f"soddisfazione-{YEAR}.csv"]["dcat:accessURL"]["@id"].endswith(f"/trasparenza/{YEAR}")
 
 
 def test_an_entes_page_shows_only_its_services_and_files(answered, runner, client, tmp_path):
@@ -132,9 +136,12 @@ def test_an_entes_page_shows_only_its_services_and_files(answered, runner, clien
     assert f"/v1/{UNIONE_FILES[1]}" in year and "La pagina di ciascun ente" not in year
     service = client.get(f"/trasparenza/{YEAR}/anagrafe?ente={COMUNE}")
     assert service.status_code == 200 and f'href="/trasparenza/{YEAR}?ente={COMUNE}"' in service.get_data(as_text=True)
-    # Another ente's service, an ente without services (a member comune) and an unknown code are not pages.
+    # Another ente's service, an ente without services (a member comune) and an unknown code are not pages, and
+    # their 404 page is not headed with the code's name.
     assert client.get(f"/trasparenza/{YEAR}/vigilanza?ente={COMUNE}").status_code == 404
-    assert client.get("/trasparenza?ente=borgo-test").status_code == 404
+    member = client.get("/trasparenza?ente=borgo-test")
+    assert member.status_code == 404 and "Comune di Borgo Test" not in member.get_data(as_text=True)
+    assert client.get(f"/trasparenza/{YEAR}?ente=borgo-test").status_code == 404
     assert client.get(f"/trasparenza/{YEAR}?ente=nessuno").status_code == 404
 
 
@@ -144,19 +151,73 @@ def test_an_entes_page_before_anything_is_published(catalogue, client):
     text = page.get_data(as_text=True)
     assert "Non è ancora stato pubblicato nessun risultato" in text and "Comune di Prova" in text
     assert client.get("/trasparenza?ente=nessuno").status_code == 404
+    assert client.get("/trasparenza?ente=borgo-test").status_code == 404  # a member comune: the Unione's page
+
+
+def as_published_before_per_ente_files(db, record) -> None:
+    """``record`` as a version published before each ente had its own files: no such files, no ente's method."""
+    for stored in list(record.file):
+        if stored.nome in COMUNE_FILES + UNIONE_FILES:
+            db.delete(stored)
+    record.dati = {k: v for k, v in record.dati.items() if k != "metodologia_enti"}
+    db.commit()
 
 
 def test_a_version_published_before_per_ente_files_offers_the_whole_ones(answered, runner, client, tmp_path):
     publish(runner, tmp_path)
-    record = answered.scalar(select(Pubblicazione))
-    for stored in list(record.file):
-        if stored.nome in COMUNE_FILES + UNIONE_FILES:
-            answered.delete(stored)
-    record.dati = {k: v for k, v in record.dati.items() if k != "metodologia_enti"}
-    answered.commit()
+    as_published_before_per_ente_files(answered, answered.scalar(select(Pubblicazione)))
     assert answered.scalar(select(func.count()).select_from(PubblicazioneFile)) == 5
     page = client.get(f"/trasparenza?ente={COMUNE}").get_data(as_text=True)
     assert ">Anagrafe</a>" in page and "Vigilanza" not in page and f"/v1/soddisfazione-{YEAR}.csv" in page
+    # ... saying that they hold every ente's services.
+    assert "i file riportano i servizi di tutti gli enti" in page
+    # Publishing again gives each ente its files, in a version that says so (not an unexplained "0 modifiche").
+    publish(runner, tmp_path / "v2")
+    answered.expire_all()
+    latest = answered.scalar(select(Pubblicazione).order_by(Pubblicazione.versione.desc()))
+    assert latest.versione == 2 and [c["campo"] for c in latest.modifiche] == ["file di ciascun ente"]
+    year = client.get(f"/trasparenza/{YEAR}?ente={COMUNE}").get_data(as_text=True)
+    assert "1 modifica rispetto alla versione precedente" in year and "file di ciascun ente" in year
+    assert f"/v2/{COMUNE_FILES[0]}" in year and "i file riportano i servizi di tutti gli enti" not in year
+    # And then nothing more: the same figures make no third version.
+    publish(runner, tmp_path / "v3")
+    assert answered.scalar(select(func.max(Pubblicazione.versione))) == 2
+
+
+def test_an_entes_year_lists_its_own_changes(answered, runner, client, tmp_path):
+    publish(runner, tmp_path)
+    for face in [3, 3, 1]:
+        add_answers(answered, "vigilanza", datetime(YEAR, 8, 1, 8), {"D1": face})
+    publish(runner, tmp_path / "v2")
+    comune = client.get(f"/trasparenza/{YEAR}?ente={COMUNE}").get_data(as_text=True)
+    unione = client.get(f"/trasparenza/{YEAR}?ente={UNIONE}").get_data(as_text=True)
+    whole = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "Vigilanza" not in comune and "0 modifiche rispetto alla versione precedente" in comune
+    changed = answered.scalar(select(Pubblicazione).filter_by(versione=2)).modifiche
+    assert changed and {c["ente"] for c in changed} == {"Unione Test"}
+    assert f"{len(changed)} modifiche rispetto alla versione precedente" in unione
+    assert f"{len(changed)} modifiche rispetto alla versione precedente" in whole
+
+
+def test_an_ente_is_offered_only_the_years_it_has_services_in(answered, runner, client, tmp_path):
+    """A year published before the Unione joined the instance has no services of it."""
+    publish(runner, tmp_path)
+    add_answers(answered, "anagrafe", datetime(YEAR - 1, 5, 1, 9), {"D3": 4})
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR - 1), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    earlier = answered.scalar(select(Pubblicazione).filter_by(anno=YEAR - 1))
+    earlier.dati = {**earlier.dati, "sintesi": [r for r in earlier.dati["sintesi"] if r["ente"] != "Unione Test"]}
+    answered.commit()
+    unione = client.get(f"/trasparenza?ente={UNIONE}").get_data(as_text=True)
+    assert f'href="/trasparenza/{YEAR}?ente={UNIONE}"' in unione and f"/trasparenza/{YEAR - 1}?ente=" not in unione
+    comune = client.get(f"/trasparenza?ente={COMUNE}").get_data(as_text=True)
+    assert f'href="/trasparenza/{YEAR - 1}?ente={COMUNE}"' in comune
+    # Its page shows the newest year that has its services, whatever the newest year is.
+    answered.delete(answered.scalar(select(Pubblicazione).filter_by(anno=YEAR)))
+    answered.commit()
+    assert client.get(f"/trasparenza?ente={COMUNE}").status_code == 200
+    alone = client.get(f"/trasparenza?ente={UNIONE}")
+    assert alone.status_code == 200 and "Non è ancora stato pubblicato nessun risultato" in alone.get_data(as_text=True)
 
 
 def test_one_ente_publishes_no_tables_of_its_own(db, runner, tmp_path):

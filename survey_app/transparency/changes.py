@@ -24,9 +24,24 @@ ACTION_FIELDS = {"descrizione": N_("descrizione"), "riferimento": N_("riferiment
                  "stato": N_("stato"), "esito": N_("esito")}
 
 
-def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any) -> dict[str, Any]:
+def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any,
+            ente: str | None = None) -> dict[str, Any]:
+    """One change; ``ente`` names the body whose service it is (the whole publication's when empty), so that each
+    ente's page lists its own changes."""
     return {"servizio": servizio, "servizio_codice": codice, "domanda_codice": domanda, "campo": campo,
-            "prima": prima, "dopo": dopo}
+            "prima": prima, "dopo": dopo, "ente": ente or ""}
+
+
+def files_per_ente_added() -> dict[str, Any]:
+    """A version that adds each ente's own files to a year published before they were made (same figures)."""
+    return _change("", "", "", N_("file di ciascun ente"), N_("assenti"), N_("aggiunti"))
+
+
+def of_ente(changes: list[dict[str, Any]], ente: str, services: set[str]) -> list[dict[str, Any]]:
+    """The changes an ente's page lists: its own, and those of the whole publication. Changes recorded before they
+    named their ente are told by the service (``services``: the ente's service codes in the version)."""
+    return [c for c in changes if c.get("ente", None) == ente or (c.get("ente") == "" and not c["servizio_codice"])
+            or ("ente" not in c and c["servizio_codice"] in services)]
 
 
 def _question_key(row: dict[str, Any]) -> tuple:
@@ -44,8 +59,8 @@ def _question_label(row: dict[str, Any], keys: set) -> str:
 
 
 def _fields(before: dict, after: dict, fields: dict[str, str], servizio: str, codice: str,
-            domanda: str) -> list[dict[str, Any]]:
-    return [_change(servizio, codice, domanda, label, before.get(name), after.get(name))
+            domanda: str, ente: str) -> list[dict[str, Any]]:
+    return [_change(servizio, codice, domanda, label, before.get(name), after.get(name), ente)
             for name, label in fields.items() if before.get(name) != after.get(name)]
 
 
@@ -56,10 +71,10 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     after = {r["servizio_codice"]: r for r in new["sintesi"]}
     for code, row in after.items():
         if code not in before:
-            changes.append(_change(row["servizio"], code, "", N_("servizio"), N_("assente"), N_("aggiunto")))
+            changes.append(_change(row["servizio"], code, "", N_("servizio"), N_("assente"), N_("aggiunto"), row["ente"]))
         else:
-            changes += _fields(before[code], row, SERVICE_FIELDS, row["servizio"], code, "")
-    changes += [_change(row["servizio"], code, "", N_("servizio"), N_("presente"), N_("rimosso"))
+            changes += _fields(before[code], row, SERVICE_FIELDS, row["servizio"], code, "", row["ente"])
+    changes += [_change(row["servizio"], code, "", N_("servizio"), N_("presente"), N_("rimosso"), row["ente"])
                 for code, row in before.items() if code not in after]
 
     old_questions = {_question_key(r): r for r in old["domande"]}
@@ -69,10 +84,12 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
         label = _question_label(row, keys)
         previous = old_questions.get(key)
         if previous is None:
-            changes.append(_change(row["servizio"], key[0], label, N_("domanda"), N_("assente"), N_("aggiunta")))
+            changes.append(_change(row["servizio"], key[0], label, N_("domanda"), N_("assente"), N_("aggiunta"),
+                                   row["ente"]))
         else:
-            changes += _fields(previous, row, QUESTION_FIELDS, row["servizio"], key[0], label)
-    changes += [_change(row["servizio"], key[0], _question_label(row, keys), N_("domanda"), N_("presente"), N_("rimossa"))
+            changes += _fields(previous, row, QUESTION_FIELDS, row["servizio"], key[0], label, row["ente"])
+    changes += [_change(row["servizio"], key[0], _question_label(row, keys), N_("domanda"), N_("presente"),
+                        N_("rimossa"), row["ente"])
                 for key, row in old_questions.items() if key not in new_questions]
 
     def action_key(a: dict[str, Any]) -> tuple:
@@ -83,10 +100,13 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
     for key, action in new_actions.items():
         where = f"azione «{action['titolo']}»"
         if key not in old_actions:
-            changes.append(_change(action["servizio"], key[0], "", where, N_("assente"), N_("aggiunta")))
+            changes.append(_change(action["servizio"], key[0], "", where, N_("assente"), N_("aggiunta"),
+                                   action["ente"]))
         else:
-            for change in _fields(old_actions[key], action, ACTION_FIELDS, action["servizio"], key[0], ""):
+            for change in _fields(old_actions[key], action, ACTION_FIELDS, action["servizio"], key[0], "",
+                                  action["ente"]):
                 changes.append({**change, "campo": f"{where}: {change['campo']}"})
-    changes += [_change(a["servizio"], key[0], "", f"azione «{a['titolo']}»", N_("presente"), N_("rimossa"))
+    changes += [_change(a["servizio"], key[0], "", f"azione «{a['titolo']}»", N_("presente"), N_("rimossa"),
+                        a["ente"])
                 for key, a in old_actions.items() if key not in new_actions]
     return changes

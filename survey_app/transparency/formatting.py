@@ -122,7 +122,7 @@ def _esiti(locale: str) -> dict[str, str]:
     return {key: str(label) for key, label in ESITI.items()}
 
 
-CHANGE_WORDS = frozenset(("assente", "aggiunto", "aggiunta", "presente", "rimosso", "rimossa"))
+CHANGE_WORDS = frozenset(("assente", "aggiunto", "aggiunta", "presente", "rimosso", "rimossa", "assenti", "aggiunti"))
 
 
 @bp.app_template_filter("change_field")

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, Servizio, Ufficio, User
 from ..models.base import utcnow
 from ..settings import is_loopback, public_base_url
-from .changes import compare
+from .changes import compare, files_per_ente_added
 from .formatting import local_today
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
@@ -63,18 +63,20 @@ def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
     names = file_names(pub.year)
     files = _tables(pub, names)
     per_ente = []
+    landing, downloads = public_urls(pub.year, pub.version)
+    own_pages = {}
     entities = pub.entities() if pub.methods else []
     for ente in entities:
         own = _tables(pub.of_ente(ente["codice"]), file_names(pub.year, ente["codice"]))
         per_ente.append((ente["codice"], ente["nome"], _info(*own[0])))
+        own_pages.update({name: (f"{landing}?ente={ente['codice']}", f"{name} – {ente['nome']}") for name, _ in own})
         files += own
     end = pub.method["periodo"]["fine"]
     package = datapackage(pub.year, pub.version, pub.published_at, who, _info(*files[0]), pub.threshold, end,
                           per_ente)
     files.append((names["datapackage"], dumps(package)))
-    landing, downloads = public_urls(pub.year, pub.version)
     dcat = dcat_ap_it(pub.year, pub.version, pub.published_at, who, [_info(n, b) for n, b in files], landing,
-                      downloads, end)
+                      downloads, end, own_pages)
     files.append((names["dcat"], dumps(dcat)))
     return files
 
@@ -186,7 +188,7 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,
-                           modifiche=compare(previous.dati, data) if previous else [])
+                           modifiche=_changes(previous.dati, data) if previous else [])
     for name, content in render_files(pub, publisher(session)):
         suffix = "." + name.rsplit(".", 1)[-1]
         record.file.append(PubblicazioneFile(nome=name, media_type=MEDIA_TYPES[suffix], contenuto=content,
@@ -204,6 +206,14 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
                                    "modifiche": len(record.modifiche), "da": record.pubblicata_da}))
     session.commit()
     return Outcome(record, created=True)
+
+
+def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the new version changes; a year published before each ente had its own files gets them, and says so."""
+    changes = compare(old, new)
+    if new.get("metodologia_enti") and not old.get("metodologia_enti"):
+        changes.append(files_per_ente_added())
+    return changes
 
 
 def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import io
 import json
 from collections import Counter, OrderedDict
 
-from flask import abort, current_app, render_template, request, send_file, url_for
+from flask import abort, current_app, g, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
@@ -15,11 +15,12 @@ from analysis.opendata import dcat_catalog, dumps
 from analysis.publication import Publication
 
 from ..extensions import db
-from ..models import Ente, Pubblicazione, PubblicazioneFile
+from ..models import Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from . import bp
+from .changes import of_ente
 from .labels import in_page_language
-from .publishing import DCAT, file_names, publication_view, publisher
+from .publishing import DCAT, file_names, publication_view, publisher, report_entities
 
 FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
                "csv": _l("Dati aperti (CSV)"), "datapackage": _l("Descrizione dei dati (datapackage.json)"),
@@ -28,10 +29,9 @@ FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio d
 
 @bp.context_processor
 def _publisher_in_header() -> dict:
-    """The header names who publishes: the ente whose page this is, else the instance's publisher."""
-    code = request.args.get("ente")
-    own = db.session.scalar(select(Ente.nome).filter_by(codice=code)) if code else None
-    return {"ente_name": own or publisher(db.session).name}
+    """The header names who publishes: the ente whose page this is (as the version shown names it), else the
+    instance's publisher."""
+    return {"ente_name": g.get("page_ente") or publisher(db.session).name}
 
 
 def _latest_per_year() -> list[Pubblicazione]:
@@ -77,7 +77,18 @@ def _narrowed(pub: Publication) -> tuple[Publication, str | None]:
     own = pub.of_ente(code)
     if own is None:
         abort(404)
+    g.page_ente = own.ente["nome"]
     return own, code
+
+
+def _with_ente(records: list[Pubblicazione], code: str) -> list[tuple[Pubblicazione, Publication]]:
+    """The versions among ``records`` that have services of the ente, each with the ente's part of it."""
+    found = []
+    for record in records:
+        own = publication_view(record).of_ente(code)
+        if own is not None:
+            found.append((record, own))
+    return found
 
 
 def by_ente(pub: Publication) -> list[dict]:
@@ -94,12 +105,17 @@ def by_ente(pub: Publication) -> list[dict]:
     return list(groups.values())
 
 
+def _own_files(record: Pubblicazione, ente: str | None) -> bool:
+    """Whether the version has the ente's own tables (versions published before they were made have not)."""
+    return ente is not None and any(f.nome == file_names(record.anno, ente)["csv"] for f in record.file)
+
+
 def _downloads(record: Pubblicazione, ente: str | None = None) -> list[dict]:
     """The version's files to download: with ``ente``, its own tables where the version has them, and the
     descriptions of the whole."""
     stored = {f.nome: f for f in record.file}
     names = file_names(record.anno)
-    if ente is not None and file_names(record.anno, ente)["csv"] in stored:
+    if _own_files(record, ente):
         names = {**file_names(record.anno, ente), "datapackage": names["datapackage"], "dcat": names["dcat"]}
     return [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
 
@@ -113,17 +129,29 @@ def _ente_pages(pub: Publication | None) -> list[dict]:
 @bp.get("", strict_slashes=False)
 def index():
     latest = _latest_per_year()
-    current = latest[0] if latest else None
-    whole = in_page_language(publication_view(current)) if current else None
-    if whole is not None:
-        pub, ente = _narrowed(whole)
-    else:  # nothing published yet: an ente's page says so too, once its link is on the ente's site
-        pub, ente = None, request.args.get("ente")
-        if ente is not None and db.session.scalar(select(Ente.id).filter_by(codice=ente)) is None:
+    ente = request.args.get("ente")
+    if ente is None:
+        current = latest[0] if latest else None
+        pub = in_page_language(publication_view(current)) if current else None
+        return render_template("transparency/index.html", years=latest, record=current, pub=pub, ente=None,
+                               entities=_ente_pages(pub), groups=by_ente(pub) if pub else [],
+                               downloads=_downloads(current) if current else [], whole_files=False)
+    # An ente's page: the newest year it has services in, and the earlier ones; before its first publication, the
+    # page says so (its address is on the ente's site from the start), for an ente of the catalogue with services.
+    found = _with_ente(latest, ente)
+    if not found:
+        name = report_entities().get(ente)
+        if name is None:
             abort(404)
-    return render_template("transparency/index.html", years=latest, record=current, pub=pub, ente=ente,
-                           entities=[] if ente else _ente_pages(whole), groups=by_ente(pub) if pub else [],
-                           downloads=_downloads(current, ente) if current else [])
+        g.page_ente = name
+        return render_template("transparency/index.html", years=[], record=None, pub=None, ente=ente, entities=[],
+                               groups=[], downloads=[], whole_files=False)
+    current, pub = found[0]
+    pub = in_page_language(pub)
+    g.page_ente = pub.ente["nome"]
+    return render_template("transparency/index.html", years=[record for record, _own in found], record=current,
+                           pub=pub, ente=ente, entities=[], groups=by_ente(pub), downloads=_downloads(current, ente),
+                           whole_files=not _own_files(current, ente))
 
 
 @bp.get("/catalogo.jsonld")
@@ -148,9 +176,17 @@ def year(anno: int):
                                   .order_by(Pubblicazione.versione.desc())).all()
     whole = in_page_language(publication_view(record))
     pub, ente = _narrowed(whole)
+    latest = versions[0]
+    if ente is None:
+        changes = {v.versione: v.modifiche for v in versions}
+    else:  # the versions with the ente's services, and the changes to them
+        versions = [v for v, _own in _with_ente(versions, ente)]
+        services = {row["servizio_codice"] for row in pub.summary}
+        changes = {v.versione: of_ente(v.modifiche, pub.ente["nome"], services) for v in versions}
     return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub), ente=ente,
                            entities=[] if ente else _ente_pages(whole), downloads=_downloads(record, ente),
-                           versions=versions, latest=versions[0])
+                           versions=versions, latest=latest, changes=changes,
+                           whole_files=ente is not None and not _own_files(record, ente))
 
 
 @bp.get("/<int:anno>/<name>")
@@ -170,7 +206,8 @@ def service_or_file(anno: int, name: str):
                  for q in questions]
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
     return render_template("transparency/service.html", record=record, pub=pub, summary=summary, ente=ente,
-                           questions=questions, actions=actions, downloads=_downloads(record, ente))
+                           questions=questions, actions=actions, downloads=_downloads(record, ente),
+                           whole_files=ente is not None and not _own_files(record, ente))
 
 
 @bp.get("/<int:anno>/v<int:versione>/<name>")
