@@ -247,3 +247,25 @@ def test_the_staff_page_gives_each_entes_address_to_link(answered, runner, clien
         link = f"http://localhost/trasparenza/{YEAR}/soddisfazione-{YEAR}-{code}.csv"
         assert f"<code>{link}</code>" in page
         assert client.get(link.removeprefix("http://localhost")).status_code == 200
+
+
+def test_the_sintesi_shows_the_share_published_for_the_year_before(answered, runner, client, tmp_path):
+    """Anagrafe 2025: D3 5 of 8 satisfied (62.5%). 2024, published: 3 of 6 (50.0%). Vigilanza had no 2024 answers."""
+    for d3 in [5, 4, 4, 2, 1, 3]:
+        add_answers(answered, "anagrafe", datetime(YEAR - 1, 6, 1, 9), {"D3": d3})
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR - 1), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    # Answers stored after the 2024 publication change nothing: the page shows what was published.
+    add_answers(answered, "anagrafe", datetime(YEAR - 1, 7, 1, 9), {"D3": 5})
+    publish(runner, tmp_path)
+    for url in ("/trasparenza", f"/trasparenza/{YEAR}", f"/trasparenza?ente={COMUNE}"):
+        page = client.get(url).get_data(as_text=True)
+        assert f"Soddisfatti nel {YEAR - 1}</th>" in page, url
+        row = page[page.index(">Anagrafe</a>"):].split("</tr>", 1)[0]
+        assert "62,5%" in row and "50,0%" in row and "su 6 risposte" in row, row
+        vigilanza = page[page.index(">Vigilanza</a>"):].split("</tr>", 1)[0] if "Vigilanza" in page else ""
+        assert url.endswith(COMUNE) or "<td class=\"text-end\">—</td>" in vigilanza
+    service = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert f"Soddisfatti nel {YEAR - 1}</dt>" in service and "50,0%" in service
+    # The 2024 page itself has no year before it published: no such column.
+    assert f"Soddisfatti nel {YEAR - 2}" not in client.get(f"/trasparenza/{YEAR - 1}").get_data(as_text=True)

@@ -21,6 +21,7 @@ from . import bp
 from .changes import of_ente
 from .labels import in_page_language
 from .publishing import DCAT, file_names, publication_view, publisher, report_entities
+from .publishing import latest as newest_version
 
 FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
                "csv": _l("Dati aperti (CSV)"), "datapackage": _l("Descrizione dei dati (datapackage.json)"),
@@ -120,6 +121,16 @@ def _downloads(record: Pubblicazione, ente: str | None = None) -> list[dict]:
     return [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
 
 
+def _previous_year(year: int) -> dict[str, dict]:
+    """Each service's share of satisfied users as published for the year before (its newest version), by service
+    code, where it was published with a figure: the Sintesi shows it beside this year's."""
+    record = newest_version(db.session, year - 1)
+    if record is None:
+        return {}
+    return {row["servizio_codice"]: row for row in publication_view(record).summary
+            if row.get("quota_soddisfatti") is not None}
+
+
 def _ente_pages(pub: Publication | None) -> list[dict]:
     """Each ente's own page, where the publication has services of more than one."""
     entities = pub.entities() if pub is not None else []
@@ -135,7 +146,8 @@ def index():
         pub = in_page_language(publication_view(current)) if current else None
         return render_template("transparency/index.html", years=latest, record=current, pub=pub, ente=None,
                                entities=_ente_pages(pub), groups=by_ente(pub) if pub else [],
-                               downloads=_downloads(current) if current else [], whole_files=False)
+                               downloads=_downloads(current) if current else [], whole_files=False,
+                               previous=_previous_year(current.anno) if current else {})
     # An ente's page: the newest year it has services in, and the earlier ones; before its first publication, the
     # page says so (its address is on the ente's site from the start), for an ente of the catalogue with services.
     found = _with_ente(latest, ente)
@@ -151,7 +163,7 @@ def index():
     g.page_ente = pub.ente["nome"]
     return render_template("transparency/index.html", years=[record for record, _own in found], record=current,
                            pub=pub, ente=ente, entities=[], groups=by_ente(pub), downloads=_downloads(current, ente),
-                           whole_files=not _own_files(current, ente))
+                           whole_files=not _own_files(current, ente), previous=_previous_year(current.anno))
 
 
 @bp.get("/catalogo.jsonld")
@@ -186,7 +198,8 @@ def year(anno: int):
     return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub), ente=ente,
                            entities=[] if ente else _ente_pages(whole), downloads=_downloads(record, ente),
                            versions=versions, latest=latest, changes=changes,
-                           whole_files=ente is not None and not _own_files(record, ente))
+                           whole_files=ente is not None and not _own_files(record, ente),
+                           previous=_previous_year(record.anno))
 
 
 @bp.get("/<int:anno>/<name>")
@@ -207,7 +220,8 @@ def service_or_file(anno: int, name: str):
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
     return render_template("transparency/service.html", record=record, pub=pub, summary=summary, ente=ente,
                            questions=questions, actions=actions, downloads=_downloads(record, ente),
-                           whole_files=ente is not None and not _own_files(record, ente))
+                           whole_files=ente is not None and not _own_files(record, ente),
+                           previous=_previous_year(record.anno).get(name))
 
 
 @bp.get("/<int:anno>/v<int:versione>/<name>")
