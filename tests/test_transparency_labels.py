@@ -3,6 +3,7 @@ Italian is still the catalogue's; the published files stay as published."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import unescape
 
 from sqlalchemy import select
@@ -98,3 +99,36 @@ def test_a_service_added_after_a_year_is_not_made_up_into_its_new_versions(answe
     assert runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(report)]).exit_code == 0
     cells = [c for ws in openpyxl.load_workbook(report) for row in ws.iter_rows(values_only=True) for c in row]
     assert "SUAP" not in cells and "suap" not in cells
+
+
+def test_an_office_has_an_english_name_on_the_english_pages_only(db, runner, client, tmp_path):
+    """An office written {it: …, en: …} in the catalogue: English pages use the English, files keep the Italian."""
+    import yaml
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.catalogue.export import catalogue_data
+    from survey_app.models import Ufficio
+
+    from .conftest import SMALL_CATALOGUE
+    from .helpers import add_answers
+
+    data = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+    office = next(u for e in data["enti"] for u in e.get("uffici", []) if u["codice"] == "demografici")
+    office["nome"] = {"it": office["nome"], "en": "Registry office"}
+    path = tmp_path / "catalogo.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    load_catalogue(db, path)
+    stored = db.scalar(select(Ufficio).filter_by(codice="demografici"))
+    assert (stored.nome, stored.nome_en) == ("Servizi demografici", "Registry office")
+    add_answers(db, "anagrafe", datetime(2025, 3, 1, 9), {"D3": 5})
+    result = runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    english = client.get("/trasparenza/2025?lang=en").get_data(as_text=True)
+    italian = client.get("/trasparenza/2025?lang=it").get_data(as_text=True)
+    assert "<td>Registry office</td>" in english and "Servizi demografici" not in english
+    assert "<td>Servizi demografici</td>" in italian and "Registry office" not in italian
+    assert "Registry office" not in (tmp_path / "out" / "soddisfazione-2025.csv").read_text(encoding="utf-8")
+    # The export writes it back as it was given; an office without English stays a plain name.
+    offices = {u["codice"]: u["nome"] for e in catalogue_data(db)["enti"] for u in e.get("uffici", [])}
+    assert offices["demografici"] == {"it": "Servizi demografici", "en": "Registry office"}
+    assert offices["vigilanza"] == "Polizia locale"

@@ -96,7 +96,8 @@ def questionnaire_entry(questionario: Questionario) -> dict[str, Any]:
 
 
 def _office_entry(ufficio: Ufficio) -> dict[str, Any]:
-    return _tidy({"codice": ufficio.codice, "nome": ufficio.nome, "responsabile": ufficio.responsabile,
+    name = text(ufficio.nome, ufficio.nome_en) if ufficio.nome_en else ufficio.nome
+    return _tidy({"codice": ufficio.codice, "nome": name, "responsabile": ufficio.responsabile,
                   "servizi": [service_entry(s) for s in sorted(ufficio.servizi, key=lambda s: s.id)]})
 
 

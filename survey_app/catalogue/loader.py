@@ -149,7 +149,8 @@ def _apply(session: Session, catalogue: Catalogue, report: LoadReport) -> None:
         e = entry.item
         for u in e.uffici:
             ufficio = _upsert(session, report, "uffici", Ufficio, {"ente_id": enti[e.codice].id, "codice": u.codice},
-                              {"nome": u.nome, **_given(u, {"responsabile": {"responsabile": u.responsabile}})})
+                              {"nome": u.names[0], "nome_en": u.names[1],
+                               **_given(u, {"responsabile": {"responsabile": u.responsabile}})})
             for s in u.servizi:
                 kiosk = questionnaire(s.questionario_chiosco)
                 servizio = _upsert(

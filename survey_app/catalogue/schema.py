@@ -8,7 +8,7 @@ docs/catalogue.md for an annotated example.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -289,8 +289,18 @@ class ServizioIn(Strict):
 
 class UfficioIn(Strict):
     codice: Slug
-    nome: str = Field(min_length=1)
+    nome: Testo  # in Italian (a plain text), or {it: …, en: …} for the English pages
     responsabile: str | None = None
+
+    @field_validator("nome", mode="before")
+    @classmethod
+    def italian_name(cls, value: Any) -> Any:
+        return {"it": value} if isinstance(value, str) else value
+
+    @property
+    def names(self) -> tuple[str, str | None]:
+        """(Italian, English or None)."""
+        return self.nome.it, self.nome.en
     servizi: list[ServizioIn] = []
 
 

@@ -44,6 +44,8 @@ class Ufficio(Base):
     ente_id: Mapped[int] = mapped_column(ForeignKey("enti.id"), index=True)
     codice: Mapped[str] = mapped_column(String(80))
     nome: Mapped[str] = mapped_column(String(200))
+    # For the English public pages; the published files name the office in Italian.
+    nome_en: Mapped[str | None] = mapped_column(String(200))
     responsabile: Mapped[str | None] = mapped_column(String(200))
 
     ente: Mapped[Ente] = relationship(back_populates="uffici")

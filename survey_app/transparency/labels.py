@@ -1,9 +1,9 @@
 """The names on the public pages in the reader's language.
 
 A published version is frozen in Italian, as the law asks: its files never change. Its English pages show the
-catalogue's English name of a service and English text of a question, but only where the catalogue's Italian is
-still the published one word for word; a service renamed or a question reworded since keeps the Italian it was
-published with, never a translation of something else. The dimensions are a fixed vocabulary.
+catalogue's English name of a service or an office and English text of a question, but only where the catalogue's
+Italian is still the published one word for word; a service renamed or a question reworded since keeps the Italian
+it was published with, never a translation of something else. The dimensions are a fixed vocabulary.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from analysis.publication import Publication
 
 from ..extensions import db
-from ..models import Domanda, Questionario, Servizio
+from ..models import Domanda, Questionario, Servizio, Ufficio
 from .formatting import page_language
 
 DIMENSIONS = {"accessibilità": _l("accessibilità"), "tempestività": _l("tempestività"),
@@ -39,16 +39,20 @@ def in_page_language(pub: Publication) -> Publication:
     titles = {code: (en if english and en else it) for code, it, en in db.session.execute(
         select(Questionario.codice, Questionario.titolo_it, Questionario.titolo_en))}
     services: dict[str, str] = {}
+    offices: dict[str, str] = {}
     texts: dict[str, str] = {}
     if english:
         services = {(slug, it): en for slug, it, en in db.session.execute(
             select(Servizio.slug, Servizio.nome_it, Servizio.nome_en).where(Servizio.nome_en.is_not(None)))}
+        offices = dict(db.session.execute(select(Ufficio.nome, Ufficio.nome_en).where(Ufficio.nome_en.is_not(None)))
+                       .all())
         texts = dict(db.session.execute(select(Domanda.testo_it, Domanda.testo_en)
                                         .where(Domanda.testo_en.is_not(None)).distinct()).all())
 
     def service(row: dict) -> dict:
         name = services.get((row["servizio_codice"], row["servizio"]))
-        return {**row, "servizio": name} if name else row
+        office = offices.get(row.get("ufficio") or "")
+        return {**row, **({"servizio": name} if name else {}), **({"ufficio": office} if office else {})}
 
     def question(row: dict) -> dict:
         row = {**service(row), "etichetta": question_label(row["domanda_codice"], titles)}
