@@ -149,7 +149,15 @@ def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure
 
 
 def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: float | None = None) -> go.Figure:
-    """% satisfied over time with its 95% interval as a band; suppressed points are gaps."""
+    """% satisfied over time with its 95% interval as a band; suppressed points are gaps. The target is ``standard``
+    across the chart, or each period's own from the frame's ``standard_quota`` column (a new carta dei servizi changes
+    it from a year on: each year is drawn against the target it had)."""
+    if standard is None and "standard_quota" in frame:
+        targets = [None if pd.isna(value) else float(value) for value in frame["standard_quota"]]
+        if len({t for t in targets if t is not None}) == 1 and None not in targets:
+            standard = targets[0]
+        elif any(t is not None for t in targets):
+            return _with_targets(trend_line(frame.drop(columns="standard_quota"), period, threshold), targets)
     data = frame.copy()
     hidden = list(data.loc[(data["n"] < threshold) | data["quota"].isna(), "periodo"])
     empty = list(data.loc[data["n"] == 0, "periodo"])
@@ -174,6 +182,20 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
     return _layout(fig, _titled(_("Andamento della soddisfazione"), period, total),
                    yaxis={"title": {"text": _("% soddisfatti")}, "range": [0, 100]},
                    xaxis={"title": {"text": _("Periodo")}})
+
+
+def _with_targets(fig: go.Figure, targets: list[float | None]) -> go.Figure:
+    """A dashed segment at each period's own target (None: no target that period), labelled once."""
+    shapes = [{"type": "line", "line": {"dash": "dash", "color": BLACK}, "xref": "x", "yref": "y",
+               "x0": i - 0.4, "x1": i + 0.4, "y0": value, "y1": value}
+              for i, value in enumerate(targets) if value is not None]
+    fig.update_layout(shapes=shapes)
+    first = next(i for i, value in enumerate(targets) if value is not None)
+    for i, value in enumerate(targets):
+        if value is not None and (i == first or value != targets[i - 1]):
+            fig.add_annotation(text=_("Standard") + f" ≥ {value:g}", xref="x", yref="y", x=i - 0.4, y=value,
+                               xanchor="left", yanchor="bottom", showarrow=False)
+    return fig
 
 
 COMPARISON_ROW = 36  # px per service: room for a name on two lines, and every name shown (plotly skips some when

@@ -242,8 +242,8 @@ def test_standards_follow_the_schemas_rules(admin, catalogue):
                          ({"soglia": ""}, "Soglia: campo obbligatorio."),
                          ({"indicatore": "mediana", "soglia": "3"}, "Indicatore: valore non ammesso."),
                          ({"soglia": "80", "domanda": "D7"}, "Domanda: scegliere una domanda con valutazione"),
-                         ({"soglia": "70", "domanda": "D3"}, "Domanda: negli stessi anni il servizio ha già uno "
-                                                           "standard con questo indicatore su questa domanda"),
+                         ({"soglia": "70", "domanda": "D3"}, "Dall'anno: negli stessi anni vale già lo standard "
+                                                           "«% soddisfatti ≥ 80 (D3)» (tutti gli anni)"),
                          # A target that could never be judged fairly: a mean off the scale, a "share" of an NPS.
                          ({"indicatore": "media", "soglia": "7"}, "Soglia: la media di D1 va da 1 a 5, la soglia è "
                                                                   "fuori scala."),

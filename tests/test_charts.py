@@ -154,3 +154,18 @@ def test_the_served_plotly_bundle_is_the_version_plotly_draws_for():
 
     package = json.loads((Path(__file__).resolve().parent.parent / "package.json").read_text())
     assert package["dependencies"]["plotly.js-basic-dist-min"] == get_plotlyjs_version()
+
+
+def test_each_year_is_drawn_against_its_own_target():
+    """A new carta dei servizi from 2026: 2024 and 2025 had 80, 2026 has 30; 2024 had none of this kind."""
+    frame = pd.DataFrame({"periodo": ["2024", "2025", "2026"], "quota": [60.0, 35.6, 40.0],
+                          "ic95_inf": [50.0, 30.0, 33.0], "ic95_sup": [69.0, 41.0, 47.0], "n": [40, 90, 50],
+                          "standard_quota": [np.nan, 80.0, 30.0]})
+    fig = charts.trend_line(frame, "2024–2026")
+    segments = [(s.x0, s.x1, s.y0) for s in fig.layout.shapes]
+    assert segments == [(0.6, 1.4, 80.0), (1.6, 2.4, 30.0)]  # around 2025 and 2026 only, each at its own height
+    labels = [a.text for a in fig.layout.annotations if a.text.startswith("Standard")]
+    assert labels == ["Standard ≥ 80", "Standard ≥ 30"]
+    # The same target every year is still one line across the chart.
+    same = charts.trend_line(frame.assign(standard_quota=75.0), "2024–2026")
+    assert [(s.xref, s.x0, s.x1, s.y0) for s in same.layout.shapes] == [("paper", 0, 1, 75)]

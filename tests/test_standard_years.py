@@ -118,11 +118,13 @@ def test_an_admin_closes_the_old_target_and_adds_the_new_one_on_the_page(admin, 
            "descrizione": "", "dal": "2026", "al": ""}
     clash = admin.post(f"{SERVICE}/standard", data=new)
     assert clash.status_code == 400
-    assert "Domanda: negli stessi anni il servizio ha già uno standard" in unescape(clash.get_data(as_text=True))
+    assert "Dall'anno: negli stessi anni vale già lo standard «% soddisfatti ≥ 80 (D3)» (tutti gli anni)" in \
+        unescape(clash.get_data(as_text=True))
     wrong_way = admin.post(f"{SERVICE}/standard", data={**new, "domanda": "D1", "al": "2024"})
-    assert "Fino all'anno: l'anno 'dal' (2026) viene dopo l'anno 'al' (2024)." in \
-        unescape(wrong_way.get_data(as_text=True))
+    assert "Fino all'anno: viene prima di «Dall'anno» (2026)." in unescape(wrong_way.get_data(as_text=True))
     assert 'id="al-errore"' in wrong_way.get_data(as_text=True)
+    not_a_year = admin.post(f"{SERVICE}/standard", data={**new, "domanda": "D1", "dal": "2025/26"})
+    assert "Dall'anno: indicare un anno di quattro cifre" in unescape(not_a_year.get_data(as_text=True))
     edit = f"{SERVICE}/standard/{old.id}"
     closed = admin.post(edit, data={**new, "soglia": "80", "dal": "", "al": "2025",
                                     "csrf_token": csrf_token(admin.get(edit).get_data(as_text=True))})
@@ -138,3 +140,40 @@ def test_an_admin_closes_the_old_target_and_adds_the_new_one_on_the_page(admin, 
     servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
     assert [float(s.soglia) for s in servizio.standard if s.applies_to(2025) and s.domanda_codice == "D3"
             and s.indicatore == "quota_soddisfatti"] == [80.0]
+
+
+def test_the_trend_chart_draws_each_year_against_its_own_target(answered, tmp_path):
+    from survey_app.staff.service_page import trend_frame
+
+    load_catalogue(answered, new_carta(tmp_path, {"indicatore": "quota_soddisfatti", "soglia": 80, "domanda": "D3",
+                                                  "al": 2025},
+                                       {"indicatore": "quota_soddisfatti", "soglia": 60, "domanda": "D3", "dal": 2026}))
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    frame, overall = trend_frame(answered.connection(), servizio, Period.year(2026), 5)
+    targets = dict(zip(frame["periodo"], frame["standard_quota"], strict=True))
+    assert overall == "D3" and (targets["2025"], targets["2026"]) == (80.0, 60.0)
+
+
+def test_a_published_year_keeps_its_target_on_the_page(admin, answered, runner, tmp_path):
+    """2025 is published with "≥ 80 on D3": changing that target in place, moving it to later years, deleting it,
+    or adding another for 2025 would change 2025's published verdict. Each is refused, naming the way to do it."""
+    assert runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path)]).exit_code == 0
+    old = answered.scalar(select(Standard).filter_by(indicatore="quota_soddisfatti", domanda_codice="D3"))
+    edit = f"{SERVICE}/standard/{old.id}"
+    base = {"csrf_token": csrf_token(admin.get(edit).get_data(as_text=True)), "indicatore": "quota_soddisfatti",
+            "soglia": "80", "domanda": "D3", "descrizione": "", "dal": "", "al": ""}
+    for change, field in (({"soglia": "60"}, "Soglia"), ({"dal": "2026"}, "Dall'anno")):
+        refused = admin.post(edit, data={**base, **change})
+        text = unescape(refused.get_data(as_text=True))
+        assert refused.status_code == 400 and f"{field}: il 2025 è già pubblicato con lo standard di allora" in text
+        assert "chiudere questo standard con «Fino all'anno» 2025" in text, text
+    added = admin.post(f"{SERVICE}/standard", data={**base, "indicatore": "media", "soglia": "4,5", "domanda": "D1"})
+    assert "Dall'anno: il 2025 è già pubblicato" in unescape(added.get_data(as_text=True))
+    deleted = admin.post(f"{edit}/elimina", data={"csrf_token": base["csrf_token"]}, follow_redirects=True)
+    assert "Lo standard non è stato eliminato: il 2025 è già pubblicato" in unescape(deleted.get_data(as_text=True))
+    answered.expire_all()
+    assert float(answered.get(Standard, old.id).soglia) == 80.0
+    # What keeps 2025 as published is accepted: its description, closing it at 2025, a new target from 2026.
+    assert admin.post(edit, data={**base, "descrizione": "Carta 2023"}).status_code == 302
+    assert admin.post(edit, data={**base, "al": "2025"}).status_code == 302
+    assert admin.post(f"{SERVICE}/standard", data={**base, "soglia": "60", "dal": "2026"}).status_code == 302

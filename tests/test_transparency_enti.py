@@ -128,8 +128,8 @@ def test_an_entes_page_shows_only_its_services_and_files(answered, runner, clien
     assert "Comune di Prova" in page and "Unione Test" not in page
     assert f"/v1/{COMUNE_FILES[0]}" in page and f"/v1/soddisfazione-{YEAR}.csv" not in page
     assert UNIONE_FILES[0] not in page and "datapackage.json" in page
-    # Its links stay on its own pages: the year, and each service.
-    assert f'href="/trasparenza/{YEAR}?ente={COMUNE}"' in page
+    # Its links stay on its own pages: the year, each service, the footer's results link.
+    assert f'href="/trasparenza/{YEAR}?ente={COMUNE}"' in page and f'href="/trasparenza?ente={COMUNE}"' in page
     assert f'href="/trasparenza/{YEAR}/anagrafe?ente={COMUNE}"' in page
     year = client.get(f"/trasparenza/{YEAR}?ente={UNIONE}").get_data(as_text=True)
     assert "Vigilanza" in year and "Anagrafe" not in year and "Comuni aderenti: Comune di Borgo Test" in year
@@ -192,7 +192,8 @@ def test_an_entes_year_lists_its_own_changes(answered, runner, client, tmp_path)
     comune = client.get(f"/trasparenza/{YEAR}?ente={COMUNE}").get_data(as_text=True)
     unione = client.get(f"/trasparenza/{YEAR}?ente={UNIONE}").get_data(as_text=True)
     whole = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
-    assert "Vigilanza" not in comune and "0 modifiche rispetto alla versione precedente" in comune
+    assert "Vigilanza" not in comune and "0 modifiche" not in comune
+    assert "nessuna modifica ai dati di questo ente: la versione aggiorna quelli di altri enti" in comune
     changed = answered.scalar(select(Pubblicazione).filter_by(versione=2)).modifiche
     assert changed and {c["ente"] for c in changed} == {"Unione Test"}
     assert f"{len(changed)} modifiche rispetto alla versione precedente" in unione

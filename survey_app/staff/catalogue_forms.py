@@ -22,9 +22,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError as FieldError
 
 from ..catalogue.errors import describe
-from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem, years_overlap
+from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem, years_overlap, years_text
 from ..extensions import db
-from ..models import AuditLog, Ente, Questionario, Sede, Servizio, Standard, Ufficio
+from ..models import AuditLog, Ente, Pubblicazione, Questionario, Sede, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
 
 # Messages for the errors a person can make in a form; anything else keeps the schema's own wording.
@@ -279,12 +279,29 @@ class StandardForm(FlaskForm):
                                                              "questionario", code=kept)))
         return self
 
+    def _years(self) -> tuple[str | None, str | None]:
+        """The two years as typed, each checked here so that its message names the field, not the YAML key."""
+        years = []
+        for field in (self.dal, self.al):
+            value = optional(field.data)
+            if value is not None and not (value.isdigit() and len(value) == 4):
+                report(field, _("%(field)s: indicare un anno di quattro cifre (es. %(year)d).", field=field.label.text,
+                                year=local_today().year))
+                value = None
+            years.append(value)
+        if years[0] and years[1] and int(years[0]) > int(years[1]):
+            report(self.al, _("%(field)s: viene prima di «%(other)s» (%(year)s).", field=self.al.label.text,
+                              other=self.dal.label.text, year=years[0]))
+            years[1] = None
+        return years[0], years[1]
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         threshold = (self.soglia.data or "").replace(",", ".")
+        dal, al = self._years()
         entry = {"indicatore": self.indicatore.data or "", "domanda": optional(self.domanda.data),
-                 "descrizione": optional(self.descrizione.data), "dal": optional(self.dal.data),
-                 "al": optional(self.al.data)} | ({"soglia": threshold} if threshold else {})
+                 "descrizione": optional(self.descrizione.data), "dal": dal,
+                 "al": al} | ({"soglia": threshold} if threshold else {})
         where = {(name,): getattr(self, name) for name in ("indicatore", "soglia", "domanda", "descrizione", "dal",
                                                            "al")}
         # The schema's rule on the threshold is a check of the whole entry: its error is the threshold's.
@@ -312,9 +329,46 @@ class StandardForm(FlaskForm):
                                   field=self.soglia.label.text, code=problem[1], low=problem[2], high=problem[3]))
         key = (self.model.indicatore, self.model.domanda or "")
         years = (self.model.dal, self.model.al)
-        if any((s.indicatore, s.domanda_codice) == key and years_overlap((s.anno_dal, s.anno_al), years)
-               for s in self.servizio.standard if s is not self.standard):
-            report(self.domanda, _("%(field)s: negli stessi anni il servizio ha già uno standard con questo indicatore "
-                                   "su questa domanda: modificare quello, oppure chiuderlo con «Fino all'anno» e "
-                                   "indicare qui «Dall'anno».", field=self.domanda.label.text))
+        other = next((s for s in self.servizio.standard if s is not self.standard and (s.indicatore, s.domanda_codice)
+                      == key and years_overlap((s.anno_dal, s.anno_al), years)), None)
+        if other is not None:
+            report(self.dal, _("%(field)s: negli stessi anni vale già lo standard «%(other)s» (%(years)s): un solo "
+                               "obiettivo per anno. Chiudere quello con «%(until)s», oppure indicare qui un anno "
+                               "successivo.", field=self.dal.label.text, other=standard_label(other),
+                               years=years_text(other.anno_dal, other.anno_al) or _("tutti gli anni"),
+                               until=self.al.label.text))
+        self._keep_published_years()
         return ok and not any(f.errors for f in self)
+
+    def _keep_published_years(self) -> None:
+        """A year already published stays judged by the target it was published with: a change that would judge
+        one of them otherwise (a new threshold, a target added to it or taken from it) is refused, pointing to the
+        way a new carta dei servizi is entered."""
+        m, old = self.model, self.standard
+        closed = [y for y in published_past_years()
+                  if (old is not None and old.applies_to(y)) or (m.dal or 0) <= y <= (m.al or 9999)]
+        before = (old.indicatore, float(old.soglia), old.domanda_codice) if old is not None else None
+        after = (m.indicatore, float(m.soglia), m.domanda or "")
+        changed = [y for y in closed if (before if old is not None and old.applies_to(y) else None)
+                   != (after if (m.dal or 0) <= y <= (m.al or 9999) else None)]
+        if not changed:
+            return
+        this_year = local_today().year
+        field = self.soglia if old is not None and float(old.soglia) != float(m.soglia) else self.dal
+        report(field, _("%(field)s: il %(years)s è già pubblicato con lo standard di allora, e cambierebbe esito. "
+                        "Per un nuovo obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno "
+                        "nuovo con «%(since)s» %(year)d.", field=field.label.text,
+                        years=", ".join(str(y) for y in changed), until=self.al.label.text, last=this_year - 1,
+                        since=self.dal.label.text, year=this_year))
+
+
+def standard_label(standard: Standard) -> str:
+    """'% soddisfatti ≥ 80 (D3)', as the pages name a standard."""
+    value = f"{float(standard.soglia):g}".replace(".", ",")
+    name = "% soddisfatti" if standard.indicatore == "quota_soddisfatti" else "media"
+    return f"{name} ≥ {value}" + (f" ({standard.domanda_codice})" if standard.domanda_codice else "")
+
+
+def published_past_years() -> list[int]:
+    """The years before this one with a published version: their standards are part of what was published."""
+    return sorted(y for y in db.session.scalars(select(Pubblicazione.anno).distinct()) if y < local_today().year)

@@ -19,9 +19,18 @@ from wtforms import Field
 from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AzioneMiglioramento, Compilazione, Ente, Questionario, Sede, Servizio, Standard, Ufficio
+from ..transparency.formatting import local_today
 from . import bp
 from .access import ADMINS, roles_required
-from .catalogue_forms import INDICATORS, NewServiceForm, SedeForm, ServiceForm, StandardForm, audit
+from .catalogue_forms import (
+    INDICATORS,
+    NewServiceForm,
+    SedeForm,
+    ServiceForm,
+    StandardForm,
+    audit,
+    published_past_years,
+)
 
 
 def _questionnaires() -> list[Questionario]:
@@ -275,6 +284,13 @@ def catalogue_standard(slug: str, standard_id: int):
 def catalogue_standard_delete(slug: str, standard_id: int):
     servizio = _service(slug)
     standard = _part(Standard, standard_id, servizio)
+    published = [y for y in published_past_years() if standard.applies_to(y)]
+    if published:  # those years were published judged by it: deleting it would change their verdicts
+        this_year = local_today().year
+        flash(_("Lo standard non è stato eliminato: il %(years)s è già pubblicato con questo standard. Per non "
+                "applicarlo più, chiuderlo con «Fino all'anno» %(last)d.", years=", ".join(map(str, published)),
+                last=this_year - 1), "error")
+        return redirect(url_for(".catalogue_service", slug=slug, _anchor="standard"))
     # The actions it prompted stay, with their indicator and question; SQLite does not enforce ON DELETE SET NULL.
     actions = db.session.execute(update(AzioneMiglioramento).where(AzioneMiglioramento.standard_id == standard.id)
                                  .values(standard_id=None)).rowcount

@@ -50,6 +50,7 @@ FIELDS: dict[str, Column] = {
     "campagna_obiettivo": Column("Rilevazione: obiettivo", "int", 12),
     "domanda_codice": Column("Codice domanda", width=12), "domanda": Column("Domanda", width=60),
     "tipo": Column("Tipo di domanda", width=14), "standard": Column("Standard", width=30),
+    "standard_quota": Column("Standard: soddisfatti almeno (%)", "dec1", 14),
     "soppresso": Column("Dato soppresso", width=10),
     "valore": Column("Valore", "int", 8), "etichetta": Column("Risposta", width=30),
     "opzione": Column("Codice opzione", width=14), "faccia": Column("Faccina", width=12),

@@ -65,12 +65,9 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
 
     trend = trend_frame(conn, servizio, period, threshold)
     if trend is not None:
-        frame, overall = trend
-        # The target on the overall item (or a service-wide one) is the line to compare with.
-        standard = next((float(s.soglia) for s in servizio.standard if s.indicatore == "quota_soddisfatti"
-                         and s.domanda_codice in (overall, "") and s.applies_to(period.standards_year)), None)
+        frame, _overall = trend
         found["andamento"] = (frame, charts.trend_line(frame, f"{frame['periodo'].iloc[0]} – {period.label}",
-                                                       threshold, standard))
+                                                       threshold))
 
     quadrant = quadrants(conn, period, servizio.slug, threshold)
     if len(quadrant):
@@ -104,11 +101,17 @@ def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tup
         if len(table):
             row = table.iloc[0]
             overall = row["domanda_complessiva"]
+            # The target on the overall item (or a service-wide one) in force in that period: each year is drawn
+            # against its own carta dei servizi.
+            standard = next((float(s.soglia) for s in servizio.standard if s.indicatore == "quota_soddisfatti"
+                             and s.domanda_codice in (overall, "") and s.applies_to(p.standards_year)), None)
             rows.append({"periodo": p.label, "quota": row["quota_soddisfatti"], "ic95_inf": row["ic95_inf"],
-                         "ic95_sup": row["ic95_sup"], "n": row["n"]})
+                         "ic95_sup": row["ic95_sup"], "n": row["n"], "standard_quota": standard})
     if not rows:
         return None
-    return pd.DataFrame(rows).astype({"quota": float, "ic95_inf": float, "ic95_sup": float}), overall
+    frame = pd.DataFrame(rows).astype({"quota": float, "ic95_inf": float, "ic95_sup": float,
+                                       "standard_quota": float})
+    return frame, overall
 
 
 def question_texts(servizio: Servizio) -> dict[str, str]:
