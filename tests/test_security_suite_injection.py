@@ -144,8 +144,9 @@ def _seed(app, prepared: dict) -> dict:
 
     done(post_form(admin, service, nome_it=TEXTS["service"], nome_en="javascript:alert(1)", descrizione_it=IMG))
     done(post_form(admin, f"{service}/sedi/{values['sede_id']}", nome=TEXTS["sede"], indirizzo=IMG))
+    # From the year after the one already published: a published year keeps the targets it was published with.
     done(post_form(admin, service, action=f"{service}/standard", indicatore="media", soglia="4", domanda="D1",
-                   descrizione=TEXTS["standard"]))
+                   descrizione=TEXTS["standard"], dal=str(YEAR + 1)))
     wording = forms_of(admin.get("/staff/catalogo/questionari/breve"), "/staff/catalogo/questionari/breve")
     d3 = next(name for name, value in wording["/staff/catalogo/questionari/breve"].items()
               if value == ["Complessivamente, quanto è soddisfatto?"])
