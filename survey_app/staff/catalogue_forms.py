@@ -21,6 +21,8 @@ from wtforms import Field, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError as FieldError
 
+from analysis.publication import standard_text
+
 from ..catalogue.errors import describe
 from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem, years_overlap, years_text
 from ..extensions import db
@@ -334,7 +336,8 @@ class StandardForm(FlaskForm):
         if other is not None:
             report(self.dal, _("%(field)s: negli stessi anni vale già lo standard «%(other)s» (%(years)s): un solo "
                                "obiettivo per anno. Chiudere quello con «%(until)s», oppure indicare qui un anno "
-                               "successivo.", field=self.dal.label.text, other=standard_label(other),
+                               "successivo.", field=self.dal.label.text,
+                               other=standard_text(other.indicatore, float(other.soglia), other.domanda_codice, ","),
                                years=years_text(other.anno_dal, other.anno_al) or _("tutti gli anni"),
                                until=self.al.label.text))
         self._keep_published_years()
@@ -345,12 +348,14 @@ class StandardForm(FlaskForm):
         one of them otherwise (a new threshold, a target added to it or taken from it) is refused, pointing to the
         way a new carta dei servizi is entered."""
         m, old = self.model, self.standard
-        closed = [y for y in published_past_years()
-                  if (old is not None and old.applies_to(y)) or (m.dal or 0) <= y <= (m.al or 9999)]
-        before = (old.indicatore, float(old.soglia), old.domanda_codice) if old is not None else None
-        after = (m.indicatore, float(m.soglia), m.domanda or "")
-        changed = [y for y in closed if (before if old is not None and old.applies_to(y) else None)
-                   != (after if (m.dal or 0) <= y <= (m.al or 9999) else None)]
+
+        def judged_otherwise(year: int) -> bool:
+            """Whether the year would get another target (or none, or one where it had none)."""
+            was = (old.indicatore, float(old.soglia), old.domanda_codice) if old and old.applies_to(year) else None
+            will = (m.indicatore, float(m.soglia), m.domanda or "") if (m.dal or year) <= year <= (m.al or year) \
+                else None
+            return was != will
+        changed = [y for y in published_past_years() if judged_otherwise(y)]
         if not changed:
             return
         this_year = local_today().year
@@ -360,13 +365,6 @@ class StandardForm(FlaskForm):
                         "nuovo con «%(since)s» %(year)d.", field=field.label.text,
                         years=", ".join(str(y) for y in changed), until=self.al.label.text, last=this_year - 1,
                         since=self.dal.label.text, year=this_year))
-
-
-def standard_label(standard: Standard) -> str:
-    """'% soddisfatti ≥ 80 (D3)', as the pages name a standard."""
-    value = f"{float(standard.soglia):g}".replace(".", ",")
-    name = "% soddisfatti" if standard.indicatore == "quota_soddisfatti" else "media"
-    return f"{name} ≥ {value}" + (f" ({standard.domanda_codice})" if standard.domanda_codice else "")
 
 
 def published_past_years() -> list[int]:
