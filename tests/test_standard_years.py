@@ -177,3 +177,34 @@ def test_a_published_year_keeps_its_target_on_the_page(admin, answered, runner, 
     assert admin.post(edit, data={**base, "descrizione": "Carta 2023"}).status_code == 302
     assert admin.post(edit, data={**base, "al": "2025"}).status_code == 302
     assert admin.post(f"{SERVICE}/standard", data={**base, "soglia": "60", "dal": "2026"}).status_code == 302
+
+
+def test_a_published_year_keeps_its_target_through_the_yaml(answered, runner, tmp_path):
+    """The same rule as on the page, for `flask catalogue load`: 2025 is published with "≥ 80 on D3", so a file
+    that edits that target in place, ends it before 2025 or adds a target reaching back into 2025 is refused whole,
+    naming the entry, its field and the way to do it; the new carta written as docs/catalogue.md says loads."""
+    assert runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path)]).exit_code == 0
+    share = {"indicatore": "quota_soddisfatti", "domanda": "D3"}
+    entry = "servizi[1] «anagrafe» › standard[3]"
+    for old, new, error in (
+            ({**share, "soglia": 60}, None,
+             f"{entry} › campo 'soglia': il 2025 è già pubblicato con lo standard salvato quota_soddisfatti, soglia 80, "
+             "domanda D3 (per ogni anno), e cambierebbe esito. Per un nuovo obiettivo: ripetere questo standard "
+             "com'è, chiuso con 'al: 2025', e aggiungerne uno nuovo con 'dal: 2026'"),
+            ({**share, "soglia": 80, "al": 2024}, None, f"{entry} › campo 'al': il 2025 è già pubblicato"),
+            ({**share, "soglia": 80}, {"indicatore": "media", "soglia": 4.5, "domanda": "D1", "dal": 2025},
+             "servizi[1] «anagrafe» › standard[4] › campo 'dal': il 2025 è già pubblicato senza questo standard, e "
+             "cambierebbe esito. Un nuovo obiettivo vale da quest'anno: 'dal: 2026'")):
+        with pytest.raises(CatalogueError) as refused:
+            load_catalogue(answered, new_carta(tmp_path, old, new))
+        assert error in "\n".join(refused.value.messages), refused.value.messages
+        answered.rollback()
+        assert d3_share(answered, 2025) == (80.0, "non raggiunto")
+    service = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    assert [(s.indicatore, s.domanda_codice) for s in service.standard] == [
+        ("quota_soddisfatti", "D3"), ("media", "D3"), ("quota_soddisfatti", "")]
+    # The file as it was, or with only the description changed, loads; so does the new carta from 2026.
+    load_catalogue(answered, new_carta(tmp_path, {**share, "soglia": 80, "descrizione": "Carta 2023"}))
+    load_catalogue(answered, new_carta(tmp_path, {**share, "soglia": 80, "al": 2025},
+                                       {**share, "soglia": 60, "dal": 2026}))
+    assert d3_share(answered, 2025) == (80.0, "non raggiunto") and d3_share(answered, 2026) == (60.0, "raggiunto")

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Ente, Questionario, Rilevazione, Servizio, Standard, Ufficio
+from ..models import Ente, Pubblicazione, Questionario, Rilevazione, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
 from .errors import entry_label
 from .reader import Catalogue, Located
-from .schema import threshold_message, threshold_problem, years_overlap, years_text
+from .schema import (
+    StandardIn,
+    rejudged_years,
+    threshold_message,
+    threshold_problem,
+    years_overlap,
+    years_text,
+)
 
 
 def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
@@ -99,6 +107,7 @@ def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
     # be, read the stored one, and do not blame that entry again.
     services = [s for s in services if s.item.slug not in placement]
     errors += _stored_standard_errors(session, catalogue, services, stored, scales)
+    errors += _published_year_errors(session, services)
     errors += _campaign_errors(session, catalogue, services, stored, set(questions))
     return errors
 
@@ -173,6 +182,56 @@ def _placement_errors(services: list[Located], homes: list[tuple[str, str]],
                 f"{service.path}: {service.where} › campo 'sposta_da': il servizio «{item.slug}» è {now}, "
                 f"non nell'ente «{move.ente}», ufficio «{move.ufficio}»")
     return errors
+
+
+def published_past_years(session: Session) -> dict[str, list[int]]:
+    """Each service's years before this one that are published with it (their newest version lists it): their
+    standards are part of what was published. A service added since has none."""
+    this_year, years = local_today().year, {}
+    for year in sorted(y for y in session.scalars(select(Pubblicazione.anno).distinct()) if y < this_year):
+        newest = session.scalar(select(Pubblicazione.dati).filter_by(anno=year)
+                                .order_by(Pubblicazione.versione.desc()).limit(1))
+        for code in {row["servizio_codice"] for row in newest["sintesi"]}:
+            years.setdefault(code, []).append(year)
+    return years
+
+
+def _published_year_errors(session: Session, services: list[Located]) -> list[str]:
+    """A year already published stays judged by the targets it was published with, as on the service's page: a
+    standard of the file that would judge one otherwise (its threshold edited in place, its years moved, or a new
+    one reaching back into it) is refused, with the way to enter a new carta dei servizi."""
+    published = published_past_years(session)
+    if not published:
+        return []
+    stored = {(slug, s.indicatore, s.domanda_codice, s.anno_dal): s
+              for slug, s in session.execute(select(Servizio.slug, Standard).join(Standard.servizio))}
+    this_year, errors = local_today().year, []
+    for service in services:
+        for k, st in enumerate(service.item.standard, start=1):
+            old: Standard | None = stored.get((service.item.slug, st.indicatore, st.domanda or "", st.dal))
+            was = (float(old.soglia), old.anno_dal, old.anno_al) if old is not None else None
+            al = old.anno_al if old is not None and "al" not in st.model_fields_set else st.al  # left out: kept
+            will = (_stored_threshold(st), st.dal, al)
+            changed = rejudged_years(published.get(service.item.slug, []), was, will)
+            if not changed:
+                continue
+            where = f"{service.path}: {service.where} › standard[{k}]"
+            published = ", ".join(map(str, changed))
+            if old is None:
+                errors.append(f"{where} › campo 'dal': il {published} è già pubblicato senza questo standard, e "
+                              f"cambierebbe esito. Un nuovo obiettivo vale da quest'anno: 'dal: {this_year}'")
+            else:
+                field = "soglia" if was[0] != will[0] else "al"
+                errors.append(f"{where} › campo '{field}': il {published} è già pubblicato con lo standard salvato "
+                              f"{_standard_label(old)} ({years_text(old.anno_dal, old.anno_al) or 'per ogni anno'}), "
+                              f"e cambierebbe esito. Per un nuovo obiettivo: ripetere questo standard com'è, chiuso "
+                              f"con 'al: {this_year - 1}', e aggiungerne uno nuovo con 'dal: {this_year}'")
+    return errors
+
+
+def _stored_threshold(standard: StandardIn) -> float:
+    """The threshold as the database keeps it (two decimals), so that a file's 80 is the stored 80.00."""
+    return float(Decimal(str(standard.soglia)).quantize(Decimal("0.01")))
 
 
 def _standard_label(standard: Standard) -> str:

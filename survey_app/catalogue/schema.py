@@ -205,6 +205,15 @@ def years_overlap(first: tuple[int | None, int | None], second: tuple[int | None
                                                                          start_b <= end_a)
 
 
+def rejudged_years(years: list[int], was: tuple | None, will: tuple | None) -> list[int]:
+    """Those of ``years`` that a standard changed from ``was`` to ``will`` would judge otherwise: another target,
+    a target where there was none, or none where there was one. Each is (target, dal, al), or None for no standard;
+    the target is whatever judges (indicator, threshold, question)."""
+    def target(standard: tuple | None, year: int):
+        return standard[0] if standard is not None and (standard[1] or year) <= year <= (standard[2] or year) else None
+    return [year for year in years if target(was, year) != target(will, year)]
+
+
 def years_text(dal: int | None, al: int | None) -> str:
     """'dal 2026', 'fino al 2025', 'dal 2023 al 2025', or '' for every year."""
     if dal is not None and al is not None:

@@ -23,10 +23,19 @@ from wtforms.validators import ValidationError as FieldError
 
 from analysis.publication import standard_text
 
+from ..catalogue.checks import published_past_years
 from ..catalogue.errors import describe
-from ..catalogue.schema import SedeIn, ServizioIn, StandardIn, threshold_problem, years_overlap, years_text
+from ..catalogue.schema import (
+    SedeIn,
+    ServizioIn,
+    StandardIn,
+    rejudged_years,
+    threshold_problem,
+    years_overlap,
+    years_text,
+)
 from ..extensions import db
-from ..models import AuditLog, Ente, Pubblicazione, Questionario, Sede, Servizio, Standard, Ufficio
+from ..models import AuditLog, Ente, Questionario, Sede, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
 
 # Messages for the errors a person can make in a form; anything else keeps the schema's own wording.
@@ -348,14 +357,9 @@ class StandardForm(FlaskForm):
         one of them otherwise (a new threshold, a target added to it or taken from it) is refused, pointing to the
         way a new carta dei servizi is entered."""
         m, old = self.model, self.standard
-
-        def judged_otherwise(year: int) -> bool:
-            """Whether the year would get another target (or none, or one where it had none)."""
-            was = (old.indicatore, float(old.soglia), old.domanda_codice) if old and old.applies_to(year) else None
-            will = (m.indicatore, float(m.soglia), m.domanda or "") if (m.dal or year) <= year <= (m.al or year) \
-                else None
-            return was != will
-        changed = [y for y in published_past_years() if judged_otherwise(y)]
+        was = ((old.indicatore, float(old.soglia), old.domanda_codice), old.anno_dal, old.anno_al) if old else None
+        changed = rejudged_years(published_past_years(db.session).get(self.servizio.slug, []), was,
+                                 ((m.indicatore, float(m.soglia), m.domanda or ""), m.dal, m.al))
         if not changed:
             return
         this_year = local_today().year
@@ -366,7 +370,3 @@ class StandardForm(FlaskForm):
                         years=", ".join(str(y) for y in changed), until=self.al.label.text, last=this_year - 1,
                         since=self.dal.label.text, year=this_year))
 
-
-def published_past_years() -> list[int]:
-    """The years before this one with a published version: their standards are part of what was published."""
-    return sorted(y for y in db.session.scalars(select(Pubblicazione.anno).distinct()) if y < local_today().year)

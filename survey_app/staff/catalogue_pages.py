@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from wtforms import Field
 
+from ..catalogue.checks import published_past_years
 from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AzioneMiglioramento, Compilazione, Ente, Questionario, Sede, Servizio, Standard, Ufficio
@@ -29,7 +30,6 @@ from .catalogue_forms import (
     ServiceForm,
     StandardForm,
     audit,
-    published_past_years,
 )
 
 
@@ -284,7 +284,7 @@ def catalogue_standard(slug: str, standard_id: int):
 def catalogue_standard_delete(slug: str, standard_id: int):
     servizio = _service(slug)
     standard = _part(Standard, standard_id, servizio)
-    published = [y for y in published_past_years() if standard.applies_to(y)]
+    published = [y for y in published_past_years(db.session).get(slug, []) if standard.applies_to(y)]
     if published:  # those years were published judged by it: deleting it would change their verdicts
         this_year = local_today().year
         flash(_("Lo standard non è stato eliminato: il %(years)s è già pubblicato con questo standard. Per non "
