@@ -325,19 +325,19 @@ def test_a_firm_sees_its_own_batches_only(catalogue, client, runner, tmp_path):
     assert run_import(runner, path).exit_code == 0  # from the command line, for the firm Demoskopika
     login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
     assert "altrui.csv" not in client.get("/staff/importazioni/").get_data(as_text=True)
-    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n", name="nostro.csv")
+    path = write(tmp_path, f"{HEADER}\nX1;16/03/2025;anagrafe;;;4;;;4;;;;\n", name="nostro.csv")  # its own rows
     assert run_import(runner, path, "--source", "Doxa").exit_code == 0  # the last --source wins
     # Any of the firm's accounts, and its tokens, see the batches sent for that firm, whoever sent them.
     assert "nostro.csv" in client.get("/staff/importazioni/").get_data(as_text=True)
 
 
-def _upload(client, content: bytes, name: str = "lotto.csv", questionnaire: str = "breve"):
+def _upload(client, content: bytes, name: str = "lotto.csv", questionnaire: str = "breve", **fields: str):
     from .helpers import csrf_token
 
     token = csrf_token(client.get("/staff/importazioni/carica").get_data(as_text=True))
     return client.post("/staff/importazioni/carica", content_type="multipart/form-data",
                        data={"csrf_token": token, "questionario": questionnaire, "metodo": "PAPI",
-                             "file": (io.BytesIO(content), name)})
+                             "file": (io.BytesIO(content), name), **fields})
 
 
 def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, runner):
@@ -401,6 +401,38 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
     unreadable = unescape(_upload(client, b"\x89PNG\r\n\x1a\n", name="foto.xlsx").get_data(as_text=True))
     assert "non è un CSV, XLSX o ODS leggibile" in unreadable
     assert count(catalogue, Compilazione) == 0
+
+
+def test_the_office_uploads_for_a_named_firm_and_a_file_never_lands_twice(catalogue, client, runner, tmp_path):
+    """The office's admin uploading a firm's paper questionnaires names the firm (it was filed under the admin's
+    e-mail domain, and that name went into the published method note), and the very file the firm had already
+    imported is refused whichever firm the office names (it landed twice)."""
+    import re
+    from html import unescape
+
+    from .helpers import login
+
+    first = f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;4;;;4;;;;\n"
+    assert run_import(runner, write(tmp_path, first)).exit_code == 0  # the firm Demoskopika, batch 1
+    login(client, runner, "ufficio@comune.example.it", "--role", "admin")
+    form = client.get("/staff/importazioni/carica").get_data(as_text=True)
+    assert 'list="societa-note"' in form and '<option value="Demoskopika">' in form
+    unnamed = _upload(client, first.encode())
+    assert unnamed.status_code == 400
+    assert "Società che ha raccolto i dati: indicare la società" in unescape(unnamed.get_data(as_text=True))
+    again = unescape(_upload(client, first.encode(), societa="Altra srl").get_data(as_text=True))
+    assert "questo file è già stato importato (lotto 1 del " in again and ", fonte «Demoskopika»)" in again
+    # A new file of the same firm, its name typed in another case: filed under the firm, its ids checked as its own.
+    second = f"{HEADER}\nX2;16/03/2025;anagrafe;;;4;;;4;;;;\nX3;16/03/2025;anagrafe;;;3;;;3;;;;\n".encode()
+    html = unescape(_upload(client, second, name="carta.csv", societa=" demoskopika ").get_data(as_text=True))
+    assert "Società che ha raccolto i dati: Demoskopika." in html and "1 riga valida su 2." in html
+    assert "id_esterno già importato da questa fonte" in html
+    fields = dict(re.findall(r'name="(csrf_token|sha256|questionario|metodo|societa)"[^>]*value="([^"]*)"', html))
+    fields["escludi_non_valide"] = "y"
+    assert client.post("/staff/importazioni/conferma", data=fields).status_code == 302
+    batches = catalogue.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()
+    assert [(b.fonte, b.righe_importate) for b in batches] == [("Demoskopika", 2), ("Demoskopika", 1)]
+    assert count(catalogue, Compilazione) == 3
 
 
 BAD_FILES = [

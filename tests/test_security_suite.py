@@ -318,7 +318,7 @@ def test_uploads_over_the_limit_are_a_413_in_italian_and_write_nothing(app, site
     before = counts(app)
     token = csrf_token(admin.get("/staff/importazioni/carica").get_data(as_text=True))
     pages = [admin.post("/staff/importazioni/carica", content_type="multipart/form-data",
-                        data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI",
+                        data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI", "societa": "Demoskopika",
                               "file": (io.BytesIO(big), "lotto.csv")}),
              app.test_client().post("/s/anagrafe", data={"D3": "4", "D7": "x" * 5000}),
              app.test_client().post("/k/anagrafe", data={"D1": "1", "x": "y" * 5000})]
@@ -335,6 +335,6 @@ def test_uploads_over_the_limit_are_a_413_in_italian_and_write_nothing(app, site
     # Under the limit, the same upload is read (and previewed): the 413 was the size, nothing else.
     app.config["MAX_CONTENT_LENGTH"] = 16 * 1024 * 1024
     preview = admin.post("/staff/importazioni/carica", content_type="multipart/form-data",
-                         data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI",
+                         data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI", "societa": "Demoskopika",
                                "file": (io.BytesIO(big), "lotto.csv")})
     assert preview.status_code == 200

@@ -170,7 +170,7 @@ def _seed(app, prepared: dict) -> dict:
     lines.append(f"U9;15/03/{YEAR};anagrafe;;;5;;;=1+1;;;;{SCRIPT}")
     token = csrf_token(admin.get("/staff/importazioni/carica").get_data(as_text=True))
     preview = admin.post("/staff/importazioni/carica", content_type="multipart/form-data",
-                         data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI",
+                         data={"csrf_token": token, "questionario": "breve", "metodo": "PAPI", "societa": "Demoskopika",
                                "file": (io.BytesIO("\n".join([HEADER, *lines]).encode()), "<img src=x onerror=alert(1)>.csv")})
     done(preview, 200)
     # The preview's error report (gone once the upload is confirmed).

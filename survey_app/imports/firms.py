@@ -11,11 +11,22 @@ from ..models import ApiToken, ImportBatch, User
 from .columns import normal
 
 
+def _recorded(session: Session):
+    return chain(session.scalars(select(ImportBatch.fonte).order_by(ImportBatch.id)),
+                 session.scalars(select(ApiToken.fonte).order_by(ApiToken.id)),
+                 session.scalars(select(User.societa).where(User.societa.is_not(None)).order_by(User.id)))
+
+
 def canonical_firm(session: Session, name: str) -> str:
     """The firm's name as first recorded: "DOXA " and "Doxa" are one firm, so its batches and ids stay together."""
     name = " ".join(name.split())
     key = normal(name)
-    known = chain(session.scalars(select(ImportBatch.fonte).distinct()),
-                  session.scalars(select(ApiToken.fonte).distinct()),
-                  session.scalars(select(User.societa).where(User.societa.is_not(None)).distinct()))
-    return next((firm for firm in known if normal(firm) == key), name)
+    return next((firm for firm in _recorded(session) if normal(firm) == key), name)
+
+
+def known_firms(session: Session) -> list[str]:
+    """Every firm recorded (its batches, API tokens, accounts), once each under its first name, in name order."""
+    firms: dict[str, str] = {}
+    for firm in _recorded(session):
+        firms.setdefault(normal(firm), firm)
+    return sorted(firms.values(), key=str.casefold)

@@ -62,6 +62,7 @@ class ImportRefused(Exception):
 @dataclass
 class ImportReport:
     file_name: str
+    source: str = ""  # the firm, as recorded: the name it will be filed under
     rows: int = 0
     valid: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first MAX_LISTED_ERRORS
@@ -270,10 +271,11 @@ def _audit(batch: ImportBatch, user: User | None, token: ApiToken | None) -> Aud
                               "escluse": batch.righe_scartate, **door})
 
 
-def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
-    """The live batch of this firm with the same content, if any."""
-    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.fonte == source,
-                                                       ImportBatch.annullato_il.is_(None)))
+def _earlier_batch(session: Session, digest: str) -> int | None:
+    """The live batch with the same content, if any, whichever firm it was filed under: the office uploading a
+    firm's file that the firm had already sent is the same answers twice."""
+    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.annullato_il.is_(None))
+                          .order_by(ImportBatch.id).limit(1))
 
 
 def _import(session: Session, digest: str, file_name: str, questionnaire: str,
@@ -290,14 +292,15 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
     q = session.scalar(select(Questionario).filter_by(codice=questionnaire))
     if q is None or q.versione_corrente is None:
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
-    earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
+    earlier = session.get(ImportBatch, _earlier_batch(session, digest) or 0)
     if earlier is not None:
         day = in_local_time(earlier.created_at)
-        raise ImportRefused(f"{already} (lotto {earlier.id} del {day:%d/%m/%Y}): nessuna riga scritta",
+        firm = f", fonte «{earlier.fonte}»" if earlier.fonte != source else ""
+        raise ImportRefused(f"{already} (lotto {earlier.id} del {day:%d/%m/%Y}{firm}): nessuna riga scritta",
                             batch_id=earlier.id)
     versione = q.versione_corrente
     rows = open_rows(versione)
-    report = ImportReport(file_name=file_name)
+    report = ImportReport(file_name=file_name, source=source)
     for error in rows.errors:
         report.add(error)
     if report.errors:
@@ -335,7 +338,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
                 # unique external ids stop the second one; it is told which batch holds them.
                 session.rollback()
                 raise ImportRefused("questi dati sono stati importati nel frattempo da un'altra richiesta: nessuna "
-                                    "riga scritta", batch_id=_earlier_batch(session, digest, source), conflict=True) from None
+                                    "riga scritta", batch_id=_earlier_batch(session, digest), conflict=True) from None
     except ReadError as exc:  # a file can turn out corrupt part-way through (an unclosed quote)
         raise ImportRefused(str(exc)) from None
     report.written, report.batch_id = report.valid, batch.id

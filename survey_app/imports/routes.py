@@ -15,9 +15,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import BooleanField, HiddenField, SelectField
+from wtforms import BooleanField, HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Regexp
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from analysis.publish import neutralise_formula
 
@@ -27,6 +27,7 @@ from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
 from . import pending, template
+from .firms import known_firms
 from .load import ImportRefused, ImportReport, import_file, safe_file_name
 from .rollback import rollback_batch
 
@@ -75,12 +76,17 @@ class UploadForm(FlaskForm):
     file = FileField(_l("File da importare (CSV, XLSX o ODS)"), validators=[FileRequired(_l("Scegliere un file."))])
     questionario = SelectField(_l("Questionario"))
     metodo = SelectField(_l("Metodo di rilevazione"), choices=METHODS)
+    # Asked of the office uploading for a firm (an admin): a firm's own account files its data under its name.
+    societa = StringField(_l("Società che ha raccolto i dati"), validators=[Length(max=200)],
+                          description=_l("Il nome con cui la società compare nella nota metodologica pubblicata e tra "
+                                         "i lotti: scegliere dall'elenco una società già registrata."))
 
 
 class ConfirmForm(FlaskForm):
     sha256 = HiddenField(validators=[DataRequired(), Regexp(SHA)])
     questionario = HiddenField(validators=[DataRequired()])
     metodo = HiddenField(validators=[DataRequired()])
+    societa = HiddenField(validators=[Optional(), Length(max=200)])
     escludi_non_valide = BooleanField(_l("Importa solo le righe valide ed escludi le altre"))
 
 
@@ -89,12 +95,22 @@ def firm_of(user) -> str:
     return user.societa or user.email.rsplit("@", 1)[-1].lower()
 
 
+def names_firm() -> bool:
+    """Whether the uploader says which firm the file comes from: the office (an admin) uploads for any firm."""
+    return current_user.ruolo == "admin"
+
+
+def _source(named: str | None) -> str:
+    return named if names_firm() else firm_of(current_user)
+
+
 def _scope() -> set[int] | None:
     return None if current_user.ruolo == "admin" else {s.id for s in db.session.scalars(visible_services())}
 
 
-def _check(data: bytes, name: str, code: str, method: str, *, dry_run: bool, skip_invalid: bool = False) -> ImportReport:
-    return import_file(db.session, data, name, code, source=firm_of(current_user), method=method,
+def _check(data: bytes, name: str, code: str, method: str, firm: str | None, *, dry_run: bool,
+           skip_invalid: bool = False) -> ImportReport:
+    return import_file(db.session, data, name, code, source=_source(firm), method=method,
                        user=current_user, dry_run=dry_run, skip_invalid=skip_invalid, allowed_services=_scope())
 
 
@@ -104,28 +120,37 @@ def upload():
     form = UploadForm()
     form.questionario.choices = [SelectChoice(code, f"{q.titolo_it} ({code})")
                                  for code, (q, _s) in _questionnaires().items()]
+    firms = known_firms(db.session) if names_firm() else []
+    if not names_firm():
+        del form.societa
     try:
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         submitted = False
         form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
+    if submitted and names_firm() and not (form.societa.data or "").strip():
+        submitted = False
+        form.societa.errors = [_("%(field)s: indicare la società che ha raccolto i dati di questo file.",
+                                 field=form.societa.label.text)]
     if not submitted:
-        return render_template("imports/upload.html", form=form), 400 if request.method == "POST" else 200
+        return render_template("imports/upload.html", form=form, firms=firms), \
+            400 if request.method == "POST" else 200
     data = form.file.data.read(UPLOAD_LIMIT + 1)
     if len(data) > UPLOAD_LIMIT:
         form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
         return render_template("imports/upload.html", form=form), 400
     name = safe_file_name(form.file.data.filename)
+    firm = form.societa.data if names_firm() else None
     try:
-        report = _check(data, name, form.questionario.data, form.metodo.data, dry_run=True)
+        report = _check(data, name, form.questionario.data, form.metodo.data, firm, dry_run=True)
     except ImportRefused as exc:
         form.file.errors = [str(exc)]
-        return render_template("imports/upload.html", form=form), 400
+        return render_template("imports/upload.html", form=form, firms=firms), 400
     sha256 = hashlib.sha256(data).hexdigest()
     pending.keep(db.session, current_user, sha256, name, data)
     confirm = ConfirmForm(formdata=None, sha256=sha256, questionario=form.questionario.data,
-                          metodo=form.metodo.data)
-    return render_template("imports/preview.html", report=report, confirm=confirm,
+                          metodo=form.metodo.data, societa=firm)
+    return render_template("imports/preview.html", report=report, confirm=confirm, firm=report.source,
                            types=_question_types(form.questionario.data))
 
 
@@ -178,7 +203,7 @@ def confirm():
         return redirect(url_for(".upload"))
     try:
         report = _check(upload.dati, upload.nome_file, form.questionario.data, form.metodo.data,
-                        dry_run=False, skip_invalid=form.escludi_non_valide.data)
+                        form.societa.data, dry_run=False, skip_invalid=form.escludi_non_valide.data)
     except ImportRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".upload"))
@@ -201,7 +226,7 @@ def errors_csv(sha256: str):
         abort(404)
     try:
         report = _check(upload.dati, upload.nome_file, request.args.get("questionario", ""),
-                        request.args.get("metodo", "CATI"), dry_run=True)
+                        request.args.get("metodo", "CATI"), request.args.get("societa"), dry_run=True)
     except ImportRefused:
         abort(404)
     buffer = io.StringIO()

@@ -209,6 +209,7 @@ def test_import_pages(staff, page, lang):
            f"P-{lang}-2;16/03/2026;urp-protocollo;;;viola;;\n"
     page.locator("#file").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": rows.encode()}])
     page.locator("#questionario").select_option("mettiamoci-la-faccia")
+    page.locator("#societa").fill("Demoskopika srl")  # the office uploads for a firm
     submit(page, page.locator("form.cs-form button[type=submit]"))
     assert page.locator("#escludi_non_valide").count() == 1  # a valid row, an invalid one: the preview
     assert page.locator("table").count() == 2
