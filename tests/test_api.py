@@ -44,15 +44,15 @@ def test_json_rows_land_once_as_the_tokens_firm_and_the_batch_can_be_read_back(c
                               data_inizio=date(2025, 3, 1), data_fine=date(2025, 4, 30), servizi=[servizio]))
     catalogue.commit()
     secret = new_token(runner)
-    rows = [ROW, {**ROW, "id_esterno": "T2", "D1": "4", "D3": 3, "canale": "carta"}]
-    done = post_rows(client, secret, rows)
+    rows = [ROW, {**ROW, "id_esterno": "T2", "D1": "4", "D3": 3, "canale": "sportello"}]
+    done = post_rows(client, secret, rows, metodo="PAPI")  # paper questionnaires, one filled in at the counter
     assert done.status_code == 201, done.json
     assert done.json["stato"] == "importato" and done.json["righe_importate"] == 2 and done.json["errori"] == []
     batch = catalogue.scalar(select(ImportBatch))
     assert done.headers["Location"].endswith(f"/api/v1/imports/{batch.id}")
-    assert (batch.fonte, batch.metodo, batch.utente_id, batch.righe) == ("Demoskopika", "CATI", None, 2)
+    assert (batch.fonte, batch.metodo, batch.utente_id, batch.righe) == ("Demoskopika", "PAPI", None, 2)
     assert batch.token_id == catalogue.scalar(select(ApiToken.id))
-    assert sorted(catalogue.scalars(select(Compilazione.canale))) == ["carta", "telefono"]
+    assert sorted(catalogue.scalars(select(Compilazione.canale))) == ["carta", "sportello"]
     read = client.get(f"/api/v1/imports/{batch.id}", headers=bearer(secret))
     assert read.status_code == 200
     assert (read.json["stato"], read.json["righe_importate"], read.json["rilevazioni"]) == ("importato", 2,

@@ -43,7 +43,10 @@ def test_templates_have_the_columns_a_legend_and_drop_down_lists(catalogue, runn
     lists = {str(v.sqref): v.formula1 for v in wb["Dati"].data_validations.dataValidation}
     assert lists["C2:C5000"] == '"anagrafe,tributi"'  # the services that use this questionnaire
     assert lists["F2:F5000"] == '"1,2,3,4,5,non so"'
+    assert lists["E2:E5000"] == '"sportello-1,sportello-2"'  # the counters' codes, which a firm could not find
     legend = {r[0]: r for r in wb["Legenda"].iter_rows(min_row=2, values_only=True) if r[0]}
+    assert legend["Sedi di anagrafe"][2] == "sportello-1 (Sportello 1), sportello-2 (Sportello 2)"
+    assert "Sedi di tributi" not in legend and "CATI telefono; PAPI carta o sportello" in legend["canale"][2]
     assert legend["D3"][1] == "Complessivamente, quanto è soddisfatto?"
     assert legend["D3"][2] == "Un numero da 1 a 5. Obbligatoria."
     assert "D3" in legend["D6"][2]  # the follow-up names its condition
@@ -54,7 +57,7 @@ def test_a_filled_template_lands_whole_with_its_batch_and_provenance(catalogue, 
     rows = [HEADER,
             "A-1;15/03/2025;anagrafe;;sportello-1;5;4;3;5;10;sì;;Personale gentile; disponibile",
             "A-2;2025-03-16 10:30;anagrafe;telefono;;Molto soddisfatto;;4;4;9;no;;",
-            "A-3;17/03/2025;anagrafe;carta;;non so;;2;2;3;1;attesa; informazioni;",
+            "A-3;17/03/2025;anagrafe;Telefono;;non so;;2;2;3;1;attesa; informazioni;",
             "A-4;18/03/2025;tributi;;;3;;1;4;7;0;;"]
     # Semicolons, Windows-1252 accents, CRLF and a quoted field with a semicolon inside: a real firm's CSV.
     rows[1] = rows[1].replace("Personale gentile; disponibile", '"Personale gentile; disponibile"')
@@ -68,7 +71,7 @@ def test_a_filled_template_lands_whole_with_its_batch_and_provenance(catalogue, 
         "Demoskopika", "CATI", 4, 4, 0)
     assert batch.questionario_id is not None and len(batch.sha256) == 64
     stored = catalogue.scalars(select(Compilazione).order_by(Compilazione.data_ora)).all()
-    assert [c.canale for c in stored] == ["telefono", "telefono", "carta", "telefono"]  # empty: from CATI
+    assert [c.canale for c in stored] == ["telefono"] * 4  # empty: from CATI
     assert stored[1].data_ora == datetime(2025, 3, 16, 10)  # kept to the hour
     assert all(c.import_batch_id == batch.id for c in stored)
     assert stored[0].sede.codice == "sportello-1"
@@ -179,6 +182,26 @@ def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_p
     # Another firm may use the same identifiers for its own rows.
     other = runner.invoke(args=["responses", "import", overlap, "--questionnaire", "breve", "--source", "Altra srl"])
     assert other.exit_code == 0, other.output
+
+
+def test_each_rows_channel_fits_the_batchs_method(catalogue, runner, tmp_path):
+    """The method note publishes a firm's batches by method: 30 paper questionnaires sent in a CATI batch were
+    published as phone interviews. A row whose channel another method collects is refused, naming the method."""
+    rows = [f"{HEADER}", "M1;15/03/2025;anagrafe;;;5;;;5;;;;", "M2;15/03/2025;anagrafe;carta;;4;;;4;;;;",
+            "M3;15/03/2025;anagrafe;sportello;;4;;;4;;;;"]
+    cati = run_import(runner, write(tmp_path, "\n".join(rows) + "\n"))
+    assert cati.exit_code == 1 and count(catalogue, Compilazione) == 0
+    assert "riga 3, colonna canale (valore «carta»): canale diverso dal metodo del lotto, CATI (telefono): le righe " \
+           "«carta» vanno caricate in un file a parte con il metodo PAPI" in cati.output, cati.output
+    assert "riga 4, colonna canale (valore «sportello»)" in cati.output
+    papi = run_import(runner, write(tmp_path, "\n".join([rows[0], *rows[2:]]) + "\n", name="carta.csv"),
+                      "--method", "PAPI")
+    assert papi.exit_code == 0, papi.output  # paper, at the counter too
+    assert sorted(catalogue.scalars(select(Compilazione.canale))) == ["carta", "sportello"]
+    web = run_import(runner, write(tmp_path, f"{HEADER}\nM4;15/03/2025;anagrafe;email;;4;;;4;;;;\n"
+                                            "M5;15/03/2025;anagrafe;telefono;;4;;;4;;;;\n", name="web.csv"),
+                     "--method", "CAWI")
+    assert web.exit_code == 1 and "il metodo CATI" in web.output and "CAWI (web o email)" in web.output
 
 
 def test_skip_invalid_imports_the_valid_rows_and_says_what_it_left_out(catalogue, runner, tmp_path):
@@ -459,12 +482,12 @@ def test_the_counts_written_with_a_batch_equal_a_rebuild_from_its_answers(catalo
 
     from .test_summary import counts as summary_counts
 
-    rows = [f"Z{i};{1 + i % 27}/03/2025;{'anagrafe' if i % 3 else 'tributi'};{'carta' if i % 4 else ''};"
+    rows = [f"Z{i};{1 + i % 27}/03/2025;{'anagrafe' if i % 3 else 'tributi'};{'sportello' if i % 4 else ''};"
             f"{'sportello-2' if i % 3 == 1 else ''};{'non so' if i % 7 == 0 else 1 + i % 5};{1 + i % 5};{1 + i % 4};"
             f"{1 + i % 5};{i % 11};{'sì' if i % 2 else 'no'};{'attesa;informazioni' if (1 + i % 5) < 3 else ''};"
             f"{'ok' if i % 5 == 0 else ''}" for i in range(60)]
     rows = [r.replace("attesa;informazioni", '"attesa;informazioni"') for r in rows]
-    result = run_import(runner, write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
+    result = run_import(runner, write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"), "--method", "PAPI")
     assert result.exit_code == 0, result.output
     written = summary_counts(catalogue)
     assert len(written) > 50

@@ -12,7 +12,11 @@ REQUIRED_FIXED = ["id_esterno", "data", "servizio"]  # a row cannot do without t
 IMPORTANCE_SUFFIX = "_importanza"
 NON_SO = "non so"
 FIRM_CHANNELS = ("telefono", "carta", "web", "email", "sportello")
-DEFAULT_CHANNEL = {"CATI": "telefono", "PAPI": "carta", "CAWI": "web"}
+# The channels each batch method collects by (a paper questionnaire may be filled in at the counter); the first is a
+# row's channel when the file leaves it out. The method note publishes each firm's batches by method.
+METHOD_CHANNELS = {"CATI": ("telefono",), "PAPI": ("carta", "sportello"), "CAWI": ("web", "email")}
+DEFAULT_CHANNEL = {method: channels[0] for method, channels in METHOD_CHANNELS.items()}
+CHANNEL_METHOD = {channel: method for method, channels in METHOD_CHANNELS.items() for channel in channels}
 FACE_LABELS = {"rosso": 1, "rossa": 1, "giallo": 2, "gialla": 2, "verde": 3}
 YES_NO = {"si": 1, "sì": 1, "no": 0, "1": 1, "0": 0}
 

@@ -21,8 +21,8 @@ FIXED_HELP = {
     "id_esterno": "Identificativo della riga nel vostro sistema (unico: la stessa riga non viene importata due volte).",
     "data": "Data dell'intervista: gg/mm/aaaa o aaaa-mm-gg (eventualmente con l'ora hh:mm).",
     "servizio": "Codice del servizio (vedi l'elenco nella colonna di destra).",
-    "canale": "telefono, carta, web, email o sportello (vuoto: dal metodo del lotto).",
-    "sede": "Codice dello sportello, se noto (facoltativo).",
+    "canale": "Secondo il metodo del lotto: CATI telefono; PAPI carta o sportello; CAWI web o email (vuoto: il primo).",
+    "sede": "Codice dello sportello, se noto (facoltativo): vedi l'elenco «Sedi» qui sotto.",
 }
 
 
@@ -58,7 +58,8 @@ def to_xlsx(versione: QuestionarioVersione, services: list[Servizio]) -> bytes:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
     data.freeze_panes = "A2"
     by_code = {d.codice: d for d in versione.domande}
-    lists = {"servizio": [s.slug for s in services], "canale": list(FIRM_CHANNELS)}
+    lists = {"servizio": [s.slug for s in services], "canale": list(FIRM_CHANNELS),
+             "sede": sorted({sede.codice for s in services for sede in s.sedi})}
     for index, name in enumerate(columns, start=1):
         letter = get_column_letter(index)
         data.column_dimensions[letter].width = max(12, len(name) + 4)
@@ -96,6 +97,9 @@ def to_xlsx(versione: QuestionarioVersione, services: list[Servizio]) -> bytes:
                            "un numero da 1 (per nulla importante) a 5 (molto importante)"])
     legend.append([])
     legend.append(["Servizi", "", ", ".join(f"{s.slug} ({s.nome_it})" for s in services)])
+    for s in services:  # a counter's code is its service's: the same code may name another service's counter
+        if s.sedi:
+            legend.append([f"Sedi di {s.slug}", "", ", ".join(f"{sede.codice} ({sede.nome})" for sede in s.sedi)])
     for letter, width in (("A", 22), ("B", 60), ("C", 70)):
         legend.column_dimensions[letter].width = width
     for row in legend.iter_rows(min_row=2):

@@ -10,7 +10,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..models import Domanda, QuestionarioVersione, Rilevazione, Servizio
-from .columns import FIRM_CHANNELS, IMPORTANCE_SUFFIX, allowed_text, normal, value_labels
+from .columns import (
+    CHANNEL_METHOD,
+    DEFAULT_CHANNEL,
+    FIRM_CHANNELS,
+    IMPORTANCE_SUFFIX,
+    METHOD_CHANNELS,
+    allowed_text,
+    normal,
+    value_labels,
+)
 
 EXCEL_EPOCH = datetime(1899, 12, 30)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y")
@@ -51,7 +60,7 @@ class Context:
     campaigns: list[Rilevazione]
     known_ids: set[str]  # hashes of this firm's external ids already imported
     source: str
-    default_channel: str
+    method: str
     today: date
     seen_ids: set[str] = field(default_factory=set)
     # The services a firm's account or API token may load answers for (None: any, from the command line).
@@ -175,9 +184,14 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any],
         fail("servizio", slug, "servizio non assegnato a questo account o token")
         servizio = None
 
-    canale = normal(cell_text(cells.get("canale"))) or ctx.default_channel
+    canale = normal(cell_text(cells.get("canale"))) or DEFAULT_CHANNEL[ctx.method]
     if canale not in FIRM_CHANNELS:
         fail("canale", cells.get("canale"), "canale non ammesso (telefono, carta, web, email, sportello)")
+    elif canale not in METHOD_CHANNELS[ctx.method]:
+        # The method note would publish these rows under the batch's method (paper questionnaires as phone calls).
+        fail("canale", cells.get("canale"), f"canale diverso dal metodo del lotto, {ctx.method} "
+                                            f"({' o '.join(METHOD_CHANNELS[ctx.method])}): le righe «{canale}» vanno "
+                                            f"caricate in un file a parte con il metodo {CHANNEL_METHOD[canale]}")
 
     sede_id = None
     sede_code = cell_text(cells.get("sede"))
