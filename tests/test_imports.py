@@ -184,6 +184,18 @@ def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_p
     assert other.exit_code == 0, other.output
 
 
+def test_whole_numbers_written_with_a_decimal_are_read(catalogue, runner, tmp_path):
+    """A CSV from a spreadsheet with a decimal number format writes 4 as "4,0" (Italian) or "4.0"; 4,5 stays refused."""
+    from survey_app.models import Risposta
+
+    path = write(tmp_path, f"{HEADER}\nV1;15/03/2025;anagrafe;;;4,0;;;5.0;9,0;;;\n")
+    result = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    assert sorted(catalogue.scalars(select(Risposta.valore).where(Risposta.valore.is_not(None)))) == [4, 5, 9]
+    half = run_import(runner, write(tmp_path, f"{HEADER}\nV2;15/03/2025;anagrafe;;;4,5;;;5;;;;\n", name="m.csv"))
+    assert half.exit_code == 1 and "riga 2, colonna D1 (valore «4,5»): valore non ammesso" in half.output
+
+
 def test_each_rows_channel_fits_the_batchs_method(catalogue, runner, tmp_path):
     """The method note publishes a firm's batches by method: 30 paper questionnaires sent in a CATI batch were
     published as phone interviews. A row whose channel another method collects is refused, naming the method."""

@@ -60,7 +60,8 @@ def value_labels(domanda: Domanda) -> dict[str, object]:
     labels: dict[str, object] = {}
     if domanda.tipo in ("scala", "nps"):
         for value in range(domanda.scala_min, domanda.scala_max + 1):
-            labels[str(value)] = value
+            # "4,0" and "4.0": a whole number as a spreadsheet formatted with a decimal writes it to CSV.
+            labels[str(value)] = labels[f"{value},0"] = labels[f"{value}.0"] = value
         for end, value in (("min", domanda.scala_min), ("max", domanda.scala_max)):
             for lang in ("it", "en"):
                 text = ((domanda.etichette or {}).get(end) or {}).get(lang)
