@@ -89,9 +89,16 @@ def apply_standards(table: pd.DataFrame, standards: pd.DataFrame) -> pd.DataFram
     matched = match_standards(table, standards)
     if matched.empty:
         return table
-    per_row = matched.groupby("index", sort=False).agg(testo=("testo", "; ".join), valutabile=("valutabile", "all"),
+    # A figure with two targets (a mean and a share on the same question) may meet one and miss the other: each
+    # target then carries its own verdict ("media ≥ 3.8: raggiunto; quota_soddisfatti ≥ 75: non raggiunto"), as in
+    # the Sintesi, and esito_standard is "raggiunto" only when every one is.
+    matched = matched.assign(con_esito=matched["testo"] + ": " + np.where(matched["raggiunto"], RAGGIUNTO,
+                                                                          NON_RAGGIUNTO))
+    per_row = matched.groupby("index", sort=False).agg(testo=("testo", "; ".join), con_esito=("con_esito", "; ".join),
+                                                       quanti=("testo", "size"), valutabile=("valutabile", "all"),
                                                        raggiunto=("raggiunto", "all"))
-    table.loc[per_row.index, "standard"] = per_row["testo"].to_numpy()
+    several = (per_row["quanti"] > 1) & per_row["valutabile"]
+    table.loc[per_row.index, "standard"] = per_row["con_esito"].where(several, per_row["testo"]).to_numpy()
     assessed = per_row[per_row["valutabile"]]
     table.loc[assessed.index, "esito_standard"] = np.where(assessed["raggiunto"], RAGGIUNTO, NON_RAGGIUNTO)
     return table

@@ -40,9 +40,13 @@ FIELDS: list[tuple[str, str, str, str]] = [
      "Estremo inferiore dell'intervallo di Wilson (z = 1,96) della quota di soddisfatti; vuoto per NPS."),
     ("ic95_sup", "number", "Intervallo di confidenza 95%: massimo",
      "Estremo superiore dell'intervallo di Wilson (z = 1,96) della quota di soddisfatti; vuoto per NPS."),
-    ("standard", "string", "Standard", "Valore obiettivo della carta dei servizi per il dato."),
+    ("standard", "string", "Standard",
+     "Valore obiettivo della carta dei servizi per il dato. Se il dato ne ha più d'uno (una media e una quota), "
+     "sono separati da «; » e, quando il dato è valutabile, ciascuno è seguito dal suo esito "
+     "(«media ≥ 3.8: raggiunto; quota_soddisfatti ≥ 75: non raggiunto»)."),
     ("esito_standard", "string", "Esito rispetto allo standard",
-     "«raggiunto» o «non raggiunto»; vuoto se non c'è standard o il dato non è valutabile."),
+     "«raggiunto» o «non raggiunto» (con più standard, «raggiunto» se lo sono tutti); vuoto se non c'è standard o "
+     "il dato non è valutabile."),
     ("soppresso", "boolean", "Dato soppresso",
      "true quando le risposte valide sono meno della soglia: media, quota e intervallo sono vuoti."),
 ]

@@ -45,6 +45,24 @@ def rows_by_key(table):
     return {(r["servizio_codice"], r["domanda_codice"]): r for r in table.to_dict(orient="records")}
 
 
+def test_a_figure_with_two_targets_says_which_one_it_missed(dataset):
+    """D3's mean 3.5 meets "media ≥ 3" and its 62.5% misses "≥ 80": the published row said only "non raggiunto"
+    beside both, as if the mean had missed its target too."""
+    from sqlalchemy import update
+
+    from survey_app.models import Standard
+
+    dataset.execute(update(Standard).where(Standard.indicatore == "media", Standard.domanda_codice == "D3")
+                    .values(soglia=3))
+    dataset.commit()
+    d3 = rows_by_key(indicator_table(dataset.connection(), 2025))[("anagrafe", "D3")]
+    assert (d3["media"], d3["quota_soddisfatti"]) == (3.5, 62.5)
+    assert d3["standard"] == "media ≥ 3.0: raggiunto; quota_soddisfatti ≥ 80: non raggiunto"
+    assert d3["esito_standard"] == "non raggiunto"  # every target must be met
+    d2 = rows_by_key(indicator_table(dataset.connection(), 2025))[("anagrafe", "D2")]
+    assert d2["standard"] == "quota_soddisfatti ≥ 60"  # one target: its verdict is esito_standard's
+
+
 def test_question_table_matches_hand_computation(dataset):
     table = indicator_table(dataset.connection(), 2025)
     assert list(table.columns) == QUESTION_COLUMNS
@@ -56,7 +74,8 @@ def test_question_table_matches_hand_computation(dataset):
     assert (d3["ente"], d3["ufficio"], d3["servizio"], d3["anno"]) == (
         "Comune di Prova", "Servizi demografici", "Anagrafe", 2025)
     assert (d3["tipo"], d3["scala_min"], d3["scala_max"], d3["soppresso"]) == ("scala", 1, 5, False)
-    assert d3["standard"] == "media ≥ 4.0; quota_soddisfatti ≥ 80"  # the D3 target overrides the generic 60
+    # The D3 target overrides the generic 60; two targets on one figure each carry their verdict.
+    assert d3["standard"] == "media ≥ 4.0: non raggiunto; quota_soddisfatti ≥ 80: non raggiunto"
     assert d3["esito_standard"] == "non raggiunto"
 
     d2 = rows[("anagrafe", "D2")]  # 1–4 scale: satisfied are 3 and 4

@@ -167,6 +167,9 @@ def test_a_new_version_leaves_the_old_one_byte_identical_and_lists_the_changes(a
     year_page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
     assert "Versione 1" in year_page and "Versione 2" in year_page
     assert "<td>risposte valide</td>" in year_page and "Dati aperti (CSV)" in year_page
+    # A mean keeps its two decimals, as in the files ("3,5 → 3,67" read as if the first had one).
+    assert changes[("anagrafe", "D3", "media")] == (3.5, 3.67)
+    assert "<td>media</td><td>3,50</td><td>3,67</td>" in year_page
     # Counted as changes (an added action is not a "dato cambiato").
     assert f"{len(v2.modifiche)} modifiche rispetto alla versione precedente" in year_page
     # In English the page names the files and what changed in English; the record itself stays Italian.

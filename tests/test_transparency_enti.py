@@ -119,6 +119,24 @@ def test_the_package_and_the_dcat_describe_each_entes_csv(answered, runner, clie
     assert names[f"soddisfazione-{YEAR}.csv"]["dcat:accessURL"]["@id"].endswith(f"/trasparenza/{YEAR}")
 
 
+def test_files_saved_as_the_site_names_them_validate_as_a_package(answered, runner, client, tmp_path):
+    """A user saves the data package and its CSVs from the site: each is saved under the name the server gives it
+    (Content-Disposition), and the folder validates. A "-v1" the server added to each CSV's name broke every path."""
+    publish(runner, tmp_path / "out")
+    folder = tmp_path / "scaricati"
+    folder.mkdir()
+    package = client.get(f"/trasparenza/{YEAR}/datapackage.json")
+    wanted = ["datapackage.json", *(r["path"] for r in package.get_json()["resources"])]
+    assert len(wanted) == 4
+    for name in wanted:
+        response = client.get(f"/trasparenza/{YEAR}/{name}")
+        assert response.status_code == 200, name
+        saved = response.headers["Content-Disposition"].rpartition("filename=")[2].strip('"')
+        (folder / saved).write_bytes(response.data)
+    result = validate(str(folder / "datapackage.json"))
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
 def test_an_entes_page_shows_only_its_services_and_files(answered, runner, client, tmp_path):
     publish(runner, tmp_path)
     whole = client.get("/trasparenza").get_data(as_text=True)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import current_app, has_request_context, request
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from analysis.publication import readable_standard
@@ -133,18 +133,21 @@ def change_field(label: str) -> str:
 
 
 @bp.app_template_filter("change_value")
-def change_value(value) -> str:
-    """An old or new value in the list of changes between versions."""
+def change_value(value, campo: str = "") -> str:
+    """An old or new value in the list of changes between versions, with the decimals the files give its field
+    (``campo``, the change's field label): a mean 2 ("4,10 → 3,14", not "4,1"), the other figures 1."""
     if value is None:
         return "—"
     if isinstance(value, str) and value in CHANGE_WORDS:
         return gettext(value)
     if isinstance(value, bool):
         return str(_l("sì") if value else _l("no"))
+    if campo == "media" and isinstance(value, int | float):
+        return number(value, 2)
     if isinstance(value, int):
         return number(value, 0)
     if isinstance(value, float):
-        return format_decimal(value, format="#,##0.0#")
+        return number(value, 1)
     return decimals(str(value))
 
 

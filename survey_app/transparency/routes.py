@@ -233,10 +233,10 @@ def _send(record: Pubblicazione, name: str):
     stored = record.file_named(name)
     if stored is None:
         abort(404)
-    stem, _, suffix = name.rpartition(".")
-    download_name = name if name in ("datapackage.json", "dcat-ap_it.jsonld") else f"{stem}-v{record.versione}.{suffix}"
+    # Saved under the name the version's datapackage.json gives it, so that a folder of downloaded files validates
+    # (a "-v2" added to it broke every resource's path); the version is in the data package and on the page.
     response = send_file(io.BytesIO(stored.contenuto), mimetype=stored.media_type, as_attachment=True,
-                         download_name=download_name, etag=stored.sha256, max_age=300)
+                         download_name=name, etag=stored.sha256, max_age=300)
     # The version's files never change: the hash lets anyone check what they downloaded.
     response.headers["X-Content-SHA256"] = stored.sha256
     return response

@@ -53,7 +53,7 @@ def test_service_results_work_without_javascript(published, page_without_js):
     link = page_without_js.get_by_role("link", name="Foglio di calcolo Excel (XLSX)")
     with page_without_js.expect_download() as download:
         link.click()
-    assert download.value.suggested_filename == "soddisfazione-2025-v1.xlsx"
+    assert download.value.suggested_filename == "soddisfazione-2025.xlsx"  # as the data package names it
 
 
 def test_publishing_pages_have_no_violations(published, page):
