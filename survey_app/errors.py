@@ -61,6 +61,15 @@ class NarrowComplement(Forbidden):
         self.left_out, self.threshold = left_out, threshold
 
 
+class HiddenGroupFilter(Forbidden):
+    """A 403 for a filter that selects a group the page without filters hides: it was hidden so that a smaller one
+    could not be worked out, and the filtered page would show its figures."""
+
+    def __init__(self, parameter: str, value: str, threshold: int) -> None:
+        super().__init__()
+        self.parameter, self.value, self.threshold = parameter, value, threshold
+
+
 def no_such_value(name: str, value: str) -> NoReturn:
     raise NoSuchValue(name, value)
 
@@ -136,6 +145,11 @@ def handle(exc: HTTPException):
         message = _l("Con questi filtri restano fuori solo %(n)d questionari, meno di %(k)d: confrontando questa "
                      "pagina con quella senza filtri si leggerebbero le loro risposte. Togli un filtro o scegli un "
                      "periodo più ampio.", n=exc.left_out, k=exc.threshold)
+    if isinstance(exc, HiddenGroupFilter):
+        message = _l("Nella pagina senza filtri il gruppo «%(name)s» = «%(value)s» è nascosto, per non far ricavare "
+                     "le risposte di un gruppo con meno di %(k)d questionari: filtrando su di esso si leggerebbero. "
+                     "Togli il filtro o scegli un periodo più ampio.", name=exc.parameter, value=exc.value[:40],
+                     k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

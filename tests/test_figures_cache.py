@@ -69,13 +69,13 @@ def test_citizens_answers_show_when_the_figures_expire_bulk_changes_at_once(cach
     for url in ("/staff/?anno=2025", "/staff/servizi/anagrafe?anno=2025"):
         assert "33,3" in figures(client, url)  # 4 of 12
     page = "/staff/servizi/anagrafe?anno=2025"
-    assert "media ≥ 4,0; % soddisfatti ≥ 80" in unescape(figures(client, page))
+    assert "media ≥ 4,0: non raggiunto; % soddisfatti ≥ 80: non raggiunto" in unescape(figures(client, page))
     with cached_app.app_context():  # a new target: shown at once too
         standard = _db.session.scalar(select(Standard).filter_by(domanda_codice="D3", indicatore="quota_soddisfatti"))
         standard.soglia = Decimal("30")
         _db.session.commit()
         _db.session.remove()
-    assert "media ≥ 4,0; % soddisfatti ≥ 30" in unescape(figures(client, page))
+    assert "media ≥ 4,0: non raggiunto; % soddisfatti ≥ 30: raggiunto" in unescape(figures(client, page))
 
 
 def test_two_hosts_share_the_figures_in_redis_and_their_clearing(database_url, tmp_path, redis_url):

@@ -100,11 +100,12 @@ def test_a_range_of_months_and_a_campaign_are_periods(client, seeded):
     assert "03/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
     # The page's one form sends the months, a filter and the year it was on together: the months set the period,
     # the filter stays (two forms lost whichever was not the one submitted).
-    web = months[months["canale"] == "web"]
+    # (QR: a channel the page shows in these months; web is hidden there, and a filter on it refused.)
+    qr = months[months["canale"] == "qr"]
     form = re.search(r'<form method="get"[^>]*aria-label="Mesi e filtri">(.*?)</form>', html, re.S).group(1)
     assert {"da", "a", "canale"} <= set(re.findall(r'name="([a-z]+)"', form))
-    html = page(client, "/staff/servizi/anagrafe?anno=2025&da=2025-03&a=2025-05&canale=web")
-    assert "03/2025–05/2025" in html and f"n = {overall(web)[0]}" in html and "Canale = <strong>" in html
+    html = page(client, "/staff/servizi/anagrafe?anno=2025&da=2025-03&a=2025-05&canale=qr")
+    assert "03/2025–05/2025" in html and f"n = {overall(qr)[0]}" in html and "Canale = <strong>" in html
     # Only "from": up to this month. Only "to": from the January of its year.
     this_month = datetime.now(ZoneInfo("Europe/Rome")).strftime("%m/%Y")
     n, quota = overall(raw[raw["data_ora"] >= datetime(2025, 3, 1)])
@@ -246,7 +247,7 @@ def test_the_kiosks_channel_has_no_answer_to_the_overall_question_not_a_suppress
 
 
 def test_a_group_hidden_alone_in_a_breakdown_gets_company_so_subtraction_cannot_reveal_it():
-    from survey_app.staff.service_page import protect_complements
+    from survey_app.staff.breakdowns import protect_complements
 
     def group(name, n, quota):
         return {"gruppo": name, "n": n, "quota_soddisfatti": quota, "media": 3.0 if quota else None,
@@ -272,7 +273,7 @@ def test_a_group_hidden_alone_in_a_breakdown_gets_company_so_subtraction_cannot_
 def test_a_group_hidden_in_one_breakdown_is_hidden_where_it_is_mirrored():
     """The walk-through's case across tables: PAPI (1) and CATI (6) hidden by provenance, but "telefono" (CATI's very
     rows) shown by channel: total − citizens − telefono gave the lone paper answer away."""
-    from survey_app.staff.service_page import protect_mirrors
+    from survey_app.staff.breakdowns import protect_mirrors
 
     def group(name, n, quota):
         return {"gruppo": name, "n": n, "quota_soddisfatti": quota, "media": 3.0 if quota else None,
@@ -350,11 +351,44 @@ def test_a_filter_that_leaves_out_a_handful_is_refused(client, runner, catalogue
     assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 200
 
 
+def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue):
+    """4 paper questionnaires are hidden (fewer than 5), and the 5 phone interviews with them, so that the total
+    minus the shown channels gives only their sum. Choosing "telefono" in the page's own filter showed its 80% of 5:
+    with the total, the paper questionnaires' figures followed. A filter on a group the page hides is refused."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    papi = ImportBatch(fonte="Doxa", metodo="PAPI", nome_file="carta.csv", sha256="4" * 64, righe=4)
+    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="telefono.csv", sha256="5" * 64, righe=5)
+    catalogue.add_all([papi, cati])
+    catalogue.flush()
+    when = datetime(2025, 4, 2, 10)
+    for scores, canale, batch in (([4] * 12 + [2] * 8, "web", None), ([5] * 6 + [1] * 4, "qr", None),
+                                  ([5] * 4, "carta", papi), ([4] * 4 + [1], "telefono", cati)):
+        for score in scores:
+            add_answers(catalogue, "anagrafe", when, {"D3": score, "D1": score}, canale=canale, import_batch=batch)
+    frame = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025").data))
+    hidden = set(frame[frame["quota_soddisfatti"].isna()]["canale"])
+    assert hidden == {"carta", "telefono"}, frame
+    for url in ("/staff/servizi/anagrafe?anno=2025&canale=telefono",
+                "/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=telefono",
+                "/staff/servizi/anagrafe/domande/D1?anno=2025&canale=telefono",
+                f"/staff/servizi/anagrafe?anno=2025&provenienza={cati.id}"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "è nascosto, per non far ricavare le risposte di un gruppo con meno di 5 questionari" in \
+            unescape(response.get_data(as_text=True)), url
+    # A group the page shows may be chosen; so may one of fewer than 5, whose every figure stays hidden.
+    assert client.get("/staff/servizi/anagrafe?anno=2025&canale=web").status_code == 200
+    assert "100,0" not in page(client, "/staff/servizi/anagrafe?anno=2025&canale=carta")
+    assert client.get("/staff/servizi/anagrafe?anno=2025&provenienza=cittadino").status_code == 200
+
+
 def test_the_audit_hides_only_what_closes_a_way():
     import numpy as np
 
     from analysis.disclosure import _Span, disclosed, protect_combinations
-    from survey_app.staff.service_page import _hidden, protect_mirrors
+    from survey_app.staff.breakdowns import _hidden, protect_mirrors
 
     def group(name, n, shown=True):
         return {"gruppo": name, "n": n, "quota_soddisfatti": 50.0 if shown else None, "media": None,

@@ -18,9 +18,9 @@ from ..extensions import db
 from ..models import FACES, Domanda, Questionario, QuestionarioVersione, Servizio
 from . import bp
 from .access import RESULT_READERS, roles_required
+from .breakdowns import breakdowns, checked_selection
 from .downloads import table_download
-from .selection import read_selection
-from .service_page import breakdowns, html, scoped_service
+from .service_page import html, scoped_service
 
 NUMERIC = ("scala", "faccine", "nps", "si_no")
 CHOICES = ("scelta_singola", "scelta_multipla")
@@ -109,7 +109,7 @@ def _is_missing(value) -> bool:
 @roles_required(*RESULT_READERS)
 def question(slug: str, codice: str):
     servizio = scoped_service(slug)
-    selection = read_selection(servizio)
+    selection = checked_selection(servizio)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     with reuse_results(conn):
@@ -123,7 +123,7 @@ def question(slug: str, codice: str):
 def question_download(slug: str, codice: str, fmt: str):
     """The question's distribution (or its options) as shown on its page."""
     servizio = scoped_service(slug)
-    selection = read_selection(servizio)
+    selection = checked_selection(servizio)
     conn = db.session.connection()
     with reuse_results(conn):
         data = question_data(conn, servizio, codice, selection.period, current_app.config["SUPPRESSION_THRESHOLD"])

@@ -55,24 +55,27 @@ def test_a_manager_logs_in_reads_the_overview_and_narrows_a_service(page, accoun
     page.wait_for_url(re.compile(r"anno=2024"))
     rows.first.click()
     page.wait_for_url(re.compile(rf"/staff/servizi/{SERVICE}\?anno=2024"))
-    chosen = "web"  # the channel with the most answers in the demo seed, in both years
+    chosen = "web"  # the channel with the most answers in the seed's 2024, shown there
     page.select_option("#filtro-canale", chosen)
     page.get_by_role("button", name="Applica i filtri").click()
     page.wait_for_url(re.compile(rf"canale={chosen}"))
     assert query(page)["anno"] == ["2024"]
     assert page.get_by_role("status").inner_text().startswith("Filtri attivi:")
-    # The other year keeps the filter.
+    # The other year keeps the filter. In the seed's 2025 the page hides web (its 18 answers leave every channel
+    # too small to show), so the filter is refused there, saying why.
     page.get_by_role("navigation", name="Periodo").get_by_role("link", name="2025", exact=True).click()
     page.wait_for_url(re.compile(r"anno=2025"))
-    assert query(page)["canale"] == [chosen]
+    assert query(page)["canale"] == [chosen] and "è nascosto" in page.content()
+    page.go_back()
+    page.wait_for_url(re.compile(r"anno=2024"))
     # A question's own page, with the same period and filter.
     page.locator("table.cs-table tbody th[scope=row] a").first.click()
     page.wait_for_url(re.compile(rf"/staff/servizi/{SERVICE}/domande/"))
-    assert query(page) == {"anno": ["2025"], "canale": [chosen]}
+    assert query(page) == {"anno": ["2024"], "canale": [chosen]}
     assert page.get_by_role("navigation", name="Percorso").is_visible()
     # Dropping the filters keeps the period.
     submit(page, page.get_by_role("link", name="togli i filtri"))
-    assert query(page) == {"anno": ["2025"]}
+    assert query(page) == {"anno": ["2024"]}
 
 
 def test_a_manager_reads_a_comment_and_marks_it(page, accounts):

@@ -1,0 +1,152 @@
+"""A service's overall question by channel, counter, comune, language and provenance, with the small groups and
+the groups that would give them away hidden; and the filters that would select such a group refused."""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import current_app
+from sqlalchemy import select
+
+from analysis.disclosure import protect_combinations
+from analysis.engine import Period, question_statistics, service_table
+from analysis.filters import CITIZENS
+from analysis.queries import BREAKDOWNS, load_breakdown_cells
+
+from ..errors import HiddenGroupFilter
+from ..extensions import db
+from ..figures_cache import cached
+from ..models import Ente, ImportBatch, Servizio
+from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, Selection, read_selection
+
+BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
+
+
+def checked_selection(servizio: Servizio) -> Selection:
+    """The URL's period and filters (``read_selection``), refused with a 403 when a filter selects a group that the
+    page without filters hides: a counter of 5 hidden there so that one of 4 cannot be worked out by subtraction
+    showed its 80% once chosen as the channel filter, and the 4 answers followed."""
+    selection = read_selection(servizio)
+    if not selection.filters:
+        return selection
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    filters = selection.filters.as_args()
+    period = Period(selection.period.start, selection.period.end, selection.period.label)
+    key = f"hidden:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
+    hidden, _when = cached(key, lambda: _hidden_groups(servizio, period, threshold))
+    for by, value in filters.items():
+        if _group_of(by, value) in hidden.get(by, set()):
+            raise HiddenGroupFilter(by, value, threshold)
+    return selection
+
+
+def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, set]:
+    """The groups of each breakdown that the page without filters hides to protect others."""
+    conn = db.session.connection()
+    summary = service_table(conn, period, servizio.slug, threshold)
+    if summary.empty:
+        return {}
+    tables = breakdowns(conn, servizio, period, summary.iloc[0]["domanda_complessiva"], threshold)
+    # A group of fewer answers than the threshold is hidden on the filtered page too (its every figure is).
+    return {by: {row["gruppo"] for row in rows if row["soppresso"] and row["n"] >= threshold}
+            for by, rows in tables.items()}
+
+
+def _group_of(by: str, value: str):
+    """The breakdown's group a filter's value falls in: a comune by its name, an import batch by its method."""
+    if by == "comune":
+        return db.session.scalar(select(Ente.nome).filter_by(codice=value))
+    if by == "provenienza":
+        if value == CITIZENS:
+            return CITIZENS
+        method = db.session.scalar(select(ImportBatch.metodo).filter_by(id=int(value)))
+        return f"ditta {method}"
+    return value
+
+
+def breakdowns(conn, servizio: Servizio, period: Period, code: str, threshold: int,
+               questionnaire: str | None = None) -> dict[str, list[dict]]:
+    """One question (the overall item) by channel, counter, comune, language and provenance, small groups
+    suppressed, and the groups hidden that would let a reader of the five tables work a small one out (within one
+    table, across mirrors, and by any sum or difference: analysis/disclosure.py)."""
+    questionnaire = questionnaire or servizio.questionario.codice
+    # Counters and languages are grouped by code: each row also carries the name the filters show.
+    names = {"sede": {s.codice: s.nome for s in servizio.sedi},
+             "lingua": {code: str(name) for code, name in LANGUAGE_NAMES.items()},
+             "canale": {code: str(name) for code, name in CHANNEL_NAMES.items()}}
+    # A new version may change the question's scale within the period: then each table has a row per group and
+    # scale, and each scale's answers are protected on their own (the same group twice is not one set of answers).
+    by_scale: dict[tuple[int, int] | None, dict[str, list[dict]]] = {}
+    for by in BREAKDOWNS:
+        stats = question_statistics(conn, period, servizio.slug, by=by, threshold=threshold)
+        rows = stats[(stats["codice"] == code) & (stats["questionario"] == questionnaire)].sort_values("gruppo")
+        for row in rows.to_dict(orient="records"):
+            low, high = row["scala_min"], row["scala_max"]
+            scale = None if pd.isna(low) or pd.isna(high) else (int(low), int(high))
+            tables = by_scale.setdefault(scale, {name: [] for name in BREAKDOWNS})
+            tables[by].append({**{k: row[k] for k in BREAKDOWN_COLUMNS}, "nome": names.get(by, {}).get(row["gruppo"])})
+    found: dict[str, list[dict]] = {by: [] for by in BREAKDOWNS}
+    for scale, tables in by_scale.items():
+        cells = load_breakdown_cells(conn, period.start, period.end, servizio.slug, questionnaire, code,
+                                     period.filters, scale)
+        if period.filters:  # a group a filter leaves a handful short of: minus the unfiltered page, those few
+            tables = protect_differences(tables, load_breakdown_cells(
+                conn, period.start, period.end, servizio.slug, questionnaire, code, None, scale), threshold)
+        protected = protect_combinations(protect_mirrors(tables, threshold), cells, threshold,
+                                         lambda tables, by, group: protect_mirrors(_hidden(tables, by, group), threshold))
+        for by, rows in protected.items():
+            found[by] += rows
+    return found
+
+
+def protect_differences(tables: dict[str, list[dict]], unfiltered: pd.DataFrame,
+                        threshold: int) -> dict[str, list[dict]]:
+    """On a filtered page: a group shown with fewer answers than on the page without filters, but by less than
+    ``threshold``, is hidden (web 45 at 93,3% unfiltered, web 42 at 100% among citizens: a firm's 3 CAWI answers)."""
+    totals = {by: unfiltered.groupby(by)["n"].sum().to_dict() for by in tables}
+    return {by: [_suppressed(row) if not row["soppresso"] and 0 < totals[by].get(row["gruppo"], 0) - row["n"] < threshold
+                 else row for row in rows] for by, rows in tables.items()}
+
+
+def _hidden(tables: dict[str, list[dict]], by: str, group) -> dict[str, list[dict]]:
+    return {**tables, by: [_suppressed(row) if row["gruppo"] == group else row for row in tables[by]]}
+
+
+def protect_mirrors(found: dict[str, list[dict]], threshold: int) -> dict[str, list[dict]]:
+    """Secondary suppression across breakdowns, for groups that mirror each other: a firm's CATI rows are exactly
+    the "telefono" channel, so CATI hidden in one table and "telefono" shown in another gave CATI's figures, and the
+    total minus the citizens minus CATI gave a lone PAPI answer away (a walk-through did it). A group hidden in one
+    breakdown hides every group of the same size in the others (the same answers, or a coincidence: hidden either
+    way), then each table protects its complements again, until nothing changes."""
+    found = {by: protect_complements(rows, threshold) for by, rows in found.items()}
+    while True:
+        hidden_sizes = {row["n"] for rows in found.values() for row in rows if row["soppresso"] and row["n"]}
+        changed = False
+        for by, rows in found.items():
+            mirrored = [_suppressed(row) if not row["soppresso"] and row["n"] in hidden_sizes else row for row in rows]
+            if mirrored != rows:
+                found[by], changed = protect_complements(mirrored, threshold), True
+        if not changed:
+            return found
+
+
+HIDDEN_FIGURES = ("media", "quota_soddisfatti", "ic95_inf", "ic95_sup")
+
+
+def protect_complements(rows: list[dict], threshold: int) -> list[dict]:
+    """Secondary suppression within one breakdown: the page also shows the total, so a group hidden alone could be
+    worked out by subtraction (the total's satisfied minus the other groups'). The smallest groups shown are hidden
+    too until the hidden ones hold at least ``threshold`` answers together: subtraction then gives only their sum."""
+    hidden = [row for row in rows if row["soppresso"] and row["n"]]
+    if not hidden:
+        return rows
+    shown = sorted((row for row in rows if not row["soppresso"]), key=lambda row: (row["n"], str(row["gruppo"])))
+    extra: set[int] = set()
+    while shown and sum(row["n"] for row in hidden) < threshold:
+        row = shown.pop(0)
+        hidden.append(row)
+        extra.add(id(row))
+    return [_suppressed(row) if id(row) in extra else row for row in rows]
+
+
+def _suppressed(row: dict) -> dict:
+    return {**row, "soppresso": True, **dict.fromkeys(HIDDEN_FIGURES)}
