@@ -78,3 +78,46 @@ def test_the_service_page_breaks_the_overall_item_down_with_suppression(client, 
             assert f"{row.quota_soddisfatti:.1f}".replace(".", ",") in html
     assert d3["soppresso"].any() and not d3["soppresso"].all()  # the seed has both kinds of cell
     assert not d3[d3["gruppo"] == "qr"]["soppresso"].any()  # hidden by the audit alone
+
+
+def test_each_chart_has_its_values_as_a_table(client, runner, catalogue):
+    """A screen reader met the trend chart as an image named by its tick labels ("2024 2025 2026 0 20 40"): each
+    chart is now a figure whose caption points to a table of the values it draws, the same as its download."""
+    import io
+    import re
+    from html import unescape
+
+    import pandas as pd
+
+    seed_responses(catalogue, 300, seed=3, end=date(2025, 12, 31))
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    html = unescape(client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True))
+    assert html.count("<figure class=\"cs-chart\">") == html.count('class="plotly-graph-div"') >= 3
+    assert html.count("I valori del grafico sono nella tabella «Dati del grafico» qui sotto.") >= 3
+    trend = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/andamento.csv?anno=2025").data))
+    table = re.search(r"<caption>Andamento</caption>(.*?)</table>", html, re.S).group(1)
+    rows = re.findall(r'<tr><th scope="row">([^<]*)</th>((?:<td>[^<]*</td>)*)</tr>', table)
+    assert [period for period, _cells in rows] == [str(p) for p in trend["periodo"]]
+    for (_period, cells), record in zip(rows, trend.to_dict(orient="records"), strict=True):
+        values = re.findall(r"<td>([^<]*)</td>", cells)
+        expected = "—" if pd.isna(record["quota"]) else f"{record['quota']:.1f}".replace(".", ",")
+        assert values[0] == expected and values[3] == str(record["n"]), (values, record)
+
+
+def test_a_faces_service_draws_its_reasons_once_and_no_bare_axes(client, runner, catalogue):
+    """Vigilanza's own questionnaire is the faces one: its reasons were drawn twice (as "Motivi" and as a choice
+    question), and with every option suppressed both drew empty axes from -1 to 6."""
+    from datetime import datetime
+
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "vigilanza")
+    for face in (3, 3, 3, 1, 1):
+        add_answers(catalogue, "vigilanza", datetime(2025, 5, 6, 10), {"D1": face, "D2": ["tempo-attesa"]}
+                    if face == 1 else {"D1": face})
+    few = client.get("/staff/servizi/vigilanza?anno=2025").get_data(as_text=True)
+    assert 'id="grafico-motivi"' not in few and "Domande a scelta" not in few  # 2 red faces: suppressed
+    for _ in range(5):
+        add_answers(catalogue, "vigilanza", datetime(2025, 5, 7, 10), {"D1": 1, "D2": ["tempo-attesa"]})
+    many = client.get("/staff/servizi/vigilanza?anno=2025").get_data(as_text=True)
+    assert 'id="grafico-motivi"' in many and "Domande a scelta" not in many

@@ -22,6 +22,7 @@ from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, localised, roles_required
 from .breakdowns import BREAKDOWN_COLUMNS, breakdowns, checked_selection
+from .chart_tables import chart_table
 from .downloads import table_download
 from .routes import visible_services
 
@@ -75,13 +76,18 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
 
     options = option_table(conn, period, servizio.slug, threshold)
     # In a faces questionnaire the choice question is the reasons after a red face.
+    # A chart whose every option is suppressed would draw bare axes: it is left out.
     reasons = options[options["questionario"].isin(set(faces["questionario"]))]
-    if len(reasons):
+    if len(reasons) and reasons["n"].fillna(0).sum():
         frame = reasons.rename(columns={"testo_opzione": "motivo"})[["motivo", "n"]].fillna({"n": 0})
         found["motivi"] = (frame, charts.reasons_bar(frame, period.label, threshold,
                                                      respondents=int(reasons["rispondenti"].max())))
-    own_options = options[options["questionario"] == servizio.questionario.codice]
+    # A faces questionnaire's choice question is its reasons, drawn above: not a second time.
+    own_options = options[(options["questionario"] == servizio.questionario.codice)
+                          & ~options["questionario"].isin(set(faces["questionario"]))]
     for code, rows in own_options.groupby("codice", sort=False):
+        if not rows["n"].fillna(0).sum():
+            continue
         frame = rows.rename(columns={"testo_opzione": "motivo"})[["motivo", "n"]].fillna({"n": 0})
         title = f"{code} {short(texts.get(code, ''), 60)}".strip()
         found[f"scelte-{code}"] = (frame, charts.reasons_bar(frame, period.label, threshold,
@@ -159,6 +165,7 @@ def page_figures(servizio: Servizio, period: Period, threshold: int) -> dict:
         return {"table": table, "summary": summary.iloc[0] if len(summary) else None,
                 "breakdowns": breakdowns(conn, servizio, period, overall, threshold) if overall else {},
                 "charts": {key: html(fig) for key, (_frame, fig) in figures.items()},
+                "chart_tables": {key: chart_table(key, frame) for key, (frame, _fig) in figures.items()},
                 "choice_charts": [key for key in figures if key.startswith("scelte-")]}
 
 
