@@ -173,6 +173,12 @@ def test_every_account_changes_its_own_password_and_its_other_sessions_end(app, 
     log_in(client, "firm@example.org", password)
     token = csrf_token(client.get("/staff/password").get_data(as_text=True))
     other.set_cookie("session", client.get_cookie("session").value, domain="localhost")
+    # Twelve characters a guesser tries first are refused (they were all accepted).
+    for weak in ("aaaaaaaaaaaa", "password1234", "123456789012", "firm@example.org", "comune-di-prova"):
+        refused = client.post("/staff/password", data={"csrf_token": token, "attuale": password, "nuova": weak,
+                                                       "conferma": weak})
+        assert refused.status_code == 400, weak
+        assert "La nuova password è facile da indovinare" in unescape(refused.get_data(as_text=True)), weak
     done = client.post("/staff/password", data={"csrf_token": token, "attuale": password,
                                                 "nuova": "nuova-password-lunga", "conferma": "nuova-password-lunga"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/staff/")

@@ -11,7 +11,7 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     attuale = PasswordField(_l("Password attuale"), validators=[DataRequired(_l("Inserire la password attuale."))])
-    nuova = PasswordField(_l("Nuova password"), description=_l("Almeno 12 caratteri."),
+    nuova = PasswordField(_l("Nuova password"), description=_l("Almeno 12 caratteri, non facili da indovinare: per esempio una frase di tre o quattro parole."),
                           validators=[DataRequired(_l("Inserire la nuova password.")),
                                       Length(min=12, max=200, message=_l("La nuova password è troppo corta: servono almeno 12 caratteri."))])
     conferma = PasswordField(_l("Ripeti la nuova password"),

@@ -15,6 +15,7 @@ from ..models import ROLES_SEEING_ALL, AuditLog, Servizio, Ufficio, User
 from ..models.base import utcnow
 from ..ratelimit import account_attempt, account_success
 from ..urls import safe_local_url
+from ..users.passwords import guessable
 from . import bp
 from .forms import LoginForm, PasswordForm
 
@@ -121,6 +122,10 @@ def password():
             form.attuale.errors = [_("La password attuale non è corretta.")]
         elif form.nuova.data == form.attuale.data:
             form.nuova.errors = [_("La nuova password deve essere diversa da quella attuale.")]
+        elif guessable(db.session, form.nuova.data, current_user.email):
+            form.nuova.errors = [_("La nuova password è facile da indovinare (parole comuni, sequenze, ripetizioni, "
+                                   "date o il proprio indirizzo email): usare una frase di tre o quattro parole "
+                                   "non ovvie, o una password generata da un gestore di password.")]
         else:
             user = current_user._get_current_object()
             user.set_password(form.nuova.data)  # every other session of the account ends…
