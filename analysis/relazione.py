@@ -184,7 +184,9 @@ def _trend(row: pd.Series | None, quota: float | None, n: int, year: int) -> Tre
 
 
 def _actions(frame: pd.DataFrame, slug: str) -> list[Action]:
-    return [Action(a.titolo, a.descrizione or "", a.riferimento, a.ufficio, date.fromisoformat(a.data_inizio),
+    # The reference's threshold with a decimal comma, as the report's other figures ("media ≥ 3,8 (D9)").
+    return [Action(a.titolo, a.descrizione or "", readable_standard(a.riferimento, ","), a.ufficio,
+                   date.fromisoformat(a.data_inizio),
                    date.fromisoformat(a.data_scadenza), a.stato, a.esito or "")
             for a in frame[frame["servizio_codice"] == slug].itertuples()]
 

@@ -108,7 +108,7 @@ def actions_sheet(pub: Publication) -> Sheet:
         Column("Inizio", "date", 12), Column("Scadenza", "date", 12), Column("Stato", width=13),
         Column("Esito", width=50),
     ]
-    rows = [[a["ente"], a["ufficio"], a["servizio"], a["titolo"], a["descrizione"], a["riferimento"],
+    rows = [[a["ente"], a["ufficio"], a["servizio"], a["titolo"], a["descrizione"], readable_standard(a["riferimento"], ","),
              _date(a["data_inizio"]), _date(a["data_scadenza"]), a["stato"], a["esito"]] for a in pub.actions]
     return Sheet("Programmi di miglioramento", columns, rows, preamble=[
         f"Programmi di miglioramento attivi nell'anno {pub.year}"])

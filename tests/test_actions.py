@@ -81,7 +81,19 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
         response = manager.post(url, data=form_data(manager, url, stato="completata", esito=blank))
         assert response.status_code == 400
         assert "Descrivere l'esito: per un'azione completata è pubblicato" in unescape(response.get_data(as_text=True))
+    # Done, or under way, before it begins: a programme published so reads as made up.
+    future = (date.today() + timedelta(days=10)).strftime("%Y-%m-%d")
+    later = (date.today() + timedelta(days=200)).strftime("%Y-%m-%d")
+    for state, label in (("completata", "completata"), ("in_corso", "in corso")):
+        response = manager.post(url, data=form_data(manager, url, stato=state, esito="Fatto", data_inizio=future,
+                                                     data_scadenza=later))
+        assert response.status_code == 400
+        assert f"non può essere già «{label}»: correggere la data di inizio o lo stato." in \
+            unescape(response.get_data(as_text=True))
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
+    planned = manager.post(url, data=form_data(manager, url, stato="pianificata", data_inizio=future,
+                                               data_scadenza=later))
+    assert planned.status_code == 302
 
 
 def test_scope_and_roles(catalogue, client, runner):
@@ -102,6 +114,9 @@ def test_scope_and_roles(catalogue, client, runner):
     login(client, runner, "t@example.org", "--role", "trasparenza")
     listing = client.get("/staff/azioni/")
     assert listing.status_code == 200 and "Altro" in listing.get_data(as_text=True)  # reads every action
+    # Its description and what prompted it, which the officer could not open before publishing (the edit page
+    # is the managers').
+    assert '<p class="mb-1">x</p><p class="mb-1">Indicatore: media</p>' in listing.get_data(as_text=True)
     assert client.get("/staff/azioni/nuova?servizio=tributi").status_code == 403  # but does not manage them
     token = csrf_token(client.get("/staff/").get_data(as_text=True))
     client.post("/staff/logout", data={"csrf_token": token})
@@ -143,6 +158,20 @@ def test_the_years_publication_includes_the_actions_of_that_year(catalogue, runn
     assert rows[0][5] == "% soddisfatti (D3)"
     page = client.get("/trasparenza/2025/anagrafe").get_data(as_text=True)
     assert "In corso nel 2025" in page and "Solo 2024" not in page
+    # An action on a standard with a decimal threshold: the Italian files write it with a comma, as the page does.
+    standard = catalogue.scalar(select(Standard).filter_by(indicatore="media", domanda_codice="D3"))
+    standard.soglia = 3.8
+    action = catalogue.scalar(select(AzioneMiglioramento).filter_by(titolo="In corso nel 2025"))
+    action.standard_id, action.indicatore = standard.id, "media"
+    catalogue.commit()
+    assert runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path / "v2")]).exit_code == 0
+    wb = openpyxl.load_workbook(tmp_path / "v2" / "soddisfazione-2025.xlsx")
+    assert list(wb["Programmi di miglioramento"].iter_rows(min_row=4, values_only=True))[0][5] == \
+        "standard media ≥ 3,8 (D3)"
+    report = tmp_path / "relazione.xlsx"
+    assert runner.invoke(args=["export", "relazione", "--year", "2025", "--out", str(report)]).exit_code == 0
+    cells = {c for ws in openpyxl.load_workbook(report) for row in ws.iter_rows(values_only=True) for c in row}
+    assert "standard media ≥ 3,8 (D3)" in cells and "standard media ≥ 3.8 (D3)" not in cells
 
 
 def test_control_characters_are_refused_and_never_break_the_report(manager, catalogue, runner, tmp_path):
@@ -178,5 +207,7 @@ def test_the_list_marks_actions_past_their_due_date_that_are_still_open(manager,
                                           else None))
     catalogue.commit()
     html = unescape(manager.get("/staff/azioni/").get_data(as_text=True))
-    rows = {chunk.split("</th>", 1)[0]: chunk.split("</tr>", 1)[0] for chunk in html.split('<th scope="row">')[1:]}
+    # Each row's title: the header cell's first line (its details follow).
+    rows = {chunk.split("</th>", 1)[0].split("\n", 1)[0].strip(): chunk.split("</tr>", 1)[0]
+            for chunk in html.split('<th scope="row">')[1:]}
     assert {title for title, row in rows.items() if "· scaduta" in row} == {"Ferma", "Da avviare"}

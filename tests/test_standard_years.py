@@ -189,12 +189,15 @@ def test_a_published_year_keeps_its_target_through_the_yaml(answered, runner, tm
     for old, new, error in (
             ({**share, "soglia": 60}, None,
              f"{entry} › campo 'soglia': il 2025 è già pubblicato con lo standard salvato quota_soddisfatti, soglia 80, "
-             "domanda D3 (per ogni anno), e cambierebbe esito. Per un nuovo obiettivo: ripetere questo standard "
+             "domanda D3 (per ogni anno): l'esito cambierebbe. Per un nuovo obiettivo: ripetere questo standard "
              "com'è, chiuso con 'al: 2025', e aggiungerne uno nuovo con 'dal: 2026'"),
             ({**share, "soglia": 80, "al": 2024}, None, f"{entry} › campo 'al': il 2025 è già pubblicato"),
             ({**share, "soglia": 80}, {"indicatore": "media", "soglia": 4.5, "domanda": "D1", "dal": 2025},
-             "servizi[1] «anagrafe» › standard[4] › campo 'dal': il 2025 è già pubblicato senza questo standard, e "
-             "cambierebbe esito. Un nuovo obiettivo vale da quest'anno: 'dal: 2026'")):
+             "servizi[1] «anagrafe» › standard[4] › campo 'dal': il 2025 è già pubblicato senza questo standard: "
+             "l'esito cambierebbe. Un nuovo obiettivo vale da quest'anno: 'dal: 2026'"),
+            # Two entries refused in one file: both named (the second one's check broke on the first's message).
+            ({**share, "soglia": 60}, {"indicatore": "media", "soglia": 4.5, "domanda": "D1"},
+             "standard[4] › campo 'dal': il 2025 è già pubblicato senza questo standard")):
         with pytest.raises(CatalogueError) as refused:
             load_catalogue(answered, new_carta(tmp_path, old, new))
         assert error in "\n".join(refused.value.messages), refused.value.messages
@@ -208,3 +211,12 @@ def test_a_published_year_keeps_its_target_through_the_yaml(answered, runner, tm
     load_catalogue(answered, new_carta(tmp_path, {**share, "soglia": 80, "al": 2025},
                                        {**share, "soglia": 60, "dal": 2026}))
     assert d3_share(answered, 2025) == (80.0, "non raggiunto") and d3_share(answered, 2026) == (60.0, "raggiunto")
+
+
+def test_several_published_years_are_named_in_italian():
+    """"il 2024, 2025 è già pubblicato" read wrong: each year with its article, and the verb in the plural."""
+    from survey_app.catalogue.schema import already_published
+
+    assert already_published([2025]) == "il 2025 è già pubblicato"
+    assert already_published([2024, 2025]) == "il 2024 e il 2025 sono già pubblicati"
+    assert already_published([2023, 2024, 2025]) == "il 2023, il 2024 e il 2025 sono già pubblicati"

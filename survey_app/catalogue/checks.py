@@ -14,6 +14,7 @@ from .errors import entry_label
 from .reader import Catalogue, Located
 from .schema import (
     StandardIn,
+    already_published,
     rejudged_years,
     threshold_message,
     threshold_problem,
@@ -216,15 +217,14 @@ def _published_year_errors(session: Session, services: list[Located]) -> list[st
             if not changed:
                 continue
             where = f"{service.path}: {service.where} › standard[{k}]"
-            published = ", ".join(map(str, changed))
             if old is None:
-                errors.append(f"{where} › campo 'dal': il {published} è già pubblicato senza questo standard, e "
-                              f"cambierebbe esito. Un nuovo obiettivo vale da quest'anno: 'dal: {this_year}'")
+                errors.append(f"{where} › campo 'dal': {already_published(changed)} senza questo standard: l'esito "
+                              f"cambierebbe. Un nuovo obiettivo vale da quest'anno: 'dal: {this_year}'")
             else:
                 field = "soglia" if was[0] != will[0] else "al"
-                errors.append(f"{where} › campo '{field}': il {published} è già pubblicato con lo standard salvato "
-                              f"{_standard_label(old)} ({years_text(old.anno_dal, old.anno_al) or 'per ogni anno'}), "
-                              f"e cambierebbe esito. Per un nuovo obiettivo: ripetere questo standard com'è, chiuso "
+                errors.append(f"{where} › campo '{field}': {already_published(changed)} con lo standard salvato "
+                              f"{_standard_label(old)} ({years_text(old.anno_dal, old.anno_al) or 'per ogni anno'}): "
+                              f"l'esito cambierebbe. Per un nuovo obiettivo: ripetere questo standard com'è, chiuso "
                               f"con 'al: {this_year - 1}', e aggiungerne uno nuovo con 'dal: {this_year}'")
     return errors
 

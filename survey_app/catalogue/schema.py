@@ -214,6 +214,17 @@ def rejudged_years(years: list[int], was: tuple | None, will: tuple | None) -> l
     return [year for year in years if target(was, year) != target(will, year)]
 
 
+def years_list(years: list[int]) -> str:
+    """'il 2025', 'il 2024 e il 2025', 'il 2023, il 2024 e il 2025'."""
+    named = [f"il {year}" for year in years]
+    return named[0] if len(named) == 1 else f"{', '.join(named[:-1])} e {named[-1]}"
+
+
+def already_published(years: list[int]) -> str:
+    """'il 2025 è già pubblicato', 'il 2024 e il 2025 sono già pubblicati'."""
+    return f"{years_list(years)} {'è già pubblicato' if len(years) == 1 else 'sono già pubblicati'}"
+
+
 def years_text(dal: int | None, al: int | None) -> str:
     """'dal 2026', 'fino al 2025', 'dal 2023 al 2025', or '' for every year."""
     if dal is not None and al is not None:

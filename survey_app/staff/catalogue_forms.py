@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from pydantic import BaseModel, ValidationError
@@ -31,6 +32,7 @@ from ..catalogue.schema import (
     StandardIn,
     rejudged_years,
     threshold_problem,
+    years_list,
     years_overlap,
     years_text,
 )
@@ -364,9 +366,13 @@ class StandardForm(FlaskForm):
             return
         this_year = local_today().year
         field = self.soglia if old is not None and float(old.soglia) != float(m.soglia) else self.dal
-        report(field, _("%(field)s: il %(years)s è già pubblicato con lo standard di allora, e cambierebbe esito. "
-                        "Per un nuovo obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno "
-                        "nuovo con «%(since)s» %(year)d.", field=field.label.text,
-                        years=", ".join(str(y) for y in changed), until=self.al.label.text, last=this_year - 1,
-                        since=self.dal.label.text, year=this_year))
+        report(field, ngettext(
+            "%(field)s: il %(years)s è già pubblicato con lo standard di allora, e cambierebbe esito. Per un nuovo "
+            "obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno nuovo con «%(since)s» "
+            "%(year)d.",
+            "%(field)s: %(years)s sono già pubblicati con lo standard di allora, e cambierebbero esito. Per un nuovo "
+            "obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno nuovo con «%(since)s» "
+            "%(year)d.", len(changed), field=field.label.text,
+            years=str(changed[0]) if len(changed) == 1 else years_list(changed), until=self.al.label.text,
+            last=this_year - 1, since=self.dal.label.text, year=this_year))
 

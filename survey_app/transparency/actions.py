@@ -60,6 +60,13 @@ class ActionForm(FlaskForm):
             self.esito.errors = [*self.esito.errors, _l("Descrivere l'esito: per un'azione completata è pubblicato "
                                                         "nei programmi di miglioramento.")]
             ok = False
+        start = self.data_inizio.data
+        if self.stato.data in ("in_corso", "completata") and start and start > local_today():
+            # A programme published with an action done before it began reads as a made-up one.
+            self.stato.errors = [*self.stato.errors, _l(
+                "Un'azione che inizia il %(day)s non può essere già «%(state)s»: correggere la data di inizio o lo "
+                "stato.", day=start.strftime("%d/%m/%Y"), state=STATE_LABELS[self.stato.data])]
+            ok = False
         return ok
 
     def validate_data_scadenza(self, field):
@@ -144,7 +151,15 @@ def index():
     overdue = {a.id for a in actions if a.stato in ("pianificata", "in_corso") and a.data_scadenza < today}
     return render_template("staff/actions/index.html", actions=actions, services=services, chosen=chosen,
                            editable=[s for s in services if can_edit_actions(s)],
-                           can_edit=can_edit_actions, overdue=overdue)
+                           can_edit=can_edit_actions, overdue=overdue, reference=_reference)
+
+
+def _reference(action: AzioneMiglioramento) -> str:
+    """What prompted the action, as the form's choice names it."""
+    if action.standard is not None:
+        return _("Standard: %(text)s", text=_standard_label(action.standard))
+    name = INDICATOR_LABELS.get(action.indicatore, action.indicatore)
+    return _("Indicatore: %(name)s", name=name) + (f" ({action.domanda_codice})" if action.domanda_codice else "")
 
 
 @bp.route("/nuova", methods=["GET", "POST"])
