@@ -15,7 +15,7 @@ import pytest
 from scipy.stats import norm
 from sqlalchemy import select
 
-from analysis.engine import Period, service_table
+from analysis.engine import Period, service_table, standards_results
 from analysis.overview import overview_table
 from survey_app.demo.seed import seed_responses
 from survey_app.models import Rilevazione, Servizio
@@ -101,6 +101,14 @@ def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(s
     assert rows[0][:5] == ["anno", "ente", "ufficio", "servizio_codice", "servizio"]
     assert [r[3] for r in rows[1:]] == ["anagrafe", "tributi"]
     assert rows[1][rows[0].index("quota_soddisfatti")] == f"{row['quota_soddisfatti']:.1f}"  # published decimals
+    # Each standard with its figure and result, as the page lists them (the one esito did not say which one).
+    results = standards_results(seeded.connection(), Period.year(2025), "anagrafe")
+    expected = "; ".join(
+        f"{r.domanda_codice} {r.indicatore} ≥ {r.soglia:g} ({r.valore:.{2 if r.indicatore == 'media' else 1}f}): {r.esito}"
+        for r in results.itertuples())
+    header = rows[0]
+    assert header.index("standard") == header.index("esito_standard") - 1
+    assert rows[1][header.index("standard")] == expected and "D3 quota_soddisfatti ≥ 80 (" in expected
     sheet = openpyxl.load_workbook(io.BytesIO(client.get("/staff/panoramica.xlsx?anno=2025").data))["Panoramica"]
     # People's headings in the workbook; the CSV keeps the codes' names.
     assert [c.value for c in sheet[1]][:2] == ["Anno", "Ente"] and sheet.max_row == 3

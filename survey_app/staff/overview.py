@@ -39,6 +39,16 @@ EXPORT_COLUMNS = {"ente": "ente", "ufficio": "ufficio", "servizio_codice": "serv
 EXPORT_TITLES = {"n": "Risposte alla domanda complessiva"}
 
 
+def _standards_text(targets: list[dict]) -> str:
+    """'D4 quota_soddisfatti ≥ 60 (50.0): non raggiunto; D9 media ≥ 4 (4.25): raggiunto' (a file's dot decimals)."""
+    parts = []
+    for t in targets:
+        figure = "" if t["valore"] is None else f" ({t['valore']:.{2 if t['indicatore'] == 'media' else 1}f})"
+        question = f"{t['domanda_codice']} " if t["domanda_codice"] else ""
+        parts.append(f"{question}{t['indicatore']} ≥ {float(t['soglia']):g}{figure}: {t['esito'] or 'non valutabile'}")
+    return "; ".join(parts)
+
+
 def _overview():
     """The filtered, sorted table and what the page needs to show how it was chosen; 400/404 on bad parameters."""
     services = db.session.scalars(visible_services()).all()
@@ -110,4 +120,7 @@ def overview_download(fmt: str):
     table, chosen = _overview()
     export = table[list(EXPORT_COLUMNS)].rename(columns=EXPORT_COLUMNS)
     export.insert(0, "anno", chosen["year"])
+    # Each standard with its figure and result, as the page lists them: the one esito alone did not say which
+    # target was missed.
+    export.insert(export.columns.get_loc("esito_standard"), "standard", [_standards_text(t) for t in table["standard"]])
     return table_download(export, f"panoramica-{chosen['year']}", fmt, "Panoramica", EXPORT_TITLES)
