@@ -98,6 +98,9 @@ def test_each_filter_and_their_combination(transparency):
     html = transparency.get("/staff/commenti?anno=2025&voto=basso&q=attesa").get_data(as_text=True)
     assert '<option value="2025" selected>' in html and '<option value="basso" selected>' in html
     assert 'value="attesa"' in html
+    # In English the question filter offers the catalogue's English text (it offered the Italian).
+    english = transparency.get("/staff/commenti?lang=en").get_data(as_text=True)
+    assert '<option value="D7">D7 · Suggestions</option>' in english and "Suggerimenti" not in english
 
 
 def test_search_takes_like_wildcards_literally(transparency):

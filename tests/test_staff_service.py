@@ -121,3 +121,6 @@ def test_a_faces_service_draws_its_reasons_once_and_no_bare_axes(client, runner,
         add_answers(catalogue, "vigilanza", datetime(2025, 5, 7, 10), {"D1": 1, "D2": ["tempo-attesa"]})
     many = client.get("/staff/servizi/vigilanza?anno=2025").get_data(as_text=True)
     assert 'id="grafico-motivi"' in many and "Domande a scelta" not in many
+    # In English, the options as the catalogue gives them (the chart and its table said "tempo di attesa").
+    english = client.get("/staff/servizi/vigilanza?anno=2025&lang=en").get_data(as_text=True)
+    assert '<th scope="row">waiting time</th>' in english and "tempo di attesa" not in english

@@ -132,3 +132,11 @@ def test_an_office_has_an_english_name_on_the_english_pages_only(db, runner, cli
     offices = {u["codice"]: u["nome"] for e in catalogue_data(db)["enti"] for u in e.get("uffici", [])}
     assert offices["demografici"] == {"it": "Servizi demografici", "en": "Registry office"}
     assert offices["vigilanza"] == "Polizia locale"
+    # The staff pages in English name it so too (they kept the Italian): the service page, the actions.
+    from .helpers import login
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    staff = client.get("/staff/servizi/anagrafe?anno=2025&lang=en").get_data(as_text=True)
+    assert "Comune di Prova · Registry office" in staff and "Servizi demografici" not in staff
+    form = client.get("/staff/azioni/nuova?servizio=anagrafe").get_data(as_text=True)
+    assert "Registry office</p>" in form

@@ -51,6 +51,12 @@ class Ufficio(Base):
     ente: Mapped[Ente] = relationship(back_populates="uffici")
     servizi: Mapped[list[Servizio]] = relationship(back_populates="ufficio", order_by="Servizio.nome_it")
 
+    def localised(self, name: str, lang: str = "it") -> str | None:
+        """The office's name in ``lang`` where the catalogue gives it (its Italian ``nome`` otherwise)."""
+        if lang == "en" and getattr(self, f"{name}_en", None):
+            return getattr(self, f"{name}_en")
+        return getattr(self, name)
+
 
 class Servizio(Bilingual, Base):
     __tablename__ = "servizi"

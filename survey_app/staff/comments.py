@@ -13,6 +13,7 @@ from datetime import datetime
 
 import pandas as pd
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, false, func, or_, select
@@ -75,10 +76,12 @@ def _score_clause(score, items: dict[int, dict], wanted: str):
 def text_questions(services: list[Servizio]) -> dict[str, str]:
     """The free-text questions of these services' questionnaires: code to text (of the newest version)."""
     ids = {s.questionario_id for s in services} | ({s.questionario_chiosco_id for s in services} - {None})
-    rows = db.session.execute(select(Domanda.codice, Domanda.testo_it).join(QuestionarioVersione)
+    english = str(get_locale() or "it") == "en"
+    rows = db.session.execute(select(Domanda.codice, Domanda.testo_it, Domanda.testo_en).join(QuestionarioVersione)
                               .where(Domanda.tipo == "testo", QuestionarioVersione.questionario_id.in_(ids))
                               .order_by(Domanda.codice, QuestionarioVersione.numero)).all()
-    return dict(rows)  # the newest version's text wins
+    # The newest version's text wins; in English where the catalogue gives it.
+    return {code: (text_en if english and text_en else text_it) for code, text_it, text_en in rows}
 
 
 def _filters() -> dict[str, str]:

@@ -76,6 +76,11 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
 
     options = option_table(conn, period, servizio.slug, threshold)
     # In a faces questionnaire the choice question is the reasons after a red face.
+    if str(get_locale() or "it") != "it":  # the options as the catalogue gives them in English
+        english = option_texts(servizio)
+        options = options.assign(testo_opzione=[
+            english.get((q, code, option)) or text for q, code, option, text in zip(
+                options["questionario"], options["codice"], options["opzione"], options["testo_opzione"], strict=True)])
     # A chart whose every option is suppressed would draw bare axes: it is left out.
     reasons = options[options["questionario"].isin(set(faces["questionario"]))]
     if len(reasons) and reasons["n"].fillna(0).sum():
@@ -116,6 +121,15 @@ def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tup
     frame = pd.DataFrame(rows).astype({"quota": float, "ic95_inf": float, "ic95_sup": float,
                                        "standard_quota": float})
     return frame, overall
+
+
+def option_texts(servizio: Servizio) -> dict[tuple[str, str, str], str]:
+    """(questionnaire, question, option) to the option's text in the page's language, for the service's two
+    questionnaires (its own and the kiosk's) as they are now."""
+    lang = str(get_locale() or "it")
+    return {(q.codice, d.codice, o.codice): o.localised("testo", lang)
+            for q in (servizio.questionario, servizio.questionario_chiosco) if q and q.versione_corrente
+            for d in q.versione_corrente.domande for o in d.opzioni}
 
 
 def question_texts(servizio: Servizio) -> dict[str, str]:
