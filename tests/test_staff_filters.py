@@ -156,6 +156,16 @@ def test_the_question_page_counts_each_value_and_option(client, seeded):
         count = int((d1["valore"] == value).sum())
         assert f'<td class="num">{count}</td><td class="num">{italian(count / len(d1) * 100)}</td>' in html, value
     assert 'class="plotly-graph-div"' in html
+    # In English: the scale's end labels as the catalogue gives them, the type and the dimension (all were Italian).
+    from survey_app.models import Domanda
+
+    for question in seeded.scalars(select(Domanda).filter_by(codice="D1")):
+        question.etichette = {"min": {"it": "Per niente", "en": "Not at all"}, "max": {"it": "Molto", "en": "Very"}}
+    seeded.commit()
+    english = page(client, "/staff/servizi/anagrafe/domande/D1?anno=2025&canale=web&lang=en")
+    assert "1 (Not at all)" in english and "5 (Very)" in english and "Per niente" not in english
+    assert " · scale · effectiveness</p>" in english
+    page(client, "/staff/servizi/anagrafe?lang=it")
     html = page(client, "/staff/servizi/anagrafe/domande/D6?anno=2025")
     d6 = raw[(raw["data_ora"].dt.year == 2025) & (raw["domanda"] == "D6")]
     respondents = d6["id"].nunique()

@@ -7,7 +7,9 @@ import math
 
 import pandas as pd
 from flask import abort, current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from analysis import charts
@@ -15,7 +17,8 @@ from analysis.engine import Period, option_table, period_table, question_statist
 from analysis.queries import reuse_results
 
 from ..extensions import db
-from ..models import FACES, Domanda, Questionario, QuestionarioVersione, Servizio
+from ..models import Domanda, Questionario, QuestionarioVersione, Servizio
+from ..transparency.labels import DIMENSIONS
 from . import bp
 from .access import RESULT_READERS, roles_required
 from .breakdowns import breakdowns, checked_selection
@@ -43,14 +46,20 @@ def find_question(servizio: Servizio, code: str) -> tuple[Questionario, Domanda]
     return questionnaire, question
 
 
+# The page's words for a question's type and a face, in its language.
+TYPE_LABELS = {"scala": _l("scala"), "faccine": _l("faccine"), "nps": "NPS", "si_no": _l("sì/no"),
+               "scelta_singola": _l("scelta singola"), "scelta_multipla": _l("scelta multipla"), "testo": _l("testo")}
+FACE_LABELS = {1: _l("rosso"), 2: _l("giallo"), 3: _l("verde")}
+
+
 def value_label(question: Domanda, value: int) -> str:
     if question.tipo == "faccine":
-        return FACES.get(value, str(value))
+        return str(FACE_LABELS.get(value, value))
     if question.tipo == "si_no":
         return _("sì") if value == 1 else _("no")
     if question.tipo == "scala":
         end = "min" if value == question.scala_min else "max" if value == question.scala_max else None
-        label = question.etichetta(end) if end else None
+        label = question.etichetta(end, str(get_locale() or "it")) if end else None
         return f"{value} ({label})" if label else str(value)
     return str(value)
 
@@ -114,8 +123,10 @@ def question(slug: str, codice: str):
     conn = db.session.connection()
     with reuse_results(conn):
         data = question_data(conn, servizio, codice, selection.period, threshold)
+    kind = data["question"].tipo
     return render_template("staff/question.html", servizio=servizio, selection=selection, missing=_is_missing,
-                           **data)
+                           type_label=str(TYPE_LABELS.get(kind, kind)),
+                           dimension=str(DIMENSIONS.get(data["question"].dimensione or "", "")) or None, **data)
 
 
 @bp.get("/servizi/<slug>/domande/<codice>/dati.<fmt>")
