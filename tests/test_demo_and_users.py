@@ -184,6 +184,10 @@ def test_every_account_changes_its_own_password_and_its_other_sessions_end(app, 
     assert done.status_code == 302 and done.headers["Location"].endswith("/staff/")
     assert client.get("/staff/password").status_code == 200  # this session goes on…
     assert other.get("/staff/password").status_code == 302  # …the copy made before the change does not
+    # …and its login page says why, once (it came without a word).
+    assert "La sessione è terminata: la password è stata cambiata" in unescape(
+        other.get("/staff/login").get_data(as_text=True))
+    assert "La sessione è terminata" not in other.get("/staff/login").get_data(as_text=True)
     with app.app_context():
         from survey_app.extensions import db
 

@@ -3,7 +3,18 @@ from __future__ import annotations
 import hmac
 import time
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
@@ -26,10 +37,15 @@ DUMMY_HASH = generate_password_hash("no account has this password")
 @login_manager.user_loader
 def load_user(cookie_id: str) -> User | None:
     """The cookie names the account and its session token: a token renewed since (logout, new password) is void."""
-    user_id, _, token = cookie_id.partition(":")
+    user_id, _sep, token = cookie_id.partition(":")
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not user.attivo or not user.token_sessione \
             or not hmac.compare_digest(user.token_sessione, token):
+        if user is not None and has_request_context():
+            # Said once on the login page it leads to (it came without a word): the cookie is dropped with it.
+            session.pop("_user_id", None)
+            flash(_("La sessione è terminata: la password è stata cambiata o reimpostata, oppure l'account è stato "
+                    "modificato o disattivato. Accedere di nuovo."), "info")
         return None
     return user
 
