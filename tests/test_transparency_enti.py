@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from html import unescape
 
 import openpyxl
 import pandas as pd
@@ -128,6 +129,11 @@ def test_files_saved_as_the_site_names_them_validate_as_a_package(answered, runn
     package = client.get(f"/trasparenza/{YEAR}/datapackage.json")
     wanted = ["datapackage.json", *(r["path"] for r in package.get_json()["resources"])]
     assert len(wanted) == 4
+    # The whole year's page offers every file the package lists, each ente's CSV included (they were described
+    # but linked only from each ente's own page).
+    page = unescape(client.get(f"/trasparenza/{YEAR}").get_data(as_text=True))
+    assert all(f"/v1/{name}\"" in page for name in wanted), page
+    assert "Dati aperti (CSV): solo Unione Test" in page
     for name in wanted:
         response = client.get(f"/trasparenza/{YEAR}/{name}")
         assert response.status_code == 200, name

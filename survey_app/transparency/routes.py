@@ -7,6 +7,7 @@ import json
 from collections import Counter, OrderedDict
 
 from flask import abort, current_app, g, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
@@ -118,7 +119,12 @@ def _downloads(record: Pubblicazione, ente: str | None = None) -> list[dict]:
     names = file_names(record.anno)
     if _own_files(record, ente):
         names = {**file_names(record.anno, ente), "datapackage": names["datapackage"], "dcat": names["dcat"]}
-    return [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
+    found = [{"label": str(FILE_LABELS[kind]), "file": stored[name]} for kind, name in names.items() if name in stored]
+    if ente is None:  # the data package lists each ente's CSV: the whole page offers them too
+        own = [(e["nome"], file_names(record.anno, e["codice"])["csv"]) for e in record.dati.get("enti", [])]
+        found += [{"label": _("%(what)s: solo %(ente)s", what=FILE_LABELS["csv"], ente=name), "file": stored[csv]}
+                  for name, csv in own if csv in stored]
+    return found
 
 
 def _previous_year(year: int) -> dict[str, dict]:
