@@ -3,9 +3,11 @@ filters and year links, a question's page, and the comments; an admin's manageme
 
 from __future__ import annotations
 
+import io
 import re
 from urllib.parse import parse_qs, urlparse
 
+import pandas as pd
 import pytest
 
 from .conftest import seed_history, submit
@@ -55,17 +57,21 @@ def test_a_manager_logs_in_reads_the_overview_and_narrows_a_service(page, accoun
     page.wait_for_url(re.compile(r"anno=2024"))
     rows.first.click()
     page.wait_for_url(re.compile(rf"/staff/servizi/{SERVICE}\?anno=2024"))
-    chosen = "web"  # the channel with the most answers in the seed's 2024, shown there
+    # The largest channel the 2024 page shows (a filter on a hidden one is refused); other tests on this server
+    # add answers, so it is read from the page's own download rather than assumed.
+    by_channel = pd.read_csv(io.BytesIO(page.request.get(
+        f"{base}/staff/servizi/{SERVICE}/dati/per-canale.csv?anno=2024").body()))
+    chosen = by_channel[by_channel["quota_soddisfatti"].notna()].sort_values("n")["canale"].iloc[-1]
     page.select_option("#filtro-canale", chosen)
     page.get_by_role("button", name="Applica i filtri").click()
     page.wait_for_url(re.compile(rf"canale={chosen}"))
     assert query(page)["anno"] == ["2024"]
     assert page.get_by_role("status").inner_text().startswith("Filtri attivi:")
-    # The other year keeps the filter. In the seed's 2025 the page hides web (its 18 answers leave every channel
-    # too small to show), so the filter is refused there, saying why.
+    # The other year keeps the filter (in the seed's 2025, with 18 answers, every channel is hidden and the filter
+    # refused, saying why: test_staff_filters checks that page).
     page.get_by_role("navigation", name="Periodo").get_by_role("link", name="2025", exact=True).click()
     page.wait_for_url(re.compile(r"anno=2025"))
-    assert query(page)["canale"] == [chosen] and "è nascosto" in page.content()
+    assert query(page)["canale"] == [chosen]
     page.go_back()
     page.wait_for_url(re.compile(r"anno=2024"))
     # A question's own page, with the same period and filter.
