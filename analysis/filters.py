@@ -14,6 +14,9 @@ from sqlalchemy import and_, exists, or_, select, true
 from . import tables as t
 
 CITIZENS = "cittadino"  # provenance of the answers citizens gave themselves (no import batch)
+# Provenance of every batch of one method ("ditta CATI", as the provenance breakdown names the group): not a URL
+# value (the page offers citizens and single batches), but the group a single batch is part of.
+METHOD_PREFIX = "ditta "
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,10 @@ class Filters:
             batch = c.import_batch_id
             if self.provenienza == CITIZENS:
                 parts.append(or_(batch.is_(None), batch == 0))
+            elif self.provenienza.startswith(METHOD_PREFIX):
+                batches = t.import_batches
+                parts.append(batch.in_(select(batches.c.id).where(
+                    batches.c.metodo == self.provenienza.removeprefix(METHOD_PREFIX))))
             else:
                 parts.append(batch == int(self.provenienza))
         return and_(*parts) if parts else true()

@@ -142,9 +142,9 @@ def handle(exc: HTTPException):
                    _l("Nessuna risposta ha «%(name)s» uguale a «%(value)s». Torna alla pagina precedente e scegli uno "
                       "dei valori offerti.", name=exc.parameter, value=exc.value[:40]))
     if isinstance(exc, NarrowComplement):
-        message = _l("Con questi filtri restano fuori solo %(n)d questionari, meno di %(k)d: confrontando questa "
-                     "pagina con quella senza filtri si leggerebbero le loro risposte. Togli un filtro o scegli un "
-                     "periodo più ampio.", n=exc.left_out, k=exc.threshold)
+        message = _l("Con questi filtri restano fuori solo %(n)d questionari, meno di %(k)d, rispetto alla stessa "
+                     "pagina senza filtri o con un filtro in meno: confrontandole si leggerebbero le loro risposte. "
+                     "Togli un filtro o scegli un periodo più ampio.", n=exc.left_out, k=exc.threshold)
     if isinstance(exc, HiddenGroupFilter):
         message = _l("Nella pagina senza filtri il gruppo «%(name)s» = «%(value)s» è nascosto, per non far ricavare "
                      "le risposte di un gruppo con meno di %(k)d questionari: filtrando su di esso si leggerebbero. "

@@ -468,6 +468,11 @@ def test_the_office_uploads_for_a_named_firm_and_a_file_never_lands_twice(catalo
     batches = catalogue.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()
     assert [(b.fonte, b.righe_importate) for b in batches] == [("Demoskopika", 2), ("Demoskopika", 1)]
     assert count(catalogue, Compilazione) == 3
+    # Another firm's account sending the same file learns it is in, not whose it is.
+    client.post("/staff/logout", data={"csrf_token": fields["csrf_token"]})
+    login(client, runner, "altra@altra.example.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Altra")
+    refused = unescape(_upload(client, first.encode()).get_data(as_text=True))
+    assert "questo file è già stato importato (lotto 1 del " in refused and "Demoskopika" not in refused
 
 
 BAD_FILES = [

@@ -100,12 +100,13 @@ def test_a_range_of_months_and_a_campaign_are_periods(client, seeded):
     assert "03/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html
     # The page's one form sends the months, a filter and the year it was on together: the months set the period,
     # the filter stays (two forms lost whichever was not the one submitted).
-    # (QR: a channel the page shows in these months; web is hidden there, and a filter on it refused.)
-    qr = months[months["canale"] == "qr"]
+    # (A counter: in these months every channel is hidden for some question, so a filter on one is refused.)
+    counter = months[months["sede"] == "sportello-1"]
     form = re.search(r'<form method="get"[^>]*aria-label="Mesi e filtri">(.*?)</form>', html, re.S).group(1)
-    assert {"da", "a", "canale"} <= set(re.findall(r'name="([a-z]+)"', form))
-    html = page(client, "/staff/servizi/anagrafe?anno=2025&da=2025-03&a=2025-05&canale=qr")
-    assert "03/2025–05/2025" in html and f"n = {overall(qr)[0]}" in html and "Canale = <strong>" in html
+    assert {"da", "a", "canale", "sede"} <= set(re.findall(r'name="([a-z]+)"', form))
+    html = page(client, "/staff/servizi/anagrafe?anno=2025&da=2025-03&a=2025-05&sede=sportello-1")
+    assert "03/2025–05/2025" in html and f"n = {overall(counter)[0]}" in html and "Sede = <strong>" in html
+    assert client.get("/staff/servizi/anagrafe?anno=2025&da=2025-03&a=2025-05&canale=qr").status_code == 403
     # Only "from": up to this month. Only "to": from the January of its year.
     this_month = datetime.now(ZoneInfo("Europe/Rome")).strftime("%m/%Y")
     n, quota = overall(raw[raw["data_ora"] >= datetime(2025, 3, 1)])
@@ -394,6 +395,57 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
     assert client.get("/staff/servizi/anagrafe?anno=2025&canale=web").status_code == 200
     assert "100,0" not in page(client, "/staff/servizi/anagrafe?anno=2025&canale=carta")
     assert client.get("/staff/servizi/anagrafe?anno=2025&provenienza=cittadino").status_code == 200
+
+
+def test_filters_set_beside_each_other_give_no_handful_away(client, runner, catalogue):
+    """Two ways past the check above, found by a review: a single batch against its method's group (6 of a firm's
+    10 CATI answers shown gave the other 4 away), and two filters against one (web among citizens, 42, against
+    web, 45: a firm's 3 CAWI answers)."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    first, second, cawi = (ImportBatch(fonte="Doxa", metodo=method, nome_file=f"{i}.csv", sha256=str(i) * 64, righe=1)
+                           for i, method in ((6, "CATI"), (7, "CATI"), (8, "CAWI")))
+    catalogue.add_all([first, second, cawi])
+    catalogue.flush()
+    when = datetime(2025, 4, 2, 10)
+    for d3, canale, batch, count in ((5, "web", None, 42), (4, "qr", None, 20), (5, "telefono", first, 6),
+                                     (1, "telefono", second, 4), (1, "web", cawi, 3)):
+        for _ in range(count):
+            add_answers(catalogue, "anagrafe", when, {"D3": d3}, canale=canale, import_batch=batch)
+    for url, left in ((f"/staff/servizi/anagrafe?anno=2025&provenienza={first.id}", 4),
+                      ("/staff/servizi/anagrafe?anno=2025&canale=web&provenienza=cittadino", 3)):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert f"restano fuori solo {left} questionari, meno di 5" in unescape(response.get_data(as_text=True)), url
+    assert client.get("/staff/servizi/anagrafe?anno=2025&canale=web").status_code == 200
+
+
+def test_a_group_hidden_for_one_question_is_not_a_filter_either(client, runner, catalogue):
+    """One paper answer says "non so" to D1: D1's paper group is 4 (hidden) and its phone group of 5 hidden with
+    it, while the overall question D3 hides nothing. The phone filter showed D1 for those 5 (the question's page and
+    the service page's table), and with the unfiltered D1 page the 4 paper answers followed."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    papi = ImportBatch(fonte="Doxa", metodo="PAPI", nome_file="p.csv", sha256="a" * 64, righe=5)
+    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="t.csv", sha256="b" * 64, righe=5)
+    catalogue.add_all([papi, cati])
+    catalogue.flush()
+    when = datetime(2025, 4, 2, 10)
+    for score, canale, batch, count in ((5, "web", None, 30), (4, "qr", None, 10), (5, "carta", papi, 4),
+                                        (2, "telefono", cati, 5)):
+        for _ in range(count):
+            add_answers(catalogue, "anagrafe", when, {"D3": score, "D1": score}, canale=canale, import_batch=batch)
+    add_answers(catalogue, "anagrafe", when, {"D3": 4}, canale="carta", import_batch=papi, non_so=("D1",))
+    overall = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025").data))
+    assert not overall["quota_soddisfatti"].isna().any(), overall  # D3: every channel shown
+    for url in ("/staff/servizi/anagrafe/domande/D1?anno=2025&canale=telefono",
+                "/staff/servizi/anagrafe?anno=2025&canale=telefono"):
+        response = client.get(url)
+        assert response.status_code == 403, url
+        assert "è nascosto" in unescape(response.get_data(as_text=True)), url
+    assert client.get("/staff/servizi/anagrafe/domande/D1?anno=2025&canale=web").status_code == 200
 
 
 def test_the_audit_hides_only_what_closes_a_way():

@@ -295,7 +295,9 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
     earlier = session.get(ImportBatch, _earlier_batch(session, digest) or 0)
     if earlier is not None:
         day = in_local_time(earlier.created_at)
-        firm = f", fonte «{earlier.fonte}»" if earlier.fonte != source else ""
+        # Another firm's name only to the office (a firm's account, or token, learns only that the file is in).
+        firm = f", fonte «{earlier.fonte}»" if earlier.fonte != source and (user is None or user.ruolo == "admin") \
+            and token is None else ""
         raise ImportRefused(f"{already} (lotto {earlier.id} del {day:%d/%m/%Y}{firm}): nessuna riga scritta",
                             batch_id=earlier.id)
     versione = q.versione_corrente

@@ -138,7 +138,7 @@ def upload():
     data = form.file.data.read(UPLOAD_LIMIT + 1)
     if len(data) > UPLOAD_LIMIT:
         form.file.errors = [_("Il file supera il limite di %(mb)d MB: dividerlo in più file.", mb=UPLOAD_LIMIT >> 20)]
-        return render_template("imports/upload.html", form=form), 400
+        return render_template("imports/upload.html", form=form, firms=firms), 400
     name = safe_file_name(form.file.data.filename)
     firm = form.societa.data if names_firm() else None
     try:

@@ -8,9 +8,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from analysis.disclosure import protect_combinations
-from analysis.engine import Period, question_statistics, service_table
+from analysis.engine import Period, question_statistics
 from analysis.filters import CITIZENS
-from analysis.queries import BREAKDOWNS, load_breakdown_cells
+from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
 from ..errors import HiddenGroupFilter
 from ..extensions import db
@@ -18,6 +18,7 @@ from ..figures_cache import cached
 from ..models import Ente, ImportBatch, Servizio
 from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, Selection, read_selection
 
+RATED = ("scala", "faccine", "nps", "si_no")  # the questions whose figures a breakdown shows
 BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
 
 
@@ -40,15 +41,19 @@ def checked_selection(servizio: Servizio) -> Selection:
 
 
 def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, set]:
-    """The groups of each breakdown that the page without filters hides to protect others."""
+    """The groups of each breakdown that the page without filters hides to protect others, for any of its rated
+    questions: a filtered page shows every question's figures, and a question's page its breakdowns (one "non so"
+    made D1's paper answers 4, hidden with the phone's 5, where the overall question hid nothing)."""
     conn = db.session.connection()
-    summary = service_table(conn, period, servizio.slug, threshold)
-    if summary.empty:
-        return {}
-    tables = breakdowns(conn, servizio, period, summary.iloc[0]["domanda_complessiva"], threshold)
-    # A group of fewer answers than the threshold is hidden on the filtered page too (its every figure is).
-    return {by: {row["gruppo"] for row in rows if row["soppresso"] and row["n"] >= threshold}
-            for by, rows in tables.items()}
+    hidden: dict[str, set] = {by: set() for by in BREAKDOWNS}
+    with reuse_results(conn):
+        stats = question_statistics(conn, period, servizio.slug, threshold=threshold)
+        rated = stats[stats["tipo"].isin(RATED)][["codice", "questionario"]].drop_duplicates()
+        for code, questionnaire in rated.itertuples(index=False):
+            for by, rows in breakdowns(conn, servizio, period, code, threshold, questionnaire).items():
+                # A group of fewer answers than the threshold is hidden on the filtered page too (every figure is).
+                hidden[by] |= {row["gruppo"] for row in rows if row["soppresso"] and row["n"] >= threshold}
+    return hidden
 
 
 def _group_of(by: str, value: str):

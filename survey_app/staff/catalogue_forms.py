@@ -32,7 +32,6 @@ from ..catalogue.schema import (
     StandardIn,
     rejudged_years,
     threshold_problem,
-    years_list,
     years_overlap,
     years_text,
 )
@@ -370,9 +369,9 @@ class StandardForm(FlaskForm):
             "%(field)s: il %(years)s è già pubblicato con lo standard di allora, e cambierebbe esito. Per un nuovo "
             "obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno nuovo con «%(since)s» "
             "%(year)d.",
-            "%(field)s: %(years)s sono già pubblicati con lo standard di allora, e cambierebbero esito. Per un nuovo "
-            "obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno nuovo con «%(since)s» "
-            "%(year)d.", len(changed), field=field.label.text,
-            years=str(changed[0]) if len(changed) == 1 else years_list(changed), until=self.al.label.text,
+            "%(field)s: gli anni %(years)s sono già pubblicati con lo standard di allora, e cambierebbero esito. Per "
+            "un nuovo obiettivo: chiudere questo standard con «%(until)s» %(last)d e aggiungerne uno nuovo con "
+            "«%(since)s» %(year)d.", len(changed), field=field.label.text,
+            years=", ".join(map(str, changed)), until=self.al.label.text,
             last=this_year - 1, since=self.dal.label.text, year=this_year))
 

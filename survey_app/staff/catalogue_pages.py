@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import Field
 
 from ..catalogue.checks import published_past_years
-from ..catalogue.schema import years_list, years_text
+from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AzioneMiglioramento, Compilazione, Ente, Questionario, Sede, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
@@ -289,9 +289,9 @@ def catalogue_standard_delete(slug: str, standard_id: int):
         this_year = local_today().year
         flash(ngettext("Lo standard non è stato eliminato: il %(years)s è già pubblicato con questo standard. Per "
                        "non applicarlo più, chiuderlo con «Fino all'anno» %(last)d.",
-                       "Lo standard non è stato eliminato: %(years)s sono già pubblicati con questo standard. Per "
-                       "non applicarlo più, chiuderlo con «Fino all'anno» %(last)d.", len(published),
-                       years=str(published[0]) if len(published) == 1 else years_list(published),
+                       "Lo standard non è stato eliminato: gli anni %(years)s sono già pubblicati con questo "
+                       "standard. Per non applicarlo più, chiuderlo con «Fino all'anno» %(last)d.", len(published),
+                       years=", ".join(map(str, published)),
                        last=this_year - 1), "error")
         return redirect(url_for(".catalogue_service", slug=slug, _anchor="standard"))
     # The actions it prompted stay, with their indicator and question; SQLite does not enforce ON DELETE SET NULL.

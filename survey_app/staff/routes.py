@@ -41,7 +41,7 @@ def load_user(cookie_id: str) -> User | None:
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     if user is None or not user.attivo or not user.token_sessione \
             or not hmac.compare_digest(user.token_sessione, token):
-        if user is not None and has_request_context():
+        if user is not None and has_request_context() and request.path.startswith("/staff/"):
             # Said once on the login page it leads to (it came without a word): the cookie is dropped with it.
             session.pop("_user_id", None)
             flash(_("La sessione è terminata: la password è stata cambiata o reimpostata, oppure l'account è stato "

@@ -8,7 +8,7 @@ service, a year without answers) is a 404, as an unknown page would be.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask import abort, current_app, request, url_for
@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 
 from analysis.engine import Period
-from analysis.filters import CITIZENS, Filters
+from analysis.filters import CITIZENS, METHOD_PREFIX, Filters
 from analysis.queries import load_submission_counts
 
 from ..errors import NarrowComplement, bad_parameter, no_such_value
@@ -169,13 +169,27 @@ def read_selection(servizio: Servizio) -> Selection:
     selection = _read_selection(servizio)
     if selection.filters:
         threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-        period = selection.period
+        period, chosen = selection.period, selection.filters
         conn = db.session.connection()
-        counts = [load_submission_counts(conn, period.start, period.end, servizio.slug, filters)["compilazioni"].sum()
-                  for filters in (None, selection.filters)]
-        left_out = int(counts[0] - counts[1])
-        if 0 < left_out < threshold:
-            raise NarrowComplement(left_out, threshold)
+
+        def count(filters: Filters | None) -> int:
+            return int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
+                       ["compilazioni"].sum())
+
+        # The page against every page a reader can set beside it: without filters, with one of two filters
+        # dropped (web among citizens against web: a firm's 3 CAWI answers), and a single batch against all
+        # the batches of its method (which the provenance breakdown shows as one group).
+        wider: list[Filters | None] = [None]
+        if len(chosen.as_args()) > 1:
+            wider += [replace(chosen, **{name: None}) for name in chosen.as_args()]
+        if chosen.provenienza not in (None, CITIZENS):
+            method = db.session.scalar(select(ImportBatch.metodo).filter_by(id=int(chosen.provenienza)))
+            wider.append(replace(chosen, provenienza=METHOD_PREFIX + method))
+        mine = count(chosen)
+        for other in wider:
+            left_out = count(other) - mine
+            if 0 < left_out < threshold:
+                raise NarrowComplement(left_out, threshold)
     return selection
 
 
