@@ -144,6 +144,33 @@ def test_forged_form_token_is_refused_with_answers_kept(client, catalogue):
     assert count(db, Compilazione) == 0
 
 
+def test_a_lost_session_cookie_sends_the_answers_back_not_a_bare_error(app):
+    """The browser restarted between opening the questionnaire and sending it (its session cookie, and with it the
+    CSRF token's secret, gone): a 400 page said "Torna all'elenco dei servizi" and every answer was lost. The
+    answers now come back with a fresh token; nothing is stored until they are sent again, and then once. (No app
+    context held open: the ``catalogue`` fixture's ``g`` would carry one browser's CSRF token into the next.)"""
+    with app.app_context():
+        load_catalogue(_db.session, SMALL_CATALOGUE)
+        _db.session.remove()
+
+    def stored() -> int:
+        with app.app_context():
+            found = _db.session.scalar(select(func.count()).select_from(Compilazione))
+            _db.session.remove()
+            return found
+
+    fields = hidden_fields(app.test_client().get("/s/anagrafe").get_data(as_text=True))
+    restarted = app.test_client()  # the same page's fields, without its cookie
+    response = restarted.post("/s/anagrafe", data={**fields, "D3": "4", "D7": "Orari più ampi"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and stored() == 0
+    assert "Il modulo è scaduto: controlla le risposte e invialo di nuovo." in html
+    assert '<input checked id="D3-3" name="D3" type="radio" value="4">' in html and "Orari più ampi</textarea>" in html
+    again = hidden_fields(html)
+    assert restarted.post("/s/anagrafe", data={**again, "D3": "4", "D7": "Orari più ampi"}).status_code == 302
+    assert stored() == 1
+
+
 def test_too_long_comment_is_refused_next_to_the_field(client, catalogue):
     db = catalogue
     response = submit(client, "/s/anagrafe", {"D3": "4", "D7": "x" * 201})
@@ -152,6 +179,21 @@ def test_too_long_comment_is_refused_next_to_the_field(client, catalogue):
     assert "Il testo può contenere al massimo 200 caratteri." in html
     assert 'aria-describedby="D7-errore"' in html
     assert count(db, Compilazione) == 0
+    # 200 characters as the browser counts them (its maxlength), line breaks sent as CRLF: stored, each break one.
+    lines = "\r\n".join(["x" * 49] * 4)  # 196 + 3 breaks = 199 for the browser, 202 as sent
+    assert submit(client, "/s/anagrafe?nuovo=1", {"D3": "4", "D7": lines}, page="/s/anagrafe?nuovo=1").status_code == 302
+    assert db.scalar(select(Risposta.testo).where(Risposta.testo.is_not(None))) == "\n".join(["x" * 49] * 4)
+
+
+def test_the_english_home_page_names_offices_in_english(client, catalogue):
+    """The English home page headed each office with its Italian name though the catalogue had the English."""
+    from survey_app.models import Ufficio
+
+    catalogue.scalar(select(Ufficio).filter_by(codice="demografici")).nome_en = "Registry office"
+    catalogue.commit()
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert '<h3 class="h5 mt-3">Registry office</h3>' in english and "Servizi demografici" not in english
+    assert '<h3 class="h5 mt-3">Servizi demografici</h3>' in client.get("/?lang=it").get_data(as_text=True)
 
 
 def test_answer_to_unknown_question_is_refused(client, catalogue):

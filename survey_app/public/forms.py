@@ -89,6 +89,10 @@ class CachedTranslationsMeta(FlaskForm.Meta):
         return _wtforms_translations(str(get_locale() or "it"))
 
 
+def _one_break(text: str | None) -> str | None:
+    return text.replace("\r\n", "\n") if text else text
+
+
 def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
     """One form class per questionnaire version and language."""
 
@@ -115,7 +119,9 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
                                        validators=[Optional()])
         else:
             limit = domanda.max_lunghezza or DEFAULT_TEXT_LIMIT
-            field = TextAreaField(label, validators=[Optional(), Length(max=limit, message=_l(
+            # A browser counts a line break as one character against maxlength and sends it as two (CRLF): kept
+            # as one, so that what the browser let through is not refused here.
+            field = TextAreaField(label, filters=[_one_break], validators=[Optional(), Length(max=limit, message=_l(
                 "Il testo può contenere al massimo %(max)d caratteri.", max=limit))])
         setattr(QuestionnaireForm, field_name(domanda), field)
         if domanda.importanza:

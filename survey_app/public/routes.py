@@ -17,12 +17,12 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import generate_csrf
+from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
 from .. import legal
-from ..extensions import db
+from ..extensions import csrf, db
 from ..models import Ente, Ufficio
 from ..ratelimit import count_submission
 from . import bp, tokens
@@ -79,6 +79,7 @@ def _remember_sent(slug: str) -> None:
 
 
 @bp.route("/s/<slug>", methods=["GET", "POST"])
+@csrf.exempt  # checked below: a failed check sends the answers back to be sent again, never a bare 400
 def questionnaire(slug: str):
     servizio = _service_or_404(slug)
     versione = servizio.versione
@@ -101,9 +102,16 @@ def questionnaire(slug: str):
     form = form_class()
     canale = request.values.get("canale")
     sede = request.values.get("sede")
+    try:
+        csrf.protect()
+        forged_or_expired = False
+    except CSRFError:
+        # A session cookie gone (the browser restarted) or older than its limit, or a POST from elsewhere: nothing
+        # is stored, and the answers come back with a fresh token, as an expired form's do (they were lost).
+        forged_or_expired = True
     # Answers to questions this questionnaire does not have are refused, never silently dropped.
     unknown = unknown_answers(form, request.form)
-    if form.validate_on_submit() and not unknown:
+    if form.validate_on_submit() and not unknown and not forged_or_expired:
         token = tokens.payload(form.form_token.data)
         if token is None:
             form.form_token.errors = [_("Il modulo è scaduto.")]
@@ -118,12 +126,14 @@ def questionnaire(slug: str):
                     once=lambda session: tokens.spend(session, token), domande=domande,
                 )
             return redirect(url_for("public.thanks", slug=slug, lang=request.args.get("lang")))
+    if forged_or_expired:
+        form.form_token.errors = [_("Il modulo è scaduto.")]
     if not tokens.is_valid(form.form_token.data):
         form.form_token.data = tokens.issue()
     # Sent back with errors: the answers given and the messages, so rendered afresh.
     page = _questionnaire_page(servizio, domande, form, lang, canale=canale, sede=sede, unknown=unknown,
                                csrf=generate_csrf())
-    return page, 422, NO_STORE
+    return page, 400 if forged_or_expired else 422, NO_STORE
 
 
 def _questionnaire_page(servizio: PublicService, domande, form, lang: str, *, canale: str | None,
