@@ -148,6 +148,12 @@ def test_back_after_an_error_then_sending_finds_the_notice_not_a_resubmission(li
     before, _, _ = stored(live_server, "sito-istituzionale")
     submit(page, page.locator("form.cs-form button[type=submit]"))  # the required stars left out
     assert page.locator("#riepilogo-errori").is_visible()
+    # Focus starts on the list of errors (it stayed on the page's body, four Tabs from the first link), and its
+    # link leads focus to the question.
+    assert page.evaluate("document.activeElement.id") == "riepilogo-errori"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "q-D1"
     page.locator("label[for=D1-1]").click()
     submit(page, page.locator("form.cs-form button[type=submit]"))
     page.wait_for_url("**/s/sito-istituzionale/grazie**")
