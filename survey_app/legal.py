@@ -45,6 +45,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from limits import parse_many
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -212,8 +213,13 @@ def _warn_missing(page: str, gaps: list[str]) -> None:
 def privacy_context(session: Session) -> dict[str, Any]:
     people = titolari(session)
     _warn_missing("privacy", [f"LEGAL_ENTI[{t.codice!r}] {gap}" for t in people for gap in t.missing])
+    from .public.routes import SENT_MINUTES  # the public blueprint imports this module
+
+    # What the notice promises of the submission counters and of the cookie, from the settings that decide them.
+    windows = [item.get_expiry() for item in parse_many(current_app.config["SUBMIT_RATE_LIMIT"])]
     return {"titolari": people, "responsabili": responsabili(),
-            "retention_months": int(current_app.config["COMMENT_RETENTION_MONTHS"])}
+            "retention_months": int(current_app.config["COMMENT_RETENTION_MONTHS"]),
+            "limit_minutes": max(windows, default=60) // 60, "sent_minutes": SENT_MINUTES}
 
 
 def accessibility_context() -> dict[str, Any]:

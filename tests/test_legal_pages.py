@@ -89,6 +89,18 @@ def test_retention_follows_the_configured_months(app, client, legal, months, exp
     assert not any(f"conservati per {other}" in html for other in others)
 
 
+def test_privacy_states_the_counters_and_the_cookie_as_configured(app, client, legal):
+    """It said the counters last "pochi minuti" (the hourly limit keeps them an hour) and that the only cookie
+    protects the form (it also remembers, for 30 minutes, the services just answered)."""
+    from html import unescape
+
+    app.config["SUBMIT_RATE_LIMIT"] = "20 per minute;200 per hour"
+    html = unescape(client.get("/privacy").get_data(as_text=True))
+    assert "pochi minuti" not in html
+    assert "i contatori che limitano gli invii durano al massimo 60 minuti" in html
+    assert "a ricordare per 30 minuti i servizi per cui hai appena risposto" in html
+
+
 def test_privacy_without_config_says_what_is_missing(client, catalogue):
     html = client.get("/privacy").get_data(as_text=True)
     assert client.get("/privacy").status_code == 200
