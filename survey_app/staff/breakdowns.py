@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from analysis.disclosure import protect_combinations
 from analysis.engine import Period, question_statistics
-from analysis.filters import CITIZENS
+from analysis.filters import CITIZENS, METHOD_PREFIX
 from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
 from ..errors import HiddenGroupFilter
@@ -24,8 +24,8 @@ BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "i
 
 def checked_selection(servizio: Servizio) -> Selection:
     """The URL's period and filters (``read_selection``), refused with a 403 when a filter selects a group that the
-    page without filters hides: a counter of 5 hidden there so that one of 4 cannot be worked out by subtraction
-    showed its 80% once chosen as the channel filter, and the 4 answers followed."""
+    page without filters hides: a channel of 5 hidden there so that one of 4 could not be worked out by subtraction
+    showed its 80% once chosen as the filter, and the 4 answers followed."""
     selection = read_selection(servizio)
     if not selection.filters:
         return selection
@@ -64,7 +64,7 @@ def _group_of(by: str, value: str):
         if value == CITIZENS:
             return CITIZENS
         method = db.session.scalar(select(ImportBatch.metodo).filter_by(id=int(value)))
-        return f"ditta {method}"
+        return METHOD_PREFIX + method
     return value
 
 

@@ -176,9 +176,9 @@ def read_selection(servizio: Servizio) -> Selection:
             return int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
                        ["compilazioni"].sum())
 
-        # The page against every page a reader can set beside it: without filters, with one of two filters
-        # dropped (web among citizens against web: a firm's 3 CAWI answers), and a single batch against all
-        # the batches of its method (which the provenance breakdown shows as one group).
+        # The page against the pages a reader sets beside it: without filters, with one of its filters dropped
+        # (web among citizens against web: a firm's 3 CAWI answers), and a single batch against all the batches
+        # of its method (which the provenance breakdown shows as one group).
         wider: list[Filters | None] = [None]
         if len(chosen.as_args()) > 1:
             wider += [replace(chosen, **{name: None}) for name in chosen.as_args()]
