@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Ente, Pubblicazione, Questionario, Rilevazione, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
+from ..transparency.publishing import latest as newest_version
 from .errors import entry_label
 from .reader import Catalogue, Located
 from .schema import (
@@ -190,9 +191,7 @@ def published_past_years(session: Session) -> dict[str, list[int]]:
     standards are part of what was published. A service added since has none."""
     this_year, years = local_today().year, {}
     for year in sorted(y for y in session.scalars(select(Pubblicazione.anno).distinct()) if y < this_year):
-        newest = session.scalar(select(Pubblicazione.dati).filter_by(anno=year)
-                                .order_by(Pubblicazione.versione.desc()).limit(1))
-        for code in {row["servizio_codice"] for row in newest["sintesi"]}:
+        for code in {row["servizio_codice"] for row in newest_version(session, year).dati["sintesi"]}:
             years.setdefault(code, []).append(year)
     return years
 

@@ -52,9 +52,10 @@ class TimestampMixin:
 
 
 class Bilingual:
-    """Texts kept as <name>_it and <name>_en: English when asked and present, Italian otherwise."""
+    """Texts kept as <name>_it (or a plain <name>, an office's) and <name>_en: English when asked and present,
+    Italian otherwise."""
 
     def localised(self, name: str, lang: str = "it") -> str | None:
         if lang == "en" and getattr(self, f"{name}_en", None):
             return getattr(self, f"{name}_en")
-        return getattr(self, f"{name}_it")
+        return getattr(self, f"{name}_it") if hasattr(type(self), f"{name}_it") else getattr(self, name)

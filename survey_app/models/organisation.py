@@ -36,7 +36,7 @@ class Ente(Base):
         return f"<Ente {self.codice}>"
 
 
-class Ufficio(Base):
+class Ufficio(Bilingual, Base):
     __tablename__ = "uffici"
     __table_args__ = (UniqueConstraint("ente_id", "codice"),)
 
@@ -50,12 +50,6 @@ class Ufficio(Base):
 
     ente: Mapped[Ente] = relationship(back_populates="uffici")
     servizi: Mapped[list[Servizio]] = relationship(back_populates="ufficio", order_by="Servizio.nome_it")
-
-    def localised(self, name: str, lang: str = "it") -> str | None:
-        """The office's name in ``lang`` where the catalogue gives it (its Italian ``nome`` otherwise)."""
-        if lang == "en" and getattr(self, f"{name}_en", None):
-            return getattr(self, f"{name}_en")
-        return getattr(self, name)
 
 
 class Servizio(Bilingual, Base):
