@@ -74,6 +74,23 @@ def test_stars_say_their_number_in_words_a_screen_reader_reads(db, client):
     assert "1 star out of 5" in english and "2 stars out of 5" in english and "1 stars" not in english
 
 
+def test_a_stars_questions_non_so_is_a_choice_after_the_stars_not_a_sixth_star(db, client, tmp_path):
+    """The stars go from 1 up in the page (the order they are drawn, Tab and the arrows follow it), and "Non so"
+    comes after them as a labelled choice of its own, not drawn as a star."""
+    import re
+
+    small = (Path(__file__).parent / "data" / "catalogue_small.yaml").read_text()
+    catalogue = tmp_path / "stars.yaml"
+    catalogue.write_text(small.replace("        non_so: true\n", "        non_so: true\n        stile: stelle\n", 1))
+    load_catalogue(db, catalogue)
+    html = client.get("/s/anagrafe").get_data(as_text=True)
+    stars = html[html.index('<div class="stars">'):]
+    stars = stars[:stars.index("</div>")]
+    assert re.findall(r'name="D1" type="radio" value="(\w+)"', stars) == ["1", "2", "3", "4", "5", "ns"]
+    assert stars.count('class="star"') == 5 and stars.count("star-icon") == 5
+    assert re.search(r'<label class="star-none" for="D1-5">Non so</label>', stars)
+
+
 def test_demo_comments_fit_the_scores_they_come_with(db):
     """"Troppa attesa allo sportello." came with a 5 and praise with a 1: a demo that reads wrong to its first users."""
     import pandas as pd

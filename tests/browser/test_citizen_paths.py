@@ -26,6 +26,30 @@ def stored(live_server, slug, before=None):
     return rows, answers, new
 
 
+def star_fills(page, code: str) -> list[bool]:
+    """Whether each star is drawn filled, taken in the order they are drawn from left to right."""
+    stars = page.evaluate("""code => [...document.querySelectorAll(`#q-${code} label.star`)].map(label => [
+        label.getBoundingClientRect().left, getComputedStyle(label.querySelector('svg')).fill])""", code)
+    assert len(stars) == 5
+    return [fill != "rgb(255, 255, 255)" for _left, fill in sorted(stars)]
+
+
+def test_stars_are_read_in_the_order_they_are_drawn(live_server, page):
+    """One star on the left, five on the right, and the same order for Tab, arrows and a screen reader (the DOM);
+    choosing three fills the first three; the pointer over the fourth fills four."""
+    page.goto(f"{live_server['url']}/s/sito-istituzionale?nuovo=1")
+    stars = page.locator("#q-D1 label.star")
+    lefts = [stars.nth(i).bounding_box()["x"] for i in range(5)]
+    assert lefts == sorted(lefts) and len(set(lefts)) == 5
+    assert [stars.nth(i).inner_text() for i in (0, 4)] == ["1 stella su 5", "5 stelle su 5"]
+    assert star_fills(page, "D1") == [False] * 5
+    stars.nth(2).click()
+    assert page.evaluate("document.querySelector('input[name=D1]:checked').value") == "3"
+    assert star_fills(page, "D1") == [True, True, True, False, False]
+    stars.nth(3).hover()
+    assert star_fills(page, "D1") == [True, True, True, True, False]
+
+
 def test_keyboard_only(live_server, page):
     """Tab to the stars, choose with the arrow keys, follow-up appears, submit with Enter."""
     page.goto(f"{live_server['url']}/s/sito-istituzionale")
@@ -35,12 +59,14 @@ def test_keyboard_only(live_server, page):
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.name") == "D1":
             break
-    assert page.evaluate("document.activeElement.name") == "D1"
-    page.keyboard.press("Space")  # selects the focused star (5, first in the DOM)
-    # arrow keys move within the radio group; two steps from 5 reach 3
+    # Tab enters the stars at the first one drawn, on the left: one star
+    assert page.evaluate("[document.activeElement.name, document.activeElement.value]") == ["D1", "1"]
+    page.keyboard.press("Space")
+    # ArrowRight moves right, to more stars, as the eye reads: two steps from 1 reach 3
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.querySelector('input[name=D1]:checked').value") == "3"
+    assert star_fills(page, "D1") == [True, True, True, False, False]
     difficulties = page.locator("#q-D2")
     assert difficulties.is_visible() and page.locator("#q-D3").is_hidden()
     page.keyboard.press("Tab")
