@@ -189,7 +189,7 @@ def test_thanks_resets_to_the_kiosk(app, client, catalogue):
     html = client.get("/k/anagrafe/grazie?sede=sportello-1").get_data(as_text=True)
     assert "Grazie per la tua valutazione" in html
     assert '<noscript><meta http-equiv="refresh" content="4;url=/k/anagrafe?sede=sportello-1"></noscript>' in html
-    assert 'data-reset-seconds="4"' in html and 'id="kiosk-timer-stop"' in html
+    assert 'data-reset-seconds="4"' in html and 'id="kiosk-timer-more"' in html
     assert 'href="/k/anagrafe?sede=sportello-1"' in html
 
 

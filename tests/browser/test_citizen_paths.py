@@ -131,6 +131,28 @@ def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
     assert len(queue) == len(after) + 2
 
 
+def test_more_time_on_the_kiosk_reasons_is_ten_times_as_long_and_then_back_to_the_faces(live_server, page):
+    """A citizen who needs longer asks for it, as often as needed (WCAG 2.2.1); a page left alone after that still
+    goes back to the faces, or the next person would find a stranger's reasons page waiting."""
+    start = f"{live_server['url']}/k/front-office?sede=front-office-caresana"
+    page.clock.install()
+    page.goto(start)
+    page.get_by_role("button", name="Non soddisfatto").click()
+    page.wait_for_url("**/k/front-office/motivi**")
+    assert page.get_by_role("status").inner_text().startswith("La pagina torna all'inizio tra 60 secondi.")
+    page.clock.run_for(50_000)
+    more = page.get_by_role("button", name="Mi serve più tempo")
+    more.click()
+    assert page.get_by_role("status").inner_text().startswith("Più tempo: la pagina torna all'inizio tra 10 minuti.")
+    page.clock.run_for(590_000)  # past the first 60 s by far: still there
+    assert "/k/front-office/motivi" in page.url
+    more.click()  # and again
+    page.clock.run_for(599_000)
+    assert "/k/front-office/motivi" in page.url
+    page.clock.run_for(2_000)
+    page.wait_for_url("**/k/front-office?sede=front-office-caresana**", timeout=10_000)
+
+
 def test_the_kiosk_privacy_notice_leads_back_to_the_faces(live_server, page):
     from .conftest import axe_violations
 

@@ -1,14 +1,17 @@
-// Kiosk timers. The page says how long before it resets, and a button stops the timer
-// (WCAG 2.2.1: timing adjustable). Without JavaScript a <noscript> meta refresh does the same.
+// Kiosk timers. The page says how long before it resets, and a button gives ten times as long, as often as pressed
+// (WCAG 2.2.1: timing adjustable) but never for ever: a kiosk page left waiting would be the next person's.
+// Without JavaScript a <noscript> meta refresh resets the page.
 (function () {
   "use strict";
   var body = document.body;
   var url = body.getAttribute("data-reset-url");
   var seconds = parseInt(body.getAttribute("data-reset-seconds"), 10);
   if (!url || !seconds) { return; }
-  var timer = window.setTimeout(function () { window.location.assign(url); }, seconds * 1000);
+  var reset = function () { window.location.assign(url); };
+  var timer = window.setTimeout(reset, seconds * 1000);
   var notice = document.getElementById("kiosk-timer");
-  var stop = document.getElementById("kiosk-timer-stop");
+  var text = document.getElementById("kiosk-timer-text");
+  var more = document.getElementById("kiosk-timer-more");
   if (notice) {
     notice.hidden = false;
     // The page's own words for a browser without the timer would say it twice.
@@ -16,10 +19,11 @@
       hint.hidden = true;
     });
   }
-  if (stop) {
-    stop.addEventListener("click", function () {
+  if (more) {
+    more.addEventListener("click", function () {
       window.clearTimeout(timer);
-      notice.textContent = stop.getAttribute("data-stopped");
+      timer = window.setTimeout(reset, parseInt(more.getAttribute("data-seconds"), 10) * 1000);
+      text.textContent = more.getAttribute("data-extended");
     });
   }
 }());
