@@ -39,6 +39,9 @@ assets: node_modules/.stamp $(VENV)/.stamp-runtime
 	# plotly.js's basic bundle (bar, scatter, pie: all our charts draw), a quarter of the full one's weight
 	rm -rf $(VENDOR)/plotly && mkdir -p $(VENDOR)/plotly
 	cp node_modules/plotly.js-basic-dist-min/plotly-basic.min.js $(VENDOR)/plotly/
+	# plotly.js's Italian (toolbar, decimal comma): the locale module as published, registered with plotly when loaded
+	{ echo '(function (module) {'; cat node_modules/plotly.js-locales/it.js; \
+	  echo 'Plotly.register(module.exports);}({}));'; } > $(VENDOR)/plotly/plotly-locale-it.js
 	$(BIN)/python -m whitenoise.compress --quiet --no-brotli survey_app/static
 
 ## translations: compile the .po catalogues (the compiled .mo files are not committed)

@@ -96,7 +96,7 @@ def comparison_chart(table: pd.DataFrame, year: int) -> Markup | None:
     data = pd.DataFrame({"servizio": frame["servizio"], "quota": frame["quota_soddisfatti"].astype(float),
                          "n": frame["n"], "standard": pd.Series(targets, index=frame.index, dtype=float)})
     fig = charts.service_comparison(data, str(year), current_app.config["SUPPRESSION_THRESHOLD"])
-    return Markup(charts.figure_to_html(fig))  # noqa: S704 - plotly's own markup, no user input unescaped
+    return Markup(charts.figure_to_html(fig, str(get_locale() or "it")))  # noqa: S704 - plotly's own markup
 
 
 @bp.get("/")

@@ -32,7 +32,7 @@ TABLE_COLUMNS = ["domanda_codice", "domanda", "tipo", "n", "media", "quota_soddi
 
 
 def html(fig: go.Figure) -> Markup:
-    return Markup(charts.figure_to_html(fig))  # noqa: S704 - plotly's own markup, no user input unescaped
+    return Markup(charts.figure_to_html(fig, str(get_locale() or "it")))  # noqa: S704 - plotly's own markup
 
 
 def short(text: str, width: int = 48) -> str:

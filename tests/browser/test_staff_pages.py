@@ -141,6 +141,20 @@ def test_the_overview_chart_names_every_service(staff, page, width):
     assert legend["y"] >= plot["y"] + plot["height"] and legend["y"] > title["y"] + title["height"]
 
 
+@pytest.mark.parametrize(("lang", "tip", "tick"), [("it", "Scarica il grafico come immagine PNG", "2,5"),
+                                                   ("en", "Download plot as a PNG", "2.5")])
+def test_the_charts_speak_the_pages_language(staff, page, lang, tip, tick):
+    """The toolbar's tips and the axes' decimals follow the page: "Download plot as a PNG" and "2.5" sat on the
+    Italian pages, whose tables write 2,5."""
+    log_in(page, staff, lang)
+    page.goto(url(staff, f"/staff/servizi/{SERVICE}?anno=2025", lang))
+    charts_ = page.locator(".plotly-graph-div")
+    assert charts_.first.locator(f'.modebar-btn[data-title="{tip}"]').count() == 1
+    ticks = page.locator(".plotly-graph-div .xtick text, .plotly-graph-div .ytick text").evaluate_all(
+        "texts => texts.map(text => text.textContent)")
+    assert tick in ticks, ticks
+
+
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_action_form_pages(staff, page, lang):
     """The action form with its errors, the list with the new action, the edit form."""
