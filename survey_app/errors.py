@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
@@ -63,11 +63,13 @@ class NarrowComplement(Forbidden):
 
 class HiddenGroupFilter(Forbidden):
     """A 403 for a filter that selects a group the page without filters hides: it was hidden so that a smaller one
-    could not be worked out, and the filtered page would show its figures."""
+    could not be worked out, and the filtered page would show its figures. ``label``: the value as the filter
+    offers it ("italiano" for "it")."""
 
-    def __init__(self, parameter: str, value: str, threshold: int) -> None:
+    def __init__(self, parameter: str, value: str, threshold: int, label: str | None = None) -> None:
         super().__init__()
         self.parameter, self.value, self.threshold = parameter, value, threshold
+        self.label = label or value
 
 
 def no_such_value(name: str, value: str) -> NoReturn:
@@ -148,10 +150,34 @@ def handle(exc: HTTPException):
     if isinstance(exc, HiddenGroupFilter):
         message = _l("Nella pagina senza filtri il gruppo «%(name)s» = «%(value)s» è nascosto, per non far ricavare "
                      "le risposte di un gruppo con meno di %(k)d questionari: filtrando su di esso si leggerebbero. "
-                     "Togli il filtro o scegli un periodo più ampio.", name=exc.parameter, value=exc.value[:40],
+                     "Togli il filtro o scegli un periodo più ampio.", name=exc.parameter, value=exc.label[:40],
                      k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)
-    response = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"))
+    links = _without_filters(exc) if isinstance(exc, NarrowComplement | HiddenGroupFilter) else []
+    response = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"),
+                               links=links)
     return response, exc.code, headers
+
+
+def _without_filters(exc: NarrowComplement | HiddenGroupFilter) -> list[tuple[str, str]]:
+    """A refused filter's ways back: the same service or question page, same period, without the filter the refusal
+    names (or, for a combination, without each of its filters in turn, and without any). A download's refusal leads
+    to the service's page."""
+    from .staff.selection import FILTER_NAMES, FILTER_TITLES
+
+    endpoint = request.endpoint if request.endpoint in ("staff.service", "staff.question") else "staff.service"
+    path = {k: v for k, v in (request.view_args or {}).items() if k in ("slug", "codice")}
+    if "slug" not in path or endpoint == "staff.question" and "codice" not in path:
+        return []
+    args = request.args.to_dict()
+    chosen = [name for name in FILTER_NAMES if args.get(name)]
+    dropped = [exc.parameter] if isinstance(exc, HiddenGroupFilter) else chosen
+    links = [(url_for(endpoint, **path, **{k: v for k, v in args.items() if k != name}),
+              _l("La stessa pagina senza il filtro «%(name)s»", name=FILTER_TITLES[name]))
+             for name in dropped if name in chosen]
+    if len(chosen) > 1 or not links:
+        links.append((url_for(endpoint, **path, **{k: v for k, v in args.items() if k not in FILTER_NAMES}),
+                      _l("La stessa pagina senza filtri")))
+    return links

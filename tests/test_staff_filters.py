@@ -360,6 +360,8 @@ def test_a_filter_that_leaves_out_a_handful_is_refused(client, runner, catalogue
         response = client.get(url)
         assert response.status_code == 403, url
         assert "restano fuori solo 2 questionari, meno di 5" in response.get_data(as_text=True), url
+        assert re.findall(r'<li><a href="([^"]+)">', response.get_data(as_text=True)) == [
+            "/staff/servizi/anagrafe/domande/D1?anno=2025" if "domande" in url else "/staff/servizi/anagrafe?anno=2025"]
     assert client.get("/staff/servizi/anagrafe?anno=2025&canale=qr").status_code == 200  # leaves 7 out
     assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 200
 
@@ -391,6 +393,19 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
         assert response.status_code == 403, url
         assert "è nascosto, per non far ricavare le risposte di un gruppo con meno di 5 questionari" in \
             unescape(response.get_data(as_text=True)), url
+    # The refusal names the group as the filter offers it, and leads back to the same page without that filter
+    # (a download's to the service page), the period and the other filters kept.
+    refused = unescape(client.get("/staff/servizi/anagrafe/domande/D1?anno=2025&canale=telefono&lingua=it").get_data(
+        as_text=True))
+    assert "«canale» = «telefono»" in refused
+    assert re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', refused) == [
+        ("/staff/servizi/anagrafe/domande/D1?anno=2025&lingua=it", "La stessa pagina senza il filtro «Canale»"),
+        ("/staff/servizi/anagrafe/domande/D1?anno=2025", "La stessa pagina senza filtri")]
+    refused = unescape(client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=telefono").get_data(
+        as_text=True))
+    assert re.findall(r'<li><a href="([^"]+)">', refused) == ["/staff/servizi/anagrafe?anno=2025"]
+    for link in ("/staff/servizi/anagrafe/domande/D1?anno=2025&lingua=it", "/staff/servizi/anagrafe?anno=2025"):
+        assert client.get(link).status_code == 200, link
     # A group the page shows may be chosen; so may one of fewer than 5, whose every figure stays hidden.
     assert client.get("/staff/servizi/anagrafe?anno=2025&canale=web").status_code == 200
     assert "100,0" not in page(client, "/staff/servizi/anagrafe?anno=2025&canale=carta")

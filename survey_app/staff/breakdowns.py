@@ -36,7 +36,7 @@ def checked_selection(servizio: Servizio) -> Selection:
     hidden, _when = cached(key, lambda: _hidden_groups(servizio, period, threshold))
     for by, value in filters.items():
         if _group_of(by, value) in hidden.get(by, set()):
-            raise HiddenGroupFilter(by, value, threshold)
+            raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value))
     return selection
 
 

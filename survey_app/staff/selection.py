@@ -35,6 +35,8 @@ CHANNEL_NAMES = {"web": _l("web (link)"), "qr": _l("codice QR"), "chiosco": _l("
                  "sportello": _l("allo sportello"), "email": _l("email"), "telefono": _l("telefono"),
                  "carta": _l("questionario cartaceo")}
 LANGUAGE_NAMES = {"it": _l("italiano"), "en": _l("inglese")}
+FILTER_TITLES = {"canale": _l("Canale"), "sede": _l("Sede"), "comune": _l("Comune"), "lingua": _l("Lingua"),
+                 "provenienza": _l("Provenienza")}
 PERIOD_NAMES = ("anno", "rilevazione", "da", "a")
 MAX_MONTHS = 60
 
@@ -50,6 +52,8 @@ class Selection:
     options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     campaigns: list[Rilevazione] = field(default_factory=list)
     args: dict[str, str] = field(default_factory=dict)
+
+    titles = FILTER_TITLES  # each filter's name, as the form and the refusals show it
 
     @property
     def filters(self) -> Filters:
