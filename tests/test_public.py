@@ -32,6 +32,28 @@ def test_questionnaire_renders_every_question(client, catalogue):
     assert html.count("<fieldset") >= 6
 
 
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_citizens_pages_name_the_service_and_questionnaire(client, catalogue, lang):
+    """The questionnaire, thanks and already-sent pages name the service and the questionnaire in their title and
+    heading: a change to the bilingual helper printed "<bound method PublicService.nome of PublicService(...)>"
+    there instead, on every page of a Comune (the helper's walk-through)."""
+    import re
+
+    service, questionnaire = ("Anagrafe", "Questionario breve") if lang == "it" else ("Registry office",
+                                                                                       "Short questionnaire")
+    pages = [f"/s/anagrafe?lang={lang}", f"/s/anagrafe/grazie?lang={lang}", f"/k/anagrafe/grazie?sede=sportello-1&lang={lang}"]
+    for url in pages:
+        html = client.get(url).get_data(as_text=True)
+        assert "bound method" not in html and "PublicService(" not in html, url
+        title = re.search(r"<title>(.*?)</title>", html, re.S)[1]
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S)[1]
+        assert service in title + heading, (url, title, heading)
+    html = client.get(f"/s/anagrafe?lang={lang}").get_data(as_text=True)
+    assert questionnaire in html
+    vigilanza = client.get(f"/s/vigilanza?lang={lang}").get_data(as_text=True)  # no English name: the Italian
+    assert "Vigilanza" in re.search(r"<title>(.*?)</title>", vigilanza, re.S)[1]
+
+
 def test_unknown_service_is_404(client, catalogue):
     assert client.get("/s/inesistente").status_code == 404
 

@@ -58,4 +58,5 @@ class Bilingual:
     def localised(self, name: str, lang: str = "it") -> str | None:
         if lang == "en" and getattr(self, f"{name}_en", None):
             return getattr(self, f"{name}_en")
-        return getattr(self, f"{name}_it") if hasattr(type(self), f"{name}_it") else getattr(self, name)
+        # On the instance: a frozen dataclass's fields (the public pages' PublicService) are not class attributes.
+        return getattr(self, f"{name}_it") if hasattr(self, f"{name}_it") else getattr(self, name)
