@@ -155,6 +155,27 @@ def test_the_charts_speak_the_pages_language(staff, page, lang, tip, tick):
     assert tick in ticks, ticks
 
 
+def test_a_service_pages_charts_and_downloads_read_well_with_a_screen_reader(staff, page):
+    """Each chart read as its axis labels run together, plus an unnamed picture; seven toolbar buttons a chart (49 tab
+    stops, one offering to upload the figures to Plotly Cloud); 13 links all called "CSV" and 13 "XLSX"."""
+    log_in(page, staff, "it")
+    page.goto(url(staff, f"/staff/servizi/{SERVICE}?anno=2025", "it"))
+    charts_ = page.locator(".plotly-graph-div")
+    assert charts_.count() >= 5
+    for i in range(charts_.count()):
+        chart = charts_.nth(i)
+        # Nothing but the toolbar (whose button holds its icon) is left for a screen reader.
+        assert [line for line in chart.aria_snapshot().splitlines() if not line.startswith(" ")] == ["- toolbar:"]
+        assert chart.locator(".modebar-btn").evaluate_all("buttons => buttons.map(b => b.getAttribute('aria-label'))") \
+            == ["Scarica il grafico come immagine PNG"]
+    assert page.get_by_role("button", name="Share chart...").count() == 0
+    for kind in ("CSV", "XLSX"):
+        names = page.get_by_role("link", name=kind).evaluate_all("links => links.map(link => link.textContent)")
+        assert len(names) >= 10 and len(set(names)) == len(names), names
+    summaries = page.locator("summary").all_text_contents()
+    assert len(summaries) >= 5 and len(set(summaries)) == len(summaries), summaries
+
+
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_action_form_pages(staff, page, lang):
     """The action form with its errors, the list with the new action, the edit form."""
