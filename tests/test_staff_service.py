@@ -93,7 +93,8 @@ def test_each_chart_has_its_values_as_a_table(client, runner, catalogue):
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
     html = unescape(client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True))
     assert html.count("<figure class=\"cs-chart\">") == html.count('class="plotly-graph-div"') >= 3
-    assert html.count("I valori del grafico sono nella tabella «Dati del grafico» qui sotto.") >= 3
+    assert html.count("Andamento: i valori del grafico sono nella tabella «Dati del grafico» qui sotto.") == 1
+    assert html.count(": i valori del grafico sono nella tabella «Dati del grafico» qui sotto.") >= 3
     trend = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/andamento.csv?anno=2025").data))
     table = re.search(r"<caption>Andamento</caption>(.*?)</table>", html, re.S).group(1)
     rows = re.findall(r'<tr><th scope="row">([^<]*)</th>((?:<td>[^<]*</td>)*)</tr>', table)
