@@ -28,7 +28,10 @@ DEMO_EMAIL = "demo@example.org"
 @click.option("--end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Ultimo giorno delle risposte (AAAA-MM-GG); predefinito oggi.")
 def seed_command(responses: int, seed: int, end) -> None:
-    """Aggiunge risposte sintetiche realistiche sugli ultimi 24 mesi."""
+    """Aggiunge risposte sintetiche realistiche sugli ultimi 24 mesi (solo all'istanza demo, mai in produzione)."""
+    refusal = _not_a_demo()
+    if refusal:
+        raise click.ClickException(refusal)
     try:
         written = seed_responses(db.session, responses, seed, end.date() if end else None)
     except ValueError as exc:
@@ -49,6 +52,10 @@ def setup_command(responses: int) -> None:
         click.echo("Catalogo caricato." if report.changed else "Catalogo già aggiornato.")
     else:
         click.echo(f"Nessun catalogo in {catalogue}: caricarlo con `flask catalogue load PATH`.")
+    refusal = _not_a_demo()
+    if refusal:  # a Comune's own instance: its catalogue only, never synthetic answers, a publication or an account
+        click.echo(refusal)
+        return
     if not db.session.scalar(select(exists().where(Servizio.id.is_not(None)))):
         click.echo("Nessun servizio nel catalogo: nessuna risposta dimostrativa scritta.")
     elif not db.session.scalar(select(exists().where(Compilazione.id.is_not(None)))):
@@ -62,3 +69,17 @@ def setup_command(responses: int) -> None:
     if db.session.scalar(select(User).filter_by(email=DEMO_EMAIL)) is None:
         _, password = create_user(db.session, DEMO_EMAIL, "admin")
         click.echo(f"Utente demo per /staff: {DEMO_EMAIL} — password (mostrata solo ora): {password}")
+
+
+def _not_a_demo() -> str | None:
+    """Why this instance takes no demonstration data, or None for the demo: synthetic answers, a published year and
+    an admin account written into a Comune's own instance (``make run`` with its SURVEY_INSTANCE set, as
+    docs/deploy.md has the shell) would be published as its results."""
+    instance, env = current_app.config["SURVEY_INSTANCE"], current_app.config["SURVEY_ENV"]
+    if env == "production":
+        return ("Nessun dato dimostrativo in produzione (SURVEY_ENV=production): risposte, pubblicazione e utente demo "
+                "sono solo per l'istanza «demo» in sviluppo.")
+    if instance != "demo":
+        return (f"Istanza «{instance}»: nessun dato dimostrativo (risposte, pubblicazione, utente demo), che sono solo "
+                "per l'istanza «demo».")
+    return None
