@@ -258,6 +258,25 @@ def case_target_on_an_nps_question(data):
     return ["standard[4] › campo 'domanda'", "«D4» è una domanda NPS"]
 
 
+def case_target_on_a_comment(data):
+    """A free-text question has no share of satisfied users nor a mean: "media ≥ 4" on "Vuoi lasciarci un
+    commento?" was published, and the Nucleo's report counted it "non valutabile"."""
+    _service(data)["standard"].append({"indicatore": "media", "soglia": 4, "domanda": "D7"})
+    return ["standard[4] › campo 'domanda'", "«D7» è una domanda di tipo «testo», che non dà né una quota di "
+            "soddisfatti né una media"]
+
+
+def case_target_on_a_choice_question(data):
+    _service(data)["standard"].append({"indicatore": "quota_soddisfatti", "soglia": 50, "domanda": "D6"})
+    return ["standard[4] › campo 'domanda'", "«D6» è una domanda di tipo «scelta_multipla»"]
+
+
+def case_a_share_written_as_a_fraction(data):
+    """0.7 meant as 70%: a target of 0.7% that one satisfied answer meets."""
+    _service(data)["standard"].append({"indicatore": "quota_soddisfatti", "soglia": 0.7, "domanda": "D1"})
+    return ["standard[4]", "in punti percentuali: 0,7 vorrebbe dire lo 0,7% (per il 70% scrivere 70)"]
+
+
 def case_unknown_face(data):
     _q(data, 1, 1)["mostra_se"] = {"domanda": "D1", "valori": ["viola"]}
     return ["faccina sconosciuta 'viola'"]

@@ -101,7 +101,7 @@ def reference_errors(session: Session, catalogue: Catalogue) -> list[str]:
                               f"«{standard.domanda}» non è una domanda del questionario «{item.questionario}»")
             elif problem := threshold_problem(standard.indicatore, standard.soglia, standard.domanda,
                                               scales.get(item.questionario, [])):
-                field = "domanda" if problem[0] == "nps" else "soglia"
+                field = "domanda" if problem[0] in ("nps", "tipo") else "soglia"
                 errors.append(f"{service.path}: {service.where} › standard[{k + 1}] › campo '{field}': "
                               f"{threshold_message(problem, standard.soglia)}")
 

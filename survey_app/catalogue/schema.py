@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ..models import CIVIT_DIMENSIONS, FIXED_SCALES, QUESTION_TYPES
+from ..models import CIVIT_DIMENSIONS, FIXED_SCALES, NUMERIC_TYPES, QUESTION_TYPES
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 QUESTION_CODE = r"^[A-Z][A-Z0-9_]*$"
@@ -187,6 +187,10 @@ class StandardIn(Strict):
     def plausible_threshold(self) -> StandardIn:
         if self.indicatore == "quota_soddisfatti" and not 0 <= self.soglia <= 100:
             raise ValueError("la soglia della quota di soddisfatti è una percentuale tra 0 e 100")
+        if self.indicatore == "quota_soddisfatti" and 0 < self.soglia < 1:  # 0.7 meant as 70%: met by one answer
+            raise ValueError(f"la soglia della quota di soddisfatti è in punti percentuali: {self.soglia:g} "
+                             f"vorrebbe dire lo {self.soglia:g}% (per il {self.soglia * 100:g}% scrivere "
+                             f"{self.soglia * 100:g})".replace(".", ","))
         return self
 
     @field_validator("al")
@@ -245,6 +249,8 @@ def threshold_problem(indicatore: str, soglia: float, domanda: str | None,
         targets = [q for q in questions if q[0] == domanda]
         if any(tipo == "nps" for _code, tipo, _low, _high in targets):
             return ("nps", domanda)
+        if unrated := next((tipo for _code, tipo, _low, _high in targets if tipo not in NUMERIC_TYPES), None):
+            return ("tipo", domanda, unrated)  # a comment or a choice has no share of satisfied users, nor a mean
     else:  # a service-wide mean applies to its scale questions (analysis/indicators.match_standards)
         targets = [q for q in questions if q[1] == "scala"]
     if indicatore == "media":
@@ -259,6 +265,9 @@ def threshold_message(problem: tuple, soglia: float) -> str:
     if problem[0] == "nps":
         return (f"«{problem[1]}» è una domanda NPS: il suo indice non è né una quota di soddisfatti né una media, "
                 "scegliere una domanda con scala, faccine o sì/no")
+    if problem[0] == "tipo":
+        return (f"«{problem[1]}» è una domanda di tipo «{problem[2]}», che non dà né una quota di soddisfatti né una "
+                "media: scegliere una domanda con scala, faccine o sì/no")
     _kind, code, low, high = problem
     threshold = f"{soglia:g}".replace(".", ",")
     return f"la media di «{code}» va da {low} a {high}: la soglia {threshold} è fuori scala"

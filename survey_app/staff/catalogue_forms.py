@@ -336,7 +336,7 @@ class StandardForm(FlaskForm):
             report(self.domanda, _("%(field)s: %(code)s è una domanda NPS, il suo indice non è né una quota di "
                                    "soddisfatti né una media: scegliere una domanda con scala, faccine o sì/no.",
                                    field=self.domanda.label.text, code=problem[1]))
-        elif problem:
+        elif problem and problem[0] == "scala":  # the question offered are rated ones: no other kind comes here
             report(self.soglia, _("%(field)s: la media di %(code)s va da %(low)d a %(high)d, la soglia è fuori scala.",
                                   field=self.soglia.label.text, code=problem[1], low=problem[2], high=problem[3]))
         key = (self.model.indicatore, self.model.domanda or "")
