@@ -461,6 +461,17 @@ def test_the_catalogue_lists_the_newest_version_of_every_year(answered, runner, 
     assert versions == ["1", "2"]  # YEAR - 1 at version 1, YEAR at its newest, version 2
 
 
+def test_publishing_from_the_command_line_warns_before_freezing_a_local_address(answered, app, runner, tmp_path):
+    """Trying the app out without PUBLIC_BASE_URL, `flask export transparency` froze http://127.0.0.1:5000 into the
+    version's DCAT and data package without a word (a new Comune's walk-through); `flask qr` warned."""
+    output = publish(runner, tmp_path / "a")
+    assert "Attenzione: PUBLIC_BASE_URL non è impostato o indica questo computer" in output
+    assert "porteranno per sempre l'indirizzo http://127.0.0.1:5000" in output
+    add_answers(answered, "anagrafe", datetime(YEAR, 6, 1, 10), {"D3": 4})
+    app.config["PUBLIC_BASE_URL"] = "https://www.comune.example.it"
+    assert "Attenzione: PUBLIC_BASE_URL" not in publish(runner, tmp_path / "b")
+
+
 def test_production_refuses_to_freeze_a_loopback_address_or_no_publisher_code(answered, app, runner, tmp_path):
     app.config["SURVEY_ENV"] = "production"
     result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(tmp_path)])

@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from ..extensions import db
+from ..settings import is_loopback, public_base_url
 from .formatting import it_date
 from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year, report_entities
 
@@ -39,6 +40,12 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
     except OSError as exc:
         raise click.ClickException(f"pubblicazione non eseguita: impossibile scrivere nella cartella {out} "
                                    f"({exc.strerror})") from None
+    base = public_base_url()
+    if is_loopback(base) and current_app.config["SURVEY_ENV"] != "production":  # production refuses (check_settings)
+        click.echo(f"Attenzione: PUBLIC_BASE_URL non è impostato o indica questo computer: i file della versione "
+                   f"(DCAT-AP_IT, datapackage) porteranno per sempre l'indirizzo {base}, che i cittadini non "
+                   "raggiungono. Per una pubblicazione vera impostare PUBLIC_BASE_URL con l'indirizzo pubblico del "
+                   "sito.", err=True)
     try:
         outcome = publish_year(db.session, year, actor=actor)
     except PublicationSettingsError as exc:
