@@ -109,15 +109,18 @@ def finalise(app: Flask) -> None:
         missing = [name for name, key in (("SECRET_KEY", "SECRET_KEY"), ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"))
                    if not config.get(key)]
         if missing:
+            # For the person deploying (Italian, as every message they read): what to set, SQLite's form included.
             raise ConfigurationError(
-                "SURVEY_ENV=production requires " + " and ".join(missing)
-                + " in the environment; refusing to start with generated or embedded defaults."
+                "SURVEY_ENV=production: mancano nell'ambiente " + " e ".join(missing) + "; l'app non parte con valori "
+                "generati o predefiniti. SECRET_KEY: una stringa casuale lunga (per esempio `python -c \"import "
+                "secrets; print(secrets.token_hex(32))\"`). DATABASE_URL: postgresql://utente@host/database, oppure "
+                f"SQLite con il percorso assoluto, sqlite:///{Path(app.instance_path) / 'survey.sqlite3'} (docs/deploy.md)."
             )
         config["SESSION_COOKIE_SECURE"] = True
         if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and os.environ.get("WEB_CONCURRENCY") != "1":
             raise ConfigurationError(
-                "SURVEY_ENV=production with the in-memory rate-limit store: each worker would count on its own. Set "
-                "RATELIMIT_STORAGE_URI=redis://… (or WEB_CONCURRENCY=1 for a single worker process)."
+                "SURVEY_ENV=production con i limiti di invio in memoria: ogni processo conterebbe per conto suo. "
+                "Impostare RATELIMIT_STORAGE_URI=redis://… (oppure WEB_CONCURRENCY=1 per un solo processo)."
             )
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
@@ -126,8 +129,8 @@ def finalise(app: Flask) -> None:
         config["SECRET_KEY"] = _instance_secret(instance)
     if int(config["SUPPRESSION_THRESHOLD"]) < MIN_SUPPRESSION_THRESHOLD:
         raise ConfigurationError(
-            f"SUPPRESSION_THRESHOLD must be at least {MIN_SUPPRESSION_THRESHOLD}: "
-            "smaller cells could identify respondents."
+            f"SUPPRESSION_THRESHOLD deve essere almeno {MIN_SUPPRESSION_THRESHOLD}: "
+            "gruppi più piccoli permetterebbero di riconoscere chi ha risposto."
         )
 
 

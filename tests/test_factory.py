@@ -49,6 +49,9 @@ def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch, env)
     missing = {"SECRET_KEY", "DATABASE_URL"} - set(env)
     for name in missing:
         assert name in str(excinfo.value)
+    # In Italian, with the forms to write: SQLite's absolute path too (a small Comune may stay on SQLite).
+    assert "mancano nell'ambiente" in str(excinfo.value)
+    assert f"sqlite:///{tmp_path / 'survey.sqlite3'}" in str(excinfo.value)
     assert not (tmp_path / "secret_key").exists()
 
 
