@@ -320,6 +320,23 @@ def test_broken_catalogue_is_refused_and_nothing_written(db, tmp_path, case):
     assert snapshot(db) == before
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # A field twice in one entry: YAML kept the last (4000 users, then 400) without a word.
+    ("enti:\n  - codice: x\n    nome: y\n    tipo: comune\n    nome: z\n",
+     "riga 5, colonna 5: YAML non valido: il campo «nome» compare due volte nella stessa voce (la prima alla riga 3)"),
+    # PyYAML's English, with what it usually means in Italian first.
+    ("enti:\n  - codice: x\n    nome: y\n   tipo: comune\n",
+     "riga 4, colonna 4: YAML non valido: il rientro di questa riga non torna con quello delle righe sopra (expected"),
+    ("enti:\n  - codice: x\n    nome: Comune: di prova\n",
+     "YAML non valido: due punti dove non sono ammessi: un testo con «:» va tra virgolette (mapping values"),
+    ("enti:\n\t- codice: x\n", "YAML non valido: una tabulazione: il rientro si fa con gli spazi"),
+])
+def test_yaml_mistakes_are_named_in_italian(db, tmp_path, text, expected):
+    with pytest.raises(CatalogueError) as excinfo:
+        load_catalogue(db, write(tmp_path, text))
+    assert expected in "\n".join(excinfo.value.messages)
+
+
 def test_one_bad_entry_among_good_ones_writes_nothing(catalogue, tmp_path):
     """A valid change beside an invalid one must not be applied either."""
     db = catalogue

@@ -123,6 +123,46 @@ def _codes(entries: list, key: str) -> set[str]:
     return {entry[key] for entry in entries if isinstance(entry, dict) and isinstance(entry.get(key), str)}
 
 
+class DuplicateKey(yaml.MarkedYAMLError):
+    """The same field twice in one entry: YAML keeps the last silently (utenti_annui 4000, then 400)."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a field written twice in one entry (a merge key ``<<`` may repeat fields)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key == "<<" or not isinstance(key, str | int | float | bool):
+                continue
+            if key in seen:
+                raise DuplicateKey(problem=f"il campo «{key}» compare due volte nella stessa voce (la prima alla riga "
+                                           f"{seen[key] + 1}): YAML terrebbe solo l'ultimo",
+                                   problem_mark=key_node.start_mark)
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+# PyYAML's commonest complaints, said in Italian with what usually causes them (its own words follow).
+YAML_HINTS = (
+    ("expected <block end>", "il rientro di questa riga non torna con quello delle righe sopra"),
+    ("mapping values are not allowed here", "due punti dove non sono ammessi: un testo con «:» va tra virgolette"),
+    ("could not find expected ':'", "manca «:» dopo il nome di un campo, o il rientro non torna"),
+    ("found character '\\t'", "una tabulazione: il rientro si fa con gli spazi"),
+    ("found undefined alias", "un riferimento «*nome» a un'ancora «&nome» che non c'è"),
+    ("while scanning a quoted scalar", "virgolette aperte e non chiuse"),
+)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, DuplicateKey):
+        return problem
+    hint = next((italian for english, italian in YAML_HINTS if problem.startswith(english)), None)
+    return f"{hint} ({problem})" if hint else problem
+
+
 def _read_yaml(file: Path, errors: list[str]) -> dict | None:
     try:
         text = file.read_text(encoding="utf-8")
@@ -130,12 +170,11 @@ def _read_yaml(file: Path, errors: list[str]) -> dict | None:
         errors.append(f"{file}: il file non è in UTF-8")
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - the safe loader, with duplicate keys refused
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         position = f"riga {mark.line + 1}, colonna {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        errors.append(f"{file}: {position}YAML non valido ({problem})")
+        errors.append(f"{file}: {position}YAML non valido: {_yaml_problem(exc)}")
         return None
     if data is None:
         return {}
