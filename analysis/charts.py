@@ -62,14 +62,15 @@ def _wrapped(label: str, width: int, lines: int = 2) -> str:
     return "<br>".join(textwrap.wrap(str(label), width, max_lines=lines, placeholder=" …")) or str(label)
 
 
-def _titled(name: str, period: str, n: int, width: int = 24) -> str:
-    """The chart's title; a long one (name and period over ``width`` characters) breaks before its period, so a
-    phone's width never cuts its count off."""
+def _titled(name: str, period: str, n: int | None = None, width: int = 24) -> str:
+    """The chart's title, with its count ``n`` if given; a long one (name and period over ``width`` characters)
+    breaks before its period, so a phone's width never cuts its count off."""
+    count = "" if n is None else f" (n = {n})"
     if len(name) + len(period) <= width:
-        return f"{name} – {period} (n = {n})"
+        return f"{name} – {period}{count}"
     # A question's text as a title on two lines at most; a long period (a trend's "11/2024–02/2025 – 03/2025–06/2025")
     # broken after its dash.
-    return f"{_wrapped(name, 34)}<br>{period.replace(' – ', ' –<br>') if len(period) > 24 else period} (n = {n})"
+    return f"{_wrapped(name, 34)}<br>{period.replace(' – ', ' –<br>') if len(period) > 24 else period}{count}"
 
 
 def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:
@@ -120,17 +121,18 @@ def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -
                              marker_color=colours[value], customdata=[rows.get(q, 0) for q in shown],
                              hovertemplate=_("Valore") + f" {value}: %{{x:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
     _suppressed(fig, hidden, threshold)
-    total = int(sum(totals[q] for q in shown))
-    # No axis title: the labels say they are questions, and it sat on them on a phone.
-    return _layout(fig, _titled(_("Distribuzione delle risposte"), period, total), barmode="stack",
+    # No count in the title: answers summed over questions are no number of people (25 for 17 questionnaires);
+    # each question's label carries its own. No axis title: the labels say they are questions, and it sat on them
+    # on a phone.
+    return _layout(fig, _titled(_("Distribuzione delle risposte"), period), barmode="stack",
                    height=240 + DISTRIBUTION_ROW * max(len(shown), 3),
                    xaxis={"title": {"text": _("Quota delle risposte (%)")}, "range": [0, 100]},
                    yaxis={"autorange": "reversed", "automargin": True, "dtick": 1},
                    legend={"title": {"text": _("Valore")}})
 
 
-def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure:
-    """Shares of green, yellow and red faces."""
+def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5, title: str | None = None) -> go.Figure:
+    """Shares of green, yellow and red faces; ``title``: the faces' questionnaire ("Faccine" without one)."""
     counts = frame.set_index("faccia")["n"].reindex(list(FACES), fill_value=0)
     total = int(counts.sum())
     answers = _("risposte")
@@ -143,7 +145,7 @@ def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure
                                  hovertemplate=f"%{{x}}: %{{y:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
     else:
         _suppressed(fig, [_("tutte le faccine")], threshold)
-    return _layout(fig, _titled(_("Mettiamoci la faccia"), period, total), showlegend=False,
+    return _layout(fig, _titled(title or _("Faccine"), period, total), showlegend=False,
                    yaxis={"title": {"text": _("Quota delle risposte (%)")}, "range": [0, 100]},
                    xaxis={"title": {"text": _("Faccina")}})
 

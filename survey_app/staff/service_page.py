@@ -60,7 +60,12 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
             for value, n in distribution.items():
                 totals[value] = totals.get(value, 0) + n
         frame = pd.DataFrame({"faccia": [FACES[v] for v in sorted(totals)], "n": [totals[v] for v in sorted(totals)]})
-        found["faccine"] = (frame, charts.faces_bar(frame, period.label, threshold))
+        # Named after the questionnaire the faces come from (a Comune's own kiosk questionnaire, not always the
+        # demo's "Mettiamoci la faccia"); faces from two questionnaires are just "Faccine".
+        titles = {q.codice: localised(q, "titolo") for q in (servizio.questionario, servizio.questionario_chiosco) if q}
+        codes = set(faces["questionario"])
+        title = titles.get(next(iter(codes))) if len(codes) == 1 else None
+        found["faccine"] = (frame, charts.faces_bar(frame, period.label, threshold, title=title))
 
     trend = trend_frame(conn, servizio, period, threshold)
     if trend is not None:
