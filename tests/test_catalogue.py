@@ -369,7 +369,7 @@ def test_summary_agrees_with_each_noun(runner, db, tmp_path):
     assert result.exit_code == 0, result.output
     assert "sedi: 3 create, 0 aggiornate, 0 invariate" in result.output
     assert "versioni: 2 create, 0 aggiornate, 0 invariate" in result.output
-    assert "rilevazioni: 1 create, 0 aggiornate, 0 invariate" in result.output
+    assert "rilevazioni: 1 creata, 0 aggiornate, 0 invariate" in result.output  # "1 create" before
     assert "servizi: 3 creati, 0 aggiornati, 0 invariati" in result.output
     assert "standard: 4 creati" in result.output
     reload = runner.invoke(args=["catalogue", "load", str(tmp_path / "catalogo.yaml")])
@@ -440,3 +440,17 @@ def test_an_optional_field_left_out_keeps_its_value_and_null_clears_it(db, tmp_p
     assert db.scalar(select(Servizio).filter_by(slug="vigilanza")).sedi[0].comune is None
     assert db.scalar(select(Questionario).filter_by(codice="breve")).introduzione_it is None
     assert db.scalar(select(Rilevazione).filter_by(codice="cs-2026")).campione_obiettivo is None
+
+
+def test_the_summarys_words_agree_with_their_number():
+    """"1 invariati", "1 creati", "1 enti" (a new Comune's walk-through): the participle and the noun agree."""
+    from survey_app.catalogue.loader import LoadReport, how_many
+
+    report = LoadReport()
+    report.created.update({"rilevazioni": 1, "servizi": 2})
+    report.unchanged.update({"servizi": 1, "sedi": 1})
+    assert report.lines() == ["rilevazioni: 1 creata, 0 aggiornate, 0 invariate",
+                              "sedi: 0 create, 0 aggiornate, 1 invariata",
+                              "servizi: 2 creati, 0 aggiornati, 1 invariato"]
+    assert [how_many(1, "enti"), how_many(3, "enti"), how_many(1, "standard"), how_many(1, "sedi")] == \
+        ["1 ente", "3 enti", "1 standard", "1 sede"]

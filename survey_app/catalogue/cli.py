@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from ..extensions import db
 from . import CatalogueError, load_catalogue
 from .export import counts, export_yaml
+from .loader import how_many
 
 catalogue_cli = AppGroup("catalogue", help="Catalogo di enti, servizi e questionari.")
 
@@ -56,5 +57,5 @@ def export_command(path: str) -> None:
     if not target.parent.is_dir():
         raise click.BadParameter(f"la cartella {target.parent} non esiste", param_hint="PATH")
     target.write_text(text, encoding="utf-8")
-    summary = ", ".join(f"{n} {kind}" for kind, n in counts(yaml.safe_load(text)).items())
+    summary = ", ".join(how_many(n, kind) for kind, n in counts(yaml.safe_load(text)).items())
     click.echo(f"Catalogo esportato in {target}: {summary}.")

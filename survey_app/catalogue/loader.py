@@ -40,8 +40,21 @@ from .schema import DomandaIn, QuestionarioIn, question_fingerprint_data
 __all__ = ["LoadReport", "apply_questionnaire", "load_catalogue", "read_catalogue"]
 
 
-# The participles of the summary agree with these nouns: "sedi: 2 create", "servizi: 2 creati".
+# The participles of the summary agree with these nouns and their number: "sedi: 2 create, 1 aggiornata",
+# "servizi: 1 creato".
 FEMININE = {"sedi", "versioni", "rilevazioni"}
+SINGULAR = {"enti": "ente", "uffici": "ufficio", "servizi": "servizio", "sedi": "sede", "standard": "standard",
+            "questionari": "questionario", "versioni": "versione", "rilevazioni": "rilevazione"}
+
+
+def participle(stem: str, kind: str, n: int) -> str:
+    """``stem`` ("creat") agreeing with ``n`` of ``kind``: "1 creata", "2 creati", "0 create"."""
+    return f"{n} {stem}{('a' if n == 1 else 'e') if kind in FEMININE else ('o' if n == 1 else 'i')}"
+
+
+def how_many(n: int, kind: str) -> str:
+    """``n`` of ``kind`` (a plural noun): "1 ente", "3 enti"."""
+    return f"{n} {SINGULAR.get(kind, kind) if n == 1 else kind}"
 
 
 @dataclass
@@ -59,9 +72,9 @@ class LoadReport:
         kinds = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
         out = []
         for kind in kinds:
-            ending = "e" if kind in FEMININE else "i"
-            out.append(f"{kind}: {self.created[kind]} creat{ending}, {self.updated[kind]} aggiornat{ending}, "
-                       f"{self.unchanged[kind]} invariat{ending}")
+            out.append(f"{kind}: {participle('creat', kind, self.created[kind])}, "
+                       f"{participle('aggiornat', kind, self.updated[kind])}, "
+                       f"{participle('invariat', kind, self.unchanged[kind])}")
         out += [f"nuova versione del questionario {v}" for v in self.new_versions]
         return out
 
