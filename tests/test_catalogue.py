@@ -373,7 +373,7 @@ def test_summary_agrees_with_each_noun(runner, db, tmp_path):
     assert "servizi: 3 creati, 0 aggiornati, 0 invariati" in result.output
     assert "standard: 4 creati" in result.output
     reload = runner.invoke(args=["catalogue", "load", str(tmp_path / "catalogo.yaml")])
-    assert "rilevazioni: 0 create, 0 aggiornate, 1 invariate" in reload.output
+    assert "rilevazioni: 0 create, 0 aggiornate, 1 invariata" in reload.output
     data["rilevazioni"][0]["servizi"].append("tributi")
     again = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
     assert "rilevazioni: 0 create, 1 aggiornate, 0 invariate" in again.output
