@@ -376,7 +376,7 @@ def test_summary_agrees_with_each_noun(runner, db, tmp_path):
     assert "rilevazioni: 0 create, 0 aggiornate, 1 invariata" in reload.output
     data["rilevazioni"][0]["servizi"].append("tributi")
     again = runner.invoke(args=["catalogue", "load", str(write(tmp_path, data))])
-    assert "rilevazioni: 0 create, 1 aggiornate, 0 invariate" in again.output
+    assert "rilevazioni: 0 create, 1 aggiornata, 0 invariate" in again.output
 
 
 def test_an_optional_field_left_out_keeps_its_value_and_null_clears_it(db, tmp_path):
