@@ -130,7 +130,11 @@ def test_deleting_is_audited(manager, catalogue):
     action = catalogue.scalar(select(AzioneMiglioramento))
     token = csrf_token(manager.get(f"/staff/azioni/{action.id}").get_data(as_text=True))
     assert manager.post(f"/staff/azioni/{action.id}/elimina", data={}).status_code == 400  # no CSRF token
+    # One click opens the question; without its second button nothing is deleted (WCAG 3.3.4).
     assert manager.post(f"/staff/azioni/{action.id}/elimina", data={"csrf_token": token}).status_code == 302
+    assert catalogue.get(AzioneMiglioramento, action.id) is not None
+    assert manager.post(f"/staff/azioni/{action.id}/elimina", data={"csrf_token": token, "conferma": "1"}).status_code \
+        == 302
     catalogue.expire_all()
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
     assert catalogue.scalar(select(AuditLog).filter_by(azione="azione.elimina")).dettagli["titolo"] == \

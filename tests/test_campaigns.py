@@ -190,8 +190,14 @@ def test_linked_answers_pin_their_service_and_dates(admin, catalogue):
 def test_close_today_and_never_before_the_start(admin, catalogue):
     running = add_campaign(catalogue, "autunno", today() - timedelta(days=10), today() + timedelta(days=20))
     planned = add_campaign(catalogue, "inverno", today() + timedelta(days=30), today() + timedelta(days=60))
+    end = running.data_fine
+    unconfirmed = admin.post(f"{URL}{running.id}/chiudi", data={"csrf_token": csrf_token(admin.get(URL).get_data(
+        as_text=True))}, follow_redirects=True)  # the first button only asks
+    assert "va confermata con il secondo pulsante" in unconfirmed.get_data(as_text=True)
+    catalogue.expire_all()
+    assert running.data_fine == end
     response = admin.post(f"{URL}{running.id}/chiudi", data={"csrf_token": csrf_token(admin.get(URL).get_data(
-        as_text=True))})
+        as_text=True)), "conferma": "1"})
     assert response.status_code == 302
     catalogue.expire_all()
     assert running.data_fine == today()
@@ -200,7 +206,7 @@ def test_close_today_and_never_before_the_start(admin, catalogue):
     page = unescape(admin.get(f"{URL}{running.id}").get_data(as_text=True))
     assert "chiusa oggi" in page and "Chiudi oggi" not in page
     token = csrf_token(admin.get(URL).get_data(as_text=True))
-    response = admin.post(f"{URL}{planned.id}/chiudi", data={"csrf_token": token}, follow_redirects=True)
+    response = admin.post(f"{URL}{planned.id}/chiudi", data={"csrf_token": token, "conferma": "1"}, follow_redirects=True)
     assert "non è ancora iniziata" in unescape(response.get_data(as_text=True))
     catalogue.expire_all()
     assert planned.data_fine == today() + timedelta(days=60)
@@ -215,12 +221,12 @@ def test_delete_only_a_planned_campaign_without_answers(admin, catalogue):
     answer.rilevazione_id = with_answers.id
     catalogue.commit()
     token = csrf_token(admin.get(URL).get_data(as_text=True))
-    response = admin.post(f"{URL}{with_answers.id}/elimina", data={"csrf_token": token}, follow_redirects=True)
+    response = admin.post(f"{URL}{with_answers.id}/elimina", data={"csrf_token": token, "conferma": "1"}, follow_redirects=True)
     assert "ha già 1 questionario: non si può eliminare" in unescape(response.get_data(as_text=True))
-    response = admin.post(f"{URL}{running.id}/elimina", data={"csrf_token": token}, follow_redirects=True)
+    response = admin.post(f"{URL}{running.id}/elimina", data={"csrf_token": token, "conferma": "1"}, follow_redirects=True)
     assert "già iniziata" in unescape(response.get_data(as_text=True))
     assert count(catalogue, Rilevazione) == 3
-    response = admin.post(f"{URL}{empty.id}/elimina", data={"csrf_token": token})
+    response = admin.post(f"{URL}{empty.id}/elimina", data={"csrf_token": token, "conferma": "1"})
     assert response.status_code == 302 and response.headers["Location"].endswith(URL)
     assert sorted(catalogue.scalars(select(Rilevazione.codice))) == ["autunno", "estate"]
     audit = catalogue.scalar(select(AuditLog).filter_by(azione="rilevazione.elimina"))

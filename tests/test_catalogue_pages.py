@@ -193,7 +193,11 @@ def test_counters_are_added_edited_and_deleted_with_audit(admin, catalogue):
     assert edited.dettagli["prima"]["codice"] == "sportello-3" and edited.dettagli["dopo"]["codice"] == "sportello-tre"
     assert edited.dettagli["dopo"]["indirizzo"] is None
     assert {"codice": "sportello-tre", "nome": "Sportello 3"} in exported_service(catalogue, "anagrafe")["sedi"]
-    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url)})
+    # The first button only asks (WCAG 3.3.4): a POST without the second one deletes nothing, and says so.
+    unconfirmed = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url)}, follow_redirects=True)
+    assert "va confermata con il secondo pulsante" in page(unconfirmed) and len(service(catalogue).sedi) == 3
+    assert "Eliminare la sede «Sportello 3»?" in page(admin.get(SERVICE))
+    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url), "conferma": "1"})
     assert response.status_code == 302
     assert [s.codice for s in service(catalogue).sedi] == ["sportello-1", "sportello-2"]
     [deleted] = audits(catalogue, "sede.elimina")
@@ -206,7 +210,7 @@ def test_a_counter_with_answers_keeps_its_code_and_is_never_deleted(admin, catal
     catalogue.commit()
     url = sede_url(catalogue, "sportello-1")
     assert "ha già 1 questionario raccolto" in page(admin.get(url))
-    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url)}, follow_redirects=True)
+    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url), "conferma": "1"}, follow_redirects=True)
     assert "La sede «Sportello 1» ha già 1 questionario raccolto, che resta collegato a lei: non si può eliminare." \
         in page(response)
     assert len(service(catalogue).sedi) == 2 and audits(catalogue, "sede.elimina") == []
@@ -288,7 +292,7 @@ def test_deleting_a_standard_keeps_the_actions_it_prompted(admin, catalogue):
                                       data_scadenza=date(2025, 6, 30)))
     catalogue.commit()
     url = f"{SERVICE}/standard/{standard.id}"
-    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url)}, follow_redirects=True)
+    response = admin.post(f"{url}/elimina", data={"csrf_token": token(admin, url), "conferma": "1"}, follow_redirects=True)
     assert "Standard eliminato." in page(response) and "1 azione di miglioramento lo citava" in page(response)
     catalogue.expire_all()
     assert catalogue.get(Standard, standard.id) is None

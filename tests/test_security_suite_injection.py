@@ -186,7 +186,7 @@ def _seed(app, prepared: dict) -> dict:
     api = admin.post("/api/v1/imports", json={"questionario": "breve", "metodo": "CATI", "righe": rows},
                      headers={"Authorization": f"Bearer {secret}"})
     done(api, 201)
-    done(post_form(admin, "/staff/trasparenza/", action="/staff/trasparenza/pubblica", anno=str(YEAR)))
+    done(post_form(admin, "/staff/trasparenza/", action="/staff/trasparenza/pubblica", anno=str(YEAR), conferma="1"))
     return {"preview": preview, "exports": [(urlsplit(report).path, rows_of(errors))]}
 
 

@@ -169,7 +169,7 @@ def test_a_published_year_keeps_its_target_on_the_page(admin, answered, runner, 
         assert "chiudere questo standard con «Fino all'anno» 2025" in text, text
     added = admin.post(f"{SERVICE}/standard", data={**base, "indicatore": "media", "soglia": "4,5", "domanda": "D1"})
     assert "Dall'anno: il 2025 è già pubblicato" in unescape(added.get_data(as_text=True))
-    deleted = admin.post(f"{edit}/elimina", data={"csrf_token": base["csrf_token"]}, follow_redirects=True)
+    deleted = admin.post(f"{edit}/elimina", data={"csrf_token": base["csrf_token"], "conferma": "1"}, follow_redirects=True)
     assert "Lo standard non è stato eliminato: il 2025 è già pubblicato" in unescape(deleted.get_data(as_text=True))
     answered.expire_all()
     assert float(answered.get(Standard, old.id).soglia) == 80.0

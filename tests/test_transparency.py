@@ -303,13 +303,24 @@ def test_only_transparency_officers_and_admins_publish(answered, client, runner,
     assert page.status_code == (200 if status == 302 else 403)
     token = csrf_token(page.get_data(as_text=True)) if status == 302 else \
         csrf_token(client.get("/staff/login").get_data(as_text=True))
-    response = client.post("/staff/trasparenza/pubblica", data={"csrf_token": token, "anno": str(YEAR)})
+    response = client.post("/staff/trasparenza/pubblica", data={"csrf_token": token, "anno": str(YEAR), "conferma": "1"})
     assert response.status_code == status
     published = answered.scalar(select(Pubblicazione))
     if status == 302:
         assert published.pubblicata_da == f"{role}@example.org"
     else:
         assert published is None
+
+
+def test_publishing_asks_to_confirm_that_the_version_is_frozen(answered, client, runner):
+    """One Enter on "Pubblica" froze a version for good (WCAG 3.3.4): the form asks to tick that it is final."""
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    page = client.get("/staff/trasparenza/").get_data(as_text=True)
+    assert 'type="checkbox" id="conferma" name="conferma" value="1" required' in page
+    response = client.post("/staff/trasparenza/pubblica", data={"csrf_token": csrf_token(page), "anno": str(YEAR)},
+                           follow_redirects=True)
+    assert "Nessuna versione pubblicata: spuntare la conferma" in response.get_data(as_text=True)
+    assert answered.scalar(select(Pubblicazione)) is None
 
 
 def test_publish_needs_login_and_csrf(answered, client, runner):

@@ -79,12 +79,14 @@ def localised(entity, name: str) -> str:
     return entity.localised(name, str(get_locale() or "it"))
 
 
-def confirmed() -> bool:
-    """Whether the form carries the second click of an action that cannot be undone (templates: staff/_confirm.html);
-    if not, the page says nothing was done."""
+def confirmed(refusal: str | None = None) -> bool:
+    """Whether the form carries the second click of an action that cannot be undone (templates: staff/_confirm.html),
+    or its ticked confirmation box; if not, the page says nothing was done (``refusal``, or the second button's
+    wording)."""
     if request.form.get("conferma") == "1":
         return True
-    flash(_("Nessuna modifica: l'operazione non si può annullare e va confermata con il secondo pulsante."), "error")
+    flash(refusal or _("Nessuna modifica: l'operazione non si può annullare e va confermata con il secondo pulsante."),
+          "error")
     return False
 
 

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
 from ..transparency.formatting import local_today
 from . import bp
-from .access import ADMINS, roles_required
+from .access import ADMINS, confirmed, roles_required
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 STATES = {"programmata": _l("programmata"), "in_corso": _l("in corso"), "chiusa": _l("chiusa")}
@@ -282,6 +282,8 @@ def close_campaign(campaign_id: int):
     campaign = db.get_or_404(Rilevazione, campaign_id)
     today = local_today()
     current = state(campaign, today)
+    if not confirmed():
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
     if current == "in_corso" and campaign.data_fine > today:
         _audit("chiudi", campaign, {"prima": {"data_fine": campaign.data_fine.isoformat()},
                                     "dopo": {"data_fine": today.isoformat()}})
@@ -302,6 +304,8 @@ def delete_campaign(campaign_id: int):
     campaign = db.get_or_404(Rilevazione, campaign_id)
     answers = db.session.scalar(select(func.count()).select_from(Compilazione)
                                 .where(Compilazione.rilevazione_id == campaign.id))
+    if not confirmed():
+        return redirect(url_for(".campaign", campaign_id=campaign.id))
     if answers:
         flash(ngettext("La rilevazione ha già %(num)d questionario: non si può eliminare.",
                        "La rilevazione ha già %(num)d questionari: non si può eliminare.", answers), "error")

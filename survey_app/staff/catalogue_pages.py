@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import AzioneMiglioramento, Compilazione, Ente, Questionario, Sede, Servizio, Standard, Ufficio
 from ..transparency.formatting import local_today
 from . import bp
-from .access import ADMINS, roles_required
+from .access import ADMINS, confirmed, roles_required
 from .catalogue_forms import (
     INDICATORS,
     NewServiceForm,
@@ -216,6 +216,8 @@ def catalogue_sede_delete(slug: str, sede_id: int):
     servizio = _service(slug)
     sede = _part(Sede, sede_id, servizio)
     answers = _answers_per_counter(servizio).get(sede.id, 0)
+    if not confirmed():
+        return redirect(url_for(".catalogue_service", slug=slug, _anchor="sedi"))
     if answers:
         flash(ngettext("La sede «%(name)s» ha già %(num)d questionario raccolto, che resta collegato a lei: non si "
                        "può eliminare.",
@@ -285,6 +287,8 @@ def catalogue_standard_delete(slug: str, standard_id: int):
     servizio = _service(slug)
     standard = _part(Standard, standard_id, servizio)
     published = [y for y in published_past_years(db.session).get(slug, []) if standard.applies_to(y)]
+    if not confirmed():
+        return redirect(url_for(".catalogue_service", slug=slug, _anchor="standard"))
     if published:  # those years were published judged by it: deleting it would change their verdicts
         this_year = local_today().year
         flash(ngettext("Lo standard non è stato eliminato: il %(years)s è già pubblicato con questo standard. Per "

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
-from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, roles_required
+from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, confirmed, roles_required
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
 from .formatting import local_today
@@ -213,6 +213,8 @@ def delete(action_id: int):
     if not can_edit_actions(action.servizio):  # CSRFProtect has already checked the token of this POST
         abort(403)
     slug = action.servizio.slug
+    if not confirmed():
+        return redirect(url_for(".edit", action_id=action.id))
     db.session.add(AuditLog(utente_id=current_user.id, azione="azione.elimina", oggetto=f"azione {action.id}",
                             dettagli={"servizio": slug, **_snapshot(action)}))
     db.session.delete(action)

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
-from ..staff.access import PUBLISHERS, roles_required
+from ..staff.access import PUBLISHERS, confirmed, roles_required
 from .formatting import it_date, local_today
 from .publishing import (
     PublicationConflict,
@@ -88,6 +88,9 @@ def publish():
     form = _form()
     if not form.validate_on_submit():
         flash(_("Scegliere un anno tra quelli proposti."), "error")
+        return redirect(url_for(".index"))
+    if not confirmed(_("Nessuna versione pubblicata: spuntare la conferma che la versione non si potrà più "
+                       "modificare.")):  # frozen for good: the box says so, and must be ticked
         return redirect(url_for(".index"))
     try:
         outcome = publish_year(db.session, form.anno.data, user=current_user)

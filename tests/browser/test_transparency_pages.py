@@ -67,6 +67,8 @@ def test_publishing_pages_have_no_violations(published, page):
         assert axe_violations(page) == [], path
     page.goto(f"{published['url']}/staff/trasparenza/")
     page.get_by_label("Anno da pubblicare").select_option("2025")
+    page.locator("label[for=conferma]").click()  # as a person ticks it (Bootstrap Italia draws the box on the label)
+    assert page.get_by_label("Ho controllato: la versione pubblicata non si potrà più modificare").is_checked()
     submit(page, page.get_by_role("button", name="Pubblica"))
     assert page.get_by_role("status").first.is_visible()  # "nothing changed": no new version
     assert axe_violations(page) == []
