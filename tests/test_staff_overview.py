@@ -84,6 +84,12 @@ def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(s
     row = service_table(seeded.connection(), Period.year(2025), "anagrafe").iloc[0]
     italian = f"{row['quota_soddisfatti']:.1f}".replace(".", ",")
     assert f"{italian}%" in html and "Comune di Prova · Servizi demografici" in html
+    # Each office heads its own rows: a row-group header over a tbody of its own (a colgroup header named columns).
+    import re
+
+    groups = re.findall(r'<th scope="rowgroup" colspan="9">([^<]+)</th>', html)
+    assert "Comune di Prova · Servizi demografici" in groups and 'scope="colgroup"' not in html
+    assert html.count("<tbody>") == len(groups) >= 1
     assert html.count('class="plotly-graph-div"') == 1
     english = unescape(client.get("/staff/?anno=2025&lang=en").get_data(as_text=True))
     assert f"{row['quota_soddisfatti']:.1f}%" in english
