@@ -117,6 +117,27 @@ def test_every_staff_page_fits_a_phone(staff, page):
         assert [v for v in axe_violations(page) if v["id"] == "scrollable-region-focusable"] == [], path
 
 
+def test_a_users_page_with_a_long_address_fits_320_pixels(staff, page):
+    """WCAG 1.4.10 at 320 px: the heading with a user's e-mail address did not wrap, and the page was 346 px wide."""
+    from sqlalchemy import select
+
+    from survey_app.extensions import db as _db
+    from survey_app.models import User
+    from survey_app.users import create_user
+
+    address = "ufficio.relazioni.con.il.pubblico@comune-di-valfiorita.example.it"
+    with staff["app"].app_context():
+        if _db.session.scalar(select(User).filter_by(email=address)) is None:
+            create_user(_db.session, address, "trasparenza")
+        user_id = _db.session.scalar(select(User.id).filter_by(email=address))
+        _db.session.remove()
+    page.set_viewport_size({"width": 320, "height": 800})
+    log_in(page, staff, "it")
+    page.goto(url(staff, f"/staff/utenti/{user_id}", "it"))
+    assert page.get_by_role("heading", level=1).inner_text() == address
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
 @pytest.mark.parametrize("width", [375, 1280])
 def test_the_overview_chart_names_every_service(staff, page, width):
     """Plotly skipped every other name when the rows were thinner than their labels (8 names for 15 bars)."""
