@@ -222,6 +222,10 @@ def test_invalid_face_refused(client, catalogue):
 
 def test_service_without_faces_has_no_kiosk(client, catalogue):
     assert client.get("/k/tributi").status_code == 404
+    # Whoever sets the tablet up learns why, and where its citizens can answer meanwhile.
+    html = client.get("/k/tributi").get_data(as_text=True)
+    assert "Nessun tablet per questo servizio" in html and "questionario_chiosco" in html
+    assert "/s/tributi" in html and "non è più attivo" not in html
     assert client.get("/k/inesistente").status_code == 404
     assert client.get("/k/tributi/grazie").status_code == 404
     assert client.get("/k/vigilanza?sede=comando").status_code == 200  # its own questionnaire opens with faces

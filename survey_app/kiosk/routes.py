@@ -14,7 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from .. import legal
+from .. import errors, legal
 from ..extensions import db
 from ..models import FACES, Compilazione, Domanda, QuestionarioVersione, Servizio
 from ..public.submission import item_rows, resolve_channel, store_submission
@@ -212,6 +212,21 @@ def _error(status: int, title: str, message: str):
 def bad_request(error):
     # An expired or missing CSRF token ends up here too (CSRFError is a 400).
     return _error(400, _("Richiesta non valida"), _("Il modulo è scaduto."))
+
+
+@bp.errorhandler(404)
+def not_found(error):
+    """A service without a kiosk questionnaire says so to whoever sets the tablet up ("il servizio non è più
+    attivo" sent them looking for a fault); any other 404 is the app's own page."""
+    slug = (request.view_args or {}).get("slug")
+    servizio = db.session.scalar(select(Servizio).filter_by(slug=slug)) if slug else None
+    if servizio is None or kiosk_version(servizio) is not None:
+        return errors.handle(error)
+    return _error(404, _("Nessun tablet per questo servizio"), _(
+        "Il servizio «%(name)s» non ha un questionario per il tablet allo sportello: si aggiunge nel catalogo del "
+        "servizio (questionario_chiosco, un questionario che si apre con le faccine). Intanto i cittadini possono "
+        "rispondere al suo questionario all'indirizzo %(url)s.", name=servizio.localised("nome", _lang()),
+        url=url_for("public.questionnaire", slug=slug, _external=True)))
 
 
 @bp.errorhandler(429)
