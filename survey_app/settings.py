@@ -125,6 +125,7 @@ def finalise(app: Flask) -> None:
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'survey.sqlite3'}"
+    _private_sqlite_file(config["SQLALCHEMY_DATABASE_URI"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance)
     if int(config["SUPPRESSION_THRESHOLD"]) < MIN_SUPPRESSION_THRESHOLD:
@@ -132,6 +133,21 @@ def finalise(app: Flask) -> None:
             f"SUPPRESSION_THRESHOLD deve essere almeno {MIN_SUPPRESSION_THRESHOLD}: "
             "gruppi più piccoli permetterebbero di riconoscere chi ha risposto."
         )
+
+
+def _private_sqlite_file(url: str) -> None:
+    """A SQLite database not yet created is created empty, readable by its owner only: it holds the citizens'
+    comments and the staff's password hashes, and sqlite3 would create it readable by all (0644 under the usual
+    umask). Its -wal and -shm files take the same permissions."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    database = parsed.database
+    if not parsed.drivername.startswith("sqlite") or database in (None, "", ":memory:") or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists() and path.parent.is_dir():
+        path.touch(mode=0o600)
 
 
 def _instance_secret(instance: Path) -> str:

@@ -119,3 +119,15 @@ def test_behind_a_trusted_proxy_each_citizen_has_their_own_rate_limit(database_u
 def test_suppression_threshold_never_below_five(tmp_path):
     with pytest.raises(ConfigurationError, match="SUPPRESSION_THRESHOLD"):
         create_app({"INSTANCE_PATH": str(tmp_path), "SUPPRESSION_THRESHOLD": 3, "SECRET_KEY": "x"})
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
+    """`flask db upgrade` created survey.sqlite3 readable by everyone (0644), comments and password hashes in it."""
+    import stat
+
+    create_app({"INSTANCE_PATH": str(tmp_path)})
+    database = tmp_path / "survey.sqlite3"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    elsewhere = tmp_path / "altrove.sqlite3"
+    create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{elsewhere}"})
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
