@@ -103,6 +103,11 @@ def test_each_filter_and_their_combination(transparency):
     assert '<option value="D7">D7 · Suggestions</option>' in english and "Suggerimenti" not in english
 
 
+def test_the_comments_answer_with_a_trailing_slash_too(transparency):
+    """/staff/commenti/ was a 404, where the other staff lists (/staff/azioni/, /staff/utenti/) end with one."""
+    assert transparency.get("/staff/commenti/?anno=2025").status_code == 200
+
+
 def test_search_takes_like_wildcards_literally(transparency):
     assert shown(transparency, "?q=%25") == {"medio"}
     assert shown(transparency, "?q=_") == {"nessuno"}

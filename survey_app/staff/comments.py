@@ -104,7 +104,7 @@ def _page() -> int:
     return int(page)
 
 
-@bp.get("/commenti")
+@bp.get("/commenti", strict_slashes=False)  # /commenti/ too, as the other staff lists end
 @roles_required(*RESULT_READERS)
 def comments():
     chosen, page = _filters(), _page()
