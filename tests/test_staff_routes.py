@@ -61,3 +61,18 @@ def test_a_manager_never_reaches_another_services_data(app, catalogue, client, r
     for endpoint, url in staff_get_rules(app):
         if endpoint.startswith(ADMIN_ONLY) or endpoint.startswith("imports."):
             assert client.get(url).status_code == 403, url
+
+
+def test_multiple_choice_lists_say_how_to_choose_several_by_keyboard(app, catalogue, client, runner):
+    """"Ctrl (o Cmd) e clic" was the only help on the lists that take several services: a mouse's way alone."""
+    from html import unescape
+
+    from sqlalchemy import select
+
+    from survey_app.models import User
+
+    login(client, runner, "a@comune.it", "--role", "admin")
+    user_id = catalogue.scalar(select(User.id).filter_by(email="a@comune.it"))
+    for url in (f"/staff/utenti/{user_id}", "/staff/token-api/", "/staff/rilevazioni/"):
+        html = unescape(client.get(url).get_data(as_text=True))
+        assert "con la tastiera, Maiuscolo e frecce per voci di seguito" in html, url

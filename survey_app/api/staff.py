@@ -28,7 +28,9 @@ class TokenForm(FlaskForm):
                           description=_l("Lo stesso nome dei suoi account: lotti e identificativi sono condivisi."))
     servizi = SelectMultipleField(_l("Servizi per cui può inviare dati"),
                                   validators=[DataRequired(_l("Scegliere almeno un servizio."))],
-                                  description=_l("Per sceglierne più d'uno: Ctrl (o Cmd) e clic."))
+                                  description=_l("Per sceglierne più d'uno: Ctrl (o Cmd) e clic; con la tastiera, "
+                                                 "Maiuscolo e frecce per voci di seguito, Ctrl e frecce poi Ctrl e "
+                                                 "spazio per voci sparse."))
 
 
 def _form(blank: bool = False) -> TokenForm:

@@ -159,7 +159,8 @@ def _new_form() -> NewCampaignForm:
     form.questionario.choices = [SelectChoice(q.codice, q.titolo_it) for q in form.questionnaires.values()]
     form.servizi.choices = [_service_choice(s, s.questionario.titolo_it) for s in services]
     form.servizi.description = _l("Solo servizi che usano il questionario scelto. Per sceglierne più d'uno: "
-                                  "Ctrl (o Cmd) e clic.")
+                                  "Ctrl (o Cmd) e clic; con la tastiera, Maiuscolo e frecce per voci di seguito, "
+                                  "Ctrl e frecce poi Ctrl e spazio per voci sparse.")
     form.campione_obiettivo.description = PLANNER_HELP
     return form
 

@@ -40,7 +40,8 @@ class UserForm(FlaskForm):
     ruolo = SelectField(_l("Ruolo"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
     servizi = SelectMultipleField(_l("Servizi nell'ambito"), description=_l(
         "Obbligatori per responsabile di servizio e società di rilevazione; gli altri ruoli vedono tutto. Per "
-        "sceglierne più d'uno: Ctrl (o Cmd) e clic."))
+        "sceglierne più d'uno: Ctrl (o Cmd) e clic; con la tastiera, Maiuscolo e frecce per voci di seguito, Ctrl e "
+        "frecce poi Ctrl e spazio per voci sparse."))
     societa = StringField(_l("Società di rilevazione"), validators=[Optional(), Length(max=200)],
                           description=_l("Solo per il ruolo società di rilevazione."))
 
