@@ -165,13 +165,15 @@ def _without_filters(exc: NarrowComplement | HiddenGroupFilter) -> list[tuple[st
     """A refused filter's ways back: the same service or question page, same period, without the filter the refusal
     names (or, for a combination, without each of its filters in turn, and without any). A download's refusal leads
     to the service's page."""
-    from .staff.selection import FILTER_NAMES, FILTER_TITLES
+    from .staff.selection import FILTER_NAMES, FILTER_TITLES, PERIOD_NAMES
 
     endpoint = request.endpoint if request.endpoint in ("staff.service", "staff.question") else "staff.service"
-    path = {k: v for k, v in (request.view_args or {}).items() if k in ("slug", "codice")}
+    path = {k: v for k, v in (request.view_args or {}).items()
+            if k == "slug" or k == "codice" and endpoint == "staff.question"}
     if "slug" not in path or endpoint == "staff.question" and "codice" not in path:
         return []
-    args = request.args.to_dict()
+    # Only what the page reads (period, filters, language): any other argument ("slug", "_external") stays out.
+    args = {k: v for k, v in request.args.items() if k in (*PERIOD_NAMES, *FILTER_NAMES, "lang")}
     chosen = [name for name in FILTER_NAMES if args.get(name)]
     dropped = [exc.parameter] if isinstance(exc, HiddenGroupFilter) else chosen
     links = [(url_for(endpoint, **path, **{k: v for k, v in args.items() if k != name}),

@@ -111,7 +111,8 @@ def finalise(app: Flask) -> None:
         if missing:
             # For the person deploying (Italian, as every message they read): what to set, SQLite's form included.
             raise ConfigurationError(
-                "SURVEY_ENV=production: mancano nell'ambiente " + " e ".join(missing) + "; l'app non parte con valori "
+                f"SURVEY_ENV=production: {'mancano' if len(missing) > 1 else 'manca'} nell'ambiente "
+                + " e ".join(missing) + "; l'app non parte con valori "
                 "generati o predefiniti. SECRET_KEY: una stringa casuale lunga (per esempio `python -c \"import "
                 "secrets; print(secrets.token_hex(32))\"`). DATABASE_URL: postgresql://utente@host/database, oppure "
                 f"SQLite con il percorso assoluto, sqlite:///{Path(app.instance_path) / 'survey.sqlite3'} (docs/deploy.md)."
@@ -125,7 +126,7 @@ def finalise(app: Flask) -> None:
     if not config.get("SQLALCHEMY_DATABASE_URI"):
         instance.mkdir(parents=True, exist_ok=True)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'survey.sqlite3'}"
-    _private_sqlite_file(config["SQLALCHEMY_DATABASE_URI"])
+    _private_sqlite_file(config["SQLALCHEMY_DATABASE_URI"], instance)
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance)
     if int(config["SUPPRESSION_THRESHOLD"]) < MIN_SUPPRESSION_THRESHOLD:
@@ -135,7 +136,7 @@ def finalise(app: Flask) -> None:
         )
 
 
-def _private_sqlite_file(url: str) -> None:
+def _private_sqlite_file(url: str, instance: Path) -> None:
     """A SQLite database not yet created is created empty, readable by its owner only: it holds the citizens'
     comments and the staff's password hashes, and sqlite3 would create it readable by all (0644 under the usual
     umask). Its -wal and -shm files take the same permissions."""
@@ -146,6 +147,8 @@ def _private_sqlite_file(url: str) -> None:
     if not parsed.drivername.startswith("sqlite") or database in (None, "", ":memory:") or database.startswith("file:"):
         return
     path = Path(database)
+    if not path.is_absolute():  # Flask-SQLAlchemy reads a relative path under the instance folder
+        path = instance / path
     if not path.exists() and path.parent.is_dir():
         path.touch(mode=0o600)
 

@@ -274,7 +274,7 @@ def case_target_on_a_choice_question(data):
 def case_a_share_written_as_a_fraction(data):
     """0.7 meant as 70%: a target of 0.7% that one satisfied answer meets."""
     _service(data)["standard"].append({"indicatore": "quota_soddisfatti", "soglia": 0.7, "domanda": "D1"})
-    return ["standard[4]", "in punti percentuali: 0,7 vorrebbe dire lo 0,7% (per il 70% scrivere 70)"]
+    return ["standard[4]", "in punti percentuali: 0,7 vorrebbe dire 0,7%; scrivere 70 per indicare 70%"]
 
 
 def case_unknown_face(data):
@@ -454,3 +454,16 @@ def test_the_summarys_words_agree_with_their_number():
                               "servizi: 2 creati, 0 aggiornati, 1 invariato"]
     assert [how_many(1, "enti"), how_many(3, "enti"), how_many(1, "standard"), how_many(1, "sedi")] == \
         ["1 ente", "3 enti", "1 standard", "1 sede"]
+
+
+def test_anchors_and_merge_keys_still_load_with_duplicate_keys_refused(db, tmp_path):
+    """The duplicate-key check built each key before PyYAML merged "<<": a catalogue with a merge key stopped
+    loading (the review of this change). An alias, a merge, and a field the merge overrides all load."""
+    from survey_app.catalogue.reader import _read_yaml
+
+    text = ("comune: &comune {tipo: comune, nome: Base}\n"
+            "enti:\n  - <<: *comune\n    codice: x\n    nome: Comune di X\n  - *comune\n")
+    errors: list[str] = []
+    data = _read_yaml(write(tmp_path, text), errors)
+    assert errors == [] and data["enti"][0] == {"tipo": "comune", "nome": "Comune di X", "codice": "x"}
+    assert data["enti"][1] == {"tipo": "comune", "nome": "Base"}

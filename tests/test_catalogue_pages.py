@@ -255,7 +255,7 @@ def test_standards_follow_the_schemas_rules(admin, catalogue):
                          ({"soglia": "30", "domanda": "D4"}, "Domanda: D4 è una domanda NPS"),
                          # 70% written as a fraction: a target of 0,7% (the YAML load refuses it too).
                          ({"soglia": "0,7"}, "Soglia: la soglia della quota di soddisfatti è in punti percentuali: "
-                                             "0,7 vorrebbe dire lo 0,7% (per il 70% scrivere 70)")):
+                                             "0,7 vorrebbe dire 0,7%; scrivere 70 per indicare 70%")):
         response = admin.post(add, data={**data, **bad})
         assert response.status_code == 400 and message in page(response), bad
     assert 'id="soglia-errore"' in page(admin.post(add, data=data))

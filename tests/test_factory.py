@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from survey_app import create_app
@@ -50,7 +52,7 @@ def test_production_refuses_to_start_without_secrets(tmp_path, monkeypatch, env)
     for name in missing:
         assert name in str(excinfo.value)
     # In Italian, with the forms to write: SQLite's absolute path too (a small Comune may stay on SQLite).
-    assert "mancano nell'ambiente" in str(excinfo.value)
+    assert ("mancano nell'ambiente" if len(missing) > 1 else "manca nell'ambiente") in str(excinfo.value)
     assert f"sqlite:///{tmp_path / 'survey.sqlite3'}" in str(excinfo.value)
     assert not (tmp_path / "secret_key").exists()
 
@@ -131,3 +133,7 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
     elsewhere = tmp_path / "altrove.sqlite3"
     create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{elsewhere}"})
     assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
+    # A relative path is under the instance folder, as Flask-SQLAlchemy reads it (not a stray file here).
+    create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite+pysqlite:///relativo.sqlite3"})
+    assert stat.S_IMODE((tmp_path / "relativo.sqlite3").stat().st_mode) == 0o600
+    assert not Path("relativo.sqlite3").exists()

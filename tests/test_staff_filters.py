@@ -404,6 +404,11 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
     refused = unescape(client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=telefono").get_data(
         as_text=True))
     assert re.findall(r'<li><a href="([^"]+)">', refused) == ["/staff/servizi/anagrafe?anno=2025"]
+    # Only the page's own arguments go into the links: "slug" in the query was a 500 inside the error handler, and a
+    # question's download would have carried "codice" to the service page (the review of this change).
+    odd = client.get("/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=telefono&slug=x&codice=D1&_external=1")
+    assert odd.status_code == 403
+    assert re.findall(r'<li><a href="([^"]+)">', odd.get_data(as_text=True)) == ["/staff/servizi/anagrafe?anno=2025"]
     for link in ("/staff/servizi/anagrafe/domande/D1?anno=2025&lingua=it", "/staff/servizi/anagrafe?anno=2025"):
         assert client.get(link).status_code == 200, link
     # A group the page shows may be chosen; so may one of fewer than 5, whose every figure stays hidden.

@@ -133,8 +133,10 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen: dict = {}
         for key_node, _value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # << : its fields are the anchor's, merged below
+                continue
             key = self.construct_object(key_node, deep=True)
-            if key == "<<" or not isinstance(key, str | int | float | bool):
+            if not isinstance(key, str | int | float | bool):
                 continue
             if key in seen:
                 raise DuplicateKey(problem=f"il campo «{key}» compare due volte nella stessa voce (la prima alla riga "

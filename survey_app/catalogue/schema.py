@@ -189,8 +189,8 @@ class StandardIn(Strict):
             raise ValueError("la soglia della quota di soddisfatti è una percentuale tra 0 e 100")
         if self.indicatore == "quota_soddisfatti" and 0 < self.soglia < 1:  # 0.7 meant as 70%: met by one answer
             raise ValueError(f"la soglia della quota di soddisfatti è in punti percentuali: {self.soglia:g} "
-                             f"vorrebbe dire lo {self.soglia:g}% (per il {self.soglia * 100:g}% scrivere "
-                             f"{self.soglia * 100:g})".replace(".", ","))
+                             f"vorrebbe dire {self.soglia:g}%; scrivere {self.soglia * 100:g} per indicare "
+                             f"{self.soglia * 100:g}%".replace(".", ","))
         return self
 
     @field_validator("al")

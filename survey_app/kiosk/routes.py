@@ -23,7 +23,9 @@ from .forms import TapForm, reasons_form
 
 CHANNEL = "chiosco"
 RED = 1
-PENDING_SECONDS = 300  # the reasons page accepts its answer for five minutes after the face
+# The reasons page accepts its answer for fifteen minutes after the face: its 60 s, or once ten times that
+# ("Mi serve più tempo", WCAG 2.2.1) from a press as late as the 59th second, fit inside.
+PENDING_SECONDS = 900
 REASONS_RESET_SECONDS = 60  # an abandoned reasons page goes back to the faces (the face stays stored)
 ERROR_RESET_SECONDS = 10  # an error page never strands a locked-down tablet: it goes back to the faces
 IDLE_RELOAD_SECONDS = 1800  # well inside WTF_CSRF_TIME_LIMIT, so an idle kiosk never posts an expired token
@@ -185,7 +187,7 @@ def reasons(slug: str):
         return redirect(_url("kiosk.faces", slug, sede))
     return render_template("kiosk/reasons.html", servizio=servizio, domanda=question, sede=sede, form=form,
                            lang=lang, reset_url=_url("kiosk.faces", slug, sede),
-                           reset_seconds=REASONS_RESET_SECONDS, show_timer=True)
+                           reset_seconds=REASONS_RESET_SECONDS, show_timer=True, more_once=True)
 
 
 @bp.get("/<slug>/grazie")
@@ -220,8 +222,8 @@ def not_found(error):
     attivo" sent them looking for a fault); any other 404 is the app's own page."""
     slug = (request.view_args or {}).get("slug")
     servizio = db.session.scalar(select(Servizio).filter_by(slug=slug)) if slug else None
-    if servizio is None or kiosk_version(servizio) is not None:
-        return errors.handle(error)
+    if servizio is None or kiosk_version(servizio) is not None or servizio.questionario.versione_corrente is None:
+        return errors.handle(error)  # (a service with no questionnaire yet: its own page is a 404 too)
     return _error(404, _("Nessun tablet per questo servizio"), _(
         "Il servizio «%(name)s» non ha un questionario per il tablet allo sportello: si aggiunge nel catalogo del "
         "servizio (questionario_chiosco, un questionario che si apre con le faccine). Intanto i cittadini possono "

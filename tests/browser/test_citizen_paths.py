@@ -50,6 +50,25 @@ def test_stars_are_read_in_the_order_they_are_drawn(live_server, page):
     assert star_fills(page, "D1") == [True, True, True, True, False]
 
 
+def test_non_so_beside_the_stars_fills_none_of_them(page):
+    """Choosing "Non so" drew the five stars filled, a five-star answer to the eye (the review of this change): the
+    fill follows a chosen star only. The page's own stylesheet on the markup _question.html writes."""
+    from pathlib import Path
+
+    css = Path(__file__).resolve().parents[2] / "survey_app" / "static" / "css" / "app.css"
+    star = '<svg class="star-icon" viewBox="0 0 24 24" width="40" height="40"><path d="M12 2.5l2.9 6.1 6.6.8z"/></svg>'
+    stars = "".join(f'<input type="radio" name="D1" id="D1-{i}" value="{i + 1}"><label class="star" for="D1-{i}">'
+                    f"{star}</label>" for i in range(5))
+    page.set_content(f'<div id="q-D1"><div class="stars">{stars}<input type="radio" name="D1" id="D1-5" value="ns">'
+                     '<label class="star-none" for="D1-5">Non so</label></div></div>')
+    page.add_style_tag(path=str(css))
+    page.locator("label[for=D1-5]").click()
+    assert page.evaluate("document.querySelector('input[name=D1]:checked').value") == "ns"
+    assert star_fills(page, "D1") == [False] * 5
+    page.locator("label[for=D1-1]").click()
+    assert star_fills(page, "D1") == [True, True, False, False, False]
+
+
 def test_keyboard_only(live_server, page):
     """Tab to the stars, choose with the arrow keys, follow-up appears, submit with Enter."""
     page.goto(f"{live_server['url']}/s/sito-istituzionale")

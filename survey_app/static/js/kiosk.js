@@ -24,6 +24,11 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(reset, parseInt(more.getAttribute("data-seconds"), 10) * 1000);
       text.textContent = more.getAttribute("data-extended");
+      if (more.hasAttribute("data-once")) {
+        // The reasons page: once, within the window its answer is accepted in (kiosk/routes.py).
+        more.hidden = true;
+        text.focus();
+      }
     });
   }
 }());
