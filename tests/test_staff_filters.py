@@ -3,6 +3,7 @@ the stored answers themselves (not the daily counts the pages read), with scope 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import date, datetime
@@ -35,6 +36,16 @@ def seeded(client, runner, catalogue):
     seed_responses(catalogue, 1500, seed=5, end=date(2025, 12, 31))
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe", "--scope", "vigilanza")
     return catalogue
+
+
+def firm_batches(session, *methods: str) -> list[ImportBatch]:
+    """One stored import batch of the firm Doxa per method, in order (the answers the tests add point to them)."""
+    batches = [ImportBatch(fonte="Doxa", metodo=method, nome_file=f"{method.lower()}-{i}.csv",
+                           sha256=hashlib.sha256(f"{method}-{i}".encode()).hexdigest(), righe=0)
+               for i, method in enumerate(methods)]
+    session.add_all(batches)
+    session.flush()
+    return batches
 
 
 def answers(session, slug: str = "anagrafe", questionnaire: str = "breve") -> pd.DataFrame:
@@ -317,9 +328,7 @@ def test_a_hidden_group_that_shown_groups_add_up_to_stays_hidden(client, runner,
     from .helpers import add_answers
 
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
-    cawi = ImportBatch(fonte="Doxa", metodo="CAWI", nome_file="web.csv", sha256="2" * 64, righe=3)
-    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="telefono.csv", sha256="3" * 64, righe=20)
-    catalogue.add_all([cawi, cati])
+    cawi, cati = firm_batches(catalogue, "CAWI", "CATI")
     when = datetime(2025, 4, 2, 10)
     for score, canale, batch, count in ((4, "web", None, 42), (5, "qr", None, 18), (1, "web", cawi, 3),
                                         (4, "telefono", cati, 20)):
@@ -373,10 +382,7 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
     from .helpers import add_answers
 
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
-    papi = ImportBatch(fonte="Doxa", metodo="PAPI", nome_file="carta.csv", sha256="4" * 64, righe=4)
-    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="telefono.csv", sha256="5" * 64, righe=5)
-    catalogue.add_all([papi, cati])
-    catalogue.flush()
+    papi, cati = firm_batches(catalogue, "PAPI", "CATI")
     when = datetime(2025, 4, 2, 10)
     for scores, canale, batch in (([4] * 12 + [2] * 8, "web", None), ([5] * 6 + [1] * 4, "qr", None),
                                   ([5] * 4, "carta", papi), ([4] * 4 + [1], "telefono", cati)):
@@ -424,10 +430,7 @@ def test_filters_set_beside_each_other_give_no_handful_away(client, runner, cata
     from .helpers import add_answers
 
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
-    first, second, cawi = (ImportBatch(fonte="Doxa", metodo=method, nome_file=f"{i}.csv", sha256=str(i) * 64, righe=1)
-                           for i, method in ((6, "CATI"), (7, "CATI"), (8, "CAWI")))
-    catalogue.add_all([first, second, cawi])
-    catalogue.flush()
+    first, second, cawi = firm_batches(catalogue, "CATI", "CATI", "CAWI")
     when = datetime(2025, 4, 2, 10)
     for d3, canale, batch, count in ((5, "web", None, 42), (4, "qr", None, 20), (5, "telefono", first, 6),
                                      (1, "telefono", second, 4), (1, "web", cawi, 3)):
@@ -448,10 +451,7 @@ def test_a_group_hidden_for_one_question_is_not_a_filter_either(client, runner, 
     from .helpers import add_answers
 
     login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
-    papi = ImportBatch(fonte="Doxa", metodo="PAPI", nome_file="p.csv", sha256="a" * 64, righe=5)
-    cati = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="t.csv", sha256="b" * 64, righe=5)
-    catalogue.add_all([papi, cati])
-    catalogue.flush()
+    papi, cati = firm_batches(catalogue, "PAPI", "CATI")
     when = datetime(2025, 4, 2, 10)
     for score, canale, batch, count in ((5, "web", None, 30), (4, "qr", None, 10), (5, "carta", papi, 4),
                                         (2, "telefono", cati, 5)):
