@@ -483,6 +483,36 @@ def test_publishing_from_the_command_line_warns_before_freezing_a_local_address(
     assert "Attenzione: PUBLIC_BASE_URL" not in publish(runner, tmp_path / "b")
 
 
+def test_a_version_frozen_with_a_wrong_address_or_publisher_is_replaced_with_the_same_figures(answered, app, runner,
+                                                                                          client, tmp_path):
+    """A new Comune published with the default 127.0.0.1 and then set PUBLIC_BASE_URL: publishing again said
+    "Nessuna modifica" (the figures were the same), so the version in force kept an address nobody reaches."""
+    publish(runner, tmp_path / "a")
+    app.config.update(PUBLIC_BASE_URL="https://www.comune.example.it",
+                      PUBLISHER={"nome": "Comune di Prova", "codice_ipa": "c_x123"})
+    output = publish(runner, tmp_path / "b")
+    assert "Pubblicata la versione 2" in output and "(3 modifiche rispetto alla precedente)" in output
+    dcat = json.loads((tmp_path / "b" / "dcat-ap_it.jsonld").read_text())
+    assert dcat["dcat:landingPage"]["@id"] == "https://www.comune.example.it/trasparenza/2025"
+    assert dcat["dct:publisher"]["dct:identifier"] == "c_x123"
+    assert json.loads((tmp_path / "b" / "datapackage.json").read_text())["publisher"]["identifier"] == "c_x123"
+    v2 = answered.scalar(select(Pubblicazione).filter_by(versione=2))
+    assert {c["campo"]: (c["prima"], c["dopo"]) for c in v2.modifiche} == {
+        "indirizzo della pagina pubblica": ("http://127.0.0.1:5000/trasparenza/2025",
+                                            "https://www.comune.example.it/trasparenza/2025"),
+        "ente che pubblica": ("Comune di Prova e Unione Test", "Comune di Prova"),
+        "codice IPA di chi pubblica": ("demo", "c_x123")}
+    # The page lists the address as it is (no decimal commas in 127.0.0.1), in either language.
+    page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "<td>http://127.0.0.1:5000/trasparenza/2025</td><td>https://www.comune.example.it/trasparenza/2025</td>" \
+        in page
+    assert "<td>IPA code of the publisher</td>" in client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
+    # Then, with the same settings and figures, nothing new.
+    assert "Nessuna modifica" in publish(runner, tmp_path / "c")
+    app.config["PUBLISHER"] = {"nome": "Comune di Prova", "codice_ipa": "c_x123", "email": "urp@comune.example.it"}
+    assert "versione 3 dell'anno 2025 (1 modifica" in publish(runner, tmp_path / "d")
+
+
 def test_production_refuses_to_freeze_a_loopback_address_or_no_publisher_code(answered, app, runner, tmp_path):
     app.config["SURVEY_ENV"] = "production"
     result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(tmp_path)])

@@ -22,6 +22,9 @@ QUESTION_FIELDS = {"domanda": N_("testo della domanda"), "n": N_("risposte valid
 ACTION_FIELDS = {"descrizione": N_("descrizione"), "riferimento": N_("riferimento"),
                  "ufficio": N_("ufficio responsabile"), "data_inizio": N_("inizio"), "data_scadenza": N_("scadenza"),
                  "stato": N_("stato"), "esito": N_("esito")}
+# Where and by whom a version's files say they are published (publishing.identity)
+IDENTITY_FIELDS = {"address": N_("indirizzo della pagina pubblica"), "name": N_("ente che pubblica"),
+                   "code": N_("codice IPA di chi pubblica"), "email": N_("email di contatto")}
 
 
 def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any,
@@ -35,6 +38,14 @@ def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, do
 def files_per_ente_added() -> dict[str, Any]:
     """A version that adds each ente's own files to a year published before they were made (same figures)."""
     return _change("", "", "", N_("file di ciascun ente"), N_("assenti"), N_("aggiunti"))
+
+
+def identity_changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Where or by whom the files say they are published, when it differs from the version before (``old``: None for
+    a version whose files do not say)."""
+    if old is None:
+        return []
+    return [_change("", "", "", field, old.get(field), value) for field, value in new.items() if old.get(field) != value]
 
 
 def of_ente(changes: list[dict[str, Any]], ente: str, services: set[str]) -> list[dict[str, Any]]:

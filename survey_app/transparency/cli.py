@@ -45,7 +45,7 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
         click.echo(f"Attenzione: PUBLIC_BASE_URL non è impostato o indica questo computer: i file della versione "
                    f"(DCAT-AP_IT, datapackage) porteranno per sempre l'indirizzo {base}, che i cittadini non "
                    "raggiungono. Per una pubblicazione vera impostare PUBLIC_BASE_URL con l'indirizzo pubblico del "
-                   "sito.", err=True)
+                   "sito e pubblicare di nuovo: la nuova versione porterà l'indirizzo giusto.", err=True)
     try:
         outcome = publish_year(db.session, year, actor=actor)
     except PublicationSettingsError as exc:

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from analysis.publication import readable_standard
 
 from . import bp
+from .changes import IDENTITY_FIELDS
 
 QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
 ACTION_STATES = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),
@@ -122,6 +123,7 @@ def _esiti(locale: str) -> dict[str, str]:
     return {key: str(label) for key, label in ESITI.items()}
 
 
+VERBATIM_FIELDS = frozenset(IDENTITY_FIELDS.values())
 CHANGE_WORDS = frozenset(("assente", "aggiunto", "aggiunta", "presente", "rimosso", "rimossa", "assenti", "aggiunti"))
 
 
@@ -138,6 +140,8 @@ def change_value(value, campo: str = "") -> str:
     (``campo``, the change's field label): a mean 2 ("4,10 → 3,14", not "4,1"), the other figures 1."""
     if value is None:
         return "—"
+    if campo in VERBATIM_FIELDS:
+        return value  # an address or a code: no decimal commas
     if isinstance(value, str) and value in CHANGE_WORDS:
         return gettext(value)
     if isinstance(value, bool):

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, Servizio, Ufficio, User
 from ..models.base import utcnow
 from ..settings import is_loopback, public_base_url
-from .changes import compare, files_per_ente_added
+from .changes import IDENTITY_FIELDS, compare, files_per_ente_added, identity_changes
 from .formatting import local_today
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
@@ -179,7 +179,11 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     previous = latest(session, year)
     pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(previous))
     data = to_data(pub)
-    if previous is not None and _same_figures(previous.dati, _json_roundtrip(data)):
+    who = publisher(session)
+    # The address and the publisher are frozen into the DCAT and datapackage files: a version published before
+    # PUBLIC_BASE_URL or PUBLISHER were set right is replaced, even with the same figures.
+    moved = identity_changes(frozen_identity(session, previous), identity(year, who)) if previous else []
+    if previous is not None and not moved and _same_figures(previous.dati, _json_roundtrip(data)):
         return Outcome(previous, created=False)
     version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1
     published_at = utcnow().replace(microsecond=0)
@@ -188,8 +192,8 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,
-                           modifiche=_changes(previous.dati, data) if previous else [])
-    for name, content in render_files(pub, publisher(session)):
+                           modifiche=_changes(previous.dati, data) + moved if previous else [])
+    for name, content in render_files(pub, who):
         suffix = "." + name.rsplit(".", 1)[-1]
         record.file.append(PubblicazioneFile(nome=name, media_type=MEDIA_TYPES[suffix], contenuto=content,
                                              sha256=hashlib.sha256(content).hexdigest(), dimensione=len(content)))
@@ -206,6 +210,24 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
                                    "modifiche": len(record.modifiche), "da": record.pubblicata_da}))
     session.commit()
     return Outcome(record, created=True)
+
+
+def identity(year: int, who: Publisher) -> dict[str, str | None]:
+    """Where and by whom the year's files say they are published, with today's settings."""
+    return {IDENTITY_FIELDS["address"]: public_urls(year, 0)[0], IDENTITY_FIELDS["name"]: who.name,
+            IDENTITY_FIELDS["code"]: who.identifier, IDENTITY_FIELDS["email"]: who.email}
+
+
+def frozen_identity(session: Session, record: Pubblicazione) -> dict[str, str | None] | None:
+    """The same as ``identity``, as ``record``'s DCAT file froze it; None for a version without one."""
+    content = session.scalar(select(PubblicazioneFile.contenuto).filter_by(pubblicazione_id=record.id, nome=DCAT))
+    if content is None:
+        return None
+    dcat = json.loads(content)
+    agent, mail = dcat["dct:publisher"], dcat["dcat:contactPoint"].get("vcard:hasEmail", {}).get("@id")
+    return {IDENTITY_FIELDS["address"]: dcat["dcat:landingPage"]["@id"], IDENTITY_FIELDS["name"]: agent["foaf:name"],
+            IDENTITY_FIELDS["code"]: agent["dct:identifier"],
+            IDENTITY_FIELDS["email"]: mail.removeprefix("mailto:") if mail else None}
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
