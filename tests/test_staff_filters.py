@@ -142,8 +142,7 @@ def test_a_range_of_months_and_a_campaign_are_periods(client, seeded):
     ("anno=-1", 400, "anno"), ("anno=2031", 404, "anno"), ("canale=%3Cscript%3E", 400, "canale"),
     # A value this service's answers do not have: the page names it (not "the page does not exist").
     ("canale=sportello", 404, "canale"), ("sede=comando", 404, "sede"), ("comune=nessuno", 404, "comune"),
-    ("provenienza=9999999999", 400, "provenienza"), ("provenienza=999", 404, "provenienza"), ("da=2025-13", 400, "da"),
-    ("da=2020-01&a=2026-12", 400, "a"), ("da=2025-05&a=2025-01", 400, "a"),
+    ("provenienza=9999999999", 400, "provenienza"), ("provenienza=999", 404, "provenienza"),
     ("rilevazione=nessuna", 404, None), ("rilevazione=x&anno=2025", 400, "rilevazione"),
     ("lingua=it%27%20OR%201%3D1--", 400, "lingua"),
 ])
@@ -157,6 +156,45 @@ def test_bad_parameters_get_a_clear_answer_never_a_500(client, seeded, query, st
             assert f"«{named}»" in html, url
             if status == 404:
                 assert f"«{query.split('=')[1]}»" in html and "non esiste" not in html, url
+
+
+@pytest.mark.parametrize(("query", "field", "message"), [
+    ("da=2025-13&a=2025-05", "da", "«2025-13» non è un mese: scrivere anno e mese, per esempio 2025-03 o 03/2025."),
+    ("da=marzo&a=2025-05", "da", "«marzo» non è un mese"),
+    ("da=2025-05&a=2025-01", "a", "Il mese finale viene prima di quello iniziale"),
+    ("da=2020-01&a=2026-12", "a", "Al massimo 60 mesi (5 anni)"),
+    ("da=9999-12", "da", "L'anno deve essere tra 2000 e 2100."),  # was a 500: the month after it is in year 10000
+])
+def test_a_wrong_month_is_shown_beside_its_field_with_the_period_the_page_was_on(client, seeded, query, field,
+                                                                                 message):
+    """A month typed wrong (a browser without a month picker gives a text box) was a separate 400 page naming the URL
+    parameter: the service and question pages now show the year they were on, the error beside the field and the
+    months as typed; a download, which must not give another period than asked, is still a 400."""
+    raw = answers(seeded)
+    n, quota = overall(raw[raw["data_ora"].dt.year == 2025])
+    for url in (f"/staff/servizi/anagrafe?anno=2025&{query}", f"/staff/servizi/anagrafe/domande/D3?anno=2025&{query}"):
+        html = unescape(page(client, url))
+        assert "Mesi non validi: la pagina mostra l'anno 2025. Correggere il campo indicato." in html, url
+        assert f'aria-invalid="true" aria-describedby="{field}-errore"' in html, url
+        assert re.search(rf'<div class="invalid-feedback" id="{field}-errore">[^<]*{re.escape(message)}', html), url
+        other = "a" if field == "da" else "da"
+        assert f'id="{other}-errore"' not in html
+        typed = dict(part.split("=") for part in query.split("&"))
+        assert f'name="{field}" placeholder="AAAA-MM" value="{typed[field]}"' in html  # nothing typed is lost
+        if other in typed:
+            assert f'name="{other}" placeholder="AAAA-MM" value="{typed[other]}"' in html
+    assert f"n = {n}" in html and f"{italian(quota)}%" in html
+    download = client.get(f"/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&{query}")
+    assert download.status_code == 400 and f"«{field}»" in unescape(download.get_data(as_text=True))
+
+
+def test_months_typed_the_italian_way_are_understood(client, seeded):
+    raw = answers(seeded)
+    n, quota = overall(raw[(raw["data_ora"] >= datetime(2025, 3, 1)) & (raw["data_ora"] < datetime(2025, 6, 1))])
+    for query in ("da=03/2025&a=05/2025", "da=3-2025&a=2025/5", "da=+03%2F2025+&a=2025-05"):
+        html = page(client, f"/staff/servizi/anagrafe?{query}")
+        assert "03/2025–05/2025" in html and f"n = {n}" in html and f"{italian(quota)}%" in html, query
+        assert 'name="da" placeholder="AAAA-MM" value="2025-03"' in html  # the picker's own form
 
 
 def test_the_question_page_counts_each_value_and_option(client, seeded):

@@ -22,11 +22,11 @@ RATED = ("scala", "faccine", "nps", "si_no")  # the questions whose figures a br
 BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
 
 
-def checked_selection(servizio: Servizio) -> Selection:
+def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
     """The URL's period and filters (``read_selection``), refused with a 403 when a filter selects a group that the
     page without filters hides: a channel of 5 hidden there so that one of 4 could not be worked out by subtraction
-    showed its 80% once chosen as the filter, and the 4 answers followed."""
-    selection = read_selection(servizio)
+    showed its 80% once chosen as the filter, and the 4 answers followed. ``page`` as in ``read_selection``."""
+    selection = read_selection(servizio, page)
     if not selection.filters:
         return selection
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]

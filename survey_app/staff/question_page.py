@@ -118,7 +118,7 @@ def _is_missing(value) -> bool:
 @roles_required(*RESULT_READERS)
 def question(slug: str, codice: str):
     servizio = scoped_service(slug)
-    selection = checked_selection(servizio)
+    selection = checked_selection(servizio, page=True)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     conn = db.session.connection()
     with reuse_results(conn):

@@ -2,7 +2,8 @@
 URL and checked against what the service really has, so that every link can be shared and bookmarked.
 
 A malformed value is a 400 naming the parameter; a well-formed one the service does not have (a counter of another
-service, a year without answers) is a 404, as an unknown page would be.
+service, a year without answers) is a 404, as an unknown page would be. The months are typed by people (a text box
+where the browser has no month picker): a page shows a wrong month beside its field, with the period it was on.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from ..transparency.formatting import local_today
 
 YEAR = re.compile(r"[0-9]{4}")
 MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+MONTH_TYPED = re.compile(r"\s*(?:([0-9]{4})\s*[-/.]\s*([0-9]{1,2})|([0-9]{1,2})\s*[-/.]\s*([0-9]{4}))\s*")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 NUMBER = re.compile(r"[0-9]{1,9}")
 FILTER_NAMES = ("canale", "sede", "comune", "lingua", "provenienza")
@@ -52,6 +55,8 @@ class Selection:
     options: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     campaigns: list[Rilevazione] = field(default_factory=list)
     args: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # a month field's name → what is wrong with what was typed
+    typed: dict[str, str] = field(default_factory=dict)  # the months as typed, shown again beside their error
 
     titles = FILTER_TITLES  # each filter's name, as the form and the refusals show it
 
@@ -149,13 +154,39 @@ def _filters(options: dict[str, list[tuple[str, str]]]) -> Filters:
 
 
 def _month(name: str) -> date | None:
+    """The month of field ``name``: 2025-03 as the month picker sends it, or as typed (03/2025, 3-2025, 2025/3).
+    ValueError, with what to write, for anything else."""
     raw = request.args.get(name, "")
     if not raw:
         return None
-    match = MONTH.fullmatch(raw)
-    if not match:
-        bad_parameter(name)
-    return date(int(match[1]), int(match[2]), 1)
+    match = MONTH_TYPED.fullmatch(raw)
+    year, month = (match[1], match[2]) if match and match[1] else (match[4], match[3]) if match else (None, None)
+    if year is None or not 1 <= int(month) <= 12:
+        raise ValueError(_("«%(typed)s» non è un mese: scrivere anno e mese, per esempio 2025-03 o 03/2025.",
+                           typed=raw[:20]))
+    if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        raise ValueError(_("L'anno deve essere tra %(first)d e %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
+    return date(int(year), int(month), 1)
+
+
+def _months(page: bool) -> tuple[date | None, date | None, dict[str, str]]:
+    """The months asked for, and what is wrong with each (a page shows it; a download is a 400)."""
+    found, errors = {}, {}
+    for name in ("da", "a"):
+        try:
+            found[name] = _month(name)
+        except ValueError as exc:
+            if not page:
+                bad_parameter(name)
+            found[name], errors[name] = None, str(exc)
+    first, last = found["da"], found["a"]
+    if first and last and last < first:
+        errors["a"] = _("Il mese finale viene prima di quello iniziale: scambiarli o correggerne uno.")
+    elif first and last and (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
+        errors["a"] = _("Al massimo %(n)d mesi (5 anni): scegliere un intervallo più breve.", n=MAX_MONTHS)
+    if errors and not page:
+        bad_parameter(next(iter(errors)))
+    return first, last, errors
 
 
 def _month_after(day: date) -> date:
@@ -167,10 +198,12 @@ def _months_later(day: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def read_selection(servizio: Servizio) -> Selection:
+def read_selection(servizio: Servizio, page: bool = False) -> Selection:
     """The period and filters of the URL, checked; 400 or 404 otherwise, and 403 for filters that leave out a
-    handful of questionnaires: this page minus the same page without filters would give those few away."""
-    selection = _read_selection(servizio)
+    handful of questionnaires: this page minus the same page without filters would give those few away. A ``page``
+    shows wrong months beside their fields (``Selection.errors``) with the period it was on, where a download, which
+    must not silently give another period, is a 400."""
+    selection = _read_selection(servizio, page)
     if selection.filters:
         threshold = current_app.config["SUPPRESSION_THRESHOLD"]
         period, chosen = selection.period, selection.filters
@@ -197,7 +230,7 @@ def read_selection(servizio: Servizio) -> Selection:
     return selection
 
 
-def _read_selection(servizio: Servizio) -> Selection:
+def _read_selection(servizio: Servizio, page: bool) -> Selection:
     years = data_years([servizio.id]) or [date.today().year]
     options = filter_options(servizio)
     filters = _filters(options)
@@ -205,9 +238,14 @@ def _read_selection(servizio: Servizio) -> Selection:
                                         .order_by(Rilevazione.data_inizio.desc())))
     args = filters.as_args()
     chosen = [name for name in PERIOD_NAMES if request.args.get(name)]
+    errors: dict[str, str] = {}
     if "da" in chosen or "a" in chosen:
-        # The page's form sends the months with the year or campaign it was on: months given set the period.
-        chosen = [name for name in chosen if name in ("da", "a")]
+        first, last, errors = _months(page)
+        if errors:  # the period the page was on (its form sends it along), the months shown again with their error
+            chosen = [name for name in chosen if name not in ("da", "a")]
+        else:  # the page's form sends the months with the year or campaign it was on: months given set the period
+            chosen = [name for name in chosen if name in ("da", "a")]
+    typed = {name: request.args.get(name, "")[:20] for name in ("da", "a")} if errors else {}
     if "rilevazione" in chosen:
         if len(chosen) > 1:
             bad_parameter("rilevazione")
@@ -219,17 +257,15 @@ def _read_selection(servizio: Servizio) -> Selection:
             abort(404)
         period = Period(datetime.combine(campaign.data_inizio, time.min),
                         datetime.combine(campaign.data_fine + timedelta(days=1), time.min), campaign.titolo, filters)
-        return Selection(period, "rilevazione", None, years, options, campaigns, {**args, "rilevazione": code})
+        return Selection(period, "rilevazione", None, years, options, campaigns, {**args, "rilevazione": code},
+                         errors, typed)
     if "da" in chosen or "a" in chosen:
-        first, last = _month("da"), _month("a")
         if last is None:  # "from March": up to this month, or that month alone if it is still to come
             this_month = local_today().replace(day=1)
             last = max(first, min(this_month, _months_later(first, MAX_MONTHS - 1)))
         if first is None:  # "up to May": from the January of that year
             first = last.replace(month=1)
         months = (last.year - first.year) * 12 + last.month - first.month + 1
-        if months < 1 or months > MAX_MONTHS:
-            bad_parameter("a")
         start, end = datetime.combine(first, time.min), datetime.combine(_month_after(last), time.min)
         label = f"{first:%m/%Y}" if months == 1 else f"{first:%m/%Y}–{last:%m/%Y}"
         return Selection(Period(start, end, label, filters), "mesi", None, years, options, campaigns,
@@ -240,4 +276,5 @@ def _read_selection(servizio: Servizio) -> Selection:
     year = int(raw_year)
     if year not in years:
         no_such_value("anno", raw_year)  # a year without answers for this service has no page
-    return Selection(Period.year(year, filters), "anno", year, years, options, campaigns, {**args, "anno": str(year)})
+    return Selection(Period.year(year, filters), "anno", year, years, options, campaigns, {**args, "anno": str(year)},
+                     errors, typed)

@@ -154,7 +154,7 @@ def scoped_service(slug: str) -> Servizio:
 @roles_required(*RESULT_READERS)
 def service(slug: str):
     servizio = scoped_service(slug)
-    selection = checked_selection(servizio)
+    selection = checked_selection(servizio, page=True)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     # The charts' labels are in the page's language: kept per language.
     key = f"service:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"

@@ -253,6 +253,16 @@ def test_password_form_with_errors(staff, page, lang):
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
+def test_a_wrong_month_on_a_service_page(staff, page, lang):
+    log_in(page, staff, lang)
+    page.goto(url(staff, f"/staff/servizi/{SERVICE}?anno=2025&da=2025-05&a=2025-01", lang))
+    field = page.locator("input#a")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert page.locator("#a-errore").is_visible()
+    check(page, lang, "service page with a wrong month")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
 def test_import_pages(staff, page, lang):
     """Upload with errors, the preview of a file with a valid and an invalid row, the import, the rollback."""
     log_in(page, staff, lang)
