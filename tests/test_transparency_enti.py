@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime
 from html import unescape
 
@@ -294,3 +295,34 @@ def test_the_sintesi_shows_the_share_published_for_the_year_before(answered, run
     assert f"Soddisfatti nel {YEAR - 1}</dt>" in service and "50,0%" in service
     # The 2024 page itself has no year before it published: no such column.
     assert f"Soddisfatti nel {YEAR - 2}" not in client.get(f"/trasparenza/{YEAR - 1}").get_data(as_text=True)
+
+
+def test_an_earlier_version_keeps_the_year_before_it_was_published_with(answered, runner, client, tmp_path):
+    """2025 version 1 was published before 2024; once 2024 was, version 1's page grew a "Soddisfatti nel 2024"
+    column its files never had (a walk-through as the transparency officer). An earlier version now shows the year
+    before as it stood when it was published; the version in force shows the newest and says which version it is."""
+    publish(runner, tmp_path / "a")
+    for d3 in [5, 4, 4, 2, 1, 3]:
+        add_answers(answered, "anagrafe", datetime(YEAR - 1, 6, 1, 9), {"D3": d3})
+    result = runner.invoke(args=["export", "transparency", "--year", str(YEAR - 1), "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 9), {"D3": 5})
+    publish(runner, tmp_path / "b")  # 2025 version 2, after 2024's version 1
+    first, second = (f"/trasparenza/{YEAR}?versione=1", f"/trasparenza/{YEAR}")
+    assert f"Soddisfatti nel {YEAR - 1}" not in client.get(first).get_data(as_text=True)
+    assert "Soddisfatti nel" not in client.get(f"/trasparenza/{YEAR}/anagrafe?versione=1").get_data(as_text=True)
+    page = client.get(second).get_data(as_text=True)
+    assert f"Soddisfatti nel {YEAR - 1}</th>" in page
+    assert re.search(rf"la quota pubblicata per il {YEAR - 1} nella versione 1, del \d\d/\d\d/\d{{4}}", page)
+    service = client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert re.search(r"n = 6; versione 1 del \d\d/\d\d/\d{4}", service)
+
+
+def test_an_earlier_versions_service_page_says_it_is_not_in_force(answered, runner, client, tmp_path):
+    publish(runner, tmp_path / "a")
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 9), {"D3": 5})
+    publish(runner, tmp_path / "b")
+    old = client.get(f"/trasparenza/{YEAR}/anagrafe?versione=1&ente={COMUNE}").get_data(as_text=True)
+    assert "Questa non è la versione in vigore:" in old
+    assert f'href="/trasparenza/{YEAR}/anagrafe?ente={COMUNE}">vai alla versione 2</a>' in old
+    assert "versione in vigore" not in client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)

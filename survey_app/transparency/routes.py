@@ -9,7 +9,7 @@ from collections import Counter, OrderedDict
 from flask import abort, current_app, g, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import defer, selectinload
 
 from analysis.opendata import dcat_catalog, dumps
@@ -22,7 +22,6 @@ from . import bp
 from .changes import of_ente
 from .labels import in_page_language
 from .publishing import DCAT, file_names, publication_view, publisher, report_entities
-from .publishing import latest as newest_version
 
 FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
                "csv": _l("Dati aperti (CSV)"), "datapackage": _l("Descrizione dei dati (datapackage.json)"),
@@ -127,14 +126,25 @@ def _downloads(record: Pubblicazione, ente: str | None = None) -> list[dict]:
     return found
 
 
-def _previous_year(year: int) -> dict[str, dict]:
-    """Each service's share of satisfied users as published for the year before (its newest version), by service
-    code, where it was published with a figure: the Sintesi shows it beside this year's."""
-    record = newest_version(db.session, year - 1)
-    if record is None:
-        return {}
-    return {row["servizio_codice"]: row for row in publication_view(record).summary
-            if row.get("quota_soddisfatti") is not None}
+def _previous_year(record: Pubblicazione, in_force: bool = True) -> tuple[dict[str, dict], Pubblicazione | None]:
+    """Each service's share of satisfied users as published for the year before, by service code, where it was
+    published with a figure (the Sintesi shows it beside this year's), and the version it comes from: the newest for
+    the version in force; for an earlier version, the one in force when it was published, so that its page does not
+    change with a later publication of the year before."""
+    query = select(Pubblicazione).filter_by(anno=record.anno - 1)
+    if not in_force:
+        query = query.where(Pubblicazione.pubblicata_il <= record.pubblicata_il)
+    source = db.session.scalar(query.order_by(Pubblicazione.versione.desc()).limit(1))
+    if source is None:
+        return {}, None
+    return {row["servizio_codice"]: row for row in publication_view(source).summary
+            if row.get("quota_soddisfatti") is not None}, source
+
+
+def _previous_context(record: Pubblicazione | None, in_force: bool = True) -> dict:
+    """The template's ``previous`` (by service code) and ``previous_source`` (the version they come from)."""
+    previous, source = _previous_year(record, in_force) if record is not None else ({}, None)
+    return {"previous": previous, "previous_source": source}
 
 
 def _ente_pages(pub: Publication | None) -> list[dict]:
@@ -153,7 +163,7 @@ def index():
         return render_template("transparency/index.html", years=latest, record=current, pub=pub, ente=None,
                                entities=_ente_pages(pub), groups=by_ente(pub) if pub else [],
                                downloads=_downloads(current) if current else [], whole_files=False,
-                               previous=_previous_year(current.anno) if current else {})
+                               **_previous_context(current))
     # An ente's page: the newest year it has services in, and the earlier ones; before its first publication, the
     # page says so (its address is on the ente's site from the start), for an ente of the catalogue with services.
     found = _with_ente(latest, ente)
@@ -169,7 +179,7 @@ def index():
     g.page_ente = pub.ente["nome"]
     return render_template("transparency/index.html", years=[record for record, _own in found], record=current,
                            pub=pub, ente=ente, entities=[], groups=by_ente(pub), downloads=_downloads(current, ente),
-                           whole_files=not _own_files(current, ente), previous=_previous_year(current.anno))
+                           whole_files=not _own_files(current, ente), **_previous_context(current))
 
 
 @bp.get("/catalogo.jsonld")
@@ -205,7 +215,7 @@ def year(anno: int):
                            entities=[] if ente else _ente_pages(whole), downloads=_downloads(record, ente),
                            versions=versions, latest=latest, changes=changes,
                            whole_files=ente is not None and not _own_files(record, ente),
-                           previous=_previous_year(record.anno))
+                           **_previous_context(record, record.versione == latest.versione))
 
 
 @bp.get("/<int:anno>/<name>")
@@ -224,10 +234,12 @@ def service_or_file(anno: int, name: str):
                                                       if codes[q["domanda_codice"]] > 1 else "")}
                  for q in questions]
     actions = [a for a in pub.actions if a["servizio_codice"] == name]
+    latest = db.session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=anno))
+    context = _previous_context(record, record.versione == latest)
     return render_template("transparency/service.html", record=record, pub=pub, summary=summary, ente=ente,
                            questions=questions, actions=actions, downloads=_downloads(record, ente),
-                           whole_files=ente is not None and not _own_files(record, ente),
-                           previous=_previous_year(record.anno).get(name))
+                           whole_files=ente is not None and not _own_files(record, ente), latest_version=latest,
+                           **{**context, "previous": context["previous"].get(name)})
 
 
 @bp.get("/<int:anno>/v<int:versione>/<name>")
