@@ -221,9 +221,21 @@ def test_skip_invalid_imports_the_valid_rows_and_says_what_it_left_out(catalogue
                            "X3;15/03/2025;anagrafe;;;9;;;5;;;;\n")
     result = run_import(runner, path, "--skip-invalid")
     assert result.exit_code == 0, result.output
-    assert "Importate 1 riga su 3 nel lotto" in result.output and "; 2 righe escluse perché non valide." in result.output
+    assert "Importata 1 riga su 3 nel lotto" in result.output and "; 2 righe escluse perché non valide." in result.output
     batch = catalogue.scalar(select(ImportBatch))
     assert (batch.righe, batch.righe_importate, batch.righe_scartate) == (3, 1, 2)
+
+
+def test_the_firm_is_named_on_every_import_and_counts_agree(catalogue, runner, tmp_path):
+    """Without --source the firm was the file's name, so a corrected file sent as lotto2.csv was another firm's and
+    its id_esterno landed a second time (a survey firm's walk-through)."""
+    first = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;9;;;5;;;;\n")
+    result = runner.invoke(args=["responses", "import", first, "--questionnaire", "breve"])
+    assert result.exit_code == 2 and "--source" in result.output
+    assert count(catalogue, ImportBatch) == 0
+    result = run_import(runner, first, "--skip-invalid")
+    assert "Importata 1 riga su 2 nel lotto" in result.output and "; 1 riga esclusa perché non valida." in result.output
+    assert "\t1 riga importata" in runner.invoke(args=["responses", "batches"]).output
 
 
 def test_dry_run_writes_nothing(catalogue, runner, tmp_path):

@@ -56,19 +56,21 @@ def print_report(report: ImportReport) -> None:
 @responses_cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--questionnaire", required=True, help="Codice del questionario delle risposte.")
-@click.option("--source", default=None, help="Società che ha raccolto i dati (predefinito: il nome del file).")
+@click.option("--source", required=True,
+              help="Società che ha raccolto i dati, sempre con lo stesso nome: un id_esterno già importato dalla "
+                   "stessa società non viene importato di nuovo.")
 @click.option("--method", type=click.Choice(IMPORT_METHODS), default="CATI", show_default=True,
               help="CATI (telefono), PAPI (carta) o CAWI (web della società).")
 @click.option("--dry-run", is_flag=True, help="Controlla il file senza scrivere nulla.")
 @click.option("--skip-invalid", is_flag=True, help="Importa solo le righe valide e dice quali ha escluso.")
-def import_command(file: Path, questionnaire: str, source: str | None, method: str, dry_run: bool,
+def import_command(file: Path, questionnaire: str, source: str, method: str, dry_run: bool,
                    skip_invalid: bool) -> None:
     """Importa FILE (CSV, XLSX o ODS): tutte le righe valide, o nessuna."""
     data = file.read_bytes()
     with click.progressbar(length=max(data.count(b"\n"), 1), label="Controllo delle righe", file=sys.stderr,
                            show_pos=True) if sys.stderr.isatty() else _NoBar() as bar:
         try:
-            report = import_file(db.session, data, file.name, questionnaire, source=source or file.stem,
+            report = import_file(db.session, data, file.name, questionnaire, source=source,
                                  method=method, dry_run=dry_run, skip_invalid=skip_invalid, progress=bar.update)
         except ImportRefused as exc:
             raise click.ClickException(f"{exc}") from None
@@ -84,8 +86,10 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
         click.echo(f"Colonne assenti dal file, lette come vuote in ogni riga: {', '.join(report.absent_columns)}.")
     invalid = report.invalid_rows
     if report.written:
-        left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non valide" if invalid else ""
-        click.echo(f"Importate {_rows(report.written)} su {report.rows} nel lotto {report.batch_id}{left_out}.")
+        left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non {'valida' if invalid == 1 else 'valide'}" \
+            if invalid else ""
+        click.echo(f"{'Importata' if report.written == 1 else 'Importate'} {_rows(report.written)} su {report.rows} "
+                   f"nel lotto {report.batch_id}{left_out}.")
         return
     if not report.rows:  # with or without --dry-run --skip-invalid: an empty file is never a completed check
         click.echo("Nessuna riga scritta: il file non ha righe di dati.", err=True)
@@ -118,7 +122,7 @@ def batches_command() -> None:
     """Elenca i lotti importati, il più recente per primo."""
     for batch in db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())):
         state = f"annullato il {batch.annullato_il:%d/%m/%Y} da {batch.annullato_da}" if batch.annullato_il else \
-            f"{batch.righe_importate} righe importate"
+            _rows(batch.righe_importate, "importata", "importate")
         click.echo(f"{batch.id}\t{local_time(batch.created_at)}\t{batch.fonte} ({batch.metodo})\t"
                    f"{batch.nome_file}\t{state}")
 
