@@ -129,6 +129,32 @@ def test_a_bad_row_is_named_and_nothing_is_written(catalogue, runner, tmp_path, 
     assert count(catalogue, Compilazione) == 0 and count(catalogue, ImportBatch) == 0
 
 
+@pytest.mark.parametrize("name", ["lotto.csv", "lotto.xlsx"])
+def test_a_csv_row_broken_by_a_line_break_is_refused_not_imported_cut(catalogue, runner, tmp_path, name):
+    """An unquoted line break inside a cell: the row stopped at D5 and the rest became a row of its own; with
+    --skip-invalid the first half was imported and the rest lost (a survey firm's walk-through). A spreadsheet leaves
+    trailing empty cells out, so a short row there is a whole one."""
+    body = f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;sì\n;attesa;commento\nX2;15/03/2025;anagrafe;;;4;;;4;;;;\n"
+    if name.endswith(".xlsx"):
+        book = openpyxl.Workbook()
+        for line in body.splitlines():
+            book.active.append([cell or None for cell in line.split(";")])
+        path = str(tmp_path / name)
+        book.save(path)
+    else:
+        path = write(tmp_path, body, name)
+    result = run_import(runner, path, "--skip-invalid")
+    lines = result.output.splitlines()
+    short = [line for line in lines if "meno valori che colonne" in line]
+    if name.endswith(".xlsx"):
+        assert short == [] and "Importate 2 righe su 3" in result.output  # X1 (short but whole) and X2
+        return
+    assert short[0].startswith("riga 2: meno valori che colonne (11 su 13): la riga è forse spezzata da un a capo")
+    assert short[1].startswith("riga 3: meno valori che colonne (3 su 13)")
+    assert not any(line.startswith("riga 4") for line in lines)
+    assert "Importata 1 riga su 3" in result.output  # X2 alone: nothing of the broken row
+
+
 @pytest.mark.parametrize("row, column", [
     ("X1;15/03/2025;anagrafe;;;5;;;9;;;;", "D3"),  # a required answer out of its scale is not also "missing"
     ("X1;15/03/2025;anagrafe;;;5;;;molto;;;attesa;", "D3"),  # nor is its follow-up "not to be asked"

@@ -50,8 +50,12 @@ class FileRows:
         self.absent = [name for name in expected if name not in present and name not in required]
 
     def __iter__(self) -> Iterator[Row]:
+        width = len(self.headers)
         for number, values in self.table.rows:
-            yield number, values, []
+            found = self.table.short.get(number)
+            yield number, values, [] if found is None else [RowError(
+                number, "", "", f"meno valori che colonne ({found} su {width}): la riga è forse spezzata da un a "
+                                "capo fuori dalle virgolette, e il seguito è finito nella riga dopo")]
 
 
 def _cell(value: Any) -> Any:

@@ -7,6 +7,9 @@ It only turns bytes into cells and never judges columns or values. Whatever the 
 - rows are numbered as a spreadsheet shows them (header 1, first data row 2; a CSV record with a quoted newline
   is one row), aligned to ``headers``, padded with None. Non-empty cells beyond the last header make the row
   longer than ``headers``, for the validator to refuse (values under a header-less trailing column included).
+  A CSV record with fewer fields than the header (a line broken by an unquoted newline: the rest of its values went
+  to a "row" of their own) is noted in ``short`` (row number → fields found), for the validator to refuse too;
+  spreadsheets leave trailing empty cells out, so only a CSV is held to its header's width.
 - strings are stripped, blank cells are None. An empty row between data rows is yielded (all None) so the
   validator can name it; empty rows at the end of the file are not.
 - CSV and XLSX stream, memory flat in the file size; ODS is loaded whole (odfpy builds a DOM), its XML capped.
@@ -47,6 +50,7 @@ class Table:
     headers: list[str]
     original_headers: list[str]
     rows: Iterator[tuple[int, list[object]]]
+    short: dict[int, int]  # filled as ``rows`` is read: CSV rows with fewer fields than the header
 
 
 def read_table(data: bytes | BinaryIO, filename: str) -> Table:
@@ -69,7 +73,8 @@ def read_table(data: bytes | BinaryIO, filename: str) -> Table:
         # Don't guess which later row is the header: the row numbers the user is told would no longer match.
         raise ReadError(NO_HEADER if any(_cleaned(row) for row in raw) else EMPTY)
     headers = [" ".join(name.split()).lower() for name in original]
-    return Table(headers, original, _numbered(raw, len(headers)))
+    short: dict[int, int] = {}
+    return Table(headers, original, _numbered(raw, len(headers), short if kind == "csv" else None), short)
 
 
 def _kind(stream: BinaryIO, start: int, extension: str) -> str:
@@ -104,7 +109,8 @@ def _cleaned(row: Iterable[object]) -> list[object]:
     return values
 
 
-def _numbered(raw: Iterator[list[object]], width: int) -> Iterator[tuple[int, list[object]]]:
+def _numbered(raw: Iterator[list[object]], width: int,
+              short: dict[int, int] | None = None) -> Iterator[tuple[int, list[object]]]:
     # Empty rows are held back as a count until a non-empty row proves they are not the file's trailing padding.
     pending = 0
     for number, row in enumerate(raw, start=2):
@@ -115,6 +121,8 @@ def _numbered(raw: Iterator[list[object]], width: int) -> Iterator[tuple[int, li
         for blank in range(number - pending, number):
             yield blank, [None] * width
         pending = 0
+        if short is not None and len(row) < width:
+            short[number] = len(row)
         yield number, values + [None] * (width - len(values))
 
 
