@@ -471,6 +471,13 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
     assert errors.status_code == 200 and errors.mimetype == "text/csv"
     rows = errors.data.decode("utf-8-sig").splitlines()
     assert rows[0] == "riga;colonna;valore;motivo" and rows[1].startswith("2;servizio;tributi;")
+    # Every error is in the file, as the page says: it stopped at 1,000 (a firm's 5,000-row file).
+    many = HEADER + "".join(f"\nW{i};15/03/2025;tributi;;;8;;;5;;;;" for i in range(600))
+    html = unescape(_upload(client, many.encode(), name="tanti.csv").get_data(as_text=True))
+    assert "Errori riga per riga: i primi 200 di 1200 (tutti nel CSV)" in html
+    rows = client.get(re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)).data.decode(
+        "utf-8-sig").splitlines()
+    assert len(rows) == 1 + 1200 and rows[-1].startswith("601;")
     unreadable = unescape(_upload(client, b"\x89PNG\r\n\x1a\n", name="foto.xlsx").get_data(as_text=True))
     assert "non è un CSV, XLSX o ODS leggibile" in unreadable
     assert count(catalogue, Compilazione) == 0

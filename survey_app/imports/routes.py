@@ -28,7 +28,7 @@ from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
 from . import pending, template
 from .firms import known_firms
-from .load import ImportRefused, ImportReport, import_file, safe_file_name
+from .load import ALL_ERRORS, MAX_LISTED_ERRORS, ImportRefused, ImportReport, import_file, safe_file_name
 from .rollback import rollback_batch
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
@@ -109,9 +109,9 @@ def _scope() -> set[int] | None:
 
 
 def _check(data: bytes, name: str, code: str, method: str, firm: str | None, *, dry_run: bool,
-           skip_invalid: bool = False) -> ImportReport:
-    return import_file(db.session, data, name, code, source=_source(firm), method=method,
-                       user=current_user, dry_run=dry_run, skip_invalid=skip_invalid, allowed_services=_scope())
+           skip_invalid: bool = False, listed: int = MAX_LISTED_ERRORS) -> ImportReport:
+    return import_file(db.session, data, name, code, source=_source(firm), method=method, user=current_user,
+                       dry_run=dry_run, skip_invalid=skip_invalid, allowed_services=_scope(), listed=listed)
 
 
 @bp.route("/carica", methods=["GET", "POST"])
@@ -226,7 +226,8 @@ def errors_csv(sha256: str):
         abort(404)
     try:
         report = _check(upload.dati, upload.nome_file, request.args.get("questionario", ""),
-                        request.args.get("metodo", "CATI"), request.args.get("societa"), dry_run=True)
+                        request.args.get("metodo", "CATI"), request.args.get("societa"), dry_run=True,
+                        listed=ALL_ERRORS)
     except ImportRefused:
         abort(404)
     buffer = io.StringIO()
@@ -234,6 +235,9 @@ def errors_csv(sha256: str):
     writer.writerow(["riga", "colonna", "valore", "motivo"])
     for e in report.errors:
         writer.writerow([e.row, neutralise_formula(e.column), neutralise_formula(e.value), e.reason])
+    left = sum(report.reasons.values()) - len(report.errors)
+    if left:  # never silently short: say how many more there are
+        writer.writerow(["", "", "", f"altri {left} errori non elencati: correggere questi e ricaricare il file"])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name="errori.csv")
 
