@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import openpyxl
+import pytest
 from sqlalchemy import func, select
 
 from survey_app.models import ApiToken, AuditLog, Compilazione, ImportBatch, Rilevazione, Servizio
@@ -352,3 +353,23 @@ def test_keys_in_any_spelling_and_the_columns_no_row_had(catalogue, client, runn
                        data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(short), "breve.csv")})
     assert done.status_code == 201 and done.json["colonne_assenti"] == [
         "canale", "sede", "D1", "D1_importanza", "D2", "D4", "D5", "D6", "D7"]
+
+
+@pytest.mark.parametrize(("sent", "stored"), [
+    ("2025-03-15T10:30:00", datetime(2025, 3, 15, 10)), ("2025-03-15T10:30", datetime(2025, 3, 15, 10)),
+    ("2025-03-15T09:30:00Z", datetime(2025, 3, 15, 10)),  # UTC: 10:30 in Rome (CET)
+    ("2025-07-15T12:05:00+00:00", datetime(2025, 7, 15, 14)),  # summer time
+    ("2025-03-15T10:30:00+01:00", datetime(2025, 3, 15, 10)),
+])
+def test_iso_8601_date_times_as_json_serialisers_write_them(catalogue, client, runner, sent, stored):
+    """"2026-11-15T10:30:00" was refused as "data non valida" (a survey firm's walk-through): every JSON serialiser
+    writes dates so."""
+    done = post_rows(client, new_token(runner), [{**ROW, "data": sent}])
+    assert done.status_code == 201, done.json
+    assert catalogue.scalar(select(Compilazione.data_ora)) == stored
+
+
+def test_a_wrong_date_says_which_forms_are_understood(catalogue, client, runner):
+    done = post_rows(client, new_token(runner), [{**ROW, "data": "2025-03-15T25:00"}])
+    assert done.status_code == 422
+    assert done.json["errori"][0]["motivo"].startswith("data non valida (usare gg/mm/aaaa o aaaa-mm-gg, con l'ora")

@@ -54,7 +54,10 @@ class ImportRequest(BaseModel):
         description="Le righe, con le colonne del modello (id_esterno, data, servizio, canale, sede, D1…); la riga n "
                     "è l'n-esimo oggetto. Nei nomi maiuscole e minuscole, spazi, trattini e trattini bassi si "
                     "equivalgono («ID Esterno» = id_esterno); un campo lasciato fuori è vuoto; un campo che non è una "
-                    "colonna del modello rende non valida la sua riga (motivo «campo sconosciuto»).")
+                    "colonna del modello rende non valida la sua riga (motivo «campo sconosciuto»). La data come "
+                    "gg/mm/aaaa o aaaa-mm-gg, con l'ora se serve (gg/mm/aaaa hh:mm, o ISO 8601 "
+                    "aaaa-mm-ggThh:mm[:ss], anche con Z o con lo scarto dall'UTC, convertita nell'ora del Comune); "
+                    "l'ora è registrata arrotondata all'ora intera.")
 
 
 class ImportForm(BaseModel):

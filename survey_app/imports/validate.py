@@ -8,6 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
 
 from ..models import Domanda, QuestionarioVersione, Rilevazione, Servizio
 from .columns import (
@@ -28,6 +31,8 @@ MULTI_SEPARATORS = re.compile(r"\s*[;|]\s*")
 ITALIAN_DATE = re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text; NUL and the rest not
 ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
+# ISO 8601 as JSON serialisers write it: 2026-11-15T10:30:00, with Z or an offset when they know the zone
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,8 @@ def cell_text(value: Any) -> str:
 
 
 def parse_date(value: Any) -> datetime | None:
-    """A real date, an Excel serial number or text (ISO or dd/mm/yyyy, optionally with hh:mm), to the hour."""
+    """A real date, an Excel serial number or text (ISO or dd/mm/yyyy, optionally with hh:mm; ISO 8601's
+    2026-11-15T10:30 too, an offset or Z turned into the Comune's time), to the hour."""
     if isinstance(value, datetime):
         return value.replace(minute=0, second=0, microsecond=0, tzinfo=None)
     if isinstance(value, date):
@@ -106,6 +112,15 @@ def parse_date(value: Any) -> datetime | None:
         if not 20000 < serial < 80000:  # 1954–2119: anything else is not a date someone typed
             return None
         return (EXCEL_EPOCH + timedelta(days=serial)).replace(minute=0, second=0, microsecond=0)
+    if isinstance(value, str) and ISO_DATE_TIME.fullmatch(value.strip()):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        if moment.tzinfo is not None:  # the Comune's own time, as every other date of the file
+            zone = current_app.config["SURVEY_TIMEZONE"] if has_app_context() else "Europe/Rome"
+            moment = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return moment.replace(minute=0, second=0, microsecond=0)
     match = TIME_SUFFIX.match(str(value).strip())
     if not match:
         return None
@@ -208,7 +223,8 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any],
     if not cell_text(raw_date):
         fail("data", "", "data mancante")
     elif when is None:
-        fail("data", raw_date, "data non valida (usare gg/mm/aaaa o aaaa-mm-gg)")
+        fail("data", raw_date, "data non valida (usare gg/mm/aaaa o aaaa-mm-gg, con l'ora se serve: "
+                                   "gg/mm/aaaa hh:mm o aaaa-mm-ggThh:mm)")
     elif when.date() > ctx.today:
         fail("data", raw_date, "data nel futuro")
     elif servizio is not None:
