@@ -156,9 +156,10 @@ def test_bad_requests_get_json_errors_in_italian(catalogue, client, runner, app)
     assert {(d["campo"], d["motivo"]) for d in missing.json["dettagli"]} == {
         ("questionario", "campo obbligatorio"), ("metodo", "valore non ammesso: usare CATI, PAPI o CAWI"),
         ("righe", "troppo corto o vuoto")}  # the values a firm may send, named
-    typed = post_rows(client, secret, [{**ROW, "D1": True}], dry_run="yes")
+    typed = post_rows(client, secret, [ROW, {**ROW, "D1": True}], dry_run="yes")
+    # The second row is righe.2, as the rows' own errors number it ("riga": 2); it was righe.1.
     assert {(d["campo"], d["motivo"]) for d in typed.json["dettagli"]} == {
-        ("righe.0.D1", "deve essere un testo, un numero o null"), ("dry_run", "deve essere true o false")}
+        ("righe.2.D1", "deve essere un testo, un numero o null"), ("dry_run", "deve essere true o false")}
     broken = client.post("/api/v1/imports", data="{righe", content_type="application/json", headers=bearer(secret))
     assert broken.status_code == 400 and broken.json["errore"] == "il corpo non è JSON valido"
     text = client.post("/api/v1/imports", data="a;b", content_type="text/csv", headers=bearer(secret))

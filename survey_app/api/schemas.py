@@ -160,13 +160,16 @@ UNION_MEMBERS = {"str", "int", "float", "bool"}
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:
-    """pydantic's errors in Italian, once per field (a cell's union reports each of its types)."""
+    """pydantic's errors in Italian, once per field (a cell's union reports each of its types); a row's cell is
+    ``righe.N.colonna`` with N from 1."""
     found: dict[str, str] = {}
     for error in exc.errors():
         loc = list(error["loc"])
         union = len(loc) > 1 and loc[-1] in UNION_MEMBERS
         if union:
             loc.pop()
+        if len(loc) > 1 and loc[0] == "righe" and isinstance(loc[1], int):
+            loc[1] += 1  # rows are numbered from 1, as the rows' own errors number them ("riga": 1)
         name = ".".join(str(part) for part in loc) or "corpo"
         reason = "deve essere un testo, un numero o null" if union else REASONS.get(error["type"], "valore non valido")
         if error["type"] == "literal_error" and error.get("ctx", {}).get("expected"):
