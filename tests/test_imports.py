@@ -438,6 +438,12 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
     done = client.post("/staff/importazioni/conferma", data=fields)
     assert done.status_code == 302
     batch = catalogue.scalar(select(ImportBatch))
+    assert f"Importate 2 righe nel lotto {batch.id}." in unescape(client.get(done.location).get_data(as_text=True))
+    # Confirmed again from the same preview (a second tab): where it went, not "upload it again".
+    again = client.post("/staff/importazioni/conferma", data=fields)
+    assert again.status_code == 302 and again.location.endswith("/staff/importazioni/")
+    assert f"Questo file è già stato importato nel lotto {batch.id}: nessuna riga scritta di nuovo." in unescape(
+        client.get(again.location).get_data(as_text=True))
     assert (batch.fonte, batch.metodo, batch.righe_importate) == ("demoskopika.it", "PAPI", 2)
     assert batch.utente_id is not None and count(catalogue, Compilazione) == 2
     from survey_app.models import AuditLog

@@ -10,6 +10,7 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -199,6 +200,13 @@ def confirm():
         abort(400)
     upload = pending.find(db.session, current_user, form.sha256.data)
     if upload is None:
+        # Confirmed already (a second tab, a double click): say where it went rather than "upload it again".
+        batch = db.session.scalar(select(ImportBatch).filter_by(sha256=form.sha256.data, utente_id=current_user.id,
+                                                                annullato_il=None).order_by(ImportBatch.id.desc()))
+        if batch is not None:
+            flash(_("Questo file è già stato importato nel lotto %(batch)d: nessuna riga scritta di nuovo.",
+                    batch=batch.id), "info")
+            return redirect(url_for(".index"))
         flash(_("Il file non è più disponibile: caricarlo di nuovo."), "error")
         return redirect(url_for(".upload"))
     try:
@@ -213,7 +221,8 @@ def confirm():
                                types=_question_types(form.questionario.data)), 400
     pending.discard(db.session, current_user, form.sha256.data)  # the import's audit entry came with the batch
     db.session.commit()
-    flash(_("Importate %(n)d righe nel lotto %(batch)d.", n=report.written, batch=report.batch_id), "success")
+    flash(ngettext("Importata %(num)d riga nel lotto %(batch)d.", "Importate %(num)d righe nel lotto %(batch)d.",
+                   report.written, batch=report.batch_id), "success")
     return redirect(url_for(".index"))
 
 
