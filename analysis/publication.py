@@ -244,10 +244,34 @@ def period_of(year: int, until: date | None = None) -> dict[str, Any]:
             "parziale": end is not None}
 
 
-def period_text(period: dict[str, Any]) -> str:
-    """The period as the Nota metodologica states it: "dal 01/01/2026 al 24/11/2026 (anno in corso: dati parziali)"."""
+def period_text(period: dict[str, Any], answered: dict[str, str] | None = None) -> str:
+    """The period as the Nota metodologica states it: "dal 01/01/2026 al 24/11/2026 (anno in corso: dati parziali)",
+    and the days the answers were given (``answered``: the method's ``risposte``, from ``answer_span``) where they
+    cover less of it: a first year begun in November is not a year's survey."""
     start, end = (date.fromisoformat(period[key]).strftime("%d/%m/%Y") for key in ("inizio", "fine"))
-    return f"dal {start} al {end}" + (" (anno in corso: dati parziali)" if period.get("parziale") else "")
+    text = f"dal {start} al {end}" + (" (anno in corso: dati parziali)" if period.get("parziale") else "")
+    if short_span(period, answered):
+        first, last = (date.fromisoformat(answered[key]).strftime("%d/%m/%Y") for key in ("prima", "ultima"))
+        text += f"; risposte raccolte solo dal {first} al {last}"
+    return text
+
+
+SPAN_GAP_DAYS = 31  # answers starting or stopping more than a month inside the period are said to
+
+
+def answer_span(conn: Connection, year: int, services: list[int] | None = None) -> dict[str, str] | None:
+    """The first and last day with answers in the year (ISO dates), None without answers."""
+    days = queries.answer_days(conn, year, services)
+    return None if days is None else {"prima": days[0].isoformat(), "ultima": days[1].isoformat()}
+
+
+def short_span(period: dict[str, Any], answered: dict[str, str] | None) -> bool:
+    """Whether the answers began or stopped more than a month inside the period."""
+    if not answered:
+        return False
+    gap_start = date.fromisoformat(answered["prima"]) - date.fromisoformat(period["inizio"])
+    gap_end = date.fromisoformat(period["fine"]) - date.fromisoformat(answered["ultima"])
+    return max(gap_start.days, gap_end.days) > SPAN_GAP_DAYS
 
 
 def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: date | None = None,
@@ -282,6 +306,7 @@ def methodology(conn: Connection, year: int, questions: pd.DataFrame, until: dat
         .drop_duplicates(["tipo", "scala_min", "scala_max"]).sort_values(["tipo", "scala_min", "scala_max"])
     return {
         "periodo": period_of(year, until),
+        "risposte": answer_span(conn, year, services),
         "canali": [{"canale": CHANNEL_LABELS.get(name, name), "compilazioni": int(n)} for name, n in channels],
         "lotti": [{"fonte": fonte, "metodo": METHOD_LABELS.get(metodo, metodo), "compilazioni": int(n)}
                   for fonte, metodo, n in batches],

@@ -209,7 +209,7 @@ def method_rows(method: dict[str, Any], year: int, threshold: int,
                        for s in method["scale"]) or "nessuna"
     rows = [
         ("Anno di riferimento", str(year)),
-        ("Periodo delle risposte", period_text(method["periodo"])),
+        ("Periodo delle risposte", period_text(method["periodo"], method.get("risposte"))),
         ("Canali di risposta dei cittadini (questionari)", channels),
         ("Rilevazioni di società incaricate (questionari)", batches),
         ("Scale di risposta", scales),

@@ -139,7 +139,7 @@ def method_sheet(pub: Publication) -> Sheet:
     rows: list[list[Any]] = [
         *([["Ente", pub.ente["nome"]]] if pub.ente else []),
         ["Anno di riferimento", str(pub.year)],
-        ["Periodo delle risposte", period_text(m["periodo"])],
+        ["Periodo delle risposte", period_text(m["periodo"], m.get("risposte"))],
     ]
     if pub.version:
         rows.append(["Versione della pubblicazione", str(pub.version)])

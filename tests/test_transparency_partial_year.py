@@ -32,8 +32,11 @@ def test_a_running_year_is_published_as_partial_and_its_final_figures_make_a_ver
         result = publish(runner, tmp_path / "v1")
     assert result.exit_code == 0, result.output
     assert f"l'anno {YEAR} è in corso; la versione riporta i dati parziali, fino al 20/11/{YEAR}" in result.output
+    # The fixture's answers run from March to October: the note says so (a first year begun in November read as a
+    # whole year's survey).
     assert method(tmp_path / "v1" / f"soddisfazione-{YEAR}.xlsx")["Periodo delle risposte"] == \
-        f"dal 01/01/{YEAR} al 20/11/{YEAR} (anno in corso: dati parziali)"
+        f"dal 01/01/{YEAR} al 20/11/{YEAR} (anno in corso: dati parziali); risposte raccolte solo dal 10/03/{YEAR} " \
+        f"al 10/10/{YEAR}"
     package = json.loads((tmp_path / "v1" / "datapackage.json").read_text())
     assert package["temporal"] == {"start": f"{YEAR}-01-01", "end": f"{YEAR}-11-20"}
     dcat = json.loads((tmp_path / "v1" / "dcat-ap_it.jsonld").read_text())
@@ -55,7 +58,7 @@ def test_a_running_year_is_published_as_partial_and_its_final_figures_make_a_ver
         final = publish(runner, tmp_path / "v2")
     assert final.exit_code == 0 and "Pubblicata la versione 2" in final.output and "in corso" not in final.output
     assert method(tmp_path / "v2" / f"soddisfazione-{YEAR}.xlsx")["Periodo delle risposte"] == \
-        f"dal 01/01/{YEAR} al 31/12/{YEAR}"
+        f"dal 01/01/{YEAR} al 31/12/{YEAR}; risposte raccolte solo dal 10/03/{YEAR} al 10/10/{YEAR}"
     assert "Dati parziali." not in client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
     assert "Dati parziali." in client.get(f"/trasparenza/{YEAR}?versione=1").get_data(as_text=True)
     assert answered.scalar(select(Pubblicazione.versione).order_by(Pubblicazione.versione.desc())) == 2
@@ -77,7 +80,8 @@ def test_the_relazione_of_a_running_year_states_its_period(answered, runner, tmp
         result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.xlsx")])
     assert result.exit_code == 0, result.output
     rows = dict(list(openpyxl.load_workbook(tmp_path / "r.xlsx")["Nota metodologica"].values)[1:])
-    assert rows["Periodo delle risposte"] == f"dal 01/01/{YEAR} al 20/11/{YEAR} (anno in corso: dati parziali)"
+    assert rows["Periodo delle risposte"] == f"dal 01/01/{YEAR} al 20/11/{YEAR} (anno in corso: dati parziali); " \
+                                             f"risposte raccolte solo dal 10/03/{YEAR} al 10/10/{YEAR}"
     # The PDF's first page too: it said "dal 1° gennaio al 31 dicembre" in November.
     with freeze_time(DURING):
         result = runner.invoke(args=["export", "relazione", "--year", str(YEAR), "--out", str(tmp_path / "r.pdf")])

@@ -113,6 +113,9 @@ def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
         # Each standard's result follows from the standards and figures compared here: versions published before
         # the results were kept one by one are not new for lacking them.
         data = {**data, "sintesi": [{k: v for k, v in row.items() if k != "esiti"} for row in data.get("sintesi", [])]}
+        # Likewise the days the answers span (any answer that moves them changes a count compared here).
+        data = {**data, "metodologia": _without_span(data.get("metodologia", {})),
+                "metodologia_enti": {k: _without_span(m) for k, m in data.get("metodologia_enti", {}).items()}}
         if not period(data).get("parziale"):
             return data
 
@@ -121,6 +124,10 @@ def _same_figures(old: dict[str, Any], new: dict[str, Any]) -> bool:
         return {**data, "metodologia": undated(data["metodologia"]),
                 "metodologia_enti": {k: undated(m) for k, m in data.get("metodologia_enti", {}).items()}}
     return comparable(old) == comparable(new)
+
+
+def _without_span(method: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in method.items() if k != "risposte"}
 
 
 def listed_services(record: Pubblicazione | None) -> set[str] | None:

@@ -132,8 +132,8 @@ def _previous_year(record: Pubblicazione, in_force: bool = True) -> tuple[dict[s
     the version in force; for an earlier version, the one in force when it was published, so that its page does not
     change with a later publication of the year before."""
     query = select(Pubblicazione).filter_by(anno=record.anno - 1)
-    if not in_force:
-        query = query.where(Pubblicazione.pubblicata_il <= record.pubblicata_il)
+    if not in_force:  # published before it: an earlier id (two publications may share a second)
+        query = query.where(Pubblicazione.id < record.id)
     source = db.session.scalar(query.order_by(Pubblicazione.versione.desc()).limit(1))
     if source is None:
         return {}, None
