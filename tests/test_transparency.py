@@ -8,6 +8,7 @@ import io
 import json
 import re
 from datetime import datetime
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -569,3 +570,27 @@ def test_the_files_state_the_local_time_of_publication(answered, runner, tmp_pat
     assert method["Data di pubblicazione"] == local.strftime("%d/%m/%Y %H:%M")
     package = json.loads((tmp_path / "datapackage.json").read_text())
     assert package["created"] == local.isoformat(timespec="seconds")
+
+
+def test_a_year_whose_answers_cover_part_of_it_is_said_so_before_and_after_publishing(answered, runner, client,
+                                                                                       tmp_path):
+    """A first year begun on 26 November was published as a whole year's survey, without a word (a walk-through as
+    the transparency officer). The fixture's answers run from 10 March to 10 October."""
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    page = unescape(client.get("/staff/trasparenza/").get_data(as_text=True))
+    assert f"Risposte raccolte: {YEAR} <strong>solo dal 10/03/{YEAR} al 10/10/{YEAR}</strong>." in page
+    assert 'aria-describedby="anno-risposte"' in page
+    done = client.post("/staff/trasparenza/pubblica", data={"csrf_token": csrf_token(page), "anno": str(YEAR),
+                                                            "conferma": "1"}, follow_redirects=True)
+    assert f"Nel {YEAR} le risposte sono state raccolte solo dal 10/03/{YEAR} al 10/10/{YEAR}: la nota " \
+        "metodologica della versione lo dice." in unescape(done.get_data(as_text=True))
+    add_answers(answered, "anagrafe", datetime(YEAR, 6, 20, 9), {"D3": 4})
+    output = publish(runner, tmp_path / "a")
+    assert f"Attenzione: nel {YEAR} le risposte sono state raccolte solo dal 10/03/{YEAR} al 10/10/{YEAR}" in output
+    # Answers from early January to late December: a whole year, nothing to say.
+    add_answers(answered, "anagrafe", datetime(YEAR, 1, 20, 9), {"D3": 4})
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 10, 9), {"D3": 4})
+    output = publish(runner, tmp_path / "b")
+    assert "Pubblicata la versione 3" in output and "raccolte solo" not in output
+    page = unescape(client.get("/staff/trasparenza/").get_data(as_text=True))
+    assert f"Risposte raccolte: {YEAR} dal 20/01/{YEAR} al 10/12/{YEAR}." in page

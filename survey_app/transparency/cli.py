@@ -9,6 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from analysis.publication import short_span
+
 from ..extensions import db
 from ..settings import is_loopback, public_base_url
 from .formatting import it_date
@@ -70,6 +72,10 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
     if covered.get("parziale"):
         click.echo(f"Attenzione: l'anno {year} è in corso; la versione riporta i dati parziali, fino al "
                    f"{it_date(covered['fine'])}.", err=True)
+    answered = record.dati["metodologia"].get("risposte")
+    if short_span(covered, answered):
+        click.echo(f"Attenzione: nel {year} le risposte sono state raccolte solo dal {it_date(answered['prima'])} al "
+                   f"{it_date(answered['ultima'])}; la nota metodologica della versione lo dice.", err=True)
     if not any(row["compilazioni"] for row in record.dati["sintesi"]):
         click.echo(f"Attenzione: nessun questionario nell'anno {year}; la versione pubblica tabelle vuote.", err=True)
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import defer, selectinload
 from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 
+from analysis.publication import answer_span, period_of, short_span
+
 from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
@@ -26,6 +28,7 @@ from .publishing import (
     period,
     publish_year,
     report_entities,
+    running_until,
 )
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
@@ -62,8 +65,22 @@ def index():
     years = years_with_answers()
     entities = report_entities()
     return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
-                           entities=entities, public_pages=_public_pages(entities, records),
+                           entities=entities, public_pages=_public_pages(entities, records), spans=_spans(years),
                            running_year=local_today().year if local_today().year in years else None)
+
+
+def _spans(years: list[int]) -> list[dict]:
+    """Each year's first and last day with answers, and whether they leave more than a month of it out: the
+    publisher sees before publishing a year that is not a whole year's survey (the Nota metodologica says so)."""
+    conn = db.session.connection()
+    found = []
+    for year in years:
+        span = answer_span(conn, year)
+        if span is not None:
+            period = period_of(year, running_until(year))
+            found.append({"year": year, "first": span["prima"], "last": span["ultima"],
+                          "short": short_span(period, span)})
+    return found
 
 
 def _public_pages(entities: dict[str, str], records: list[Pubblicazione]) -> list[dict]:
@@ -108,6 +125,11 @@ def publish():
         if covered.get("parziale"):
             flash(_("L'anno %(year)d è in corso: la versione riporta i dati parziali, fino al %(day)s.",
                     year=record.anno, day=it_date(covered["fine"])), "warning")
+        answered = record.dati["metodologia"].get("risposte")
+        if short_span(covered, answered):
+            flash(_("Nel %(year)d le risposte sono state raccolte solo dal %(first)s al %(last)s: la nota "
+                    "metodologica della versione lo dice.", year=record.anno, first=it_date(answered["prima"]),
+                    last=it_date(answered["ultima"])), "warning")
     else:
         flash(_("Nessun dato è cambiato rispetto alla versione %(v)d dell'anno %(year)d: non è stata creata una "
                 "nuova versione.", v=record.versione, year=record.anno), "info")
