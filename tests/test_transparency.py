@@ -170,12 +170,15 @@ def test_a_new_version_leaves_the_old_one_byte_identical_and_lists_the_changes(a
     assert "<td>risposte valide</td>" in year_page and "Dati aperti (CSV)" in year_page
     # A mean keeps its two decimals, as in the files ("3,5 → 3,67" read as if the first had one).
     assert changes[("anagrafe", "D3", "media")] == (3.5, 3.67)
-    assert "<td>media</td><td>3,50</td><td>3,67</td>" in year_page
+    assert '<td>media</td><td class="cs-break">3,50</td><td class="cs-break">3,67</td>' in year_page
     # Counted as changes (an added action is not a "dato cambiato").
     assert f"{len(v2.modifiche)} modifiche rispetto alla versione precedente" in year_page
     # In English the page names the files and what changed in English; the record itself stays Italian.
     english = client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
     assert "<td>valid answers</td>" in english and "<td>% satisfied</td>" in english
+    # (The methodological note is the files' own, in Italian and marked so.)
+    assert '<dl class="row cs-method" lang="it">' in english
+    english = re.sub(r'<dl class="row cs-method".*?</dl>', "", english, flags=re.S)
     assert "Open data (CSV)" in english and "Dati aperti" not in english and "risposte valide" not in english
 
 
@@ -505,8 +508,8 @@ def test_a_version_frozen_with_a_wrong_address_or_publisher_is_replaced_with_the
         "codice IPA di chi pubblica": ("demo", "c_x123")}
     # The page lists the address as it is (no decimal commas in 127.0.0.1), in either language.
     page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
-    assert "<td>http://127.0.0.1:5000/trasparenza/2025</td><td>https://www.comune.example.it/trasparenza/2025</td>" \
-        in page
+    assert '<td class="cs-break">http://127.0.0.1:5000/trasparenza/2025</td>' \
+        '<td class="cs-break">https://www.comune.example.it/trasparenza/2025</td>' in page
     assert "<td>IPA code of the publisher</td>" in client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
     # Then, with the same settings and figures, nothing new.
     assert "Nessuna modifica" in publish(runner, tmp_path / "c")
@@ -529,7 +532,7 @@ def test_production_refuses_to_freeze_a_loopback_address_or_no_publisher_code(an
         "https://www.comune.example.it/trasparenza/2025/v1/")
 
 
-def test_changes_name_renamed_services_and_each_action(answered, runner, tmp_path):
+def test_changes_name_renamed_services_and_each_action(answered, runner, client, tmp_path):
     from survey_app.models import AzioneMiglioramento
 
     servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
@@ -547,6 +550,14 @@ def test_changes_name_renamed_services_and_each_action(answered, runner, tmp_pat
     changes = {(c["servizio_codice"], c["campo"]): (c["prima"], c["dopo"]) for c in v2.modifiche}
     assert changes[("anagrafe", "nome del servizio")] == ("Anagrafe", "Anagrafe centrale")
     assert changes[("anagrafe", "azione «Orari estesi»: stato")] == ("pianificata", "completata")
+    # In English: the service's English name, the action's field and its states (they were Italian).
+    servizio.nome_en = "Central registry office"
+    answered.commit()
+    english = client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
+    assert ('<th scope="row">Central registry office</th><td></td><td>action “Orari estesi”: status</td>'
+            '<td class="cs-break">planned</td><td class="cs-break">completed</td>') in english
+    assert "<td>service name</td>" in english
+    client.get("/?lang=it")
 
 
 def test_questionnaires_without_the_overall_item_are_not_called_suppressed(catalogue, runner, client, tmp_path):
@@ -594,3 +605,31 @@ def test_a_year_whose_answers_cover_part_of_it_is_said_so_before_and_after_publi
     assert "Pubblicata la versione 3" in output and "raccolte solo" not in output
     page = unescape(client.get("/staff/trasparenza/").get_data(as_text=True))
     assert f"Risposte raccolte: {YEAR} dal 20/01/{YEAR} al 10/12/{YEAR}." in page
+
+
+def test_a_standards_result_among_the_changes_is_in_the_pages_language(app):
+    from survey_app.transparency.formatting import change_value
+
+    with app.test_request_context("/trasparenza/2025?lang=en"):
+        assert change_value("non raggiunto", "esito rispetto allo standard") == "not met"
+    with app.test_request_context("/trasparenza/2025"):
+        assert change_value("non raggiunto", "esito rispetto allo standard") == "non raggiunto"
+
+
+def test_the_year_page_publishes_the_method_note_of_its_files(answered, runner, client, tmp_path):
+    """The method (period, channels, firms, scales, suppression, formulas, margins) was only inside the XLSX and
+    ODS; the law asks for results and method in "Servizi erogati" (a walk-through as the transparency officer)."""
+    publish(runner, tmp_path)
+    sheet = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")["Nota metodologica"]
+    published = {r[0]: r[1] for r in sheet.iter_rows(min_row=3, values_only=True) if r[0]}
+    page = unescape(client.get(f"/trasparenza/{YEAR}").get_data(as_text=True))
+    shown = dict(re.findall(r'<dt class="col-md-4">([^<]*)</dt><dd class="col-md-8">([^<]*)</dd>', page))
+    assert shown == {k: v for k, v in published.items()
+                     if k not in ("Voce", "Versione della pubblicazione", "Data di pubblicazione")}  # and its heading
+    assert shown["Periodo delle risposte"].endswith(f"risposte raccolte solo dal 10/03/{YEAR} al 10/10/{YEAR}")
+    assert "Canali di risposta dei cittadini (questionari)" in shown and "Regola di soppressione" in shown
+    # An ente's page: that ente's own note (its services' channels), without the ente's name again.
+    own = unescape(client.get(f"/trasparenza/{YEAR}?ente=unione-test").get_data(as_text=True))
+    own_note = dict(re.findall(r'<dt class="col-md-4">([^<]*)</dt><dd class="col-md-8">([^<]*)</dd>', own))
+    assert "Ente" not in own_note and own_note["Canali di risposta dei cittadini (questionari)"] != \
+        shown["Canali di risposta dei cittadini (questionari)"]

@@ -69,7 +69,7 @@ def test_the_publishing_page_warns_before_and_after_a_running_year_is_published(
         login(client, runner, "trasparenza@example.org", "--role", "trasparenza")
         page = client.get("/staff/trasparenza/").get_data(as_text=True)
         assert f"L'anno {YEAR} è in corso: pubblicarlo ora dà dati parziali" in page
-        assert 'aria-describedby="anno-in-corso"' in page
+        assert 'aria-describedby="anno-risposte anno-in-corso"' in page
         done = client.post("/staff/trasparenza/pubblica", data={"csrf_token": csrf_token(page), "anno": str(YEAR), "conferma": "1"},
                            follow_redirects=True).get_data(as_text=True)
     assert f"la versione riporta i dati parziali, fino al 20/11/{YEAR}" in done

@@ -127,11 +127,18 @@ VERBATIM_FIELDS = frozenset(IDENTITY_FIELDS.values())
 CHANGE_WORDS = frozenset(("assente", "aggiunto", "aggiunta", "presente", "rimosso", "rimossa", "assenti", "aggiunti"))
 
 
+ACTION_CHANGE = re.compile(r"azione «(?P<title>.*)»(?:: (?P<field>[^«»]+))?")
+
+
 @bp.app_template_filter("change_field")
 def change_field(label: str) -> str:
     """What changed, as the stored record names it in Italian (changes.py), in the page's language; an action's
-    own title ("azione «…»: stato") stays as written."""
-    return gettext(label) if label and "«" not in label else label
+    own title ("azione «…»: stato") stays as written, its field is translated."""
+    action = ACTION_CHANGE.fullmatch(label or "")
+    if action:
+        named = gettext("azione «%(title)s»", title=action["title"])
+        return f"{named}: {gettext(action['field'])}" if action["field"] else named
+    return gettext(label) if label else label
 
 
 @bp.app_template_filter("change_value")
@@ -142,6 +149,10 @@ def change_value(value, campo: str = "") -> str:
         return "—"
     if campo in VERBATIM_FIELDS:
         return value  # an address or a code: no decimal commas
+    if isinstance(value, str) and value in ESITI:
+        return esito(value)
+    if isinstance(value, str) and campo.endswith(": stato"):
+        return action_state(value)
     if isinstance(value, str) and value in CHANGE_WORDS:
         return gettext(value)
     if isinstance(value, bool):

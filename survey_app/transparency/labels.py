@@ -65,3 +65,14 @@ def in_page_language(pub: Publication) -> Publication:
     return dataclasses.replace(pub, summary=[service(r) for r in pub.summary],
                                questions=[question(r) for r in pub.questions],
                                actions=[service(a) for a in pub.actions])
+
+
+def changes_in_page_language(changes: dict[int, list[dict]]) -> dict[int, list[dict]]:
+    """Each version's changes with the services named in the page's language (the record keeps the Italian name
+    of the day: a service renamed since keeps it)."""
+    if page_language() != "en":
+        return changes
+    services = {(slug, it): en for slug, it, en in db.session.execute(
+        select(Servizio.slug, Servizio.nome_it, Servizio.nome_en).where(Servizio.nome_en.is_not(None)))}
+    return {version: [{**c, "servizio": services.get((c["servizio_codice"], c["servizio"]), c["servizio"])}
+                      for c in items] for version, items in changes.items()}

@@ -14,13 +14,14 @@ from sqlalchemy.orm import defer, selectinload
 
 from analysis.opendata import dcat_catalog, dumps
 from analysis.publication import Publication
+from analysis.sheets import method_sheet
 
 from ..extensions import db
 from ..models import Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from . import bp
 from .changes import of_ente
-from .labels import in_page_language
+from .labels import changes_in_page_language, in_page_language
 from .publishing import DCAT, file_names, publication_view, publisher, report_entities
 
 FILE_LABELS = {"xlsx": _l("Foglio di calcolo Excel (XLSX)"), "ods": _l("Foglio di calcolo OpenDocument (ODS)"),
@@ -147,6 +148,15 @@ def _previous_context(record: Pubblicazione | None, in_force: bool = True) -> di
     return {"previous": previous, "previous_source": source}
 
 
+SHOWN_ELSEWHERE = {"Ente", "Versione della pubblicazione", "Data di pubblicazione"}  # the page's header says them
+
+
+def method_note(pub: Publication) -> list[tuple[str, str]]:
+    """The Nota metodologica of the files (the XLSX's sheet), for the year's page: period, channels, firms, scales,
+    anonymity, suppression, formulas and margins of error, as published."""
+    return [(row[0], row[1]) for row in method_sheet(pub).rows if row[0] not in SHOWN_ELSEWHERE]
+
+
 def _ente_pages(pub: Publication | None) -> list[dict]:
     """Each ente's own page, where the publication has services of more than one."""
     entities = pub.entities() if pub is not None else []
@@ -211,9 +221,11 @@ def year(anno: int):
         versions = [v for v, _own in _with_ente(versions, ente)]
         services = {row["servizio_codice"] for row in pub.summary}
         changes = {v.versione: of_ente(v.modifiche, pub.ente["nome"], services) for v in versions}
+    as_published = publication_view(record)  # the note as the files state it (Italian)
+    note = method_note(as_published.of_ente(ente) if ente else as_published)
     return render_template("transparency/year.html", record=record, pub=pub, groups=by_ente(pub), ente=ente,
                            entities=[] if ente else _ente_pages(whole), downloads=_downloads(record, ente),
-                           versions=versions, latest=latest, changes=changes,
+                           versions=versions, latest=latest, changes=changes_in_page_language(changes), note=note,
                            whole_files=ente is not None and not _own_files(record, ente),
                            **_previous_context(record, record.versione == latest.versione))
 

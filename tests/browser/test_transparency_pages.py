@@ -32,7 +32,7 @@ def published(live_server):
         publish_year(_db.session, 2025, actor="test")
         _, password = create_user(_db.session, "pubblica@example.org", "trasparenza")
         _db.session.remove()
-    return {"url": live_server["url"], "password": password}
+    return {"url": live_server["url"], "password": password, "app": live_server["app"]}
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -108,3 +108,33 @@ def test_the_public_chart_keeps_readable_labels_on_a_phone(published, page):
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(f"{published['url']}/trasparenza/2025")
     assert cut_off(page) == [] and axe_violations(page) == []
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_changes_between_versions_and_the_method_note_fit_320_pixels(published, page, lang):
+    """Opened at 320 px, "Che cosa è cambiato" was a table 437 px wide outside any scrolling box, cutting off its
+    "Dopo" column; a change of address is one long word."""
+    from survey_app.extensions import db as _db
+    from survey_app.transparency.publishing import latest, publish_year
+
+    app = published["app"]
+    with app.app_context():
+        if latest(_db.session, 2024) is None:
+            publish_year(_db.session, 2024, actor="test")
+            config = app.config
+            before = config.get("PUBLIC_BASE_URL")
+            config["PUBLIC_BASE_URL"] = "https://servizi-online.comune-di-esempio-con-un-nome-lungo.example.it"
+            try:
+                assert publish_year(_db.session, 2024, actor="test").created
+            finally:
+                config["PUBLIC_BASE_URL"] = before
+        _db.session.remove()
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{published['url']}/trasparenza/2024?lang={lang}")
+    page.locator("details summary").first.click()
+    assert page.get_by_role("table", name="Modifiche della versione 2" if lang == "it" else "Changes in version 2")\
+        .is_visible()
+    assert cut_off(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert page.locator("dl.cs-method dt").count() >= 8
+    assert axe_violations(page) == []
