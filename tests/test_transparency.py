@@ -633,3 +633,12 @@ def test_the_year_page_publishes_the_method_note_of_its_files(answered, runner, 
     own_note = dict(re.findall(r'<dt class="col-md-4">([^<]*)</dt><dd class="col-md-8">([^<]*)</dd>', own))
     assert "Ente" not in own_note and own_note["Canali di risposta dei cittadini (questionari)"] != \
         shown["Canali di risposta dei cittadini (questionari)"]
+
+
+def test_file_sizes_are_in_kilobytes_of_a_thousand_bytes(answered, runner, client, tmp_path):
+    """33,607 bytes read "32,8 kB" (divided by 1,024): a kB is 1,000 bytes."""
+    publish(runner, tmp_path)
+    size = (tmp_path / "soddisfazione-2025.xlsx").stat().st_size
+    expected = f"{size / 1000:.1f}".replace(".", ",") + " kB"
+    page = unescape(client.get(f"/trasparenza/{YEAR}").get_data(as_text=True))
+    assert re.search(rf"Excel \(XLSX\)</a>\s*<span class=\"text-muted\">\({re.escape(expected)};", page), expected
