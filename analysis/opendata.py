@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 LICENCE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribuzione 4.0 Internazionale",
@@ -155,9 +155,10 @@ def _csv_resource(name: str, title: str, csv: FileInfo, threshold: int) -> dict[
 
 def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publisher, files: list[FileInfo],
                landing_page: str, download_url: str, end: str | None = None,
-               own_pages: dict[str, tuple[str, str]] | None = None) -> dict[str, Any]:
+               own_pages: dict[str, tuple[str, str]] | None = None, issued: date | None = None) -> dict[str, Any]:
     """The dataset in DCAT-AP_IT as JSON-LD; ``download_url`` ends where each file's name follows; ``end`` as in
-    ``datapackage``; ``own_pages`` gives a file (an ente's own table) its own page and title: name → (page, title)."""
+    ``datapackage``; ``own_pages`` gives a file (an ente's own table) its own page and title: name → (page, title);
+    ``issued``, the day the year's first version was published (``dct:issued``; this version's is ``dct:modified``)."""
     own_pages = own_pages or {}
     stamp = published_at.isoformat(timespec="seconds")
     dataset_id = f"{landing_page.rstrip('/')}#dataset"
@@ -195,7 +196,7 @@ def dcat_ap_it(year: int, version: int, published_at: datetime, publisher: Publi
                                       "risposte valide, media, quota di soddisfatti con intervallo di confidenza "
                                       "al 95%, standard della carta dei servizi ed esito.", "@language": "it"},
         "owl:versionInfo": str(version),
-        "dct:issued": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
+        "dct:issued": {"@value": (issued or published_at.date()).isoformat(), "@type": "xsd:date"},
         "dct:modified": {"@value": published_at.date().isoformat(), "@type": "xsd:date"},
         "dct:accrualPeriodicity": {"@id": "http://publications.europa.eu/resource/authority/frequency/ANNUAL"},
         "dcat:theme": {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"},

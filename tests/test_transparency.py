@@ -513,8 +513,17 @@ def test_a_version_frozen_with_a_wrong_address_or_publisher_is_replaced_with_the
     assert "<td>IPA code of the publisher</td>" in client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
     # Then, with the same settings and figures, nothing new.
     assert "Nessuna modifica" in publish(runner, tmp_path / "c")
+    # Version 2's record keeps the day the year was first published as dct:issued, its own as dct:modified.
+    v1 = answered.scalar(select(Pubblicazione).filter_by(versione=1)).pubblicata_il
+    first_day = (v1 if v1.tzinfo else v1.replace(tzinfo=ZoneInfo("UTC"))).astimezone(ZoneInfo("Europe/Rome")).date()
+    assert dcat["dct:issued"]["@value"] == first_day.isoformat()
+    record = answered.scalar(select(Pubblicazione).filter_by(versione=1))
+    record.pubblicata_il = datetime(YEAR + 1, 1, 5, 10, tzinfo=ZoneInfo("UTC"))
+    answered.commit()
     app.config["PUBLISHER"] = {"nome": "Comune di Prova", "codice_ipa": "c_x123", "email": "urp@comune.example.it"}
     assert "versione 3 dell'anno 2025 (1 modifica" in publish(runner, tmp_path / "d")
+    dcat = json.loads((tmp_path / "d" / "dcat-ap_it.jsonld").read_text())
+    assert dcat["dct:issued"]["@value"] == f"{YEAR + 1}-01-05" and dcat["dct:modified"]["@value"] != f"{YEAR + 1}-01-05"
 
 
 def test_production_refuses_to_freeze_a_loopback_address_or_no_publisher_code(answered, app, runner, tmp_path):

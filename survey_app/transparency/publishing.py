@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,9 +57,10 @@ def public_urls(year: int, version: int) -> tuple[str, str]:
     return f"{base}/trasparenza/{year}", f"{base}/trasparenza/{year}/v{version}/"
 
 
-def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
+def render_files(pub: Publication, who: Publisher, issued: date | None = None) -> list[tuple[str, bytes]]:
     """Every file of the publication, in the order they are listed: the tables of all the services, then, where
-    the year has services of more than one ente, each ente's own tables, then the descriptions of them all."""
+    the year has services of more than one ente, each ente's own tables, then the descriptions of them all.
+    ``issued``: the day the year was first published (the DCAT record's dct:issued), this one's when None."""
     names = file_names(pub.year)
     files = _tables(pub, names)
     per_ente = []
@@ -76,7 +77,7 @@ def render_files(pub: Publication, who: Publisher) -> list[tuple[str, bytes]]:
                           per_ente)
     files.append((names["datapackage"], dumps(package)))
     dcat = dcat_ap_it(pub.year, pub.version, pub.published_at, who, [_info(n, b) for n, b in files], landing,
-                      downloads, end, own_pages)
+                      downloads, end, own_pages, issued)
     files.append((names["dcat"], dumps(dcat)))
     return files
 
@@ -200,7 +201,10 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,
                            modifiche=_changes(previous.dati, data) + moved if previous else [])
-    for name, content in render_files(pub, who):
+    first = session.scalar(select(func.min(Pubblicazione.pubblicata_il)).filter_by(anno=year))
+    issued = None if first is None else (first if first.tzinfo else first.replace(tzinfo=UTC)).astimezone(
+        pub.published_at.tzinfo).date()
+    for name, content in render_files(pub, who, issued):
         suffix = "." + name.rsplit(".", 1)[-1]
         record.file.append(PubblicazioneFile(nome=name, media_type=MEDIA_TYPES[suffix], contenuto=content,
                                              sha256=hashlib.sha256(content).hexdigest(), dimensione=len(content)))
