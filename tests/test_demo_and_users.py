@@ -50,6 +50,16 @@ def test_seed_is_deterministic_and_realistic(catalogue, tmp_path):
     assert overall["quota_soddisfatti"].max() - overall["quota_soddisfatti"].min() > 5
 
 
+def test_a_seed_ending_today_has_no_answer_after_this_hour(catalogue, app):
+    """At 10:08 the demo had today's answers at 13:00, and a partial publication of the year counted them."""
+    from freezegun import freeze_time
+
+    with freeze_time("2026-11-25 09:08:00"):  # 10:08 in Rome
+        seed_responses(catalogue, 3000, seed=4)
+    latest = catalogue.scalar(select(func.max(Compilazione.data_ora)))
+    assert latest == datetime(2026, 11, 25, 10)
+
+
 def test_different_seed_different_data(catalogue):
     db = catalogue
     seed_responses(db, 50, seed=1, end=date(2026, 6, 30))

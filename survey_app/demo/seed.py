@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
+from flask import current_app, has_app_context
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -64,7 +66,10 @@ def _season(day: date) -> float:
 def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: date | None = None) -> int:
     """Add ``responses`` submissions ending on ``end`` (default today); returns how many were written."""
     rng = np.random.default_rng(seed)
-    end = end or date.today()
+    zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"]) if has_app_context() else ZoneInfo("Europe/Rome")
+    # No answer after this hour (local, as stored): a demo seeded at 10:00 had today's answers at 13:00.
+    now = datetime.now(zone).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    end = end or now.date()
     services = list(session.scalars(
         select(Servizio).order_by(Servizio.slug).options(selectinload(Servizio.sedi))))
     if not services:
@@ -105,7 +110,7 @@ def seed_responses(session: Session, responses: int = 3000, seed: int = 1, end: 
         latent = plan.quality + _season(day) - plan.trend * years_ago + rng.normal(0, 0.55)
         submissions.append({
             "servizio_id": plan.servizio.id, "versione_id": version.id,
-            "data_ora": datetime(day.year, day.month, day.day, int(hours[i])),
+            "data_ora": min(datetime(day.year, day.month, day.day, int(hours[i])), now),
             "canale": channel, "sede_id": sede.id if sede else None,
             "lingua": "en" if rng.random() < 0.06 else "it",
             "import_batch_id": batch.id if batch else None,
