@@ -207,6 +207,16 @@ def summary_table(conn: Connection, year: int, threshold: int, questions: pd.Dat
     return pd.DataFrame(rows, columns=SUMMARY_FIELDS)
 
 
+OPEN_STATES = frozenset((STATE_LABELS["pianificata"], STATE_LABELS["in_corso"]))
+
+
+def state_as_of(state: str, deadline: str | date, as_of: date) -> str:
+    """An action's state as published, with "(scadenza superata)" when it was still open after its deadline on
+    ``as_of`` (the day of the version or report): the Nucleo sees a late action as late, not just "pianificata"."""
+    day = date.fromisoformat(deadline) if isinstance(deadline, str) else deadline
+    return f"{state} (scadenza superata)" if state in OPEN_STATES and day < as_of else state
+
+
 def load_actions(conn: Connection, year: int) -> pd.DataFrame:
     """The improvement actions whose period overlaps the year, with what prompted them."""
     a, s, u, e, st = t.azioni, t.servizi, t.uffici, t.enti, t.standard

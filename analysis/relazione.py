@@ -31,6 +31,7 @@ from .publication import (
     readable_standard,
     service_trend,
     standard_text,
+    state_as_of,
 )
 from .services import overall_question
 from .sheets import FORMULAS
@@ -183,11 +184,11 @@ def _trend(row: pd.Series | None, quota: float | None, n: int, year: int) -> Tre
                  significativo=bool(row["significativo"]))
 
 
-def _actions(frame: pd.DataFrame, slug: str) -> list[Action]:
+def _actions(frame: pd.DataFrame, slug: str, as_of: date) -> list[Action]:
     # The reference's threshold with a decimal comma, as the report's other figures ("media ≥ 3,8 (D9)").
     return [Action(a.titolo, a.descrizione or "", readable_standard(a.riferimento, ","), a.ufficio,
                    date.fromisoformat(a.data_inizio),
-                   date.fromisoformat(a.data_scadenza), a.stato, a.esito or "")
+                   date.fromisoformat(a.data_scadenza), state_as_of(a.stato, a.data_scadenza, as_of), a.esito or "")
             for a in frame[frame["servizio_codice"] == slug].itertuples()]
 
 
@@ -383,7 +384,7 @@ def _build_report(conn: Connection, year: int, threshold: int, published: Publis
         report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
-        report.actions = _actions(actions, svc.slug)
+        report.actions = _actions(actions, svc.slug, date.today())
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
     method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == ente_name], until, service_ids)
     method["rilevazioni"] = year_campaigns(conn, year, set(services["servizio_id"]))

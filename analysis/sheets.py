@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .publication import TYPE_LABELS, Publication, period_text, readable_standard, standard_outcomes
+from .publication import (
+    TYPE_LABELS,
+    Publication,
+    period_text,
+    readable_standard,
+    standard_outcomes,
+    state_as_of,
+)
 
 KINDS = ("text", "int", "dec1", "dec2", "dec4", "year", "date")
 @dataclass(frozen=True)
@@ -105,11 +112,13 @@ def actions_sheet(pub: Publication) -> Sheet:
         Column("Ente", width=26), Column("Ufficio responsabile", width=30), Column("Servizio", width=34),
         Column("Azione", width=36), Column("Descrizione", width=60), Column("Indicatore o standard di riferimento",
                                                                           width=32),
-        Column("Inizio", "date", 12), Column("Scadenza", "date", 12), Column("Stato", width=13),
+        Column("Inizio", "date", 12), Column("Scadenza", "date", 12), Column("Stato", width=24),
         Column("Esito", width=50),
     ]
+    as_of = pub.published_at.date() if pub.published_at else date.today()
     rows = [[a["ente"], a["ufficio"], a["servizio"], a["titolo"], a["descrizione"], readable_standard(a["riferimento"], ","),
-             _date(a["data_inizio"]), _date(a["data_scadenza"]), a["stato"], a["esito"]] for a in pub.actions]
+             _date(a["data_inizio"]), _date(a["data_scadenza"]), state_as_of(a["stato"], a["data_scadenza"], as_of),
+             a["esito"]] for a in pub.actions]
     return Sheet("Programmi di miglioramento", columns, rows, preamble=[
         f"Programmi di miglioramento attivi nell'anno {pub.year}"])
 

@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 import pytest
+from freezegun import freeze_time
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from scipy import stats as sps
@@ -133,9 +134,14 @@ def test_trend_against_scipy(answers):
 
 
 def test_actions_of_the_year_with_their_status(answers):
-    services = by_slug(build_report(answers.connection(), 2025))
+    with freeze_time("2025-12-20 10:00:00"):
+        services = by_slug(build_report(answers.connection(), 2025))
     assert [(a.titolo, a.stato, a.riferimento) for a in services["anagrafe"].actions] == [
         ("Secondo sportello il sabato", "in corso", "standard % soddisfatti ≥ 80 (D3)")]
+    # Still "in corso" after its deadline (31/12/2025): the Nucleo is told it is late (it read just "in corso").
+    with freeze_time("2026-01-02 10:00:00"):
+        services = by_slug(build_report(answers.connection(), 2025))
+    assert services["anagrafe"].actions[0].stato == "in corso (scadenza superata)"
     assert [(a.titolo, a.stato, a.esito) for a in services["vigilanza"].actions] == [
         ("Orari del comando online", "completata", "Fatto")]
     assert services["tributi"].actions == []  # its only action ended in 2023
@@ -195,7 +201,7 @@ def test_xlsx_matches_the_report(answers):
     assert trend["vigilanza"][8:] == (None, None, None, None, "non confrontabile")
 
     actions = [(r[3], r[4], r[9]) for r in wb["Azioni"].iter_rows(min_row=2, values_only=True)]
-    assert sorted(actions) == [("anagrafe", "Secondo sportello il sabato", "in corso"),
+    assert sorted(actions) == [("anagrafe", "Secondo sportello il sabato", "in corso (scadenza superata)"),
                                ("vigilanza", "Orari del comando online", "completata")]
     method = dict(wb["Nota metodologica"].iter_rows(min_row=2, values_only=True))
     assert "meno di 5 risposte" in method["Regola di soppressione"]

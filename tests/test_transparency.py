@@ -420,13 +420,13 @@ def test_two_publications_at_once_get_one_version_number(answered, app, monkeypa
 
     real_render = publishing.render_files
 
-    def render_while_someone_else_publishes(pub, who):
+    def render_while_someone_else_publishes(pub, who, *args):
         with db.engine.connect() as other:  # a second connection, as a second app host would have
             other.execute(Pubblicazione.__table__.insert().values(
                 anno=YEAR, versione=pub.version, pubblicata_il=pub.published_at, pubblicata_da="altro@example.org",
                 soglia_soppressione=5, dati={}, modifiche=[]))
             other.commit()
-        return real_render(pub, who)
+        return real_render(pub, who, *args)
 
     monkeypatch.setattr(publishing, "render_files", render_while_someone_else_publishes)
     with pytest.raises(publishing.PublicationConflict):
@@ -651,3 +651,27 @@ def test_file_sizes_are_in_kilobytes_of_a_thousand_bytes(answered, runner, clien
     expected = f"{size / 1000:.1f}".replace(".", ",") + " kB"
     page = unescape(client.get(f"/trasparenza/{YEAR}").get_data(as_text=True))
     assert re.search(rf"Excel \(XLSX\)</a>\s*<span class=\"text-muted\">\({re.escape(expected)};", page), expected
+
+
+def test_an_action_open_past_its_deadline_is_published_as_late(answered, runner, client, tmp_path):
+    """The staff list said "pianificata · scaduta"; the public page, the workbook and the Nucleo's report said only
+    "pianificata" (a walk-through as the transparency officer)."""
+    from survey_app.models import AzioneMiglioramento
+
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    for title, due, state in (("In ritardo", datetime(YEAR, 5, 1), "pianificata"),
+                              ("Fatta", datetime(YEAR, 5, 1), "completata"),
+                              ("In tempo", datetime(YEAR + 5, 5, 1), "in_corso")):
+        answered.add(AzioneMiglioramento(servizio_id=servizio.id, ufficio_id=servizio.ufficio_id, indicatore="media",
+                                         titolo=title, descrizione="…", data_inizio=datetime(YEAR, 2, 1).date(),
+                                         data_scadenza=due.date(), stato=state))
+    answered.commit()
+    publish(runner, tmp_path)
+    sheet = openpyxl.load_workbook(tmp_path / "soddisfazione-2025.xlsx")["Programmi di miglioramento"]
+    states = {row[3]: row[8] for row in sheet.iter_rows(min_row=3, values_only=True) if row[3] not in (None, "Azione")}
+    assert states == {"In ritardo": "pianificata (scadenza superata)", "Fatta": "completata", "In tempo": "in corso"}
+    page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "<td>pianificata · scadenza superata</td>" in page and "<td>in corso</td>" in page
+    assert "pianificata · scadenza superata" in client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
+    assert "planned · deadline passed" in client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
+    client.get("/?lang=it")

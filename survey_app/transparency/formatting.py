@@ -13,7 +13,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from analysis.publication import readable_standard
+from analysis.publication import OPEN_STATES, readable_standard
 
 from . import bp
 from .changes import IDENTITY_FIELDS
@@ -164,6 +164,17 @@ def change_value(value, campo: str = "") -> str:
     if isinstance(value, float):
         return number(value, 1)
     return decimals(str(value))
+
+
+@bp.app_template_filter("action_status")
+def action_status(action: dict, published: datetime) -> str:
+    """An action's state in a version, with "scadenza superata" when it was still open after its deadline on the
+    day the version was published (as its files say)."""
+    state = action_state(action["stato"])
+    if action["stato"] in OPEN_STATES and action["data_scadenza"] < in_local_time(published).date().isoformat():
+        late = gettext("scadenza superata")
+        return f"{state} · {late}"
+    return state
 
 
 @bp.app_template_filter("action_state")
