@@ -86,6 +86,10 @@ def test_a_dry_run_and_invalid_rows_write_nothing_and_skip_invalid_keeps_the_goo
     assert kept.status_code == 201
     assert (kept.json["righe"], kept.json["righe_importate"], kept.json["righe_non_valide"]) == (3, 1, 2)
     assert count(catalogue, Compilazione) == 1
+    # The rows left out, and why, stay with the batch (the import's answer was the only place they were said).
+    batch = client.get(kept.headers["Location"], headers=bearer(secret)).json
+    assert [(e["riga"], e["colonna"], e["valore"]) for e in batch["righe_escluse"]] == [(2, "D1", "9"),
+                                                                                        (3, "data", "31/02/2025")]
 
 
 def test_a_file_goes_through_the_same_checks(catalogue, client, runner):

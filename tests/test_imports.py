@@ -361,8 +361,10 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
 
 
 # What a survey firm's account may open: its uploads, templates, batches and error reports, and its password page.
-FIRM_ENDPOINTS = {"imports.index", "imports.template_file", "imports.upload", "imports.errors_csv", "staff.password",
-                  "staff.login", "staff.dashboard"}
+FIRM_ENDPOINTS = {"imports.index", "imports.template_file", "imports.upload", "imports.errors_csv",
+                  "imports.excluded_rows", "staff.password", "staff.login", "staff.dashboard"}
+
+
 def _staff_get_urls(app):
     """Every GET address of the staff area outside the firm's own pages."""
     from .test_staff_routes import staff_get_rules
@@ -632,3 +634,35 @@ def test_every_door_leaves_its_import_in_the_audit_log(catalogue, client, runner
     assert "<td>token API «Demoskopika CATI»</td>" in page and page.count("<td>riga di comando</td>") == 1
     log = client.get("/staff/registro.csv?azione=lotto.importa").data.decode("utf-8-sig").splitlines()
     assert [line.split(";")[1] for line in log[1:]] == ["token API «Demoskopika CATI»", "riga di comando"]
+
+
+def test_the_rows_a_batch_left_out_stay_downloadable_with_their_reasons(catalogue, client, runner):
+    """After "Importa solo le righe valide" the errors' link was a 404 and the batch said only "Righe escluse 2":
+    the firm could not tell which rows to fix (a survey firm's walk-through)."""
+    import re
+    from html import unescape
+
+    from .helpers import login
+
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe",
+          "--firm", "Demoskopika")
+    long_comment = "x" * 201  # D7, a free text: its value is not kept with the batch
+    body = (f"{HEADER}\nW1;15/03/2025;anagrafe;;;5;;;5;;;;\nW2;15/03/2025;anagrafe;;;8;;;5;;;;\n"
+            f"W3;15/03/2025;anagrafe;;;5;;;5;;;;{long_comment}\n")
+    html = unescape(_upload(client, body.encode()).get_data(as_text=True))
+    fields = dict(re.findall(r'name="(csrf_token|sha256|questionario|metodo|societa)"[^>]*value="([^"]*)"', html))
+    assert client.post("/staff/importazioni/conferma", data={**fields, "escludi_non_valide": "y"}).status_code == 302
+    batch = catalogue.scalar(select(ImportBatch))
+    listing = unescape(client.get("/staff/importazioni/").get_data(as_text=True))
+    link = f'href="/staff/importazioni/lotti/{batch.id}/escluse.csv">2<span class="visually-hidden"> righe escluse'
+    assert link in listing
+    download = client.get(f"/staff/importazioni/lotti/{batch.id}/escluse.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    rows = download.data.decode("utf-8-sig").splitlines()
+    assert rows[0] == "riga;colonna;valore;motivo"
+    assert rows[1].startswith("3;D1;8;valore non ammesso")
+    assert rows[2].startswith("4;D7;;testo troppo lungo") and long_comment not in download.data.decode("utf-8-sig")
+    # Another firm's account: as if there were no such batch.
+    client.post("/staff/logout", data={"csrf_token": fields["csrf_token"]})
+    login(client, runner, "altra@altra.example.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Altra")
+    assert client.get(f"/staff/importazioni/lotti/{batch.id}/escluse.csv").status_code == 404

@@ -44,7 +44,8 @@ def world(app, db, catalogue):
     """One of everything a staff URL can name, and an account per role."""
     add_answers(db, "anagrafe", datetime(2025, 3, 3, 10), {"D3": 5, "D7": "Un commento"})
     anagrafe = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
-    batch = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="x.csv", sha256="1" * 64, righe=0)
+    batch = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="x.csv", sha256="1" * 64, righe=1, righe_scartate=1,
+                        righe_escluse=[[2, "D1", "9", "valore non ammesso"]])
     campaign = Rilevazione(codice="matrice", titolo="Matrice", questionario=anagrafe.questionario,
                            data_inizio=date(2031, 1, 1), data_fine=date(2031, 2, 1), servizi=[anagrafe])
     action = AzioneMiglioramento(servizio=anagrafe, indicatore="quota_soddisfatti", domanda_codice="D3",

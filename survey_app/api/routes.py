@@ -170,7 +170,9 @@ def get_import(token, batch_id: int):
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.fonte != token.fonte:
         return error(404, f"lotto {batch_id} inesistente")  # another firm's batch looks the same as none
-    return reply(batch_out(batch))
+    excluded = [RowErrorOut(riga=row, colonna=column, valore=value, motivo=reason)
+                for row, column, value, reason in batch.righe_escluse or []]
+    return reply(batch_out(batch).model_copy(update={"righe_escluse": excluded}))
 
 
 @bp.get("/openapi.json")

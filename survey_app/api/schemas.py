@@ -117,6 +117,9 @@ class Batch(BaseModel):
     creato_il: UtcTime = Field(description=TIME)
     annullato_il: UtcTime | None = Field(description=TIME + " null se il lotto non è annullato.")
     rilevazioni: list[str] = Field(description="Codici delle rilevazioni a cui sono andate le risposte.")
+    righe_escluse: list[RowErrorOut] | None = Field(
+        default=None, description="Solo nel singolo lotto: gli errori delle righe lasciate fuori con skip_invalid, "
+                                  "per correggerle (il valore di un testo libero non è conservato).")
 
 
 class BatchList(BaseModel):

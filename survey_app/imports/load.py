@@ -43,6 +43,7 @@ from .reader import ReadError, read_table
 from .validate import Context, Parsed, RowError, check_row
 
 MAX_LISTED_ERRORS = 1000  # kept for a page or the command line; the errors file asks for all of them
+EXCLUDED_KEPT = 10_000  # the rows' errors a batch keeps when it leaves invalid rows out
 ALL_ERRORS = 200_000  # "all" for the errors file: a 10 MB file has fewer cells; bounded memory all the same
 UNKNOWN_FOR_ANOTHER = 3  # unknown columns that suggest a file made for another questionnaire, not a typo
 CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
@@ -231,6 +232,16 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
             progress(1)
 
 
+def _excluded(report: ImportReport, versione: QuestionarioVersione) -> list[list[Any]] | None:
+    """The errors of the rows left out, as the batch keeps them: a free text's value is not kept (purging comments
+    must leave none behind), other values cut to 100 characters."""
+    if not report.errors:
+        return None
+    texts = {d.codice for d in versione.domande if d.tipo == "testo"}
+    return [[e.row, e.column, "" if e.column in texts else (e.value or "")[:100], e.reason]
+            for e in report.errors[:EXCLUDED_KEPT]]
+
+
 def safe_file_name(name: str | None) -> str:
     """An uploaded file's own name, without folders or control characters, as batch lists show it."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
@@ -331,7 +342,8 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
             batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest,
                                 righe=report.rows, utente_id=user.id if user else None,
                                 token_id=token.id if token else None, questionario_id=q.id,
-                                righe_importate=report.valid, righe_scartate=report.rows - report.valid)
+                                righe_importate=report.valid, righe_scartate=report.rows - report.valid,
+                                righe_escluse=_excluded(report, versione))
             session.add(batch)
             try:
                 session.flush()

@@ -29,7 +29,15 @@ from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
 from . import pending, template
 from .firms import known_firms
-from .load import ALL_ERRORS, MAX_LISTED_ERRORS, ImportRefused, ImportReport, import_file, safe_file_name
+from .load import (
+    ALL_ERRORS,
+    EXCLUDED_KEPT,
+    MAX_LISTED_ERRORS,
+    ImportRefused,
+    ImportReport,
+    import_file,
+    safe_file_name,
+)
 from .rollback import rollback_batch
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
@@ -57,8 +65,12 @@ def index():
     if current_user.ruolo != "admin":
         # A firm sees its own batches, whichever of its accounts or tokens sent them, and no one else's.
         batches = batches.filter_by(fonte=firm_of(current_user))
-    return render_template("imports/index.html", questionnaires=_questionnaires(),
-                           batches=db.session.scalars(batches.limit(200)).all())
+    listed = db.session.scalars(batches.limit(200)).all()
+    # The batches whose left-out rows can be downloaded (the list itself is loaded only when asked for).
+    with_excluded = set(db.session.scalars(select(ImportBatch.id).where(
+        ImportBatch.id.in_([b.id for b in listed]), ImportBatch.righe_escluse.is_not(None))))
+    return render_template("imports/index.html", questionnaires=_questionnaires(), batches=listed,
+                           with_excluded=with_excluded)
 
 
 @bp.get("/modello/<code>.<fmt>")
@@ -211,7 +223,8 @@ def confirm():
         return redirect(url_for(".upload"))
     try:
         report = _check(upload.dati, upload.nome_file, form.questionario.data, form.metodo.data,
-                        form.societa.data, dry_run=False, skip_invalid=form.escludi_non_valide.data)
+                        form.societa.data, dry_run=False, skip_invalid=form.escludi_non_valide.data,
+                        listed=EXCLUDED_KEPT)  # the batch keeps the rows it leaves out
     except ImportRefused as exc:
         flash(str(exc), "error")
         return redirect(url_for(".upload"))
@@ -239,16 +252,38 @@ def errors_csv(sha256: str):
                         listed=ALL_ERRORS)
     except ImportRefused:
         abort(404)
+    left = sum(report.reasons.values()) - len(report.errors)
+    return _errors_file([(e.row, e.column, e.value, e.reason) for e in report.errors], "errori.csv",
+                        f"altri {left} errori non elencati: correggere questi e ricaricare il file" if left else None)
+
+
+def _errors_file(errors: list, name: str, more: str | None = None):
+    """Errors as a CSV the firm can sort and fix from: riga;colonna;valore;motivo (UTF-8 with BOM for Excel), and
+    ``more`` on a last line when the list is not whole (never silently short)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(["riga", "colonna", "valore", "motivo"])
-    for e in report.errors:
-        writer.writerow([e.row, neutralise_formula(e.column), neutralise_formula(e.value), e.reason])
-    left = sum(report.reasons.values()) - len(report.errors)
-    if left:  # never silently short: say how many more there are
-        writer.writerow(["", "", "", f"altri {left} errori non elencati: correggere questi e ricaricare il file"])
+    for row, column, value, reason in errors:
+        writer.writerow([row, neutralise_formula(column), neutralise_formula(value), reason])
+    if more:
+        writer.writerow(["", "", "", more])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
-                     as_attachment=True, download_name="errori.csv")
+                     as_attachment=True, download_name=name)
+
+
+@bp.get("/lotti/<int:batch_id>/escluse.csv")
+@roles_required(*IMPORTERS)
+def excluded_rows(batch_id: int):
+    """The rows a batch left out ("Importa solo le righe valide") and why: the preview's list is gone once the
+    file is imported, and the firm fixes those rows from it."""
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or not batch.righe_escluse or (current_user.ruolo != "admin"
+                                                   and batch.fonte != firm_of(current_user)):
+        abort(404)  # another firm's batch looks the same as an unknown one
+    listed = len({row[0] for row in batch.righe_escluse})
+    more = batch.righe_scartate - listed
+    return _errors_file(batch.righe_escluse, f"lotto-{batch.id}-righe-escluse.csv",
+                        f"altre {more} righe escluse non elencate" if more > 0 else None)
 
 
 @bp.route("/lotti/<int:batch_id>/annulla", methods=["GET", "POST"])

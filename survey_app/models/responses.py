@@ -7,8 +7,10 @@ identifier or a time finer than the hour.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -80,6 +82,9 @@ class ImportBatch(TimestampMixin, Base):
     # The rows written and those left out with --skip-invalid (righe counts every data row of the file).
     righe_importate: Mapped[int] = mapped_column(Integer, default=0)
     righe_scartate: Mapped[int] = mapped_column(Integer, default=0)
+    # The rows left out and why, [riga, colonna, valore, motivo] (the first EXCLUDED_KEPT; a free text's value is not
+    # kept, so that purging comments leaves none here): the firm can still download them once the import is done.
+    righe_escluse: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     # A batch rolled back as a whole keeps its record: who did it and when.
     annullato_il: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     annullato_da: Mapped[str | None] = mapped_column(String(254))
