@@ -666,3 +666,26 @@ def test_the_rows_a_batch_left_out_stay_downloadable_with_their_reasons(catalogu
     client.post("/staff/logout", data={"csrf_token": fields["csrf_token"]})
     login(client, runner, "altra@altra.example.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Altra")
     assert client.get(f"/staff/importazioni/lotti/{batch.id}/escluse.csv").status_code == 404
+
+
+def test_rows_of_a_published_year_are_said_to_wait_for_a_new_version(catalogue, client, runner, tmp_path):
+    """A late batch of 2025 was imported with "Importate 30 righe su 30" and not a word that 2025 was published:
+    the public figures do not move until someone publishes again (a transparency officer's walk-through). The preview
+    also names each row's counter (sede), which it left out."""
+    import re
+    from html import unescape
+
+    from .helpers import login
+
+    out = runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path / "pub")])
+    assert out.exit_code == 0, out.output
+    path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;sportello-1;5;;;5;;;;\n")
+    result = run_import(runner, path, "--dry-run")
+    assert "Il 2025 è già pubblicato in Amministrazione trasparente (versione 1): le righe di quell'anno entreranno " \
+           "nei dati pubblicati solo con una nuova versione." in result.output
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    body = f"{HEADER}\nW1;15/03/2025;anagrafe;;sportello-1;5;;;5;;;;\nW2;15/03/2024;anagrafe;;;4;;;4;;;;\n"
+    html = unescape(_upload(client, body.encode()).get_data(as_text=True))
+    assert "Il 2025 è già pubblicato in Amministrazione trasparente (versione 1)" in html and "Il 2024" not in html
+    row = re.search(r'<th scope="row">2</th>(.*?)</tr>', html, re.S).group(1)
+    assert "<td>Sportello 1</td>" in row, row

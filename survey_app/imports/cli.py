@@ -13,7 +13,7 @@ from ..extensions import db
 from ..models import IMPORT_METHODS, ImportBatch, Questionario, Servizio
 from ..transparency.formatting import local_time
 from . import template
-from .load import ImportRefused, ImportReport, import_file
+from .load import ImportRefused, ImportReport, import_file, published_years
 from .rollback import rollback_batch
 
 responses_cli = AppGroup("responses", help="Risposte raccolte da società di rilevazione.")
@@ -84,6 +84,9 @@ def import_command(file: Path, questionnaire: str, source: str, method: str, dry
         sys.exit(1)
     if report.absent_columns:
         click.echo(f"Colonne assenti dal file, lette come vuote in ogni riga: {', '.join(report.absent_columns)}.")
+    for year, version in published_years(db.session, report.years).items():
+        click.echo(f"Il {year} è già pubblicato in Amministrazione trasparente (versione {version}): le righe di "
+                   "quell'anno entreranno nei dati pubblicati solo con una nuova versione.", err=True)
     invalid = report.invalid_rows
     if report.written:
         left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non {'valida' if invalid == 1 else 'valide'}" \

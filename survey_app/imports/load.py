@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,6 +28,7 @@ from ..models import (
     AuditLog,
     ImportBatch,
     ImportExternalId,
+    Pubblicazione,
     Questionario,
     QuestionarioVersione,
     Rilevazione,
@@ -76,6 +77,7 @@ class ImportReport:
     # Optional template columns the data did not have, read as empty in every row: a notice, not an error.
     absent_columns: list[str] = field(default_factory=list)
     columns_refused: bool = False  # refused on its header row: no row was read, nothing written
+    years: set[int] = field(default_factory=set)  # the years of the valid rows (a published one is said so)
     # The questionnaire chosen, when many of the file's columns are not its own: most likely a file for another one.
     other_questionnaire: str | None = None
 
@@ -224,6 +226,7 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
             report.add(error)
         if parsed is not None:
             report.valid += 1
+            report.years.add(parsed.data_ora.year)
             if spool is not None and (keep_going or not report.reasons):
                 spool.add(_ready(parsed, versione_id, questions))
             if len(report.preview) < preview_rows:
@@ -240,6 +243,15 @@ def _excluded(report: ImportReport, versione: QuestionarioVersione) -> list[list
     texts = {d.codice for d in versione.domande if d.tipo == "testo"}
     return [[e.row, e.column, "" if e.column in texts else (e.value or "")[:100], e.reason]
             for e in report.errors[:EXCLUDED_KEPT]]
+
+
+def published_years(session: Session, years: set[int]) -> dict[int, int]:
+    """Of ``years``, those already published, with their version in force: answers added to them reach the public
+    figures only with a new version (the publisher sees the change before publishing it)."""
+    if not years:
+        return {}
+    return dict(session.execute(select(Pubblicazione.anno, func.max(Pubblicazione.versione))
+                                .where(Pubblicazione.anno.in_(years)).group_by(Pubblicazione.anno)).all())
 
 
 def safe_file_name(name: str | None) -> str:

@@ -36,6 +36,7 @@ from .load import (
     ImportRefused,
     ImportReport,
     import_file,
+    published_years,
     safe_file_name,
 )
 from .rollback import rollback_batch
@@ -164,7 +165,8 @@ def upload():
     confirm = ConfirmForm(formdata=None, sha256=sha256, questionario=form.questionario.data,
                           metodo=form.metodo.data, societa=firm)
     return render_template("imports/preview.html", report=report, confirm=confirm, firm=report.source,
-                           types=_question_types(form.questionario.data))
+                           types=_question_types(form.questionario.data),
+                           published=published_years(db.session, report.years))
 
 
 def _question_types(code: str) -> dict[str, str]:
@@ -231,7 +233,8 @@ def confirm():
     if not report.written:
         flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
         return render_template("imports/preview.html", report=report, confirm=form,
-                               types=_question_types(form.questionario.data)), 400
+                               types=_question_types(form.questionario.data),
+                               published=published_years(db.session, report.years)), 400
     pending.discard(db.session, current_user, form.sha256.data)  # the import's audit entry came with the batch
     db.session.commit()
     flash(ngettext("Importata %(num)d riga nel lotto %(batch)d.", "Importate %(num)d righe nel lotto %(batch)d.",
