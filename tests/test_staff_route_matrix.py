@@ -34,7 +34,7 @@ ROLES = ("admin", "trasparenza", "responsabile", "rilevatore")
 EVERY_ACCOUNT = {"staff.dashboard", "staff.password", "staff.logout"}
 FORMATS = {"qr.poster": "pdf", "publishing.report": "pdf", "imports.template_file": "csv"}
 # Pages that take their object from the query string.
-QUERY = {"actions.create": {"servizio": "anagrafe"}}
+QUERY = {"actions.create": {"servizio": "anagrafe"}, "publishing.preview": {"anno": "2025"}}
 # URLs whose object cannot exist in a fresh database: an upload's error report names a file of a past upload.
 NO_OBJECT = {"imports.errors_csv"}
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import rdflib
 from frictionless import validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from analysis.engine import Period, service_table
 from survey_app.models import AuditLog, Pubblicazione, Servizio
@@ -675,3 +675,32 @@ def test_an_action_open_past_its_deadline_is_published_as_late(answered, runner,
     assert "pianificata · scadenza superata" in client.get(f"/trasparenza/{YEAR}/anagrafe").get_data(as_text=True)
     assert "planned · deadline passed" in client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True)
     client.get("/?lang=it")
+
+
+def test_the_publisher_sees_what_a_new_version_would_change_before_confirming(answered, app, runner, client,
+                                                                              tmp_path):
+    """"Ho controllato" had nothing on the page to check: a late batch flipped a standard's result at the next
+    publication without anyone seeing it first (a walk-through as the transparency officer)."""
+    app.config["PUBLIC_BASE_URL"] = "https://www.comune.example.it"  # the same address from the page and the CLI
+    login(client, runner, "t@example.org", "--role", "trasparenza")
+    index = unescape(client.get("/staff/trasparenza/").get_data(as_text=True))
+    assert f'href="/staff/trasparenza/anteprima?anno={YEAR}">anteprima {YEAR}</a>' in index
+    first = unescape(client.get(f"/staff/trasparenza/anteprima?anno={YEAR}").get_data(as_text=True))
+    assert f"Sarebbe la prima versione dell'anno {YEAR} (servizi: " in first and "questionari compilati: 14)" in first
+    assert 'action="/staff/trasparenza/pubblica"' in first and 'name="conferma"' in first
+    publish(runner, tmp_path / "a")
+    same = unescape(client.get(f"/staff/trasparenza/anteprima?anno={YEAR}").get_data(as_text=True))
+    assert "Nessun dato è cambiato rispetto alla versione 1: pubblicare ora non creerebbe una nuova versione." in same
+    assert 'name="conferma"' not in same
+    add_answers(answered, "anagrafe", datetime(YEAR, 12, 1, 10), {"D3": 5})
+    before = answered.scalar(select(func.count()).select_from(Pubblicazione))
+    moved = unescape(client.get(f"/staff/trasparenza/anteprima?anno={YEAR}").get_data(as_text=True))
+    assert before == answered.scalar(select(func.count()).select_from(Pubblicazione))  # nothing written
+    assert "La versione 2 elencherebbe" in moved and "modifiche rispetto alla versione 1:" in moved
+    assert '<td>D3</td><td>risposte valide</td><td class="cs-break">8</td><td class="cs-break">9</td>' in moved
+    # What the preview lists is what the version then records.
+    publish(runner, tmp_path / "b")
+    v2 = answered.scalar(select(Pubblicazione).filter_by(versione=2))
+    assert f"elencherebbe {len(v2.modifiche)} modifiche" in moved
+    assert client.get("/staff/trasparenza/anteprima?anno=1999").status_code == 404
+    assert client.get("/staff/trasparenza/anteprima?anno=x").status_code == 404

@@ -175,6 +175,38 @@ class Outcome:
     created: bool  # False when nothing changed since the latest version, which is returned instead
 
 
+@dataclass
+class Draft:
+    """What publishing the year now would freeze, compared with its version in force."""
+
+    previous: Pubblicazione | None
+    pub: Publication
+    data: dict[str, Any]
+    who: Publisher
+    moved: list[dict[str, Any]]  # the address or publisher the files carry, where they changed
+    unchanged: bool  # nothing to publish anew: the same figures, actions, address and publisher
+
+    @property
+    def changes(self) -> list[dict[str, Any]]:
+        """The changes a new version would list (as ``Pubblicazione.modifiche``)."""
+        return _changes(self.previous.dati, self.data) + self.moved if self.previous else []
+
+
+def next_version(session: Session, year: int) -> Draft:
+    """The year's figures as they stand, against the latest version: what ``publish_year`` would publish, and what
+    the staff page shows before anyone ticks "Ho controllato"."""
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    previous = latest(session, year)
+    pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(previous))
+    data = to_data(pub)
+    who = publisher(session)
+    # The address and the publisher are frozen into the DCAT and datapackage files: a version published before
+    # PUBLIC_BASE_URL or PUBLISHER were set right is replaced, even with the same figures.
+    moved = identity_changes(frozen_identity(session, previous), identity(year, who)) if previous else []
+    unchanged = previous is not None and not moved and _same_figures(previous.dati, _json_roundtrip(data))
+    return Draft(previous, pub, data, who, moved, unchanged)
+
+
 def publish_year(session: Session, year: int, user: User | None = None, actor: str | None = None) -> Outcome:
     """Create version k of the year, unless its figures and actions equal the latest version's."""
     check_settings()
@@ -184,14 +216,9 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
         # Sintesi and the Nota metodologica count different totals. (SQLite has a single writer.)
         session.commit()
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    previous = latest(session, year)
-    pub = build_publication(session.connection(), year, threshold, running_until(year), listed_services(previous))
-    data = to_data(pub)
-    who = publisher(session)
-    # The address and the publisher are frozen into the DCAT and datapackage files: a version published before
-    # PUBLIC_BASE_URL or PUBLISHER were set right is replaced, even with the same figures.
-    moved = identity_changes(frozen_identity(session, previous), identity(year, who)) if previous else []
-    if previous is not None and not moved and _same_figures(previous.dati, _json_roundtrip(data)):
+    draft = next_version(session, year)
+    previous, pub, data, who = draft.previous, draft.pub, draft.data, draft.who
+    if draft.unchanged:
         return Outcome(previous, created=False)
     version = (session.scalar(select(func.max(Pubblicazione.versione)).filter_by(anno=year)) or 0) + 1
     published_at = utcnow().replace(microsecond=0)
@@ -200,7 +227,7 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,
-                           modifiche=_changes(previous.dati, data) + moved if previous else [])
+                           modifiche=draft.changes)
     first = session.scalar(select(func.min(Pubblicazione.pubblicata_il)).filter_by(anno=year))
     issued = None if first is None else (first if first.tzinfo else first.replace(tzinfo=UTC)).astimezone(
         pub.published_at.tzinfo).date()

@@ -21,10 +21,12 @@ from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from ..staff.access import PUBLISHERS, confirmed, roles_required
 from .formatting import it_date, local_today
+from .labels import changes_in_page_language
 from .publishing import (
     PublicationConflict,
     PublicationSettingsError,
     file_names,
+    next_version,
     period,
     publish_year,
     report_entities,
@@ -134,6 +136,24 @@ def publish():
         flash(_("Nessun dato è cambiato rispetto alla versione %(v)d dell'anno %(year)d: non è stata creata una "
                 "nuova versione.", v=record.versione, year=record.anno), "info")
     return redirect(url_for(".index", _anchor=f"anno-{record.anno}"))
+
+
+@bp.get("/anteprima")
+@roles_required(*PUBLISHERS)
+def preview():
+    """What publishing a year now would change, before anyone ticks "Ho controllato": nothing is written."""
+    raw = request.args.get("anno", "")
+    years = years_with_answers()
+    if not raw.isdigit() or int(raw) not in years:
+        abort(404)
+    draft = next_version(db.session, int(raw))
+    form = _form()
+    form.anno.data = int(raw)
+    changes = changes_in_page_language({0: draft.changes})[0]
+    return render_template("staff/transparency/preview.html", draft=draft, year=int(raw), form=form,
+                           changes=changes, services=len(draft.data["sintesi"]),
+                           answers=sum(row["compilazioni"] or 0 for row in draft.data["sintesi"]),
+                           spans=_spans([int(raw)]))
 
 
 @bp.get("/relazione/<int:anno>.<fmt>")
