@@ -176,6 +176,10 @@ def test_bad_requests_get_json_errors_in_italian(catalogue, client, runner, app)
     assert client.get("/api/v1/nulla", headers=bearer(secret)).json["errore"] == "risorsa inesistente"
     wrong_method = client.delete("/api/v1/imports", headers=bearer(secret))
     assert wrong_method.status_code == 405 and "POST" in wrong_method.headers["Allow"]
+    # Rows over the API's 10 MB (under the app's own limit) are refused as a file over it is: 12 MB was accepted.
+    padded = [{**ROW, "id_esterno": f"P{i}", "D7": "x" * 150} for i in range(48_000)]  # 12.3 MB
+    over = post_rows(client, secret, padded, dry_run=True)
+    assert over.status_code == 413 and over.json["errore"] == "richiesta troppo grande: al massimo 10 MB per file"
     app.config["MAX_CONTENT_LENGTH"] = 2000
     big = post_rows(client, secret, [{**ROW, "id_esterno": f"B{i}"} for i in range(100)])
     assert big.status_code == 413 and big.json["errore"].startswith("richiesta troppo grande")

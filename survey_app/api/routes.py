@@ -108,8 +108,11 @@ def create_import(token):
     options = {"source": token.fonte, "token": token, "allowed_services": {s.id for s in token.servizi}}
     try:
         if request.mimetype == "application/json":
+            raw = request.get_data()
+            if len(raw) > FILE_LIMIT:  # the API's limit for rows as for a file (the app's own is higher)
+                raise RequestEntityTooLarge()
             try:
-                body = json.loads(request.get_data())
+                body = json.loads(raw)
             except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the parser's depth
                 return error(400, "il corpo non è JSON valido")
             params = ImportRequest.model_validate(body)
