@@ -41,9 +41,10 @@ def test_templates_have_the_columns_a_legend_and_drop_down_lists(catalogue, runn
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
     assert [c.value for c in wb["Dati"][1]] == HEADER.split(";")
     lists = {str(v.sqref): v.formula1 for v in wb["Dati"].data_validations.dataValidation}
-    assert lists["C2:C5000"] == '"anagrafe,tributi"'  # the services that use this questionnaire
-    assert lists["F2:F5000"] == '"1,2,3,4,5,non so"'
-    assert lists["E2:E5000"] == '"sportello-1,sportello-2"'  # the counters' codes, which a firm could not find
+    # Over every row a file may have (they stopped at row 5,000: a 5,000-row file's last row had none).
+    assert lists["C2:C100001"] == '"anagrafe,tributi"'  # the services that use this questionnaire
+    assert lists["F2:F100001"] == '"1,2,3,4,5,non so"'
+    assert lists["E2:E100001"] == '"sportello-1,sportello-2"'  # the counters' codes, which a firm could not find
     legend = {r[0]: r for r in wb["Legenda"].iter_rows(min_row=2, values_only=True) if r[0]}
     assert legend["Sedi di anagrafe"][2] == "sportello-1 (Sportello 1), sportello-2 (Sportello 2)"
     assert "Sedi di tributi" not in legend and "CATI telefono; PAPI carta o sportello" in legend["canale"][2]

@@ -16,7 +16,7 @@ from ..models import Domanda, QuestionarioVersione, Servizio
 from .columns import FIRM_CHANNELS, FIXED, IMPORTANCE_SUFFIX, NON_SO, all_columns, allowed_text
 
 HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
-ROWS_WITH_LISTS = 5000
+ROWS_WITH_LISTS = 100_001  # drop-down lists on rows 2 to 100,001: as many data rows as the API takes (MAX_ROWS)
 FIXED_HELP = {
     "id_esterno": "Identificativo della riga nel vostro sistema (unico: la stessa riga non viene importata due volte).",
     "data": "Data dell'intervista: gg/mm/aaaa o aaaa-mm-gg (eventualmente con l'ora hh:mm).",
