@@ -6,6 +6,8 @@ These tests keep no app context open between requests (see ``with_catalogue``), 
 
 from __future__ import annotations
 
+from html import unescape
+
 from sqlalchemy import func, select
 
 from survey_app.extensions import db
@@ -185,8 +187,20 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     assert {r[2] for r in rows[1:]} >= {"utente.crea", "utente.modifica", "utente.disattiva",
                                         "utente.reimposta_password", "accesso"}
     assert all(r[1] == "admin@example.org" for r in rows[1:])
-    assert client.get("/staff/registro?dal=ieri").status_code == 400
-    for bad in ("pagina=0", "pagina=%C2%B2", "pagina=99999999999999999999", "dal=0001-01-01", "al=9999-12-31"):
+    # A wrong date is shown beside its field, the entries unfiltered by it (it was a 400 page naming the parameter);
+    # the CSV, which must not give other entries than asked, is still a 400.
+    for bad, field, message in (("dal=ieri", "dal", "«ieri» non è una data: scrivere per esempio 25/11/2026."),
+                                ("dal=0001-01-01", "dal", "L'anno deve essere tra 2000 e 2100."),
+                                ("al=9999-12-31", "al", "L'anno deve essere tra 2000 e 2100."),
+                                ("dal=2026-03-01&al=2026-02-01", "al", "La data finale viene prima di quella iniziale")):
+        page = client.get(f"/staff/registro?azione=utente.modifica&{bad}")
+        html = unescape(page.get_data(as_text=True))
+        assert page.status_code == 200 and f'aria-describedby="{field}-errore"' in html and message in html, bad
+        assert "utente anna@example.org" in html, bad  # the entries, without the wrong date's filter
+        assert client.get(f"/staff/registro.csv?{bad}").status_code == 400, bad
+    typed = unescape(client.get("/staff/registro?dal=01/01/2000&al=02/01/2000").get_data(as_text=True))
+    assert "Nessuna voce con questi filtri." in typed and 'value="2000-01-01"' in typed  # gg/mm/aaaa understood
+    for bad in ("pagina=0", "pagina=%C2%B2", "pagina=99999999999999999999"):
         assert client.get(f"/staff/registro?{bad}").status_code == 400, bad
     assert client.get("/staff/registro?endpoint=x&_method=DELETE").status_code == 200  # unknown keys ignored
     assert len(client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(as_text=True)) > 0

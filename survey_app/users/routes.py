@@ -153,24 +153,40 @@ def toggle(user_id: int):
 
 
 def _day(name: str) -> date | None:
-    value = request.args.get(name, "")
+    """The day of field ``name``: ISO as the date picker sends it, or gg/mm/aaaa as typed where the browser gives a
+    text box. ValueError, with what to write, for anything else."""
+    value = request.args.get(name, "").strip()
     if not value:
         return None
     try:
-        day = date.fromisoformat(value)
+        day = date.fromisoformat(value) if "-" in value else datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
-        bad_parameter(name)
+        raise ValueError(_("«%(typed)s» non è una data: scrivere per esempio 25/11/2026.", typed=value[:20])) from None
     if not 2000 <= day.year <= 2100:  # beyond, the bounds below would overflow
-        bad_parameter(name)
+        raise ValueError(_("L'anno deve essere tra %(first)d e %(last)d.", first=2000, last=2100))
     return day
 
 
-def _audit_query():
-    """The log filtered by the query string: azione, utente (part of the e-mail), dal, al (ISO dates, local)."""
+def _audit_query(page: bool = False):
+    """The log filtered by the query string: azione, utente (part of the e-mail), dal, al (dates, local). A wrong
+    date is a 400 for the CSV (it must not give other entries than asked); the ``page`` shows it beside its field,
+    with the entries unfiltered by it, in ``filters["errori"]``."""
     zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
     query = select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.utente_id)
     filters = {"azione": request.args.get("azione", ""), "utente": request.args.get("utente", "").strip(),
-               "dal": _day("dal"), "al": _day("al")}
+               "errori": {}}
+    for name in ("dal", "al"):
+        try:
+            filters[name] = _day(name)
+        except ValueError as exc:
+            if not page:
+                bad_parameter(name)
+            filters[name], filters["errori"][name] = None, str(exc)
+    if filters["dal"] and filters["al"] and filters["al"] < filters["dal"]:
+        if not page:
+            bad_parameter("al")
+        filters["errori"]["al"] = _("La data finale viene prima di quella iniziale: scambiarle o correggerne una.")
+        filters["al"] = None
     if filters["azione"]:
         query = query.where(AuditLog.azione == filters["azione"])
     if filters["utente"]:
@@ -186,7 +202,7 @@ def _audit_query():
 @bp.get("/registro")
 @roles_required(*ADMINS)
 def audit():
-    query, filters = _audit_query()
+    query, filters = _audit_query(page=True)
     page = request.args.get("pagina", "1")
     if not PAGE.fullmatch(page) or int(page) < 1:
         bad_parameter("pagina")
