@@ -114,6 +114,7 @@ def register_commands(app: Flask) -> None:
     from .api.cli import api_tokens_cli
     from .catalogue.cli import catalogue_cli
     from .demo.cli import demo_cli
+    from .errors import guard_commands
     from .imports.cli import responses_cli
     from .maintenance.cli import backup_command, erase_order_command, purge_command, restore_command
     from .qr.cli import qr_cli
@@ -123,4 +124,5 @@ def register_commands(app: Flask) -> None:
 
     for group in (api_tokens_cli, catalogue_cli, demo_cli, export_cli, qr_cli, report_cli, responses_cli, users_cli,
                   backup_command, restore_command, purge_command, erase_order_command):
+        guard_commands(group)
         app.cli.add_command(group)

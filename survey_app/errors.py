@@ -6,11 +6,14 @@ route matches them.
 
 from __future__ import annotations
 
+import functools
 from typing import NoReturn
 
-from flask import Flask, render_template, request, url_for
+import click
+from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 
 PAGES = {
@@ -108,8 +111,48 @@ def refuse_control_characters() -> None:
         raise ControlCharacters()
 
 
+NO_SCHEMA = ("il database non ha ancora le tabelle dell'app: eseguire prima `flask --app survey_app db upgrade` "
+             "(con le stesse SURVEY_INSTANCE e DATABASE_URL), poi riprovare")
+
+
+def missing_schema(exc: BaseException | None) -> bool:
+    """Whether ``exc`` (or what it wraps) is a query on a table the database does not have: `db upgrade` not run,
+    or run with another SURVEY_INSTANCE or DATABASE_URL."""
+    while exc is not None:
+        if isinstance(exc, OperationalError | ProgrammingError):
+            text = str(exc.orig)
+            return "no such table" in text or ("relation" in text and "does not exist" in text)
+        exc = getattr(exc, "original_exception", None) or exc.__cause__
+    return False
+
+
+def guard_commands(command: click.Command) -> None:
+    """Each of the app's commands answers a database without tables with one Italian line, not a traceback."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            guard_commands(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "schema_guarded", False):  # every create_app registers them again
+        return
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as exc:
+            if missing_schema(exc):
+                raise click.ClickException(NO_SCHEMA) from None
+            raise
+
+    guarded.schema_guarded = True
+    command.callback = guarded
+
+
 def server_error(exc: Exception):
     """A fault of ours: JSON for the API, otherwise an Italian page (and never the details)."""
+    if missing_schema(exc):  # the operator's mistake, said once in the log in words, not only as a traceback
+        current_app.logger.error("Pagina non servita: %s.", NO_SCHEMA)
     if request.path.startswith("/api/"):
         from .api.routes import error
 

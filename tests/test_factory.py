@@ -137,3 +137,35 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path):
     create_app({"INSTANCE_PATH": str(tmp_path), "SQLALCHEMY_DATABASE_URI": "sqlite+pysqlite:///relativo.sqlite3"})
     assert stat.S_IMODE((tmp_path / "relativo.sqlite3").stat().st_mode) == 0o600
     assert not Path("relativo.sqlite3").exists()
+
+
+def _without_tables(database_url: str, tmp_path) -> str:
+    """An empty database of the same kind: a new SQLite file, or a PostgreSQL schema with no tables."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'vuoto.sqlite3'}"
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS senza_tabelle")
+    return database_url + ("&" if "?" in database_url else "?") + "options=-csearch_path%3Dsenza_tabelle"
+
+
+def test_a_database_without_tables_is_named_not_a_traceback(database_url, tmp_path, caplog):
+    """Forgetting `flask db upgrade` (or running with another SURVEY_INSTANCE) gave a raw "no such table"
+    traceback from every command, and an unexplained 500 page (a new Comune's walk-through)."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x",
+                      "SQLALCHEMY_DATABASE_URI": _without_tables(database_url, tmp_path)})
+    for args in (["catalogue", "load", "instances/demo/catalogue"], ["responses", "batches"], ["users", "list"]):
+        result = app.test_cli_runner().invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "il database non ha ancora le tabelle dell'app: eseguire prima `flask --app survey_app db upgrade`" \
+            in result.output, args
+        assert "Traceback" not in result.output
+    with caplog.at_level("ERROR"):
+        page = app.test_client().get("/")
+    assert page.status_code == 500 and "Errore del server" in page.get_data(as_text=True)
+    assert any("eseguire prima `flask --app survey_app db upgrade`" in r.getMessage() for r in caplog.records)
+    with app.app_context():
+        app.extensions["sqlalchemy"].engine.dispose()
