@@ -146,12 +146,21 @@ def test_directory_of_files(db, tmp_path):
 
 
 def test_cli_load_and_reload(runner, db):
+    # --dry-run says what a load would do and writes nothing (there was no way to check a catalogue first).
+    checked = runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "servizi: 3 creati, 0 aggiornati, 0 invariati" in checked.output
+    assert "Controllo completato, nulla è stato scritto: il caricamento farebbe le modifiche elencate." \
+        in checked.output
+    assert db.scalar(select(func.count()).select_from(Servizio)) == 0
     result = runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE)])
     assert result.exit_code == 0, result.output
     assert "Catalogo caricato." in result.output
     again = runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE)])
     assert again.exit_code == 0
     assert "nessuna modifica" in again.output
+    assert "il catalogo è già aggiornato" in runner.invoke(
+        args=["catalogue", "load", str(SMALL_CATALOGUE), "--dry-run"]).output
 
 
 # --- refusals -------------------------------------------------------------------------------

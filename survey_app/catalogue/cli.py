@@ -26,14 +26,19 @@ def _refused(title: str, exc: CatalogueError) -> None:
 
 @catalogue_cli.command("load")
 @click.argument("path", type=click.Path(path_type=Path))
-def load_command(path: Path) -> None:
+@click.option("--dry-run", is_flag=True, help="Controlla il catalogo e dice che cosa cambierebbe, senza scrivere nulla.")
+def load_command(path: Path, dry_run: bool) -> None:
     """Valida e carica il catalogo YAML in PATH (file o cartella)."""
     try:
-        report = load_catalogue(db.session, path)
+        report = load_catalogue(db.session, path, dry_run=dry_run)
     except CatalogueError as exc:
         _refused("Catalogo rifiutato, nulla è stato scritto", exc)
     for line in report.lines():
         click.echo(line)
+    if dry_run:
+        click.echo("Controllo completato, nulla è stato scritto: il caricamento farebbe le modifiche elencate."
+                   if report.changed else "Controllo completato: il catalogo è già aggiornato, nessuna modifica.")
+        return
     click.echo("Catalogo caricato." if report.changed else "Catalogo già aggiornato: nessuna modifica.")
 
 

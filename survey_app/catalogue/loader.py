@@ -79,8 +79,9 @@ class LoadReport:
         return out
 
 
-def load_catalogue(session: Session, path: Path | str) -> LoadReport:
-    """Validate ``path`` and upsert it; commit once, or raise CatalogueError having written nothing."""
+def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) -> LoadReport:
+    """Validate ``path`` and upsert it; commit once, or raise CatalogueError having written nothing. A ``dry_run``
+    checks everything and reports what would change, then rolls back."""
     catalogue, errors = read_files(Path(path))
     errors += reference_errors(session, catalogue)
     if errors:
@@ -88,7 +89,10 @@ def load_catalogue(session: Session, path: Path | str) -> LoadReport:
     report = LoadReport()
     try:
         _apply(session, catalogue, report)
-        session.commit()
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
     except Exception:
         session.rollback()
         raise
