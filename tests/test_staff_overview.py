@@ -252,7 +252,7 @@ def test_a_campaign_of_several_services_shows_each_its_own_count(seeded, client,
     ("/staff/?anno=2019", 404, "Nessuna risposta ha «anno» uguale a «2019»"),
     ("/staff/?ente=altrove", 404, "Nessuna risposta ha «ente» uguale a «altrove»"),
     ("/staff/commenti?anno=abc", 400, "«anno»"), ("/staff/commenti?voto=7", 400, "«voto»"),
-    ("/staff/commenti?pagina=x", 400, "«pagina»"), ("/staff/registro?dal=abc", 400, "«dal»"),
+    ("/staff/commenti?pagina=x", 400, "«pagina»"), ("/staff/registro.csv?dal=abc", 400, "«dal»"),
     ("/staff/registro?pagina=0", 400, "«pagina»"),
     ("/staff/servizi/anagrafe?anno=2019", 404, "Nessuna risposta di questo servizio ha «anno» uguale a «2019»"),
 ])

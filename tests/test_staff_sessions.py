@@ -207,3 +207,28 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     assert "Nessuna voce con questi filtri." in client.get("/staff/registro?dal=2000-01-01&al=2000-01-02").get_data(
         as_text=True)
     assert anna.get("/staff/utenti/").status_code == 302
+
+
+def test_after_an_error_the_focus_goes_where_the_person_must_act(app, client, runner):
+    """After a staff form came back with errors the focus stayed at the top of the page, and after a refused login
+    too (a keyboard and screen reader walk-through): the first field in error takes it, or the password."""
+    import re
+
+    with_catalogue(app)
+    login(client, runner, "admin@example.org", "--role", "admin")
+    page = client.get("/staff/password").get_data(as_text=True)
+    wrong = client.post("/staff/password", data={"csrf_token": csrf_token(page), "attuale": "",
+                                                 "nuova": "corta", "conferma": "altra"}).get_data(as_text=True)
+    focused = re.findall(r'<input[^>]*\bautofocus\b[^>]*>', wrong)
+    assert len(focused) == 1 and 'id="attuale"' in focused[0] and 'aria-invalid="true"' in focused[0]
+    later = client.post("/staff/password", data={"csrf_token": csrf_token(page), "attuale": "qualcosa",
+                                                 "nuova": "corta", "conferma": "corta"}).get_data(as_text=True)
+    assert re.findall(r'<input[^>]*\bautofocus\b[^>]*>', later)[0].count('id="nuova"') == 1
+    fresh = app.test_client()
+    form = fresh.get("/staff/login").get_data(as_text=True)
+    assert "autofocus" not in form
+    refused = fresh.post("/staff/login", data={"csrf_token": csrf_token(form), "email": "admin@example.org",
+                                                "password": "sbagliata"}).get_data(as_text=True)
+    focused = re.findall(r'<input[^>]*\bautofocus\b[^>]*>', refused)
+    assert len(focused) == 1 and 'id="password"' in focused[0] and "Email o password non corretti." in refused
+    assert 'value="admin@example.org"' in refused  # the e-mail is kept
