@@ -690,3 +690,16 @@ def test_rows_of_a_published_year_are_said_to_wait_for_a_new_version(catalogue, 
     assert "Il 2025 è già pubblicato in Amministrazione trasparente (versione 1)" in html and "Il 2024" not in html
     row = re.search(r'<th scope="row">2</th>(.*?)</tr>', html, re.S).group(1)
     assert "<td>Sportello 1</td>" in row, row
+
+
+def test_a_comment_broken_over_rows_leaves_no_text_with_the_batch(catalogue, runner, tmp_path):
+    """A comment broken by an unquoted newline spilled into the next row's columns ("servizio", "data"), and
+    those values were kept with the batch for good, out of reach of the comments' purge (the review of this change)."""
+    body = (f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;Mario Rossi ha detto\nvia Roma 3;telefono 333123;x\n"
+            "X2;15/03/2025;anagrafe;;;4;;;4;;;;\nX3;15/03/2025;anagrafe;;;9;;;4;;;;\n")
+    result = run_import(runner, write(tmp_path, body), "--skip-invalid")
+    assert "Importate 2 righe su 4" in result.output, result.output  # X1 (its comment cut) and X2
+    kept = catalogue.scalar(select(ImportBatch)).righe_escluse
+    values = " ".join(str(v) for row in kept for v in row)
+    assert "Rossi" not in values and "Roma" not in values and "333123" not in values
+    assert any(row[:3] == [5, "D1", "9"] for row in kept)  # an ordinary wrong value is kept, to be fixed from it

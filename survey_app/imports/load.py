@@ -37,7 +37,7 @@ from ..models import (
 )
 from ..models.base import random_keys
 from ..transparency.formatting import in_local_time
-from .columns import NON_SO
+from .columns import NON_SO, all_columns
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
 from .reader import ReadError, read_table
@@ -235,14 +235,23 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
             progress(1)
 
 
+BROKEN_ROW = ("più valori che colonne", "meno valori che colonne")
+
+
 def _excluded(report: ImportReport, versione: QuestionarioVersione) -> list[list[Any]] | None:
-    """The errors of the rows left out, as the batch keeps them: a free text's value is not kept (purging comments
-    must leave none behind), other values cut to 100 characters."""
+    """The errors of the rows left out, as the batch keeps them. Only a value of a known column that holds no free
+    text is kept, cut to 40 characters: purging comments must leave none behind, and a comment broken over two rows
+    (a newline or separator outside quotes) lands in other columns of that row and the next, so their values go too."""
     if not report.errors:
         return None
     texts = {d.codice for d in versione.domande if d.tipo == "testo"}
-    return [[e.row, e.column, "" if e.column in texts else (e.value or "")[:100], e.reason]
-            for e in report.errors[:EXCLUDED_KEPT]]
+    known = set(all_columns(versione)) - texts
+    broken = {e.row for e in report.errors if e.reason.startswith(BROKEN_ROW)}
+    broken |= {row + 1 for row in broken}
+
+    def kept(e: RowError) -> str:
+        return (e.value or "")[:40] if e.column in known and e.row not in broken else ""
+    return [[e.row, e.column, kept(e), e.reason] for e in report.errors[:EXCLUDED_KEPT]]
 
 
 def published_years(session: Session, years: set[int]) -> dict[int, int]:
