@@ -105,10 +105,11 @@ DISTRIBUTION_LABEL = 24  # characters per line of a question's label
 
 def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure:
     """One 100% bar per question, one segment per value (low in vermilion, high in blue)."""
-    totals = frame.groupby("domanda", sort=False)["n"].sum()
-    shown = [q for q, n in totals.items() if n >= threshold]
-    hidden = [q for q, n in totals.items() if n < threshold]
-    values = sorted(frame["valore"].unique()) if len(frame) else []
+    # A suppressed question comes without counts (n empty): it is named under the chart, never drawn.
+    totals = frame.groupby("domanda", sort=False)["n"].sum(min_count=1)
+    shown = [q for q, n in totals.items() if pd.notna(n) and n >= threshold]
+    hidden = [q for q in totals.index if q not in shown]
+    values = sorted(frame["valore"].dropna().unique()) if len(frame) else []
     palette = [VERMILION, ORANGE, YELLOW, SKY, BLUE]
     colours = {v: palette[round(i * (len(palette) - 1) / max(len(values) - 1, 1))] for i, v in enumerate(values)}
     labels = {q: _wrapped(f"{q} (n = {totals[q]})", DISTRIBUTION_LABEL, 3) for q in shown}
@@ -134,10 +135,11 @@ def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -
 def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5, title: str | None = None) -> go.Figure:
     """Shares of green, yellow and red faces; ``title``: the faces' questionnaire ("Faccine" without one)."""
     counts = frame.set_index("faccia")["n"].reindex(list(FACES), fill_value=0)
-    total = int(counts.sum())
+    suppressed = counts.isna().any()  # the page left the counts out: suppressed, whatever their number
+    total = int(counts.fillna(0).sum())
     answers = _("risposte")
     fig = go.Figure()
-    if total >= threshold:
+    if total >= threshold and not suppressed:
         for face, (label, colour) in FACES.items():
             label = _(label)  # noqa: PLW2901 - the same label, in the page's language
             fig.add_trace(go.Bar(name=label, x=[label], y=[counts[face] / total * 100], marker_color=colour,
@@ -145,7 +147,7 @@ def faces_bar(frame: pd.DataFrame, period: str, threshold: int = 5, title: str |
                                  hovertemplate=f"%{{x}}: %{{y:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
     else:
         _suppressed(fig, [_("tutte le faccine")], threshold)
-    return _layout(fig, _titled(title or _("Faccine"), period, total), showlegend=False,
+    return _layout(fig, _titled(title or _("Faccine"), period, None if suppressed else total), showlegend=False,
                    yaxis={"title": {"text": _("Quota delle risposte (%)")}, "range": [0, 100]},
                    xaxis={"title": {"text": _("Faccina")}})
 

@@ -177,3 +177,37 @@ def test_chart_data_keep_each_question_whole(client, seeded):
     # The chart still wraps and shortens it on its own (three lines at most).
     html = client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True)
     assert r"D1 Quanto ti soddisfano\u003cbr\u003ela chiarezza e la\u003cbr\u003ecompletezza delle \u2026" in html
+
+
+def test_a_suppressed_questions_answers_are_not_in_the_charts_data(client, runner, catalogue):
+    """The distribution and faces charts hid a question with fewer than 5 answers, but their "Dati del grafico"
+    tables and CSV/XLSX files listed its answers one by one (an office manager's walk-through: one paper
+    questionnaire's every answer, under a filter the page allowed)."""
+    from datetime import datetime
+
+    from .helpers import add_answers
+
+    for d1, d3 in ((5, 4), (4, 4), (2, 5)):  # three questionnaires in March: every figure suppressed
+        add_answers(catalogue, "anagrafe", datetime(2025, 3, 10, 9), {"D1": d1, "D3": d3})
+    for face in (3, 1, 1, 2):  # four faces in March
+        add_answers(catalogue, "anagrafe", datetime(2025, 3, 11, 9), {"D1": face}, questionnaire="kiosk",
+                    canale="chiosco")
+    for d1 in (5, 5, 4, 4, 3, 2):  # six in April: shown
+        add_answers(catalogue, "anagrafe", datetime(2025, 4, 10, 9), {"D1": d1, "D3": 4})
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    march = "da=2025-03&a=2025-03"
+    frame = pd.read_csv(io.BytesIO(client.get(f"/staff/servizi/anagrafe/dati/distribuzione.csv?{march}").data))
+    assert len(frame) == 2 and frame["valore"].isna().all() and frame["n"].isna().all()  # D1 and D3, no counts
+    faces = pd.read_csv(io.BytesIO(client.get(f"/staff/servizi/anagrafe/dati/faccine.csv?{march}").data))
+    assert list(faces["faccia"]) == ["rosso", "giallo", "verde"] and faces["n"].isna().all()
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(
+        f"/staff/servizi/anagrafe/dati/distribuzione.xlsx?{march}").data))
+    assert all(row[2] is None for row in workbook.active.iter_rows(min_row=2, values_only=True))
+    page = client.get(f"/staff/servizi/anagrafe?{march}").get_data(as_text=True)
+    rows = re.findall(r'<tr><th scope="row">(D[13][^<]*)</th><td>([^<]*)</td><td>([^<]*)</td></tr>', page)
+    assert len(rows) == 2 and all(value == count == "—" for _question, value, count in rows)
+    # A month with enough answers keeps its counts.
+    april = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/distribuzione.csv?da=2025-04&a=2025-04")
+                                   .data))
+    d1 = april[april["domanda"].str.startswith("D1")]
+    assert dict(zip(d1["valore"], d1["n"], strict=True)) == {2: 1, 3: 1, 4: 2, 5: 2}

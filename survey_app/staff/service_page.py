@@ -48,9 +48,17 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
 
     scale = own[own["tipo"] == "scala"]
     if len(scale):
-        # The question's whole text: the chart wraps and shortens its labels, the download keeps them whole.
-        frame = pd.DataFrame([{"domanda": f"{r.codice} {texts.get(r.codice, '')}".strip(), "valore": v, "n": n}
-                              for r in scale.itertuples() for v, n in sorted(r.distribuzione.items())])
+        # The question's whole text: the chart wraps and shortens its labels, the download keeps them whole. A
+        # question whose figures are suppressed (fewer answers than the threshold, or hidden to protect another
+        # group) is one row without values or counts: its answers, one by one, were in the table and the files.
+        rows = []
+        for r in scale.itertuples():
+            label = f"{r.codice} {texts.get(r.codice, '')}".strip()
+            if _hidden(r, threshold):
+                rows.append({"domanda": label, "valore": None, "n": None})
+            else:
+                rows += [{"domanda": label, "valore": v, "n": n} for v, n in sorted(r.distribuzione.items())]
+        frame = pd.DataFrame(rows, columns=["domanda", "valore", "n"])
         found["distribuzione"] = (frame, charts.stacked_distribution(frame, period.label, threshold))
 
     faces = stats[stats["tipo"] == "faccine"]
@@ -59,7 +67,9 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
         for distribution in faces["distribuzione"]:
             for value, n in distribution.items():
                 totals[value] = totals.get(value, 0) + n
-        frame = pd.DataFrame({"faccia": [FACES[v] for v in sorted(totals)], "n": [totals[v] for v in sorted(totals)]})
+        hidden = any(_hidden(r, threshold) for r in faces.itertuples()) or sum(totals.values()) < threshold
+        frame = pd.DataFrame({"faccia": [FACES[v] for v in sorted(FACES)],
+                              "n": [None if hidden else totals.get(v, 0) for v in sorted(FACES)]})
         # Named after the questionnaire the faces come from (a Comune's own kiosk questionnaire, not always the
         # demo's "Mettiamoci la faccia"); faces from two questionnaires are just "Faccine".
         titles = {q.codice: localised(q, "titolo") for q in (servizio.questionario, servizio.questionario_chiosco) if q}
@@ -104,6 +114,11 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
                                                             respondents=int(rows["rispondenti"].max()),
                                                             title=title, axis=_("Risposta")))
     return found
+
+
+def _hidden(row, threshold: int) -> bool:
+    """Whether a question's figures are suppressed on the page (too few answers, or protecting another group)."""
+    return bool(row.soppresso) or sum(row.distribuzione.values()) < threshold
 
 
 def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tuple[pd.DataFrame, str] | None:
