@@ -369,6 +369,7 @@ def test_keys_in_any_spelling_and_the_columns_no_row_had(catalogue, client, runn
     ("2025-03-15T09:30:00Z", datetime(2025, 3, 15, 10)),  # UTC: 10:30 in Rome (CET)
     ("2025-07-15T12:05:00+00:00", datetime(2025, 7, 15, 14)),  # summer time
     ("2025-03-15T10:30:00+01:00", datetime(2025, 3, 15, 10)),
+    ("2025-03-15 09:30:00+00:00", datetime(2025, 3, 15, 10)),  # as Python's str() and PostgreSQL write it
 ])
 def test_iso_8601_date_times_as_json_serialisers_write_them(catalogue, client, runner, sent, stored):
     """"2026-11-15T10:30:00" was refused as "data non valida" (a survey firm's walk-through): every JSON serialiser
@@ -378,7 +379,9 @@ def test_iso_8601_date_times_as_json_serialisers_write_them(catalogue, client, r
     assert catalogue.scalar(select(Compilazione.data_ora)) == stored
 
 
-def test_a_wrong_date_says_which_forms_are_understood(catalogue, client, runner):
-    done = post_rows(client, new_token(runner), [{**ROW, "data": "2025-03-15T25:00"}])
+@pytest.mark.parametrize("sent", ["2025-03-15T25:00", "0001-01-01T00:00+01:00", "9999-12-31T23:00-05:00"])
+def test_a_wrong_date_says_which_forms_are_understood(catalogue, client, runner, sent):
+    """(An offset moving year 1 or 9999 off the calendar was an OverflowError, a 500.)"""
+    done = post_rows(client, new_token(runner), [{**ROW, "data": sent}])
     assert done.status_code == 422
     assert done.json["errori"][0]["motivo"].startswith("data non valida (usare gg/mm/aaaa o aaaa-mm-gg, con l'ora")

@@ -704,3 +704,4 @@ def test_the_publisher_sees_what_a_new_version_would_change_before_confirming(an
     assert f"elencherebbe {len(v2.modifiche)} modifiche" in moved
     assert client.get("/staff/trasparenza/anteprima?anno=1999").status_code == 404
     assert client.get("/staff/trasparenza/anteprima?anno=x").status_code == 404
+    assert client.get("/staff/trasparenza/anteprima?anno=%C2%B2").status_code == 404  # "²" was a 500

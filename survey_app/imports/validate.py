@@ -32,7 +32,7 @@ ITALIAN_DATE = re.compile(r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tabs and line breaks are text; NUL and the rest not
 ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
 # ISO 8601 as JSON serialisers write it: 2026-11-15T10:30:00, with Z or an offset when they know the zone
-ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,11 @@ def parse_date(value: Any) -> datetime | None:
     if isinstance(value, str) and ISO_DATE_TIME.fullmatch(value.strip()):
         try:
             moment = datetime.fromisoformat(value.strip())
-        except ValueError:
+            if moment.tzinfo is not None:  # the Comune's own time, as every other date of the file
+                zone = current_app.config["SURVEY_TIMEZONE"] if has_app_context() else "Europe/Rome"
+                moment = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        except (ValueError, OverflowError):  # OverflowError: an offset that moves year 1 or 9999 off the calendar
             return None
-        if moment.tzinfo is not None:  # the Comune's own time, as every other date of the file
-            zone = current_app.config["SURVEY_TIMEZONE"] if has_app_context() else "Europe/Rome"
-            moment = moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         return moment.replace(minute=0, second=0, microsecond=0)
     match = TIME_SUFFIX.match(str(value).strip())
     if not match:

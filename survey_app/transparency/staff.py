@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -34,6 +35,7 @@ from .publishing import (
 )
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
+YEAR = re.compile(r"[0-9]{4}")
 
 
 class PublishForm(FlaskForm):
@@ -144,7 +146,7 @@ def preview():
     """What publishing a year now would change, before anyone ticks "Ho controllato": nothing is written."""
     raw = request.args.get("anno", "")
     years = years_with_answers()
-    if not raw.isdigit() or int(raw) not in years:
+    if not YEAR.fullmatch(raw) or int(raw) not in years:  # ("²".isdigit() is true, and int("²") a ValueError)
         abort(404)
     draft = next_version(db.session, int(raw))
     form = _form()
