@@ -522,6 +522,12 @@ def test_a_version_frozen_with_a_wrong_address_or_publisher_is_replaced_with_the
     answered.commit()
     app.config["PUBLISHER"] = {"nome": "Comune di Prova", "codice_ipa": "c_x123", "email": "urp@comune.example.it"}
     assert "versione 3 dell'anno 2025 (1 modifica" in publish(runner, tmp_path / "d")
+    # An empty setting is none (it made a "change" on every publication); the website, frozen in the data package,
+    # is compared too.
+    app.config["PUBLISHER"] = {**app.config["PUBLISHER"], "sito": ""}
+    assert "Nessuna modifica" in publish(runner, tmp_path / "e")
+    app.config["PUBLISHER"] = {**app.config["PUBLISHER"], "sito": "https://www.comune.example.it"}
+    assert "versione 4 dell'anno 2025 (1 modifica" in publish(runner, tmp_path / "f")
     dcat = json.loads((tmp_path / "d" / "dcat-ap_it.jsonld").read_text())
     assert dcat["dct:issued"]["@value"] == f"{YEAR + 1}-01-05" and dcat["dct:modified"]["@value"] != f"{YEAR + 1}-01-05"
 
@@ -681,7 +687,8 @@ def test_the_publisher_sees_what_a_new_version_would_change_before_confirming(an
                                                                               tmp_path):
     """"Ho controllato" had nothing on the page to check: a late batch flipped a standard's result at the next
     publication without anyone seeing it first (a walk-through as the transparency officer)."""
-    app.config["PUBLIC_BASE_URL"] = "https://www.comune.example.it"  # the same address from the page and the CLI
+    # No PUBLIC_BASE_URL: the command line's 127.0.0.1 and the page's own host are not a change of address (the
+    # preview listed one, and publishing from the page made a version for it).
     login(client, runner, "t@example.org", "--role", "trasparenza")
     index = unescape(client.get("/staff/trasparenza/").get_data(as_text=True))
     assert f'href="/staff/trasparenza/anteprima?anno={YEAR}">anteprima {YEAR}</a>' in index

@@ -24,7 +24,8 @@ ACTION_FIELDS = {"descrizione": N_("descrizione"), "riferimento": N_("riferiment
                  "stato": N_("stato"), "esito": N_("esito")}
 # Where and by whom a version's files say they are published (publishing.identity)
 IDENTITY_FIELDS = {"address": N_("indirizzo della pagina pubblica"), "name": N_("ente che pubblica"),
-                   "code": N_("codice IPA di chi pubblica"), "email": N_("email di contatto")}
+                   "code": N_("codice IPA di chi pubblica"), "email": N_("email di contatto"),
+                   "website": N_("sito di chi pubblica")}
 
 
 def _change(servizio: str, codice: str, domanda: str, campo: str, prima: Any, dopo: Any,

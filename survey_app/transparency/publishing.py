@@ -251,21 +251,29 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
 
 
 def identity(year: int, who: Publisher) -> dict[str, str | None]:
-    """Where and by whom the year's files say they are published, with today's settings."""
-    return {IDENTITY_FIELDS["address"]: public_urls(year, 0)[0], IDENTITY_FIELDS["name"]: who.name,
-            IDENTITY_FIELDS["code"]: who.identifier, IDENTITY_FIELDS["email"]: who.email}
+    """Where and by whom the year's files say they are published, with today's settings. The address only when
+    PUBLIC_BASE_URL is set: otherwise it is whichever host the page or the command happened to use, not a setting
+    that changed. Empty values count as none."""
+    found = {IDENTITY_FIELDS["name"]: who.name, IDENTITY_FIELDS["code"]: who.identifier,
+             IDENTITY_FIELDS["email"]: who.email or None, IDENTITY_FIELDS["website"]: who.website or None}
+    if current_app.config.get("PUBLIC_BASE_URL"):
+        found[IDENTITY_FIELDS["address"]] = public_urls(year, 0)[0]
+    return found
 
 
 def frozen_identity(session: Session, record: Pubblicazione) -> dict[str, str | None] | None:
-    """The same as ``identity``, as ``record``'s DCAT file froze it; None for a version without one."""
-    content = session.scalar(select(PubblicazioneFile.contenuto).filter_by(pubblicazione_id=record.id, nome=DCAT))
-    if content is None:
+    """The same as ``identity``, as ``record``'s DCAT and data package froze it; None for a version without them."""
+    stored = dict(session.execute(select(PubblicazioneFile.nome, PubblicazioneFile.contenuto).where(
+        PubblicazioneFile.pubblicazione_id == record.id, PubblicazioneFile.nome.in_((DCAT, DATAPACKAGE)))).all())
+    if DCAT not in stored:
         return None
-    dcat = json.loads(content)
+    dcat = json.loads(stored[DCAT])
+    package = json.loads(stored[DATAPACKAGE]) if DATAPACKAGE in stored else {}
     agent, mail = dcat["dct:publisher"], dcat["dcat:contactPoint"].get("vcard:hasEmail", {}).get("@id")
     return {IDENTITY_FIELDS["address"]: dcat["dcat:landingPage"]["@id"], IDENTITY_FIELDS["name"]: agent["foaf:name"],
             IDENTITY_FIELDS["code"]: agent["dct:identifier"],
-            IDENTITY_FIELDS["email"]: mail.removeprefix("mailto:") if mail else None}
+            IDENTITY_FIELDS["email"]: mail.removeprefix("mailto:") if mail else None,
+            IDENTITY_FIELDS["website"]: package.get("publisher", {}).get("path") or None}
 
 
 def _changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
