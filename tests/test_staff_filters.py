@@ -174,7 +174,7 @@ def test_a_wrong_month_is_shown_beside_its_field_with_the_period_the_page_was_on
     n, quota = overall(raw[raw["data_ora"].dt.year == 2025])
     for url in (f"/staff/servizi/anagrafe?anno=2025&{query}", f"/staff/servizi/anagrafe/domande/D3?anno=2025&{query}"):
         html = unescape(page(client, url))
-        assert "Mesi non validi: la pagina mostra l'anno 2025. Correggere il campo indicato." in html, url
+        assert "Mese non valido: la pagina mostra l'anno 2025. Correggere il campo indicato." in html, url
         assert f'aria-invalid="true" aria-describedby="{field}-errore"' in html, url
         assert re.search(rf'<div class="invalid-feedback" id="{field}-errore">[^<]*{re.escape(message)}', html), url
         other = "a" if field == "da" else "da"
@@ -186,6 +186,21 @@ def test_a_wrong_month_is_shown_beside_its_field_with_the_period_the_page_was_on
     assert f"n = {n}" in html and f"{italian(quota)}%" in html
     download = client.get(f"/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&{query}")
     assert download.status_code == 400 and f"«{field}»" in unescape(download.get_data(as_text=True))
+
+
+def test_a_wrong_month_on_a_months_page_keeps_those_months(client, seeded):
+    """On a page of months (no year in its form), a month corrected wrong fell back to the newest year, and the
+    message said so (the review of this change): the form sends the months it was on."""
+    raw = answers(seeded)
+    n, _quota = overall(raw[(raw["data_ora"] >= datetime(2025, 3, 1)) & (raw["data_ora"] < datetime(2025, 6, 1))])
+    html = unescape(page(client, "/staff/servizi/anagrafe?da=2025-03&a=2025-05"))
+    assert '<input type="hidden" name="periodo" value="2025-03/2025-05">' in html
+    html = unescape(page(client, "/staff/servizi/anagrafe?da=2025-03&a=2025-5x&periodo=2025-03/2025-05"))
+    assert "Mese non valido: la pagina mostra 03/2025–05/2025. Correggere il campo indicato." in html
+    assert f"n = {n}" in html and 'name="a" placeholder="AAAA-MM" value="2025-5x"' in html
+    # Both wrong: said in the plural; a forged "periodo" is ignored (the year, as without one).
+    html = unescape(page(client, "/staff/servizi/anagrafe?anno=2025&da=x&a=y&periodo=1999-01/2030-12"))
+    assert "Mesi non validi: la pagina mostra l'anno 2025. Correggere i campi indicati." in html
 
 
 def test_months_typed_the_italian_way_are_understood(client, seeded):

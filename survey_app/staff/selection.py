@@ -27,7 +27,7 @@ from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from ..transparency.formatting import local_today
 
 YEAR = re.compile(r"[0-9]{4}")
-MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+PREVIOUS_MONTHS = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])/([0-9]{4})-(0[1-9]|1[0-2])")
 MONTH_TYPED = re.compile(r"\s*(?:([0-9]{4})\s*[-/.]\s*([0-9]{1,2})|([0-9]{1,2})\s*[-/.]\s*([0-9]{4}))\s*")
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -169,6 +169,19 @@ def _month(name: str) -> date | None:
     return date(int(year), int(month), 1)
 
 
+def _months_before() -> tuple[date | None, date | None]:
+    """The months a months page was on, which its form sends along as ``periodo`` (2025-01/2025-03): a month typed
+    wrong there keeps that period rather than the year's."""
+    match = PREVIOUS_MONTHS.fullmatch(request.args.get("periodo", ""))
+    if not match:
+        return None, None
+    first, last = date(int(match[1]), int(match[2]), 1), date(int(match[3]), int(match[4]), 1)
+    months = (last.year - first.year) * 12 + last.month - first.month + 1
+    if not (first.year >= FIRST_YEAR and last.year <= LAST_YEAR and 1 <= months <= MAX_MONTHS):
+        return None, None
+    return first, last
+
+
 def _months(page: bool) -> tuple[date | None, date | None, dict[str, str]]:
     """The months asked for, and what is wrong with each (a page shows it; a download is a 400)."""
     found, errors = {}, {}
@@ -242,7 +255,8 @@ def _read_selection(servizio: Servizio, page: bool) -> Selection:
     if "da" in chosen or "a" in chosen:
         first, last, errors = _months(page)
         if errors:  # the period the page was on (its form sends it along), the months shown again with their error
-            chosen = [name for name in chosen if name not in ("da", "a")]
+            first, last = _months_before()
+            chosen = ["da", "a"] if first else [name for name in chosen if name not in ("da", "a")]
         else:  # the page's form sends the months with the year or campaign it was on: months given set the period
             chosen = [name for name in chosen if name in ("da", "a")]
     typed = {name: request.args.get(name, "")[:20] for name in ("da", "a")} if errors else {}
@@ -269,7 +283,7 @@ def _read_selection(servizio: Servizio, page: bool) -> Selection:
         start, end = datetime.combine(first, time.min), datetime.combine(_month_after(last), time.min)
         label = f"{first:%m/%Y}" if months == 1 else f"{first:%m/%Y}–{last:%m/%Y}"
         return Selection(Period(start, end, label, filters), "mesi", None, years, options, campaigns,
-                         {**args, "da": f"{first:%Y-%m}", "a": f"{last:%Y-%m}"})
+                         {**args, "da": f"{first:%Y-%m}", "a": f"{last:%Y-%m}"}, errors, typed)
     raw_year = request.args.get("anno", str(years[0]))
     if not YEAR.fullmatch(raw_year):
         bad_parameter("anno")  # "-1", "2025a": not a year
