@@ -258,7 +258,12 @@ def test_the_firm_is_named_on_every_import_and_counts_agree(catalogue, runner, t
     its id_esterno landed a second time (a survey firm's walk-through)."""
     first = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;9;;;5;;;;\n")
     result = runner.invoke(args=["responses", "import", first, "--questionnaire", "breve"])
-    assert result.exit_code == 2 and "--source" in result.output
+    assert result.exit_code == 2 and "indicare la società con --source" in result.output
+    assert count(catalogue, ImportBatch) == 0
+    # A dry run needs no firm (DESIGN.md's [--source NAME]): it checks the file, and says the ids were not.
+    checked = runner.invoke(args=["responses", "import", first, "--questionnaire", "breve", "--dry-run"])
+    assert "riga 3, colonna D1" in checked.output and "Senza --source gli id_esterno non sono stati confrontati" \
+        in checked.output
     assert count(catalogue, ImportBatch) == 0
     result = run_import(runner, first, "--skip-invalid")
     assert "Importata 1 riga su 2 nel lotto" in result.output and "; 1 riga esclusa perché non valida." in result.output

@@ -53,28 +53,38 @@ def print_report(report: ImportReport) -> None:
             click.echo(f"  {count} × {reason}", err=True)
 
 
+UNNAMED = "controllo senza --source"  # a dry run's firm without --source: it has no ids of its own
+
+
 @responses_cli.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--questionnaire", required=True, help="Codice del questionario delle risposte.")
-@click.option("--source", required=True,
+@click.option("--source", default=None,
               help="Società che ha raccolto i dati, sempre con lo stesso nome: un id_esterno già importato dalla "
-                   "stessa società non viene importato di nuovo.")
+                   "stessa società non viene importato di nuovo. Obbligatoria per importare; senza, --dry-run "
+                   "controlla il file ma non gli id_esterno già importati.")
 @click.option("--method", type=click.Choice(IMPORT_METHODS), default="CATI", show_default=True,
               help="CATI (telefono), PAPI (carta) o CAWI (web della società).")
 @click.option("--dry-run", is_flag=True, help="Controlla il file senza scrivere nulla.")
 @click.option("--skip-invalid", is_flag=True, help="Importa solo le righe valide e dice quali ha escluso.")
-def import_command(file: Path, questionnaire: str, source: str, method: str, dry_run: bool,
+def import_command(file: Path, questionnaire: str, source: str | None, method: str, dry_run: bool,
                    skip_invalid: bool) -> None:
     """Importa FILE (CSV, XLSX o ODS): tutte le righe valide, o nessuna."""
+    if not (source or "").strip() and not dry_run:
+        # The firm was the file's name by default, so a corrected file under another name imported its ids again.
+        raise click.UsageError("indicare la società con --source, sempre con lo stesso nome: è così che un "
+                               "id_esterno già importato non viene importato di nuovo", ctx=click.get_current_context())
     data = file.read_bytes()
     with click.progressbar(length=max(data.count(b"\n"), 1), label="Controllo delle righe", file=sys.stderr,
                            show_pos=True) if sys.stderr.isatty() else _NoBar() as bar:
         try:
-            report = import_file(db.session, data, file.name, questionnaire, source=source,
+            report = import_file(db.session, data, file.name, questionnaire, source=source or UNNAMED,
                                  method=method, dry_run=dry_run, skip_invalid=skip_invalid, progress=bar.update)
         except ImportRefused as exc:
             raise click.ClickException(f"{exc}") from None
     print_report(report)
+    if not source:
+        click.echo("Senza --source gli id_esterno non sono stati confrontati con quelli già importati.", err=True)
     if report.columns_refused:
         if report.other_questionnaire:
             click.echo(f"Molte colonne del file non sono del questionario «{report.other_questionnaire}»: è quello "
@@ -84,7 +94,7 @@ def import_command(file: Path, questionnaire: str, source: str, method: str, dry
         sys.exit(1)
     if report.absent_columns:
         click.echo(f"Colonne assenti dal file, lette come vuote in ogni riga: {', '.join(report.absent_columns)}.")
-    for year, version in published_years(db.session, report.years).items():
+    for year, version in (published_years(db.session, report.years) if report.written or dry_run else {}).items():
         click.echo(f"Il {year} è già pubblicato in Amministrazione trasparente (versione {version}): le righe di "
                    "quell'anno entreranno nei dati pubblicati solo con una nuova versione.", err=True)
     invalid = report.invalid_rows

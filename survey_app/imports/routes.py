@@ -257,7 +257,8 @@ def errors_csv(sha256: str):
         abort(404)
     left = sum(report.reasons.values()) - len(report.errors)
     return _errors_file([(e.row, e.column, e.value, e.reason) for e in report.errors], "errori.csv",
-                        f"altri {left} errori non elencati: correggere questi e ricaricare il file" if left else None)
+                        (("un altro errore non elencato" if left == 1 else f"altri {left} errori non elencati")
+                         + ": correggere questi e ricaricare il file") if left else None)
 
 
 def _errors_file(errors: list, name: str, more: str | None = None):
@@ -286,7 +287,8 @@ def excluded_rows(batch_id: int):
     listed = len({row[0] for row in batch.righe_escluse})
     more = batch.righe_scartate - listed
     return _errors_file(batch.righe_escluse, f"lotto-{batch.id}-righe-escluse.csv",
-                        f"altre {more} righe escluse non elencate" if more > 0 else None)
+                        ("un'altra riga esclusa non elencata" if more == 1 else f"altre {more} righe escluse non "
+                         "elencate") if more > 0 else None)
 
 
 @bp.route("/lotti/<int:batch_id>/annulla", methods=["GET", "POST"])
