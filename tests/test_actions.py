@@ -74,9 +74,13 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
     html = unescape(response.get_data(as_text=True))
     assert "Dare un titolo all'azione." in html
     assert "Indicare una data valida." in html
-    assert "non ha una domanda con questo codice" in html
+    assert "Il questionario del servizio non ha la domanda «D99»: i codici sono D1, D2, D3," in html
     response = manager.post(url, data=form_data(manager, url, data_scadenza="2025-01-01"))
     assert "La scadenza non può precedere l'inizio." in unescape(response.get_data(as_text=True))
+    # 1900 and 9999 were saved and published as the action's period (an office manager's walk-through).
+    response = manager.post(url, data=form_data(manager, url, data_inizio="1900-01-01", data_scadenza="9999-12-31"))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400 and html.count("Indicare una data tra il 01/01/2000 e il 31/12/2100.") == 2
     for blank in ("", "   "):  # a finished action's outcome is what the published programme says of it
         response = manager.post(url, data=form_data(manager, url, stato="completata", esito=blank))
         assert response.status_code == 400
@@ -92,8 +96,9 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
             unescape(response.get_data(as_text=True))
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
     planned = manager.post(url, data=form_data(manager, url, stato="pianificata", data_inizio=future,
-                                               data_scadenza=later))
+                                               data_scadenza=later, domanda_codice="d2"))
     assert planned.status_code == 302
+    assert catalogue.scalar(select(AzioneMiglioramento.domanda_codice)) == "D2"  # "d2", as typed: the question D2
 
 
 def test_scope_and_roles(catalogue, client, runner):

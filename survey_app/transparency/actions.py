@@ -6,6 +6,7 @@ Every write lands in the audit log with what changed; trasparenza reads them all
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,6 +32,7 @@ INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
 # C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
            "data_scadenza", "stato", "esito")
 
@@ -69,13 +71,36 @@ class ActionForm(FlaskForm):
             ok = False
         return ok
 
+    def validate_data_inizio(self, field):
+        _plausible(field.data)
+
     def validate_data_scadenza(self, field):
+        _plausible(field.data)
         if self.data_inizio.data and field.data and field.data < self.data_inizio.data:
             raise ValidationError(_l("La scadenza non può precedere l'inizio."))
 
     def validate_domanda_codice(self, field):
-        if field.data and field.data.strip() not in self._codes:
-            raise ValidationError(_l("Il questionario del servizio non ha una domanda con questo codice."))
+        if not field.data:
+            return
+        # Typed as the indicator table shows it, in any case ("d4" is D4).
+        found = {code.casefold(): code for code in self._codes}.get(field.data.strip().casefold())
+        if found is None:
+            raise ValidationError(_l("Il questionario del servizio non ha la domanda «%(code)s»: i codici sono "
+                                     "%(codes)s.", code=field.data.strip()[:40],
+                                     codes=", ".join(sorted(self._codes, key=_natural))))
+        field.data = found
+
+
+def _plausible(day: date | None) -> None:
+    """A date of a real programme: 1900 or 9999 were saved and published as the action's period."""
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(_l("Indicare una data tra il %(first)s e il %(last)s.",
+                                 first=FIRST_DAY.strftime("%d/%m/%Y"), last=LAST_DAY.strftime("%d/%m/%Y")))
+
+
+def _natural(code: str) -> tuple:
+    """D2 before D10."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", code))
 
 
 def _form(servizio: Servizio, action: AzioneMiglioramento | None = None) -> ActionForm:
