@@ -583,3 +583,14 @@ def test_a_question_whose_scale_changed_in_the_period_is_broken_down_per_scale(c
     rows = pd.read_csv(io.BytesIO(response.data)).sort_values("n")
     assert list(rows["n"]) == [3, 50]
     assert pd.isna(rows.iloc[0]["quota_soddisfatti"]) and rows.iloc[1]["quota_soddisfatti"] == 50.0  # 6–10 of 1–10
+
+
+def test_an_nps_questions_groups_are_headed_nps(client, seeded):
+    """The NPS question's "Per gruppo" tables were headed "% soddisfatti" over NPS values (-10,3)."""
+    html = page(client, "/staff/servizi/anagrafe/domande/D4?anno=2025")
+    groups = r'<th scope="col">(?:Canale|Sede|Comune|Lingua|Provenienza)</th><th scope="col" class="num">n</th>' \
+             r'<th scope="col" class="num">([^<]*)</th>'
+    heads = re.findall(groups, html)
+    assert heads and set(heads) == {"NPS"}
+    scale = page(client, "/staff/servizi/anagrafe/domande/D3?anno=2025")
+    assert set(re.findall(groups, scale)) == {"% soddisfatti"}
