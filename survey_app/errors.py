@@ -200,7 +200,8 @@ def handle(exc: HTTPException):
                      "e scegli di nuovo.", name=exc.parameter)
     links = _without_filters(exc) if isinstance(exc, NarrowComplement | HiddenGroupFilter) else []
     response = render_template("public/message.html", title=title, message=message, lang=str(get_locale() or "it"),
-                               links=links)
+                               links=links, staff_frame=request.path.startswith("/staff/")
+                               and request.endpoint != "staff.login")
     return response, exc.code, headers
 
 

@@ -269,3 +269,17 @@ def test_an_unknown_staff_page_does_not_speak_of_a_service_no_longer_active(seed
     login(client, runner, "a@comune.it", "--role", "admin")
     html = unescape(client.get("/staff/servizi/nessuno").get_data(as_text=True))
     assert "non rientra nei servizi del tuo account" in html and "non è più attivo" not in html
+
+
+def test_a_staff_error_page_keeps_the_staff_frame(seeded, client, runner):
+    """A 403, 404 or 400 under /staff/ used the citizens' layout ("Servizi al cittadino", the anonymity note), the
+    staff menu, the account and «Esci» gone (an office manager's walk-through)."""
+    login(client, runner, "m@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    for path, status in (("/staff/servizi/tributi", 404), ("/staff/utenti/", 403), ("/staff/?anno=abc", 400),
+                         ("/staff/non-esiste", 404)):
+        response = client.get(path)
+        html = unescape(response.get_data(as_text=True))
+        assert response.status_code == status, path
+        assert "Menu dell'area riservata" in html and "m@comune.it" in html and ">Esci</button>" in html, path
+    citizen = unescape(client.get("/s/non-esiste").get_data(as_text=True))
+    assert "Menu dell'area riservata" not in citizen
