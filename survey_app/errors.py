@@ -69,10 +69,12 @@ class HiddenGroupFilter(Forbidden):
     could not be worked out, and the filtered page would show its figures. ``label``: the value as the filter
     offers it ("italiano" for "it")."""
 
-    def __init__(self, parameter: str, value: str, threshold: int, label: str | None = None) -> None:
+    def __init__(self, parameter: str, value: str, threshold: int, label: str | None = None,
+                 question: str | None = None) -> None:
         super().__init__()
         self.parameter, self.value, self.threshold = parameter, value, threshold
         self.label = label or value
+        self.question = question  # the question whose breakdown hides it (the overall one may show it)
 
 
 def no_such_value(name: str, value: str) -> NoReturn:
@@ -191,10 +193,13 @@ def handle(exc: HTTPException):
                      "pagina senza filtri o con un filtro in meno: confrontandole si leggerebbero le loro risposte. "
                      "Togli un filtro o scegli un periodo più ampio.", n=exc.left_out, k=exc.threshold)
     if isinstance(exc, HiddenGroupFilter):
-        message = _l("Nella pagina senza filtri il gruppo «%(name)s» = «%(value)s» è nascosto, per non far ricavare "
-                     "le risposte di un gruppo con meno di %(k)d questionari: filtrando su di esso si leggerebbero. "
-                     "Togli il filtro o scegli un periodo più ampio.", name=exc.parameter, value=exc.label[:40],
-                     k=exc.threshold)
+        from .staff.selection import FILTER_TITLES
+
+        message = _l("Nella pagina senza filtri, nella tabella per gruppo della domanda %(question)s, il gruppo "
+                     "«%(name)s» = «%(value)s» è nascosto, per non far ricavare le risposte di un gruppo con meno di "
+                     "%(k)d questionari: filtrando su di esso si leggerebbero. Togli il filtro o scegli un periodo più "
+                     "ampio.", question=exc.question or "?", name=FILTER_TITLES.get(exc.parameter, exc.parameter),
+                     value=exc.label[:40], k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

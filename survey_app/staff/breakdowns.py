@@ -32,27 +32,31 @@ def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     filters = selection.filters.as_args()
     period = Period(selection.period.start, selection.period.end, selection.period.label)
-    key = f"hidden:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
+    key = f"hidden-by-question:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
     hidden, _when = cached(key, lambda: _hidden_groups(servizio, period, threshold))
     for by, value in filters.items():
-        if _group_of(by, value) in hidden.get(by, set()):
-            raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value))
+        question = hidden.get(by, {}).get(_group_of(by, value))
+        if question is not None:
+            raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value),
+                                    question=question)
     return selection
 
 
-def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, set]:
+def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, dict]:
     """The groups of each breakdown that the page without filters hides to protect others, for any of its rated
     questions: a filtered page shows every question's figures, and a question's page its breakdowns (one "non so"
     made D1's paper answers 4, hidden with the phone's 5, where the overall question hid nothing)."""
     conn = db.session.connection()
-    hidden: dict[str, set] = {by: set() for by in BREAKDOWNS}
+    hidden: dict[str, dict] = {by: {} for by in BREAKDOWNS}  # group → the first question that hides it
     with reuse_results(conn):
         stats = question_statistics(conn, period, servizio.slug, threshold=threshold)
         rated = stats[stats["tipo"].isin(RATED)][["codice", "questionario"]].drop_duplicates()
         for code, questionnaire in rated.itertuples(index=False):
             for by, rows in breakdowns(conn, servizio, period, code, threshold, questionnaire).items():
                 # A group of fewer answers than the threshold is hidden on the filtered page too (every figure is).
-                hidden[by] |= {row["gruppo"] for row in rows if row["soppresso"] and row["n"] >= threshold}
+                for row in rows:
+                    if row["soppresso"] and row["n"] >= threshold:
+                        hidden[by].setdefault(row["gruppo"], code)
     return hidden
 
 
