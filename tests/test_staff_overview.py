@@ -91,8 +91,15 @@ def test_the_overview_page_in_scope_with_italian_numbers_filters_and_downloads(s
     assert "Comune di Prova · Servizi demografici" in groups and 'scope="colgroup"' not in html
     assert html.count("<tbody>") == len(groups) >= 1
     assert html.count('class="plotly-graph-div"') == 1
+    from survey_app.models import Ufficio
+
+    office = seeded.scalar(select(Ufficio).filter_by(nome="Servizi demografici"))
+    office.nome_en = "Registry office"
+    seeded.commit()
     english = unescape(client.get("/staff/?anno=2025&lang=en").get_data(as_text=True))
     assert f"{row['quota_soddisfatti']:.1f}%" in english
+    # The offices in English, as the service pages name them (the overview kept "Servizi demografici").
+    assert "Comune di Prova · Registry office" in english and "Servizi demografici" not in english
     assert "D3 % satisfied ≥ 80.0" in english and "D3 mean ≥ 4.0" in english and "soddisfatti ≥" not in english
     assert "D3 % soddisfatti ≥ 80,0" in html and "D3 media ≥ 4,0" in html
     ordered = unescape(client.get("/staff/?anno=2025&ordina=soddisfazione&verso=desc&lang=it").get_data(as_text=True))

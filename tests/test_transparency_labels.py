@@ -140,3 +140,15 @@ def test_an_office_has_an_english_name_on_the_english_pages_only(db, runner, cli
     assert "Comune di Prova · Registry office" in staff and "Servizi demografici" not in staff
     form = client.get("/staff/azioni/nuova?servizio=anagrafe").get_data(as_text=True)
     assert "Registry office</p>" in form
+
+
+def test_a_figures_two_verdicts_are_in_the_pages_language(app):
+    """On an English page a figure with two targets read "mean ≥ 4.0: non raggiunto; % satisfied ≥ 80: non
+    raggiunto" (an office manager's walk-through)."""
+    from survey_app.transparency.formatting import decimals
+
+    text = "media ≥ 4.0: non raggiunto; quota_soddisfatti ≥ 80: raggiunto; media ≥ 3.5: non valutabile"
+    with app.test_request_context("/?lang=en"):
+        assert decimals(text) == "mean ≥ 4.0: not met; % satisfied ≥ 80: met; mean ≥ 3.5: not assessable"
+    with app.test_request_context("/"):
+        assert decimals(text) == "media ≥ 4,0: non raggiunto; % soddisfatti ≥ 80: raggiunto; media ≥ 3,5: non valutabile"

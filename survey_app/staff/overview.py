@@ -78,7 +78,9 @@ def _overview():
     table = table[table["servizio_id"].isin(ids)]
     lang = str(get_locale() or "it")
     if lang != "it":  # the services' names as the catalogue gives them in the page's language
-        table = table.assign(servizio=table["servizio_id"].map({s.id: s.localised("nome", lang) for s in services}))
+        table = table.assign(servizio=table["servizio_id"].map({s.id: s.localised("nome", lang) for s in services}),
+                             ufficio=table["servizio_id"].map({s.id: s.ufficio.localised("nome", lang)
+                                                               for s in services}))
     if ente:
         names = {s.id for s in services if s.ufficio.ente.codice == ente}
         table = table[table["servizio_id"].isin(names)]

@@ -91,10 +91,17 @@ def decimals(text: str | None) -> str:
 SHARE, MEAN = re.compile(r"% soddisfatti\b"), re.compile(r"\bmedia\b")
 
 
+# Each target's verdict after its colon, where a figure has two ("media ≥ 4.0: non raggiunto; …"); "non raggiunto"
+# is replaced before "raggiunto".
+VERDICTS = [(re.compile(rf"(?<=: ){word}\b"), word) for word in ("non raggiunto", "non valutabile", "raggiunto")]
+
+
 @lru_cache(maxsize=8)
 def _standard_words(language: str) -> tuple:
-    """The indicators' names in ``language`` (the request's: gettext answers in it), looked up once per language."""
-    return (SHARE, gettext("% soddisfatti")), (MEAN, gettext("media"))
+    """The indicators' names and the targets' verdicts ("media ≥ 4.0: non raggiunto", where a figure has two
+    targets) in ``language`` (the request's: gettext answers in it), looked up once per language."""
+    return ((SHARE, gettext("% soddisfatti")), (MEAN, gettext("media")),
+            *((pattern, str(ESITI[word])) for pattern, word in VERDICTS))
 
 
 @lru_cache(maxsize=1024)
