@@ -184,11 +184,20 @@ def test_every_account_changes_its_own_password_and_its_other_sessions_end(app, 
     token = csrf_token(client.get("/staff/password").get_data(as_text=True))
     other.set_cookie("session", client.get_cookie("session").value, domain="localhost")
     # Twelve characters a guesser tries first are refused (they were all accepted).
-    for weak in ("aaaaaaaaaaaa", "password1234", "123456789012", "firm@example.org", "comune-di-prova"):
+    # The account's and the body's own words, however joined, too ("giorgio.bono@cuorgne" scored as strong).
+    for weak in ("aaaaaaaaaaaa", "password1234", "123456789012", "firm@example.org", "comune-di-prova",
+                 "firm.example@prova", "Prova-Firm-2026!"):
         refused = client.post("/staff/password", data={"csrf_token": token, "attuale": password, "nuova": weak,
                                                        "conferma": weak})
         assert refused.status_code == 400, weak
         assert "La nuova password è facile da indovinare" in unescape(refused.get_data(as_text=True)), weak
+    long_paste = client.post("/staff/password", data={"csrf_token": token, "attuale": password,
+                                                       "nuova": "x" * 250, "conferma": "x" * 250})
+    html = unescape(long_paste.get_data(as_text=True))
+    import re
+
+    repeat = re.search(r'<input[^>]*\bid="conferma"[^>]*>', html).group(0)
+    assert 'maxlength="200"' in repeat  # as the new password's box: a long paste is cut alike in both
     done = client.post("/staff/password", data={"csrf_token": token, "attuale": password,
                                                 "nuova": "nuova-password-lunga", "conferma": "nuova-password-lunga"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/staff/")

@@ -14,5 +14,6 @@ class PasswordForm(FlaskForm):
     nuova = PasswordField(_l("Nuova password"), description=_l("Almeno 12 caratteri, non facili da indovinare: per esempio una frase di tre o quattro parole."),
                           validators=[DataRequired(_l("Inserire la nuova password.")),
                                       Length(min=12, max=200, message=_l("La nuova password è troppo corta: servono almeno 12 caratteri."))])
+    # The same length as the new password's box: a long paste cut in one box and not the other read as a mismatch.
     conferma = PasswordField(_l("Ripeti la nuova password"),
-                             validators=[EqualTo("nuova", message=_l("Le due password non coincidono."))])
+                             validators=[Length(max=200), EqualTo("nuova", message=_l("Le due password non coincidono."))])
