@@ -257,10 +257,10 @@ def importance_scatter(frame: pd.DataFrame, period: str, threshold: int = 5) -> 
             fig.add_annotation(text=_(text), xref="paper", yref="paper", x=x, y=y, xanchor=xa, yanchor=ya,
                                showarrow=False, font={"size": 13, "color": BLACK})
     _suppressed(fig, hidden, threshold)
-    total = int(frame["n"].sum()) if len(frame) else 0
-    # Room around the points: a label above the highest one was cut at the top, and the corners' quadrant names sat
-    # on the points nearest them.
-    return _layout(fig, _titled(_("Importanza e soddisfazione"), period, total), showlegend=False,
+    # No count in the title: answers summed over questions are no number of people (693 for 126 questionnaires);
+    # each point's hover gives its own. Room around the points: a label above the highest one was cut at the top,
+    # and the corners' quadrant names sat on the points nearest them.
+    return _layout(fig, _titled(_("Importanza e soddisfazione"), period), showlegend=False,
                    xaxis={"title": {"text": _("Importanza media")}, **_padded(shown["importanza"], 0.15, 0.15)},
                    yaxis={"title": {"text": _("Soddisfazione media")}, **_padded(shown["soddisfazione"], 0.2, 0.3)})
 

@@ -85,6 +85,8 @@ def test_importance_scatter_quadrants_at_the_means():
     texts = {a.text for a in fig.layout.annotations}
     assert {"Priorità di intervento", "Punti di forza", "Da mantenere", "Secondari"} <= texts
     assert fig.layout.xaxis.title.text == "Importanza media"
+    # No n in the title: 200 answers over four questions are not 200 people (an office manager read "n = 693").
+    assert fig.layout.title.text == "Importanza e soddisfazione<br>2025" and "n =" not in fig.layout.title.text
     # Room above the highest point for its label (cut at the top before), and on every side for the corners' names.
     low, high = fig.layout.yaxis.range
     assert high >= 4.4 + 0.3 * (4.4 - 2.8) - 1e-9 and low <= 2.8 - 0.2 * (4.4 - 2.8) + 1e-9
