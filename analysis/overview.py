@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from . import queries
 from .engine import Period, question_statistics, service_table, standards_results, two_proportion_test
+from .stats import round_half_up
 
 ALPHA = 0.05
 COLUMNS = ["servizio_id", "ente", "ufficio", "servizio_codice", "servizio", "domanda_complessiva", "compilazioni", "n",
@@ -96,7 +97,9 @@ def _trend(row: dict, previous: pd.Series) -> dict:
     n1, n2 = row["n"], int(previous["n"])
     q1, q2 = row["quota_soddisfatti"], float(previous["quota_soddisfatti"])
     _, p_value = two_proportion_test(round(q1 * n1 / 100), n1, round(q2 * n2 / 100), n2)
-    return {"quota_prec": q2, "n_prec": n2, "differenza": q1 - q2, "p_value": p_value,
+    # The difference of the shares as shown (one decimal each): "+16,4" beside 52,1% and 35,6% read as a slip.
+    shown = round_half_up(round_half_up(q1, 1) - round_half_up(q2, 1), 1)
+    return {"quota_prec": q2, "n_prec": n2, "differenza": shown, "p_value": p_value,
             "significativo": bool(p_value < ALPHA)}
 
 

@@ -179,8 +179,10 @@ def _standards(results: pd.DataFrame, slug: str, texts: dict[str, str]) -> list[
 def _trend(row: pd.Series | None, quota: float | None, n: int, year: int) -> Trend | None:
     if row is None or quota is None or pd.isna(row["p_value"]):
         return None  # suppressed in one of the years, or no answers the year before
-    return Trend(anno_prec=year - 1, quota=quota, n=n, quota_prec=_num(row["quota_soddisfatti_prec"], 1),
-                 n_prec=int(row["n_prec"]), differenza=_num(row["differenza"], 1), p_value=float(row["p_value"]),
+    before = _num(row["quota_soddisfatti_prec"], 1)
+    # The difference of the shares as the report prints them: "+5,9" beside 45,1% and 39,1% read as a slip.
+    return Trend(anno_prec=year - 1, quota=quota, n=n, quota_prec=before,
+                 n_prec=int(row["n_prec"]), differenza=_num(quota - before, 1), p_value=float(row["p_value"]),
                  significativo=bool(row["significativo"]))
 
 

@@ -5,6 +5,7 @@ import math
 import re
 from datetime import date, datetime
 
+import pandas as pd
 import pytest
 from freezegun import freeze_time
 from openpyxl import load_workbook
@@ -426,3 +427,17 @@ def test_the_report_gives_every_figure_its_method_note_defines(answers):
     low, high = (f"{engine.loc['anagrafe', k]:.1f}".replace(".", ",") for k in ("ic95_inf", "ic95_sup"))
     assert f"(intervallo di confidenza al 95%: {low}–{high}%)" in flat
     assert "Margine di errore ±" in flat
+
+
+def test_a_difference_is_of_the_shares_as_printed():
+    """45,1% against 39,1% read "+5,9" (the difference of the unrounded shares, 45.06 - 39.14): the reader does the
+    subtraction on what is printed. The overview's trend likewise (52,1% and 35,6% read "+16,4")."""
+    from analysis.overview import _trend as overview_trend
+    from analysis.relazione import _trend
+
+    row = pd.Series({"quota_soddisfatti_prec": 39.14, "n_prec": 200, "differenza": 45.06 - 39.14, "p_value": 0.2,
+                     "significativo": False})
+    trend = _trend(row, 45.1, 180, 2025)
+    assert (trend.quota, trend.quota_prec, trend.differenza) == (45.1, 39.1, 6.0)
+    found = overview_trend({"n": 96, "quota_soddisfatti": 52.08}, pd.Series({"n": 90, "quota_soddisfatti": 35.64}))
+    assert found["differenza"] == 16.5
