@@ -126,6 +126,13 @@ def test_fifty_a_page_with_the_filters_kept(catalogue, transparency):
     assert second.count("nota n.") == 5 and "nota n.00" in second and "Meno recenti" not in second
     assert "Più recenti" in second
     assert "55 commenti" in first
+    # Past the last page: the comments are there, and the way back (it said "Nessun commento con questi filtri").
+    beyond = unescape(transparency.get("/staff/commenti?servizio=tributi&anno=2024&pagina=9").get_data(as_text=True))
+    assert "La pagina 9 non c'è: i commenti con questi filtri sono 55." in beyond
+    assert "Nessun commento con questi filtri" not in beyond
+    # One page only: no empty list of pages.
+    single = transparency.get("/staff/commenti?servizio=tributi&anno=2024&q=n.54").get_data(as_text=True)
+    assert "nota n.54" in single and "Pagine dei commenti" not in single
 
 
 @pytest.mark.parametrize(("query", "status"), [
