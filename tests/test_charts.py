@@ -175,3 +175,30 @@ def test_each_year_is_drawn_against_its_own_target():
     # The same target every year is still one line across the chart.
     same = charts.trend_line(frame.assign(standard_quota=75.0), "2024–2026")
     assert [(s.xref, s.x0, s.x1, s.y0) for s in same.layout.shapes] == [("paper", 0, 1, 75)]
+
+
+def _contrast(colour: str, background: str = "#ffffff") -> float:
+    """WCAG's contrast ratio of two #rrggbb colours."""
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted((luminance(colour), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_bar_has_an_edge_of_at_least_3_to_1_against_white():
+    """The distribution's yellow, orange and sky blue were under 3:1 against white (WCAG 1.4.11), with no edge."""
+    assert min(_contrast(c) for c in (charts.YELLOW, charts.ORANGE, charts.SKY)) < 3  # why the edge is needed
+    distribution = pd.DataFrame({"domanda": ["D1"] * 5, "valore": [1, 2, 3, 4, 5], "n": [2, 3, 5, 8, 7]})
+    faces = pd.DataFrame({"faccia": ["rosso", "giallo", "verde"], "n": [3, 4, 9]})
+    reasons = pd.DataFrame({"motivo": ["attesa", "orari"], "n": [4, 6]})
+    comparison = pd.DataFrame({"servizio": ["Anagrafe", "Tributi"], "quota": [70.0, 55.0], "n": [40, 30],
+                               "standard": [80.0, None]})
+    figures = [charts.stacked_distribution(distribution, "2025"), charts.faces_bar(faces, "2025"),
+               charts.reasons_bar(reasons, "2025", respondents=10), charts.service_comparison(comparison, "2025")]
+    for fig in figures:
+        bars = [trace for trace in fig.data if trace.type == "bar"]
+        assert bars, fig.layout.title.text
+        for trace in bars:
+            assert trace.marker.line.width >= 1 and _contrast(trace.marker.line.color) >= 3, fig.layout.title.text
