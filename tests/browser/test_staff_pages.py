@@ -37,13 +37,14 @@ PARAMETERLESS = ["/staff/", "/staff/azioni/", "/staff/catalogo/", "/staff/catalo
                  "/staff/rilevazioni/", "/staff/token-api/", "/staff/trasparenza/", "/staff/utenti/"]
 NOT_PAGES = {"/staff/login",  # the page before logging in: test_accessibility checks it
              "/staff/registro.csv",  # a download
-             "/staff/azioni/nuova"}  # a 404 without ?servizio=: in WITH_PARAMETERS
+             "/staff/azioni/nuova",  # a 404 without ?servizio=: in WITH_PARAMETERS
+             "/staff/trasparenza/anteprima"}  # a 404 without ?anno=: in WITH_PARAMETERS
 WITH_PARAMETERS = [f"/staff/servizi/{SERVICE}?anno=2025", f"/staff/servizi/{SERVICE}?da=2025-03&a=2025-06&canale=web",
                    f"/staff/servizi/{SERVICE}/domande/D9?anno=2025", f"/staff/servizi/{SERVICE}/domande/D10?anno=2025",
                    f"/staff/servizi/{SERVICE}/domande/D12?anno=2025", f"/staff/servizi/{SERVICE}/domande/D11?anno=2025",
                    f"/staff/azioni/nuova?servizio={ACTION_SERVICE}",
                    f"/staff/catalogo/servizi/{SERVICE}", "/staff/catalogo/servizi/vigilanza-polizia-locale",
-                   "/staff/catalogo/questionari/servizio-completo"]
+                   "/staff/catalogo/questionari/servizio-completo", "/staff/trasparenza/anteprima?anno=2025"]
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +287,11 @@ def test_import_pages(staff, page, lang):
     page.wait_for_url("**/staff/importazioni/")
     assert page.get_by_role("status").first.is_visible()
     check(page, lang, "imports with the new batch")
-    page.get_by_role("row").filter(has_text=name).get_by_role("link").click()
+    row = page.get_by_role("row").filter(has_text=name)
+    with page.expect_download() as download:  # the row left out, and why, kept with the batch
+        row.get_by_role("link", name="1 riga esclusa" if lang == "it" else "1 row left out").click()
+    assert download.value.suggested_filename.endswith("-righe-escluse.csv")
+    row.get_by_role("link", name="Annulla il lotto" if lang == "it" else "Roll back batch").click()
     check(page, lang, "rollback page")
     page.locator("main form button[type=submit]").click()
     page.wait_for_url("**/staff/importazioni/")
