@@ -7,7 +7,8 @@ route matches them.
 from __future__ import annotations
 
 import functools
-from typing import NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import click
 from flask import Flask, current_app, render_template, request, url_for
@@ -87,6 +88,27 @@ class ControlCharacters(BadRequest):
 
 def bad_parameter(name: str) -> NoReturn:
     raise BadParameter(name)
+
+
+def typed_range(names: tuple[str, str], parse: Callable[[str], Any], page: bool,
+                reversed_message: str) -> tuple[Any, Any, dict[str, str]]:
+    """Two fields of a range typed by a person (months, days): each parsed by ``parse`` (ValueError with what to
+    write), and the end not before the start. A ``page`` gets what is wrong with each field, to show beside it (the
+    field then counts as empty); anything else (a download, which must not give another range) a 400."""
+    found, errors = {}, {}
+    for name in names:
+        try:
+            found[name] = parse(name)
+        except ValueError as exc:
+            if not page:
+                bad_parameter(name)
+            found[name], errors[name] = None, str(exc)
+    first, last = found[names[0]], found[names[1]]
+    if first and last and last < first:
+        if not page:
+            bad_parameter(names[1])
+        errors[names[1]] = reversed_message
+    return first, last, errors
 
 
 def init_app(app: Flask) -> None:

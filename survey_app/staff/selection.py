@@ -21,7 +21,7 @@ from analysis.engine import Period
 from analysis.filters import CITIZENS, METHOD_PREFIX, Filters
 from analysis.queries import load_submission_counts
 
-from ..errors import NarrowComplement, bad_parameter, no_such_value
+from ..errors import NarrowComplement, bad_parameter, no_such_value, typed_range
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from ..transparency.formatting import local_today
@@ -184,18 +184,9 @@ def _months_before() -> tuple[date | None, date | None]:
 
 def _months(page: bool) -> tuple[date | None, date | None, dict[str, str]]:
     """The months asked for, and what is wrong with each (a page shows it; a download is a 400)."""
-    found, errors = {}, {}
-    for name in ("da", "a"):
-        try:
-            found[name] = _month(name)
-        except ValueError as exc:
-            if not page:
-                bad_parameter(name)
-            found[name], errors[name] = None, str(exc)
-    first, last = found["da"], found["a"]
-    if first and last and last < first:
-        errors["a"] = _("Il mese finale viene prima di quello iniziale: scambiarli o correggerne uno.")
-    elif first and last and (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
+    first, last, errors = typed_range(("da", "a"), _month, page, _(
+        "Il mese finale viene prima di quello iniziale: scambiarli o correggerne uno."))
+    if first and last and (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
         errors["a"] = _("Al massimo %(n)d mesi (5 anni): scegliere un intervallo più breve.", n=MAX_MONTHS)
     if errors and not page:
         bad_parameter(next(iter(errors)))

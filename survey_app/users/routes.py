@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from analysis.publish import neutralise_formula
 
-from ..errors import bad_parameter
+from ..errors import bad_parameter, typed_range
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
@@ -173,20 +173,10 @@ def _audit_query(page: bool = False):
     with the entries unfiltered by it, in ``filters["errori"]``."""
     zone = ZoneInfo(current_app.config["SURVEY_TIMEZONE"])
     query = select(AuditLog, User.email).outerjoin(User, User.id == AuditLog.utente_id)
+    start, end, errors = typed_range(("dal", "al"), _day, page, _(
+        "La data finale viene prima di quella iniziale: scambiarle o correggerne una."))
     filters = {"azione": request.args.get("azione", ""), "utente": request.args.get("utente", "").strip(),
-               "errori": {}}
-    for name in ("dal", "al"):
-        try:
-            filters[name] = _day(name)
-        except ValueError as exc:
-            if not page:
-                bad_parameter(name)
-            filters[name], filters["errori"][name] = None, str(exc)
-    if filters["dal"] and filters["al"] and filters["al"] < filters["dal"]:
-        if not page:
-            bad_parameter("al")
-        filters["errori"]["al"] = _("La data finale viene prima di quella iniziale: scambiarle o correggerne una.")
-        filters["al"] = None
+               "dal": start, "al": None if "al" in errors else end, "errori": errors}
     if filters["azione"]:
         query = query.where(AuditLog.azione == filters["azione"])
     if filters["utente"]:
