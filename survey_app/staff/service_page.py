@@ -67,7 +67,10 @@ def service_figures(conn, servizio: Servizio, period: Period, threshold: int) ->
         for distribution in faces["distribuzione"]:
             for value, n in distribution.items():
                 totals[value] = totals.get(value, 0) + n
-        hidden = any(_hidden(r, threshold) for r in faces.itertuples()) or sum(totals.values()) < threshold
+        # Summed over faces questions: one of them hidden takes the sum with it (a question without answers adds
+        # nothing to hide).
+        hidden = any(_hidden(r, threshold) and sum(r.distribuzione.values()) for r in faces.itertuples()) \
+            or sum(totals.values()) < threshold
         frame = pd.DataFrame({"faccia": [FACES[v] for v in sorted(FACES)],
                               "n": [None if hidden else totals.get(v, 0) for v in sorted(FACES)]})
         # Named after the questionnaire the faces come from (a Comune's own kiosk questionnaire, not always the
