@@ -25,6 +25,12 @@ def test_service_page_scope_and_figures(client, runner, catalogue):
     assert f'<td class="num">{d3["n"]}</td>' in html  # one source: the published table's figures
     assert f'<td class="num">{media}</td>\n    <td class="num">{quota}</td>' in html
     assert "domanda_codice" not in html and "quota_soddisfatti" not in html  # people's words, not field names
+    # The sample needed says for which margin (an office manager could not tell what "campione necessario" meant).
+    from analysis.services import sample_size
+
+    needed = f"{sample_size(5000):,}".replace(",", ".")
+    assert (f"campione necessario per ± 3 punti al 95%, con circa tre soddisfatti su quattro: {needed} questionari"
+            in html)
     assert html.count('class="plotly-graph-div"') >= 3
     assert 'id="grafico-andamento"' in html and 'id="grafico-faccine"' in html
     assert "cdn.plot.ly" not in html and "vendor/plotly/plotly-basic.min.js" in html
