@@ -191,6 +191,13 @@ def test_every_account_changes_its_own_password_and_its_other_sessions_end(app, 
                                                        "conferma": weak})
         assert refused.status_code == 400, weak
         assert "La nuova password è facile da indovinare" in unescape(refused.get_data(as_text=True)), weak
+    # …but not a password without such words, or with enough other characters (the rule took them for none).
+    from survey_app.extensions import db as _db
+    from survey_app.users.passwords import guessable
+
+    with client.application.app_context():
+        assert not guessable(_db.session, "9#4$8!2@7%1^Kq", "firm@example.org")
+        assert not guessable(_db.session, "prova8#4$9!2@7%Zt", "firm@example.org")
     long_paste = client.post("/staff/password", data={"csrf_token": token, "attuale": password,
                                                        "nuova": "x" * 250, "conferma": "x" * 250})
     html = unescape(long_paste.get_data(as_text=True))

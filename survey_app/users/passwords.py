@@ -32,10 +32,13 @@ def guessable(session: Session, password: str, email: str) -> bool:
 
 
 def _only_known_words(password: str, words: list[str]) -> bool:
-    """Whether the password's letters are the account's and the bodies' own words run together, whatever joins
-    them: zxcvbn scored "giorgio.bono@cuorgne" 4, its separators counted as random characters."""
+    """Whether the password is the account's and the bodies' own words run together, whatever joins them (a few
+    separators, a year, a "!"): zxcvbn scored "giorgio.bono@cuorgne" 4, its separators counted as random characters.
+    Letters that are no such words, or enough other characters, leave the judgement to zxcvbn."""
     letters = re.sub(r"[^a-zà-ÿ]", "", password.lower())
+    others = len(password) - len(letters)
+    found = 0
     for word in sorted({re.sub(r"[^a-zà-ÿ]", "", w.lower()) for w in words}, key=len, reverse=True):
-        if len(word) >= 3:
-            letters = letters.replace(word, "")
-    return len(letters) <= 3
+        if len(word) >= 3 and word in letters:
+            letters, found = letters.replace(word, ""), found + 1
+    return found > 0 and len(letters) <= 3 and others <= 8
