@@ -29,7 +29,7 @@ from ..transparency.formatting import local_today
 YEAR = re.compile(r"[0-9]{4}")
 PREVIOUS_MONTHS = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])/([0-9]{4})-(0[1-9]|1[0-2])")
 MONTH_TYPED = re.compile(r"\s*(?:([0-9]{4})\s*[-/.]\s*([0-9]{1,2})|([0-9]{1,2})\s*[-/.]\s*([0-9]{4}))\s*")
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a person may type in a staff form (months, days, actions)
 CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 NUMBER = re.compile(r"[0-9]{1,9}")
 FILTER_NAMES = ("canale", "sede", "comune", "lingua", "provenienza")
@@ -176,8 +176,7 @@ def _months_before() -> tuple[date | None, date | None]:
     if not match:
         return None, None
     first, last = date(int(match[1]), int(match[2]), 1), date(int(match[3]), int(match[4]), 1)
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    if not (first.year >= FIRST_YEAR and last.year <= LAST_YEAR and 1 <= months <= MAX_MONTHS):
+    if not (first.year >= FIRST_YEAR and last.year <= LAST_YEAR and 1 <= _month_count(first, last) <= MAX_MONTHS):
         return None, None
     return first, last
 
@@ -186,11 +185,16 @@ def _months(page: bool) -> tuple[date | None, date | None, dict[str, str]]:
     """The months asked for, and what is wrong with each (a page shows it; a download is a 400)."""
     first, last, errors = typed_range(("da", "a"), _month, page, _(
         "Il mese finale viene prima di quello iniziale: scambiarli o correggerne uno."))
-    if first and last and (last.year - first.year) * 12 + last.month - first.month + 1 > MAX_MONTHS:
+    if first and last and _month_count(first, last) > MAX_MONTHS:
         errors["a"] = _("Al massimo %(n)d mesi (5 anni): scegliere un intervallo più breve.", n=MAX_MONTHS)
     if errors and not page:
         bad_parameter(next(iter(errors)))
     return first, last, errors
+
+
+def _month_count(first: date, last: date) -> int:
+    """How many months from ``first`` to ``last``, both counted (March to May: 3)."""
+    return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
 def _month_after(day: date) -> date:
@@ -270,7 +274,7 @@ def _read_selection(servizio: Servizio, page: bool) -> Selection:
             last = max(first, min(this_month, _months_later(first, MAX_MONTHS - 1)))
         if first is None:  # "up to May": from the January of that year
             first = last.replace(month=1)
-        months = (last.year - first.year) * 12 + last.month - first.month + 1
+        months = _month_count(first, last)
         start, end = datetime.combine(first, time.min), datetime.combine(_month_after(last), time.min)
         label = f"{first:%m/%Y}" if months == 1 else f"{first:%m/%Y}–{last:%m/%Y}"
         return Selection(Period(start, end, label, filters), "mesi", None, years, options, campaigns,

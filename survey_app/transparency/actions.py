@@ -23,6 +23,7 @@ from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, confirmed, roles_required
 from ..staff.routes import visible_services
+from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from .formatting import ACTION_STATES as STATE_LABELS
 from .formatting import local_today
 
@@ -32,7 +33,7 @@ INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
 # C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
            "data_scadenza", "stato", "esito")
 

@@ -26,6 +26,7 @@ from ..errors import bad_parameter, typed_range
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
+from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from ..transparency.formatting import local_time
 from . import UserError, create_user, reset_password, set_active, update_user
 
@@ -162,8 +163,8 @@ def _day(name: str) -> date | None:
         day = date.fromisoformat(value) if "-" in value else datetime.strptime(value, "%d/%m/%Y").date()
     except ValueError:
         raise ValueError(_("«%(typed)s» non è una data: scrivere per esempio 25/11/2026.", typed=value[:20])) from None
-    if not 2000 <= day.year <= 2100:  # beyond, the bounds below would overflow
-        raise ValueError(_("L'anno deve essere tra %(first)d e %(last)d.", first=2000, last=2100))
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # beyond, the bounds below would overflow
+        raise ValueError(_("L'anno deve essere tra %(first)d e %(last)d.", first=FIRST_YEAR, last=LAST_YEAR))
     return day
 
 
