@@ -335,17 +335,19 @@ def _it_figure(value: Any) -> str:
 
 def build_report(conn: Connection, year: int, threshold: int = 5,
                  published: PublishedVersion | None = None, until: date | None = None,
-                 ente: str | None = None) -> Report:
+                 ente: str | None = None, today: date | None = None) -> Report:
     """Every service of the catalogue, grouped by ente and ufficio, with its standards, trend and actions; with
     ``published``, how its figures stand against that version; ``until``, the day taken, for a year still running;
-    ``ente`` (its code), that ente's services alone: each body has its own Nucleo di valutazione."""
+    ``ente`` (its code), that ente's services alone: each body has its own Nucleo di valutazione. ``today`` is the
+    report's day in the body's time zone (an action past its deadline is late from the day after); the server's date
+    when not given."""
     check_threshold(threshold)
     with queries.reuse_results(conn):  # the tables below ask for the same counts: one read each, as a publication
-        return _build_report(conn, year, threshold, published, until, ente)
+        return _build_report(conn, year, threshold, published, until, ente, today or date.today())
 
 
 def _build_report(conn: Connection, year: int, threshold: int, published: PublishedVersion | None,
-                  until: date | None, ente: str | None) -> Report:
+                  until: date | None, ente: str | None, today: date) -> Report:
     period = Period.year(year)
     questions = queries.load_questions(conn)
     figures = service_table(conn, period, threshold=threshold)
@@ -386,7 +388,7 @@ def _build_report(conn: Connection, year: int, threshold: int, published: Publis
         report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
-        report.actions = _actions(actions, svc.slug, date.today())
+        report.actions = _actions(actions, svc.slug, today)
         offices.setdefault((svc.ente, svc.ufficio), []).append(report)
     method = methodology(conn, year, rows if ente is None else rows[rows["ente"] == ente_name], until, service_ids)
     method["rilevazioni"] = year_campaigns(conn, year, set(services["servizio_id"]))
@@ -395,7 +397,7 @@ def _build_report(conn: Connection, year: int, threshold: int, published: Publis
                   offices=[OfficeReport(body, ufficio, items) for (body, ufficio), items in offices.items()],
                   method=[*([("Ente", ente_name)] if ente_name else []), ("Pubblicazione in Amministrazione trasparente", note),
                           *method_rows(method, year, threshold, queries.answer_days(conn, year - 1, service_ids))],
-                  publication=note, period=method["periodo"], ente=ente_name)
+                  publication=note, period=method["periodo"], ente=ente_name, generated=today)
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------

@@ -196,6 +196,15 @@ def test_a_file_sent_again_names_its_batch_by_the_local_day(catalogue, runner, t
     assert again.exit_code == 1 and "(lotto 1 del 01/04/2026)" in again.output
 
 
+def test_a_row_of_the_bodys_today_is_not_in_the_future(catalogue, runner, tmp_path):
+    from freezegun import freeze_time
+
+    path = write(tmp_path, f"{HEADER}\nX1;01/04/2026 00:10;anagrafe;;;5;;;5;;;;\n")
+    with freeze_time("2026-03-31 22:30:00"):  # the server's UTC clock: already 00:30 on 1 April in Rome
+        result = run_import(runner, path)
+    assert result.exit_code == 0 and "data nel futuro" not in result.output, result.output
+
+
 def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_path):
     path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\nX2;15/03/2025;anagrafe;;;4;;;4;;;;\n")
     assert run_import(runner, path).exit_code == 0

@@ -148,6 +148,17 @@ def test_actions_of_the_year_with_their_status(answers):
     assert services["tributi"].actions == []  # its only action ended in 2023
 
 
+def test_the_report_judges_a_deadline_by_the_bodys_day(answers, app):
+    """At 23:30 UTC on 31 December it is already 1 January in Rome: the action due on 31/12 is late there."""
+    from survey_app.transparency.report import report_bytes
+    with freeze_time("2025-12-31 23:30:00"):  # the server's clock, in UTC
+        workbook = load_workbook(io.BytesIO(report_bytes(answers, 2025, "xlsx", 5)))
+        pdf = PdfReader(io.BytesIO(report_bytes(answers, 2025, "pdf", 5)))
+    states = {r[4]: r[9] for r in workbook["Azioni"].iter_rows(min_row=2, values_only=True)}
+    assert states["Secondo sportello il sabato"] == "in corso (scadenza superata)"
+    assert "Redatta il 1° gennaio 2026" in pdf.pages[0].extract_text()
+
+
 def test_services_without_answers_list_their_standards_as_non_valutabile(catalogue):
     report = build_report(catalogue.connection(), 2025)
     services = by_slug(report)

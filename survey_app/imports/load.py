@@ -36,7 +36,7 @@ from ..models import (
     User,
 )
 from ..models.base import random_keys
-from ..transparency.formatting import in_local_time
+from ..transparency.formatting import in_local_time, local_today
 from .columns import NON_SO, all_columns
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
@@ -350,7 +350,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
                                      .options(selectinload(Rilevazione.servizi))))
     known = set(session.scalars(select(ImportExternalId.hash).filter_by(fonte=source)))
     ctx = Context(versione=versione, services=services, campaigns=campaigns, known_ids=known, source=source,
-                  method=method, today=today or date.today(),
+                  method=method, today=today or local_today(),
                   allowed_services=allowed_services)
     try:
         with contextlib.nullcontext() if dry_run else Spool() as spool:

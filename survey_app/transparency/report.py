@@ -8,7 +8,7 @@ from analysis.relazione import PublishedVersion, build_report
 from analysis.relazione_pdf import to_pdf
 from analysis.relazione_xlsx import to_xlsx as report_xlsx
 
-from .formatting import in_local_time
+from .formatting import in_local_time, local_today
 from .publishing import latest, period, running_until
 
 FORMATS = {"pdf": ("application/pdf", to_pdf),
@@ -27,5 +27,5 @@ def latest_version(session: Session, year: int) -> PublishedVersion | None:
 def report_bytes(session: Session, year: int, fmt: str, threshold: int, ente: str | None = None) -> bytes:
     """The report of every ente, or of one (its code): each body's Nucleo reads its own services."""
     return FORMATS[fmt][1](build_report(session.connection(), year, threshold, latest_version(session, year),
-                                        running_until(year), ente=ente))
+                                        running_until(year), ente=ente, today=local_today()))
 
