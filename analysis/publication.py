@@ -53,6 +53,7 @@ class Publication:
     version: int = 0
     published_at: datetime | None = None
     publisher: dict[str, Any] = field(default_factory=dict)
+    reason: str = ""  # why this version was published, in the publisher's words (empty: not said)
     # Each ente's own Nota metodologica (its channels and firms), by ente code, when the year has services of more
     # than one ente: each body publishes its own files in its own Amministrazione trasparente.
     methods: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -386,8 +387,8 @@ def to_data(publication: Publication) -> dict[str, Any]:
 
 
 def from_data(data: dict[str, Any], version: int = 0, published_at: datetime | None = None,
-              publisher: dict[str, Any] | None = None) -> Publication:
+              publisher: dict[str, Any] | None = None, reason: str | None = None) -> Publication:
     return Publication(year=data["anno"], threshold=data["soglia"], questions=data["domande"],
                        summary=data["sintesi"], actions=data["azioni"], method=data["metodologia"],
                        enti=data.get("enti", []), version=version, published_at=published_at,
-                       publisher=publisher or {}, methods=data.get("metodologia_enti", {}))
+                       publisher=publisher or {}, methods=data.get("metodologia_enti", {}), reason=reason or "")

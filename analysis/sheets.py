@@ -154,6 +154,8 @@ def method_sheet(pub: Publication) -> Sheet:
         rows.append(["Versione della pubblicazione", str(pub.version)])
     if pub.published_at:
         rows.append(["Data di pubblicazione", pub.published_at.strftime("%d/%m/%Y %H:%M")])
+    if pub.reason:
+        rows.append(["Motivo della versione", pub.reason])
     channels = "; ".join(f"{c['canale']}: {c['compilazioni']}" for c in m["canali"]) or "nessuno"
     rows.append(["Canali di risposta dei cittadini (questionari)", channels])
     batches = "; ".join(f"{b['fonte']}, {b['metodo']}: {b['compilazioni']}" for b in m["lotti"])

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base, utcnow
 from .organisation import Servizio, Standard, Ufficio
 
+REASON_LENGTH = 500
 ACTION_STATES = ("pianificata", "in_corso", "completata", "annullata")
 
 
@@ -48,6 +49,8 @@ class Pubblicazione(Base):
     dati: Mapped[dict[str, Any]] = mapped_column(JSON)
     # What moved against the previous version (empty for version 1).
     modifiche: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Why it was published, in the publisher's words (optional; REASON_LENGTH): on the public page and in its files.
+    motivo: Mapped[str | None] = mapped_column(Text)
 
     file: Mapped[list[PubblicazioneFile]] = relationship(back_populates="pubblicazione", order_by="PubblicazioneFile.id",
                                                          cascade="all, delete-orphan")

@@ -14,7 +14,14 @@ from analysis.publication import short_span
 from ..extensions import db
 from ..settings import is_loopback, public_base_url
 from .formatting import it_date
-from .publishing import PublicationConflict, PublicationSettingsError, period, publish_year, report_entities
+from .publishing import (
+    PublicationConflict,
+    PublicationSettingsError,
+    clean_reason,
+    period,
+    publish_year,
+    report_entities,
+)
 
 export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
@@ -31,9 +38,15 @@ def check_year(value: int) -> int:
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
               help="Cartella dove scrivere i file della versione.")
 @click.option("--by", "actor", default=None, help="Chi pubblica (nome o email), registrato con la versione.")
-def transparency_command(year: int, out: Path, actor: str | None) -> None:
+@click.option("--motivo", "reason", default=None,
+              help="Perché si pubblica questa versione (facoltativo): compare nella pagina pubblica e nei file.")
+def transparency_command(year: int, out: Path, actor: str | None, reason: str | None) -> None:
     """Pubblica l'anno come nuova versione congelata e ne scrive i file (XLSX, ODS, CSV, datapackage, DCAT)."""
     check_year(year)
+    try:
+        reason = clean_reason(reason)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--motivo") from None
     try:  # the folder first: a version is published once, and must not be published with no files written
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".scrivibile"
@@ -49,7 +62,7 @@ def transparency_command(year: int, out: Path, actor: str | None) -> None:
                    "raggiungono. Per una pubblicazione vera impostare PUBLIC_BASE_URL con l'indirizzo pubblico del "
                    "sito e pubblicare di nuovo: la nuova versione porterà l'indirizzo giusto.", err=True)
     try:
-        outcome = publish_year(db.session, year, actor=actor)
+        outcome = publish_year(db.session, year, actor=actor, reason=reason)
     except PublicationSettingsError as exc:
         raise click.ClickException(f"pubblicazione non eseguita: {exc}") from None
     except PublicationConflict:

@@ -28,6 +28,7 @@ from analysis.xlsx import to_xlsx
 from ..extensions import db
 from ..models import AuditLog, Ente, Pubblicazione, PubblicazioneFile, Servizio, Ufficio, User
 from ..models.base import utcnow
+from ..models.publications import REASON_LENGTH
 from ..settings import is_loopback, public_base_url
 from .changes import IDENTITY_FIELDS, compare, files_per_ente_added, identity_changes
 from .formatting import local_today
@@ -207,8 +208,20 @@ def next_version(session: Session, year: int) -> Draft:
     return Draft(previous, pub, data, who, moved, unchanged)
 
 
-def publish_year(session: Session, year: int, user: User | None = None, actor: str | None = None) -> Outcome:
-    """Create version k of the year, unless its figures and actions equal the latest version's."""
+def clean_reason(text: str | None) -> str | None:
+    """Why a version is published, on one line (it goes into a spreadsheet cell and a list item); None when empty.
+    A ValueError, in Italian, when longer than the record keeps."""
+    reason = " ".join((text or "").split())
+    if len(reason) > REASON_LENGTH:
+        raise ValueError(f"il motivo è lungo {len(reason)} caratteri: al massimo {REASON_LENGTH}")
+    return reason or None
+
+
+def publish_year(session: Session, year: int, user: User | None = None, actor: str | None = None,
+                 reason: str | None = None) -> Outcome:
+    """Create version k of the year, unless its figures and actions equal the latest version's. ``reason`` (why, in
+    the publisher's words; ``clean_reason``) goes with the version: its page and its Nota metodologica say it."""
+    reason = clean_reason(reason)
     check_settings()
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     if session.get_bind().dialect.name == "postgresql":
@@ -224,10 +237,11 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     published_at = utcnow().replace(microsecond=0)
     # The files state the time as the Comune reads it (Europe/Rome), the record keeps UTC.
     pub.version, pub.published_at = version, published_at.astimezone(ZoneInfo(current_app.config["SURVEY_TIMEZONE"]))
+    pub.reason = reason or ""
     record = Pubblicazione(anno=year, versione=version, pubblicata_il=published_at, utente_id=user.id if user else None,
                            pubblicata_da=(user.email if user else actor) or "riga di comando",
                            soglia_soppressione=threshold, dati=data,
-                           modifiche=draft.changes)
+                           modifiche=draft.changes, motivo=reason)
     first = session.scalar(select(func.min(Pubblicazione.pubblicata_il)).filter_by(anno=year))
     issued = None if first is None else (first if first.tzinfo else first.replace(tzinfo=UTC)).astimezone(
         pub.published_at.tzinfo).date()
@@ -245,7 +259,8 @@ def publish_year(session: Session, year: int, user: User | None = None, actor: s
     session.add(AuditLog(utente_id=user.id if user else None, azione="pubblicazione.crea",
                          oggetto=f"{year} v{version}",
                          dettagli={"file": {f.nome: f.sha256 for f in record.file},
-                                   "modifiche": len(record.modifiche), "da": record.pubblicata_da}))
+                                   "modifiche": len(record.modifiche), "da": record.pubblicata_da,
+                                   **({"motivo": reason} if reason else {})}))
     session.commit()
     return Outcome(record, created=True)
 
@@ -290,7 +305,7 @@ def _json_roundtrip(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def publication_view(record: Pubblicazione) -> Publication:
-    return from_data(record.dati, record.versione, record.pubblicata_il)
+    return from_data(record.dati, record.versione, record.pubblicata_il, reason=record.motivo)
 
 
 def report_entities() -> dict[str, str]:

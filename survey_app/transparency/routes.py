@@ -148,7 +148,8 @@ def _previous_context(record: Pubblicazione | None, in_force: bool = True) -> di
     return {"previous": previous, "previous_source": source}
 
 
-SHOWN_ELSEWHERE = {"Ente", "Versione della pubblicazione", "Data di pubblicazione"}  # the page's header says them
+# The page's header says them.
+SHOWN_ELSEWHERE = {"Ente", "Versione della pubblicazione", "Data di pubblicazione", "Motivo della versione"}
 
 
 def method_note(pub: Publication) -> list[tuple[str, str]]:

@@ -12,8 +12,9 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import extract, select
 from sqlalchemy.orm import defer, selectinload
-from wtforms import SelectField
+from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
 
 from analysis.publication import answer_span, period_of, short_span
 
@@ -24,6 +25,7 @@ from ..staff.access import PUBLISHERS, confirmed, roles_required
 from .formatting import it_date, local_today
 from .labels import changes_in_page_language
 from .publishing import (
+    REASON_LENGTH,
     PublicationConflict,
     PublicationSettingsError,
     file_names,
@@ -38,8 +40,19 @@ bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 YEAR = re.compile(r"[0-9]{4}")
 
 
+def _one_line(value: str | None) -> str:
+    """The reason as the version keeps it: one line (publishing.clean_reason)."""
+    return " ".join((value or "").split())
+
+
 class PublishForm(FlaskForm):
     anno = SelectField(_l("Anno da pubblicare"), coerce=int)
+    # Why this version (a correction, the paper questionnaires of December): on its public page and in its files.
+    motivo = TextAreaField(_l("Motivo della versione (facoltativo)"), filters=[_one_line], description=_l(
+        "Per esempio «aggiunti i questionari cartacei di dicembre» o «corretto un lotto importato per errore»: "
+        "compare nella pagina pubblica e nella nota metodologica dei file, e non si potrà più modificare."),
+        validators=[
+        Length(max=REASON_LENGTH, message=_l("Il motivo può avere al massimo %(max)d caratteri."))])
 
 
 def years_with_answers() -> list[int]:
@@ -63,14 +76,18 @@ def _form() -> PublishForm:
 @bp.get("/")
 @roles_required(*PUBLISHERS)
 def index():
+    return _index_page(_form())
+
+
+def _index_page(form: PublishForm, status: int = 200):
     records = db.session.scalars(select(Pubblicazione).options(
         defer(Pubblicazione.dati), selectinload(Pubblicazione.file).defer(PubblicazioneFile.contenuto))
                                  .order_by(Pubblicazione.anno.desc(), Pubblicazione.versione.desc())).all()
     years = years_with_answers()
     entities = report_entities()
-    return render_template("staff/transparency/index.html", form=_form(), records=records, years=years,
+    return render_template("staff/transparency/index.html", form=form, records=records, years=years,
                            entities=entities, public_pages=_public_pages(entities, records), spans=_spans(years),
-                           running_year=local_today().year if local_today().year in years else None)
+                           running_year=local_today().year if local_today().year in years else None), status
 
 
 def _spans(years: list[int]) -> list[dict]:
@@ -108,13 +125,15 @@ def _public_pages(entities: dict[str, str], records: list[Pubblicazione]) -> lis
 def publish():
     form = _form()
     if not form.validate_on_submit():
+        if form.motivo.errors and not form.anno.errors:  # sent back with the text as written, beside the field
+            return _index_page(form, 422)
         flash(_("Scegliere un anno tra quelli proposti."), "error")
         return redirect(url_for(".index"))
     if not confirmed(_("Nessuna versione pubblicata: spuntare la conferma che la versione non si potrà più "
                        "modificare.")):  # frozen for good: the box says so, and must be ticked
         return redirect(url_for(".index"))
     try:
-        outcome = publish_year(db.session, form.anno.data, user=current_user)
+        outcome = publish_year(db.session, form.anno.data, user=current_user, reason=form.motivo.data)
     except PublicationSettingsError as exc:
         flash(_("Pubblicazione non eseguita: %(problem)s.", problem=str(exc)), "error")
         return redirect(url_for(".index"))
