@@ -85,6 +85,10 @@ def test_every_staff_workbook_has_a_bold_frozen_header_italian_formats_and_real_
                         assert isinstance(value, (int, float)) and round(value, places) == value, (url, title, value)
                     else:
                         assert isinstance(value, int), (url, title, value)
+        if "Standard" in header:  # a standard's text with the workbook's decimal commas, not the CSV's points
+            texts = [row[header.index("Standard")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+            assert any(re.search(r"\d,\d", t or "") for t in texts), (url, texts)
+            assert not any(re.search(r"\d\.\d", t or "") for t in texts), (url, texts)
         if "Periodo" in header:  # a year's figures carry the year as a number
             assert 2025 in [row[header.index("Periodo")] for row in sheet.iter_rows(min_row=2, values_only=True)]
 

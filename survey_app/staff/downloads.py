@@ -64,7 +64,7 @@ FIELDS: dict[str, Column] = {
 FILTER_TITLES = {"canale": "canale", "sede": "sede", "comune": "comune", "lingua": "lingua",
                  "provenienza": "provenienza"}
 # Codes the XLSX spells out as the published workbook does; the CSV keeps the codes.
-READABLE = {"tipo": lambda v: TYPE_LABELS.get(v, v), "standard": readable_standard}
+READABLE = {"tipo": lambda v: TYPE_LABELS.get(v, v), "standard": lambda v: readable_standard(v, ",")}
 
 
 def missing(value) -> bool:
