@@ -108,6 +108,14 @@ def submit(page, button) -> None:
         button.click()
 
 
+# Boxes made focusable so that a keyboard can scroll them (a wide table): each must be a region with a name, or a
+# screen reader reads the whole table out when it takes the focus.
+UNNAMED_SCROLL_BOXES = """() => [...document.querySelectorAll('[tabindex="0"]:not(a, button, input, select, textarea)')]
+    .filter(box => !['region', 'group'].includes(box.getAttribute('role')) || !((box.getAttribute('aria-label') || '')
+        + (document.getElementById(box.getAttribute('aria-labelledby'))?.textContent || '')).trim())
+    .map(box => box.outerHTML.slice(0, 120))"""
+
+
 def axe_violations(page) -> list[dict]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) on the page; return its violations."""
     page.add_script_tag(path=str(AXE))

@@ -12,7 +12,7 @@ import pytest
 
 from analysis import charts
 
-from .conftest import axe_violations, cut_off, seed_history, submit
+from .conftest import UNNAMED_SCROLL_BOXES, axe_violations, cut_off, seed_history, submit
 
 pytestmark = pytest.mark.browser
 
@@ -116,6 +116,8 @@ def test_every_staff_page_fits_a_phone(staff, page):
         assert page.evaluate(CHART_TEXT_OUTSIDE) == [], path
         # A table that scrolls sideways on a phone must be reachable by keyboard, as on a desktop.
         assert [v for v in axe_violations(page) if v["id"] == "scrollable-region-focusable"] == [], path
+        # ...and, once focused, is announced by its name, not by reading the whole table out.
+        assert page.evaluate(UNNAMED_SCROLL_BOXES) == [], path
 
 
 def test_a_users_page_with_a_long_address_fits_320_pixels(staff, page):

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from .conftest import axe_violations, cut_off, submit
+from .conftest import UNNAMED_SCROLL_BOXES, axe_violations, cut_off, submit
 
 pytestmark = pytest.mark.browser
 
@@ -43,6 +43,7 @@ def test_public_results_have_no_violations(published, page, path, lang):
     assert response.status == 200
     assert page.locator("table caption").count() >= 1
     assert axe_violations(page) == []
+    assert page.evaluate(UNNAMED_SCROLL_BOXES) == []  # a focused table box is announced by its name
 
 
 def test_service_results_work_without_javascript(published, page_without_js):
