@@ -101,6 +101,27 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
     assert catalogue.scalar(select(AzioneMiglioramento.domanda_codice)) == "D2"  # "d2", as typed: the question D2
 
 
+def test_a_question_typed_beside_a_standard_must_be_the_standards_own(manager, catalogue):
+    """The published reference is the standard's: another question typed beside it was saved and never shown."""
+    url = "/staff/azioni/nuova?servizio=anagrafe"
+    on_d3 = catalogue.scalar(select(Standard).filter_by(indicatore="quota_soddisfatti", domanda_codice="D3"))
+    response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{on_d3.id}", domanda_codice="D2"))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "Lo standard scelto riguarda la domanda D3: lasciare vuoto il codice o scrivere D3" in html
+    assert 'aria-describedby="domanda_codice-errore"' in html
+    whole = catalogue.scalar(select(Standard).filter_by(servizio_id=on_d3.servizio_id, soglia=60))
+    assert not whole.domanda_codice  # a standard of the whole service names no question
+    response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{whole.id}", domanda_codice="D2"))
+    assert "Lo standard scelto riguarda tutto il servizio, non una domanda" in unescape(response.get_data(as_text=True))
+    assert catalogue.scalar(select(AzioneMiglioramento)) is None
+    for typed in ("", "d3"):  # left empty, or the standard's own in any case: saved with the standard's question
+        response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{on_d3.id}",
+                                                    domanda_codice=typed))
+        assert response.status_code == 302
+    assert catalogue.scalars(select(AzioneMiglioramento.domanda_codice)).all() == ["D3", "D3"]
+
+
 def test_scope_and_roles(catalogue, client, runner):
     other = AzioneMiglioramento(servizio_id=catalogue.scalar(select(Servizio.id).filter_by(slug="tributi")),
                                 ufficio_id=catalogue.scalar(select(Servizio.ufficio_id).filter_by(slug="tributi")),

@@ -63,6 +63,7 @@ class ActionForm(FlaskForm):
             self.esito.errors = [*self.esito.errors, _l("Descrivere l'esito: per un'azione completata è pubblicato "
                                                         "nei programmi di miglioramento.")]
             ok = False
+        ok = self._check_standards_question() and ok
         start = self.data_inizio.data
         if self.stato.data in ("in_corso", "completata") and start and start > local_today():
             # A programme published with an action done before it began reads as a made-up one.
@@ -71,6 +72,21 @@ class ActionForm(FlaskForm):
                 "stato.", day=start.strftime("%d/%m/%Y"), state=STATE_LABELS[self.stato.data])]
             ok = False
         return ok
+
+    def _check_standards_question(self) -> bool:
+        """A standard of the carta names its own question, or none (the whole service): another one typed beside it
+        was saved and never published (the published reference is the standard's)."""
+        kind, _sep, key = (self.riferimento.data or "").partition("-")
+        typed = self.domanda_codice.data
+        own = self._standards.get(key) if kind == "standard" else None
+        if own is None or not typed or self.domanda_codice.errors or typed == own:
+            return True
+        message = _l("Lo standard scelto riguarda la domanda %(own)s: lasciare vuoto il codice o scrivere %(own)s "
+                     "(per un'altra domanda scegliere un indicatore).", own=own) if own else _l(
+            "Lo standard scelto riguarda tutto il servizio, non una domanda: lasciare vuoto il codice (per una "
+            "domanda scegliere un indicatore).")
+        self.domanda_codice.errors = [*self.domanda_codice.errors, message]
+        return False
 
     def validate_data_inizio(self, field):
         _plausible(field.data)
@@ -108,6 +124,7 @@ def _form(servizio: Servizio, action: AzioneMiglioramento | None = None) -> Acti
     form = ActionForm(obj=action)
     form._codes = {d.codice for d in servizio.questionario.versione_corrente.domande} \
         if servizio.questionario.versione_corrente else set()
+    form._standards = {str(s.id): s.domanda_codice or "" for s in servizio.standard}
     form.riferimento.choices = [SelectChoice(f"standard-{s.id}", _("Standard: %(text)s", text=_standard_label(s)))
                                 for s in servizio.standard] + \
                                [SelectChoice(f"indicatore-{k}", _("Indicatore: %(name)s", name=v))
