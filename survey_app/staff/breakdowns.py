@@ -144,13 +144,15 @@ HIDDEN_FIGURES = ("media", "quota_soddisfatti", "ic95_inf", "ic95_sup")
 def protect_complements(rows: list[dict], threshold: int) -> list[dict]:
     """Secondary suppression within one breakdown: the page also shows the total, so a group hidden alone could be
     worked out by subtraction (the total's satisfied minus the other groups'). The smallest groups shown are hidden
-    too until the hidden ones hold at least ``threshold`` answers together: subtraction then gives only their sum."""
+    too until at least two are hidden and they hold at least ``threshold`` answers together: subtraction then gives
+    only their sum. (A group of 9 hidden by a mirror was hidden alone, and the total minus the others gave its
+    3 satisfied of 9 exactly: a walk-through did it.)"""
     hidden = [row for row in rows if row["soppresso"] and row["n"]]
     if not hidden:
         return rows
     shown = sorted((row for row in rows if not row["soppresso"]), key=lambda row: (row["n"], str(row["gruppo"])))
     extra: set[int] = set()
-    while shown and sum(row["n"] for row in hidden) < threshold:
+    while shown and (len(hidden) < 2 or sum(row["n"] for row in hidden) < threshold):
         row = shown.pop(0)
         hidden.append(row)
         extra.add(id(row))
