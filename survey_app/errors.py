@@ -217,11 +217,13 @@ def handle(exc: HTTPException):
     if isinstance(exc, HiddenGroupFilter):
         from .staff.selection import FILTER_TITLES
 
-        message = _l("Nella pagina senza filtri, nella tabella per gruppo della domanda %(question)s, il gruppo "
-                     "«%(name)s» = «%(value)s» è nascosto, per non far ricavare le risposte di un gruppo con meno di "
-                     "%(k)d questionari: filtrando su di esso si leggerebbero. Togli il filtro o scegli un periodo più "
-                     "ampio.", question=exc.question or "?", name=FILTER_TITLES.get(exc.parameter, exc.parameter),
-                     value=exc.label[:40], k=exc.threshold)
+        title_of = FILTER_TITLES.get(exc.parameter, exc.parameter)
+        message = _l("Il filtro «%(name)s» = «%(value)s» non si può usare in questo periodo: nella pagina della "
+                     "domanda %(question)s, tabella «Per %(table)s», quel gruppo è nascosto perché dal totale non si "
+                     "ricavino le risposte di un gruppo con meno di %(k)d questionari, e la pagina filtrata lo "
+                     "mostrerebbe. I gruppi che si possono confrontare sono nelle tabelle per gruppo della pagina "
+                     "senza filtri; oppure scegli un periodo più ampio.", question=exc.question or "?",
+                     name=title_of, table=str(title_of).lower(), value=exc.label[:40], k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)
@@ -253,4 +255,9 @@ def _without_filters(exc: NarrowComplement | HiddenGroupFilter) -> list[tuple[st
     if len(chosen) > 1 or not links:
         links.append((url_for(endpoint, **path, **{k: v for k, v in args.items() if k not in FILTER_NAMES}),
                       _l("La stessa pagina senza filtri")))
+    question = getattr(exc, "question", None)
+    if question and path.get("codice") != question:  # where the group is hidden, and why, in its table
+        links.append((url_for("staff.question", slug=path["slug"], codice=question,
+                              **{k: v for k, v in args.items() if k not in FILTER_NAMES}),
+                      _l("La pagina della domanda %(question)s, senza filtri", question=question)))
     return links
