@@ -121,6 +121,16 @@ def test_without_javascript(live_server, page_without_js):
     assert answers == {"D1": [1], "D2": ["tempo-attesa"]}
 
 
+@pytest.mark.parametrize("width", [1280, 768])
+def test_the_kiosk_faces_stay_level_when_a_label_wraps(live_server, page, width):
+    """The middle face sat higher than the others: its label ("Né soddisfatto né insoddisfatto") takes two lines."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server['url']}/k/anagrafe-stato-civile?sede=sportello-anagrafe")
+    labels = page.locator(".kiosk-face").evaluate_all("cards => cards.map(c => c.getBoundingClientRect().height)")
+    tops = page.locator(".kiosk-face-icon").evaluate_all("icons => icons.map(i => i.getBoundingClientRect().top)")
+    assert len(tops) == 3 and max(tops) - min(tops) < 1, (tops, labels)
+
+
 def test_kiosk_tap_reasons_thanks_and_reset(live_server, page):
     from .conftest import axe_violations
 
