@@ -120,6 +120,23 @@ def test_every_staff_page_fits_a_phone(staff, page):
         assert page.evaluate(UNNAMED_SCROLL_BOXES) == [], path
 
 
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_account_in_the_header_has_its_own_row_on_a_phone(staff, page, lang):
+    """At 375 px the address was cut mid-word beside "Area riservata" and ran into the top of the blue band."""
+    page.set_viewport_size({"width": 375, "height": 800})
+    log_in(page, staff, lang)
+    band = page.locator(".it-header-center-wrapper").bounding_box()
+    account = page.locator(".staff-user").bounding_box()
+    brand = page.locator(".it-brand-wrapper").bounding_box()
+    address = page.locator(".staff-user p .fw-semibold")
+    line = float(address.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+    assert account["y"] >= brand["y"] + brand["height"] - 1  # below the brand, not squeezed beside it
+    assert band["y"] + 8 <= brand["y"] and account["y"] + account["height"] <= band["y"] + band["height"] - 8
+    assert address.bounding_box()["height"] < 1.5 * line  # the whole address on one line
+    logout = page.locator(".staff-user button").bounding_box()
+    assert logout["height"] < 50 and logout["x"] + logout["width"] <= 375
+
+
 def test_a_users_page_with_a_long_address_fits_320_pixels(staff, page):
     """WCAG 1.4.10 at 320 px: the heading with a user's e-mail address did not wrap, and the page was 346 px wide."""
     from sqlalchemy import select
