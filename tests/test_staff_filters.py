@@ -606,3 +606,32 @@ def test_an_nps_questions_groups_are_headed_nps(client, seeded):
     assert heads and set(heads) == {"NPS"}
     scale = page(client, "/staff/servizi/anagrafe/domande/D3?anno=2025")
     assert set(re.findall(groups, scale)) == {"% soddisfatti"}
+
+
+def test_the_trend_of_a_filtered_page_hides_an_earlier_year_where_the_filter_chooses_a_hidden_group(
+        client, runner, catalogue):
+    """The filters were checked for the page's own year: in 2024 the QR group of 6 was hidden beside 2 phone
+    answers, but 2025 filtered by QR drew 2024's QR point, and 2024's total minus web minus QR gave the 2 away."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    (cati,) = firm_batches(catalogue, "CATI")
+    for year, groups in ((2024, (("web", None, [4] * 14 + [2] * 6), ("qr", None, [5] * 6), ("telefono", cati, [1, 1]))),
+                         (2025, (("web", None, [4] * 20 + [2] * 10), ("qr", None, [5] * 20 + [1] * 10)))):
+        for canale, batch, scores in groups:
+            for score in scores:
+                add_answers(catalogue, "anagrafe", datetime(year, 4, 2, 10), {"D3": score}, canale=canale,
+                            import_batch=batch)
+    by_channel = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2024").data))
+    assert set(by_channel[by_channel["quota_soddisfatti"].isna()]["canale"]) == {"qr", "telefono"}
+    assert client.get("/staff/servizi/anagrafe?anno=2024&canale=qr").status_code == 403  # refused on its own year
+    response = client.get("/staff/servizi/anagrafe?anno=2025&canale=qr")
+    assert response.status_code == 200  # 2025 hides nothing
+    trend = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/andamento.csv?anno=2025&canale=qr").data))
+    points = dict(zip(trend["periodo"].astype(str), trend["quota"], strict=True))
+    assert pd.isna(points["2024"]), trend  # was 100.0: QR's 6 satisfied of 6
+    assert points["2025"] == pytest.approx(66.7)
+    assert "100,0" not in page(client, "/staff/servizi/anagrafe?anno=2025&canale=qr")
+    # Web, shown in every year, keeps its points.
+    web = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/andamento.csv?anno=2025&canale=web").data))
+    assert dict(zip(web["periodo"].astype(str), web["quota"], strict=True))["2024"] == pytest.approx(70.0)

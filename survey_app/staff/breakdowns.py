@@ -16,7 +16,7 @@ from ..errors import HiddenGroupFilter
 from ..extensions import db
 from ..figures_cache import cached
 from ..models import Ente, ImportBatch, Servizio
-from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, Selection, read_selection
+from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, Selection, handful_left_out, read_selection
 
 RATED = ("scala", "faccine", "nps", "si_no")  # the questions whose figures a breakdown shows
 BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "ic95_sup", "soppresso"]
@@ -30,16 +30,37 @@ def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
     if not selection.filters:
         return selection
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    filters = selection.filters.as_args()
-    period = Period(selection.period.start, selection.period.end, selection.period.label)
+    found = hidden_group_chosen(servizio, selection.period, threshold)
+    if found is not None:
+        by, value, question = found
+        raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value),
+                                question=question)
+    return selection
+
+
+def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> tuple[str, str, str] | None:
+    """The first of the period's filters that selects a group the page without filters hides, as (filter, value,
+    the question whose breakdown hides it); None when there is none."""
+    filters = period.filters.as_args() if period.filters else {}
+    if not filters:
+        return None
+    unfiltered = Period(period.start, period.end, period.label)
     key = f"hidden-by-question:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
-    hidden, _when = cached(key, lambda: _hidden_groups(servizio, period, threshold))
+    hidden, _when = cached(key, lambda: _hidden_groups(servizio, unfiltered, threshold))
     for by, value in filters.items():
         question = hidden.get(by, {}).get(_group_of(by, value))
         if question is not None:
-            raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value),
-                                    question=question)
-    return selection
+            return by, value, question
+    return None
+
+
+def filters_give_away(servizio: Servizio, period: Period, threshold: int) -> bool:
+    """Whether the period's filters would show what the same period without them hides: a handful left out, or a
+    hidden group chosen (the checks that refuse a page, for a period the page shows beside its own: the trend's)."""
+    if not period.filters:
+        return False
+    return bool(handful_left_out(servizio, period, period.filters, threshold)) \
+        or hidden_group_chosen(servizio, period, threshold) is not None
 
 
 def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, dict]:

@@ -214,28 +214,35 @@ def read_selection(servizio: Servizio, page: bool = False) -> Selection:
     selection = _read_selection(servizio, page)
     if selection.filters:
         threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-        period, chosen = selection.period, selection.filters
-        conn = db.session.connection()
-
-        def count(filters: Filters | None) -> int:
-            return int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
-                       ["compilazioni"].sum())
-
-        # The page against the pages a reader sets beside it: without filters, with one of its filters dropped
-        # (web among citizens against web: a firm's 3 CAWI answers), and a single batch against all the batches
-        # of its method (which the provenance breakdown shows as one group).
-        wider: list[Filters | None] = [None]
-        if len(chosen.as_args()) > 1:
-            wider += [replace(chosen, **{name: None}) for name in chosen.as_args()]
-        if chosen.provenienza not in (None, CITIZENS):
-            method = db.session.scalar(select(ImportBatch.metodo).filter_by(id=int(chosen.provenienza)))
-            wider.append(replace(chosen, provenienza=METHOD_PREFIX + method))
-        mine = count(chosen)
-        for other in wider:
-            left_out = count(other) - mine
-            if 0 < left_out < threshold:
-                raise NarrowComplement(left_out, threshold)
+        left_out = handful_left_out(servizio, selection.period, selection.filters, threshold)
+        if left_out:
+            raise NarrowComplement(left_out, threshold)
     return selection
+
+
+def handful_left_out(servizio: Servizio, period, chosen: Filters, threshold: int) -> int:
+    """How many questionnaires the filters leave out against a page a reader sets beside it, when they are fewer
+    than ``threshold`` (0 otherwise): the pages without filters, with one of its filters dropped (web among citizens
+    against web: a firm's 3 CAWI answers), and a single batch against all the batches of its method (which the
+    provenance breakdown shows as one group)."""
+    conn = db.session.connection()
+
+    def count(filters: Filters | None) -> int:
+        return int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
+                   ["compilazioni"].sum())
+
+    wider: list[Filters | None] = [None]
+    if len(chosen.as_args()) > 1:
+        wider += [replace(chosen, **{name: None}) for name in chosen.as_args()]
+    if chosen.provenienza not in (None, CITIZENS):
+        method = db.session.scalar(select(ImportBatch.metodo).filter_by(id=int(chosen.provenienza)))
+        wider.append(replace(chosen, provenienza=METHOD_PREFIX + method))
+    mine = count(chosen)
+    for other in wider:
+        left_out = count(other) - mine
+        if 0 < left_out < threshold:
+            return left_out
+    return 0
 
 
 def _read_selection(servizio: Servizio, page: bool) -> Selection:

@@ -21,7 +21,7 @@ from ..figures_cache import cached
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, localised, roles_required
-from .breakdowns import BREAKDOWN_COLUMNS, breakdowns, checked_selection
+from .breakdowns import BREAKDOWN_COLUMNS, breakdowns, checked_selection, filters_give_away
 from .chart_tables import chart_table
 from .downloads import table_download
 from .routes import visible_services
@@ -133,6 +133,11 @@ def trend_frame(conn, servizio: Servizio, period: Period, threshold: int) -> tup
         if len(table):
             row = table.iloc[0]
             overall = row["domanda_complessiva"]
+            if p is not period and filters_give_away(servizio, p, threshold):
+                # The page's filters were checked for its own period only: in an earlier one they may choose a
+                # group hidden there (web, hidden beside 2 phone answers in 2024), whose point would give it away.
+                row = row.copy()
+                row[["quota_soddisfatti", "ic95_inf", "ic95_sup"]] = None
             # The target on the overall item (or a service-wide one) in force in that period: each year is drawn
             # against its own carta dei servizi.
             standard = next((float(s.soglia) for s in servizio.standard if s.indicatore == "quota_soddisfatti"
