@@ -181,3 +181,23 @@ def test_an_out_of_range_importance_is_named_next_to_its_field(client, catalogue
     summary = html.split('id="riepilogo-errori"')[1].split("</div>")[0]
     assert "(importanza)" in summary and "Risposta non ammessa" in summary
     assert "</a> (importanza) – Risposta non ammessa" in summary  # not "soddisfatto?: …"
+
+
+def test_a_form_refused_by_the_csrf_check_is_logged_with_its_reason(client, catalogue, runner, caplog):
+    """Behind a proxy that drops the port from Host, every form over HTTPS was "scaduto" and nothing said why
+    (a deploy walk-through on port 8380): the log now names the check's reason, and neither address nor token."""
+    https = {"base_url": "https://sondaggi.comune.example:8443"}
+    fields = hidden_fields(client.get("/s/anagrafe", **https).get_data(as_text=True))
+    with caplog.at_level("WARNING"):
+        response = client.post("/s/anagrafe", data={**fields, "D3": "4"}, **https,
+                               headers={"Referer": "https://sondaggi.comune.example/s/anagrafe"})
+    assert response.status_code == 400 and stored(catalogue) == 0
+    (line,) = [r.getMessage() for r in caplog.records if "controllo CSRF" in r.getMessage()]
+    assert line == "modulo rifiutato dal controllo CSRF: The referrer does not match the host."
+    assert fields["csrf_token"] not in line
+    caplog.clear()
+    with caplog.at_level("WARNING"):  # the staff's forms and the kiosk's too
+        assert client.post("/staff/login", data={"email": "a@b.it", "password": "x"}).status_code == 400
+        assert client.post("/k/anagrafe?sede=sportello-1", data={"D1": "3"}).status_code == 400
+    reasons = [r.getMessage() for r in caplog.records if "controllo CSRF" in r.getMessage()]
+    assert reasons == ["modulo rifiutato dal controllo CSRF: The CSRF token is missing."] * 2

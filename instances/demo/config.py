@@ -24,6 +24,12 @@ LEGAL_ENTI = {
     },
 }
 
+# The body that publishes the open data, written for good into each version's DCAT-AP_IT and data package files. With
+# SURVEY_ENV=production a publication without its IPA code is refused. The demo leaves it unset (the files then name
+# the enti); a real installation sets it before its first publication, e.g.:
+# PUBLISHER = {"nome": "Comune di Esempio", "codice_ipa": "c_x000", "email": "urp@comune.example.it",
+#              "sito": "https://www.comune.example.it"}
+
 # Data processors (art. 28 GDPR).
 LEGAL_RESPONSABILI = [
     {"nome": "Esempio Cloud S.r.l.", "attivita": "hosting e manutenzione della piattaforma"},

@@ -12,6 +12,7 @@ import time
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
 from .. import errors, legal
@@ -213,6 +214,8 @@ def _error(status: int, title: str, message: str):
 @bp.errorhandler(400)
 def bad_request(error):
     # An expired or missing CSRF token ends up here too (CSRFError is a 400).
+    if isinstance(error, CSRFError):
+        errors.log_refused_form(error)
     return _error(400, _("Richiesta non valida"), _("Il modulo è scaduto."))
 
 

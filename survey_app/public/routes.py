@@ -21,7 +21,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
 
-from .. import legal
+from .. import errors, legal
 from ..extensions import csrf, db
 from ..models import Ente, Ufficio
 from ..ratelimit import count_submission
@@ -105,7 +105,8 @@ def questionnaire(slug: str):
     try:
         csrf.protect()
         forged_or_expired = False
-    except CSRFError:
+    except CSRFError as exc:
+        errors.log_refused_form(exc)
         # A session cookie gone (the browser restarted) or older than its limit, or a POST from elsewhere: nothing
         # is stored, and the answers come back with a fresh token, as an expired form's do (they were lost).
         forged_or_expired = True
