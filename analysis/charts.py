@@ -76,12 +76,17 @@ def _titled(name: str, period: str, n: int | None = None, width: int = 24) -> st
     return f"{_wrapped(name, 34)}<br>{period.replace(' – ', ' –<br>') if len(period) > 24 else period}{count}"
 
 
-def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None) -> None:
-    """Under the chart, what it leaves out and why: too few answers to show (``labels``), or none at all (``empty``:
-    not "suppressed", which would suggest a few)."""
+def _suppressed(fig: go.Figure, labels: list[str], threshold: int, empty: list[str] | None = None,
+                protected: list[str] | None = None) -> None:
+    """Under the chart, what it leaves out and why: too few answers to show (``labels``), enough but hidden so that a
+    smaller group cannot be worked out (``protected``), or none at all (``empty``: not "suppressed", which would
+    suggest a few)."""
     notes = []
     if labels:
         notes.append(_("Dati soppressi per n < %(k)d: %(which)s") % {"k": threshold, "which": ", ".join(map(str, labels))})
+    if protected:
+        notes.append(_("Dati nascosti per proteggere un gruppo più piccolo: %(which)s")
+                     % {"which": ", ".join(map(str, protected))})
     if empty:
         notes.append(_("Nessuna risposta: %(which)s") % {"which": ", ".join(map(str, empty))})
     if notes:
@@ -184,7 +189,9 @@ def trend_line(frame: pd.DataFrame, period: str, threshold: int = 5, standard: f
         fig.update_layout(shapes=[_across("y", standard)])
         fig.add_annotation(text=_("Standard") + f" ≥ {standard:g}", xref="paper", yref="y", x=0, y=standard,
                            xanchor="left", yanchor="bottom", showarrow=False)
-    _suppressed(fig, [p for p in hidden if p not in empty], threshold, empty)
+    # Enough answers and still no figure: hidden to protect a smaller group (a filter that period would be refused).
+    protected = list(data.loc[(data["n"] >= threshold) & data["quota"].isna(), "periodo"])
+    _suppressed(fig, [p for p in hidden if p not in empty and p not in protected], threshold, empty, protected)
     total = int(frame["n"].sum())
     return _layout(fig, _titled(_("Andamento della soddisfazione"), period, total),
                    yaxis={"title": {"text": _("% soddisfatti")}, "range": [0, 100]},

@@ -229,11 +229,11 @@ def handle(exc: HTTPException):
 
         title_of = FILTER_TITLES.get(exc.parameter, exc.parameter)
         message = _l("Il filtro «%(name)s» = «%(value)s» non si può usare in questo periodo: nella pagina della "
-                     "domanda %(question)s, tabella «Per %(table)s», quel gruppo è nascosto perché dal totale non si "
-                     "ricavino le risposte di un gruppo con meno di %(k)d questionari, e la pagina filtrata lo "
-                     "mostrerebbe. I gruppi che si possono confrontare sono nelle tabelle per gruppo della pagina "
-                     "senza filtri; oppure scegli un periodo più ampio.", question=exc.question or "?",
-                     name=title_of, table=str(title_of).lower(), value=exc.label[:40], k=exc.threshold)
+                     "domanda %(question)s, tabella «%(name)s», quel gruppo è nascosto perché dal totale non si "
+                     "ricavino le risposte di un gruppo con meno di %(k)d questionari, e la pagina filtrata ne "
+                     "mostrerebbe i dati. I gruppi che si possono confrontare sono nelle tabelle per gruppo della "
+                     "pagina senza filtri; oppure scegli un periodo più ampio.", question=exc.question or "?",
+                     name=title_of, value=exc.label[:40], k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

@@ -115,11 +115,11 @@ def test_a_question_typed_beside_a_standard_must_be_the_standards_own(manager, c
     response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{whole.id}", domanda_codice="D2"))
     assert "Lo standard scelto riguarda tutto il servizio, non una domanda" in unescape(response.get_data(as_text=True))
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
-    for typed in ("", "d3"):  # left empty, or the standard's own in any case: saved with the standard's question
+    for typed in ("", "  ", "d3"):  # left empty (or blank), or the standard's own in any case: the standard's question
         response = manager.post(url, data=form_data(manager, url, riferimento=f"standard-{on_d3.id}",
                                                     domanda_codice=typed))
         assert response.status_code == 302
-    assert catalogue.scalars(select(AzioneMiglioramento.domanda_codice)).all() == ["D3", "D3"]
+    assert catalogue.scalars(select(AzioneMiglioramento.domanda_codice)).all() == ["D3", "D3", "D3"]
 
 
 def test_scope_and_roles(catalogue, client, runner):

@@ -157,6 +157,14 @@ def test_the_report_judges_a_deadline_by_the_bodys_day(answers, app):
     states = {r[4]: r[9] for r in workbook["Azioni"].iter_rows(min_row=2, values_only=True)}
     assert states["Secondo sportello il sabato"] == "in corso (scadenza superata)"
     assert "Redatta il 1° gennaio 2026" in pdf.pages[0].extract_text()
+    # The commands' --year too: the body's new year is a year one may ask for.
+    import click
+
+    from survey_app.transparency.cli import check_year
+    with freeze_time("2025-12-31 23:30:00"):
+        assert check_year(2026) == 2026
+        with pytest.raises(click.BadParameter, match="fuori intervallo"):
+            check_year(2027)
 
 
 def test_services_without_answers_list_their_standards_as_non_valutabile(catalogue):

@@ -464,7 +464,7 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
     # It says where the group is hidden, by the filter's own title: the overall question may show it (an office
     # manager read "web (link)" refused beside a table showing it).
     where = re.search(r"Il filtro «Canale» = «telefono» non si può usare in questo periodo: nella pagina della "
-                      r"domanda (D[13]), tabella «Per canale», quel gruppo è nascosto", refused)
+                      r"domanda (D[13]), tabella «Canale», quel gruppo è nascosto", refused)
     assert where, refused
     # ...and leads to that question's page, where the table hiding it is (unless it is this page).
     question = [] if where.group(1) == "D1" else [
@@ -631,7 +631,32 @@ def test_the_trend_of_a_filtered_page_hides_an_earlier_year_where_the_filter_cho
     points = dict(zip(trend["periodo"].astype(str), trend["quota"], strict=True))
     assert pd.isna(points["2024"]), trend  # was 100.0: QR's 6 satisfied of 6
     assert points["2025"] == pytest.approx(66.7)
-    assert "100,0" not in page(client, "/staff/servizi/anagrafe?anno=2025&canale=qr")
+    html = page(client, "/staff/servizi/anagrafe?anno=2025&canale=qr")
+    assert "100,0" not in html
+    # The chart says why the point is missing: not "n < 5" beside its n = 6.
+    assert "Dati nascosti per proteggere un gruppo pi" in html and "Dati soppressi per n" not in html
     # Web, shown in every year, keeps its points.
     web = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/andamento.csv?anno=2025&canale=web").data))
     assert dict(zip(web["periodo"].astype(str), web["quota"], strict=True))["2024"] == pytest.approx(70.0)
+
+
+def test_a_group_hidden_in_the_kiosks_question_is_named_by_the_kiosk_questions_address(client, runner, catalogue):
+    """The kiosk questionnaire's D1 hid web (10 taps at the kiosk, 2 through QR, 6 on the web): the refusal named "D1" and
+    linked the service's own D1, whose channel table hides nothing (the review of this session's change)."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    when = datetime(2025, 4, 2, 10)
+    for face, canale, count in ((3, "chiosco", 10), (1, "qr", 2), (2, "web", 6)):
+        for _ in range(count):
+            add_answers(catalogue, "anagrafe", when, {"D1": face}, questionnaire="faccine", canale=canale)
+    for _ in range(20):
+        add_answers(catalogue, "anagrafe", when, {"D3": 4}, canale="web")
+    refused = client.get("/staff/servizi/anagrafe?anno=2025&canale=web")
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 403
+    assert "nella pagina della domanda faccine.D1, tabella «Canale», quel gruppo è nascosto" in html
+    link = "/staff/servizi/anagrafe/domande/faccine.D1?anno=2025"
+    assert f'<a href="{link}">La pagina della domanda faccine.D1, senza filtri</a>' in html
+    question = unescape(client.get(link).get_data(as_text=True))
+    assert "soppresso" in question.split("<caption>Canale</caption>", 1)[1].split("</table>", 1)[0]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime
 from html import unescape
 
 import openpyxl
+import pandas as pd
 from sqlalchemy import select
 
 from survey_app.models import AuditLog, Pubblicazione
@@ -60,12 +62,17 @@ def test_the_reason_for_a_new_version_is_on_its_page_and_in_its_files(answered, 
         assert (cell.value, cell.data_type) == (f"{REASON} (lotto 3)", "s")
     (tmp_path / "v1.xlsx").write_bytes(v1.file_named("soddisfazione-2025.xlsx").contenuto)
     assert "Motivo della versione" not in note_of(tmp_path / "v1.xlsx")
+    ods = pd.read_excel(io.BytesIO(v2.file_named("soddisfazione-2025.ods").contenuto), engine="odf",
+                        sheet_name="Nota metodologica", header=None)
+    assert list(ods[ods[0] == "Motivo della versione"][1]) == [REASON + " (lotto 3)"]  # the ODS too
     audit = answered.scalar(select(AuditLog).filter_by(azione="pubblicazione.crea", oggetto=f"{YEAR} v2"))
     assert audit.dettagli["motivo"] == f"{REASON} (lotto 3)"
 
 
 def test_a_reason_too_long_comes_back_with_its_text_and_publishes_nothing(answered, client, runner):  # noqa: F811
     login(client, runner, "t@example.org", "--role", "trasparenza")
+    pasted = publish_from_the_page(client, "Corretto\x01 un lotto")  # a control character pasted with it
+    assert pasted.status_code == 422 and "caratteri di controllo non ammessi" in unescape(pasted.get_data(as_text=True))
     response = publish_from_the_page(client, "x" * 501)
     page = unescape(response.get_data(as_text=True))
     assert response.status_code == 422
@@ -74,14 +81,16 @@ def test_a_reason_too_long_comes_back_with_its_text_and_publishes_nothing(answer
     assert answered.scalar(select(Pubblicazione)) is None
 
 
-def test_the_command_line_takes_the_reason_too(answered, runner, tmp_path):  # noqa: F811
+def test_the_command_line_takes_the_reason_too(answered, runner, client, tmp_path):  # noqa: F811
     too_long = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(tmp_path),
                                    "--motivo", "y" * 501])
     assert too_long.exit_code == 2 and "il motivo è lungo 501 caratteri: al massimo 500" in too_long.output
     assert answered.scalar(select(Pubblicazione)) is None
     result = runner.invoke(args=["export", "transparency", "--year", str(YEAR), "--out", str(tmp_path),
-                                 "--motivo", "=HYPERLINK(\"http://evil.example\")"])
+                                 "--motivo", "=HYPERLINK(\"http://evil.example\") <b>x</b>"])
     assert result.exit_code == 0, result.output
-    assert answered.scalar(select(Pubblicazione.motivo)) == '=HYPERLINK("http://evil.example")'
+    assert answered.scalar(select(Pubblicazione.motivo)) == '=HYPERLINK("http://evil.example") <b>x</b>'
+    page = client.get(f"/trasparenza/{YEAR}").get_data(as_text=True)
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page  # text, never markup
     cell = note_of(tmp_path / "soddisfazione-2025.xlsx")["Motivo della versione"]
     assert cell.data_type == "s" and not str(cell.value).startswith("=")  # a formula never reaches a spreadsheet

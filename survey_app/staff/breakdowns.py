@@ -45,7 +45,7 @@ def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> t
     if not filters:
         return None
     unfiltered = Period(period.start, period.end, period.label)
-    key = f"hidden-by-question:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
+    key = f"hidden-by-question-v2:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
     hidden, _when = cached(key, lambda: _hidden_groups(servizio, unfiltered, threshold))
     for by, value in filters.items():
         question = hidden.get(by, {}).get(_group_of(by, value))
@@ -73,11 +73,13 @@ def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[s
         stats = question_statistics(conn, period, servizio.slug, threshold=threshold)
         rated = stats[stats["tipo"].isin(RATED)][["codice", "questionario"]].drop_duplicates()
         for code, questionnaire in rated.itertuples(index=False):
+            # As the question's page is addressed: "D1", or "faccine.D1" for the kiosk's questionnaire.
+            name = code if questionnaire == servizio.questionario.codice else f"{questionnaire}.{code}"
             for by, rows in breakdowns(conn, servizio, period, code, threshold, questionnaire).items():
                 # A group of fewer answers than the threshold is hidden on the filtered page too (every figure is).
                 for row in rows:
                     if row["soppresso"] and row["n"] >= threshold:
-                        hidden[by].setdefault(row["gruppo"], code)
+                        hidden[by].setdefault(row["gruppo"], name)
     return hidden
 
 

@@ -3,8 +3,6 @@ trend, its open campaign, a comparison chart, and the table as CSV or XLSX."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -53,7 +51,7 @@ def _overview():
     """The filtered, sorted table and what the page needs to show how it was chosen; 400/404 on bad parameters."""
     services = db.session.scalars(visible_services()).all()
     ids = [s.id for s in services]
-    years = data_years(None if current_user.ruolo in ROLES_SEEING_ALL else ids) or [date.today().year]
+    years = data_years(None if current_user.ruolo in ROLES_SEEING_ALL else ids) or [local_today().year]
     raw_year = request.args.get("anno", str(years[0]))
     if not YEAR.fullmatch(raw_year):  # isdigit() would take "²"
         bad_parameter("anno")

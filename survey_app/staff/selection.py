@@ -246,7 +246,7 @@ def handful_left_out(servizio: Servizio, period, chosen: Filters, threshold: int
 
 
 def _read_selection(servizio: Servizio, page: bool) -> Selection:
-    years = data_years([servizio.id]) or [date.today().year]
+    years = data_years([servizio.id]) or [local_today().year]
     options = filter_options(servizio)
     filters = _filters(options)
     campaigns = list(db.session.scalars(select(Rilevazione).where(Rilevazione.servizi.contains(servizio))

@@ -181,7 +181,7 @@ def service(slug: str):
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
     # The charts' labels are in the page's language: kept per language. ("v2": figures cached before a suppressed
     # question's answers were taken out of the charts' data must not be served after an upgrade.)
-    key = f"service-v2:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"
+    key = f"service-v3:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"
     figures, computed = cached(key, lambda: page_figures(servizio, selection.period, threshold))
     actions = period_actions(servizio, selection.period)
     by_question: dict[str, list[AzioneMiglioramento]] = {}

@@ -25,14 +25,12 @@ from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, con
 from ..staff.routes import visible_services
 from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from .formatting import ACTION_STATES as STATE_LABELS
-from .formatting import local_today
+from .formatting import CONTROL, local_today
 
 bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 
 INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media"),
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
-# C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included).
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
            "data_scadenza", "stato", "esito")
@@ -77,7 +75,7 @@ class ActionForm(FlaskForm):
         """A standard of the carta names its own question, or none (the whole service): another one typed beside it
         was saved and never published (the published reference is the standard's)."""
         kind, _sep, key = (self.riferimento.data or "").partition("-")
-        typed = self.domanda_codice.data
+        typed = (self.domanda_codice.data or "").strip()
         own = self._standards.get(key) if kind == "standard" else None
         if own is None or not typed or self.domanda_codice.errors or typed == own:
             return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
@@ -13,7 +12,7 @@ from analysis.publication import short_span
 
 from ..extensions import db
 from ..settings import is_loopback, public_base_url
-from .formatting import it_date
+from .formatting import it_date, local_today
 from .publishing import (
     PublicationConflict,
     PublicationSettingsError,
@@ -28,8 +27,9 @@ export_cli = AppGroup("export", help="Pubblicazioni e relazioni.")
 
 def check_year(value: int) -> int:
     """A year someone may mean: from 2000 to this one (shared by the commands that take --year)."""
-    if not 2000 <= value <= date.today().year:
-        raise click.BadParameter(f"anno {value} fuori intervallo (2000–{date.today().year})", param_hint="--year")
+    this_year = local_today().year  # the body's year: at 00:30 on 1 January in Rome the server's UTC is still in December
+    if not 2000 <= value <= this_year:
+        raise click.BadParameter(f"anno {value} fuori intervallo (2000–{this_year})", param_hint="--year")
     return value
 
 

@@ -18,6 +18,10 @@ from analysis.publication import OPEN_STATES, readable_standard
 from . import bp
 from .changes import IDENTITY_FIELDS
 
+# C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included): pasted from a
+# word processor, they break spreadsheets and PDFs downstream.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
 QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
 ACTION_STATES = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),
                  "annullata": _l("annullata")}

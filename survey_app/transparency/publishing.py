@@ -31,7 +31,7 @@ from ..models.base import utcnow
 from ..models.publications import REASON_LENGTH
 from ..settings import is_loopback, public_base_url
 from .changes import IDENTITY_FIELDS, compare, files_per_ente_added, identity_changes
-from .formatting import local_today
+from .formatting import CONTROL, local_today
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
 
@@ -212,6 +212,8 @@ def clean_reason(text: str | None) -> str | None:
     """Why a version is published, on one line (it goes into a spreadsheet cell and a list item); None when empty.
     A ValueError, in Italian, when longer than the record keeps."""
     reason = " ".join((text or "").split())
+    if CONTROL.search(reason):
+        raise ValueError("il motivo contiene caratteri di controllo non ammessi: ricopiarlo senza formattazione")
     if len(reason) > REASON_LENGTH:
         raise ValueError(f"il motivo è lungo {len(reason)} caratteri: al massimo {REASON_LENGTH}")
     return reason or None

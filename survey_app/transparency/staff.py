@@ -14,7 +14,7 @@ from sqlalchemy import extract, select
 from sqlalchemy.orm import defer, selectinload
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length
+from wtforms.validators import Length, ValidationError
 
 from analysis.publication import answer_span, period_of, short_span
 
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from ..staff.access import PUBLISHERS, confirmed, roles_required
-from .formatting import it_date, local_today
+from .formatting import CONTROL, it_date, local_today
 from .labels import changes_in_page_language
 from .publishing import (
     REASON_LENGTH,
@@ -45,6 +45,12 @@ def _one_line(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
+def _plain(form, field) -> None:
+    if CONTROL.search(field.data or ""):
+        raise ValidationError(_l("Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza "
+                                 "formattazione."))
+
+
 class PublishForm(FlaskForm):
     anno = SelectField(_l("Anno da pubblicare"), coerce=int)
     # Why this version (a correction, the paper questionnaires of December): on its public page and in its files.
@@ -52,7 +58,7 @@ class PublishForm(FlaskForm):
         "Per esempio «aggiunti i questionari cartacei di dicembre» o «corretto un lotto importato per errore»: "
         "compare nella pagina pubblica e nella nota metodologica dei file, e non si potrà più modificare."),
         validators=[
-        Length(max=REASON_LENGTH, message=_l("Il motivo può avere al massimo %(max)d caratteri."))])
+        Length(max=REASON_LENGTH, message=_l("Il motivo può avere al massimo %(max)d caratteri.")), _plain])
 
 
 def years_with_answers() -> list[int]:
