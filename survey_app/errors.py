@@ -61,9 +61,10 @@ class NoSuchValue(NotFound):
 class NarrowComplement(Forbidden):
     """A 403 for filters that leave out a handful of answers: the page minus the unfiltered one would show them."""
 
-    def __init__(self, left_out: int, threshold: int) -> None:
+    def __init__(self, left_out: int, threshold: int, within: str | None = None) -> None:
         super().__init__()
         self.left_out, self.threshold = left_out, threshold
+        self.within = within  # the year of a longer period where they are left out (None: the period itself)
 
 
 class HiddenGroupFilter(Forbidden):
@@ -72,11 +73,12 @@ class HiddenGroupFilter(Forbidden):
     offers it ("italiano" for "it")."""
 
     def __init__(self, parameter: str, value: str, threshold: int, label: str | None = None,
-                 question: str | None = None) -> None:
+                 question: str | None = None, within: str | None = None) -> None:
         super().__init__()
         self.parameter, self.value, self.threshold = parameter, value, threshold
         self.label = label or value
         self.question = question  # the question whose breakdown hides it (the overall one may show it)
+        self.within = within  # the year of a longer period where it is hidden (None: the period itself)
 
 
 def no_such_value(name: str, value: str) -> NoReturn:
@@ -224,6 +226,11 @@ def handle(exc: HTTPException):
         message = _l("Con questi filtri restano fuori solo %(n)d questionari, meno di %(k)d, rispetto alla stessa "
                      "pagina senza filtri o con un filtro in meno: confrontandole si leggerebbero le loro risposte. "
                      "Togli un filtro o scegli un periodo più ampio.", n=exc.left_out, k=exc.threshold)
+        if exc.within:
+            message = _l("Con questi filtri, nel %(year)s restano fuori solo %(n)d questionari, meno di %(k)d, "
+                         "rispetto alla stessa pagina senza filtri o con un filtro in meno: togliendo dal periodo "
+                         "scelto gli altri anni si leggerebbero le loro risposte. Scegli un periodo dentro un solo "
+                         "anno o togli un filtro.", year=exc.within, n=exc.left_out, k=exc.threshold)
     if isinstance(exc, HiddenGroupFilter):
         from .staff.selection import FILTER_TITLES
 
@@ -234,6 +241,13 @@ def handle(exc: HTTPException):
                      "mostrerebbe i dati. I gruppi che si possono confrontare sono nelle tabelle per gruppo della "
                      "pagina senza filtri; oppure scegli un periodo più ampio.", question=exc.question or "?",
                      name=title_of, value=exc.label[:40], k=exc.threshold)
+        if exc.within:
+            message = _l("Il filtro «%(name)s» = «%(value)s» non si può usare in un periodo che comprende il "
+                         "%(year)s: in quell'anno, nella pagina della domanda %(question)s, tabella «%(name)s», quel "
+                         "gruppo è nascosto perché dal totale non si ricavino le risposte di un gruppo con meno di "
+                         "%(k)d questionari, e togliendo dal periodo scelto gli altri anni se ne ricaverebbero i dati. "
+                         "Scegli un periodo dentro un solo anno.", year=exc.within, question=exc.question or "?",
+                         name=title_of, value=exc.label[:40], k=exc.threshold)
     if isinstance(exc, BadParameter):
         message = _l("Il valore del parametro «%(name)s» nell'indirizzo non è valido. Torna alla pagina precedente "
                      "e scegli di nuovo.", name=exc.parameter)

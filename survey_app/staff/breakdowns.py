@@ -3,6 +3,8 @@ the groups that would give them away hidden; and the filters that would select s
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pandas as pd
 from flask import current_app
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from analysis.engine import Period, question_statistics
 from analysis.filters import CITIZENS, METHOD_PREFIX
 from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
-from ..errors import HiddenGroupFilter
+from ..errors import HiddenGroupFilter, NarrowComplement
 from ..extensions import db
 from ..figures_cache import cached
 from ..models import Ente, ImportBatch, Servizio
@@ -29,13 +31,45 @@ def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
     selection = read_selection(servizio, page)
     if not selection.filters:
         return selection
-    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    found = hidden_group_chosen(servizio, selection.period, threshold)
-    if found is not None:
-        by, value, question = found
-        raise HiddenGroupFilter(by, value, threshold, dict(selection.options.get(by, [])).get(value),
-                                question=question)
+    problem = filter_problem(servizio, selection.period, current_app.config["SUPPRESSION_THRESHOLD"],
+                             selection.options)
+    if problem is not None:
+        raise problem
     return selection
+
+
+def filter_problem(servizio: Servizio, period: Period, threshold: int,
+                   options: dict[str, list] | None = None) -> NarrowComplement | HiddenGroupFilter | None:
+    """The refusal a page with the period's filters gets, or None when it may be shown: a hidden group chosen, or
+    a handful left out. Checked on the period and, when it spans more than one calendar year, on each year's part of
+    it too: a range minus the year beside it gives that part (2024–2025 by QR minus 2025 by QR: QR in 2024, hidden
+    there beside 2 phone answers)."""
+    if not period.filters:
+        return None
+    parts = [(period, None)] + (_year_parts(period) if period.start.year < _last_day(period).year else [])
+    for part, within in parts:
+        left_out = handful_left_out(servizio, part, part.filters, threshold)
+        if left_out:
+            return NarrowComplement(left_out, threshold, within=within)
+        found = hidden_group_chosen(servizio, part, threshold)
+        if found is not None:
+            by, value, question = found
+            return HiddenGroupFilter(by, value, threshold, dict((options or {}).get(by, [])).get(value),
+                                     question=question, within=within)
+    return None
+
+
+def _last_day(period: Period):
+    return period.end - timedelta(microseconds=1)
+
+
+def _year_parts(period: Period) -> list[tuple[Period, str]]:
+    """Each calendar year's part of a period spanning several, with the year."""
+    parts = []
+    for year in range(period.start.year, _last_day(period).year + 1):
+        start, end = max(period.start, datetime(year, 1, 1)), min(period.end, datetime(year + 1, 1, 1))
+        parts.append((Period(start, end, str(year), period.filters), str(year)))
+    return parts
 
 
 def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> tuple[str, str, str] | None:
@@ -55,12 +89,9 @@ def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> t
 
 
 def filters_give_away(servizio: Servizio, period: Period, threshold: int) -> bool:
-    """Whether the period's filters would show what the same period without them hides: a handful left out, or a
-    hidden group chosen (the checks that refuse a page, for a period the page shows beside its own: the trend's)."""
-    if not period.filters:
-        return False
-    return bool(handful_left_out(servizio, period, period.filters, threshold)) \
-        or hidden_group_chosen(servizio, period, threshold) is not None
+    """Whether a page with the period's filters would be refused (``filter_problem``): for a period the page shows
+    beside its own, the trend's."""
+    return filter_problem(servizio, period, threshold) is not None
 
 
 def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, dict]:
