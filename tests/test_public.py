@@ -253,6 +253,37 @@ def test_english(client, catalogue):
     assert "Registry office" in html
 
 
+def test_italian_texts_on_an_english_page_are_marked_italian(client, catalogue):
+    """WCAG 3.1.2: a questionnaire without an English text for a question showed the Italian one inside an English
+    page, and a screen reader read "Tempi di attesa" with an English voice. Each such text is marked lang="it"."""
+    english = client.get("/s/anagrafe?lang=en&nuovo=1").get_data(as_text=True)
+    assert '<legend class="question-text"><span lang="it">Tempi di attesa</span></legend>' in english
+    assert '<legend class="question-text">Overall, how satisfied are you?' in english  # translated: not marked
+    assert '<label for="D6-0"><span lang="it">attesa</span></label>' in english  # an option
+    assert '1 = <span lang="it">Per niente</span>' in english  # a scale's end
+    assert '<span lang="it">Complessivamente, quanto è soddisfatto?</span>' not in english
+    # The follow-up's hint names its question as the page shows it, and the answer it waits for.
+    hint = english.split('id="D6-quando"', 1)[1].split("</p>", 1)[0]
+    assert "Overall, how satisfied are you?" in hint and "<span" not in hint.replace('<span lang="it">', "")
+    # Never inside the page's title (text only), never on the Italian page.
+    title = english.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert "<span" not in title and "&lt;span" not in title
+    italian = client.get("/s/anagrafe?lang=it&nuovo=1").get_data(as_text=True)
+    assert 'lang="it">' not in italian.replace('<html lang="it">', "")
+    # A sent-back page (with the summary of errors) marks its links too.
+    sent_back = submit(client, "/s/anagrafe?lang=en", {"D2": "9"}, page="/s/anagrafe?lang=en&nuovo=1")
+    assert '<a href="#q-D2"><span lang="it">Tempi di attesa</span></a>' in sent_back.get_data(as_text=True)
+    # The kiosk's reasons, and the kiosk's question when it has no English.
+    from .helpers import csrf_token
+
+    faces = "/k/anagrafe?sede=sportello-1&lang=en"
+    assert "How do you rate the service?" in client.get(faces).get_data(as_text=True)
+    red = client.post(faces, data={"csrf_token": csrf_token(client.get(faces).get_data(as_text=True)), "D1": "1"})
+    kiosk = client.get(red.headers["Location"]).get_data(as_text=True)
+    assert '<span lang="it">Perché?</span>' in kiosk and '<span lang="it">risposta negativa</span>' in kiosk
+    assert "waiting time" in kiosk and '<span lang="it">tempo di attesa</span>' not in kiosk
+
+
 def test_english_interface_strings(client, catalogue):
     html = client.get("/s/anagrafe?lang=en").get_data(as_text=True)
     assert "Send your rating" in html and "Skip to content" in html and "Privacy notice" in html

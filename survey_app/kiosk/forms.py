@@ -16,7 +16,7 @@ class TapForm(FlaskForm):
 
 def reasons_form(question: Domanda, lang: str) -> FlaskForm:
     """Checkboxes for a multiple choice, radio buttons for a single one; unknown codes are refused."""
-    choices = [SelectChoice(o.codice, o.testo(lang)) for o in question.opzioni]
+    choices = [SelectChoice(o.codice, o.said("testo", lang)) for o in question.opzioni]
     field_class = MultiCheckboxField if question.tipo == "scelta_multipla" else ChoiceField
 
     class ReasonsForm(FlaskForm):

@@ -7,6 +7,7 @@ import secrets
 from array import array
 from datetime import UTC, datetime
 
+from markupsafe import Markup
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -60,3 +61,14 @@ class Bilingual:
             return getattr(self, f"{name}_en")
         # On the instance: a frozen dataclass's fields (the public pages' PublicService) are not class attributes.
         return getattr(self, f"{name}_it") if hasattr(self, f"{name}_it") else getattr(self, name)
+
+    def said(self, name: str, lang: str = "it") -> str | None:
+        """``localised`` for a page's body: where an English page shows the Italian text for want of a translation,
+        it is marked ``lang="it"`` (WCAG 3.1.2: a screen reader reads it with an Italian voice, not an English one).
+        Never in a <title> or an attribute, which take text only."""
+        return italian_part(self.localised(name, lang), lang != "it" and not getattr(self, f"{name}_en", None))
+
+
+def italian_part(text: str | None, fallback: bool) -> str | None:
+    """``text`` in a ``<span lang="it">`` (escaped) when it is the Italian one shown on a page in another language."""
+    return Markup('<span lang="it">%s</span>') % text if text and fallback else text

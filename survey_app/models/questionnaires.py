@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Bilingual, utcnow
+from .base import Base, Bilingual, italian_part, utcnow
 
 # Question types. Numeric ones store their value in risposte.valore:
 #   scala (scala_min..scala_max), faccine (1 rosso, 2 giallo, 3 verde), nps (0..10), si_no (0 no, 1 si).
@@ -108,6 +108,11 @@ class Domanda(Bilingual, Base):
     def etichetta(self, end: str, lang: str = "it") -> str | None:
         labels = (self.etichette or {}).get(end) or {}
         return labels.get(lang) or labels.get("it")
+
+    def etichetta_said(self, end: str, lang: str = "it") -> str | None:
+        """``etichetta`` for a page's body, marked Italian where it stands in for a missing translation."""
+        labels = (self.etichette or {}).get(end) or {}
+        return italian_part(self.etichetta(end, lang), lang != "it" and not labels.get(lang))
 
     def shown_for(self, answers: dict[str, Any]) -> bool:
         """Whether the branching condition holds for the answers given so far (codes to values)."""

@@ -112,11 +112,11 @@ def build_form_class(domande: list[Domanda], lang: str) -> type[FlaskForm]:
         if domanda.tipo in ("scala", "faccine", "nps", "si_no"):
             field = ChoiceField(label, choices=_scale_choices(domanda), validators=[Optional()])
         elif domanda.tipo == "scelta_singola":
-            field = ChoiceField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
+            field = ChoiceField(label, choices=[SelectChoice(o.codice, o.said("testo", lang)) for o in domanda.opzioni],
                                validators=[Optional()])
         elif domanda.tipo == "scelta_multipla":
-            field = MultiCheckboxField(label, choices=[SelectChoice(o.codice, o.testo(lang)) for o in domanda.opzioni],
-                                       validators=[Optional()])
+            field = MultiCheckboxField(label, choices=[SelectChoice(o.codice, o.said("testo", lang))
+                                                       for o in domanda.opzioni], validators=[Optional()])
         else:
             limit = domanda.max_lunghezza or DEFAULT_TEXT_LIMIT
             # A browser counts a line break as one character against maxlength and sends it as two (CRLF): kept
