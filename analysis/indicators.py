@@ -25,15 +25,18 @@ QUESTION_COLUMNS = [
 RAGGIUNTO, NON_RAGGIUNTO = "raggiunto", "non raggiunto"
 
 
-def latest_labels(questions: pd.DataFrame, answered: set | None = None) -> pd.DataFrame:
-    """Text, position and dimension of each question as worded in its newest version; with ``answered`` (question
-    ids), its newest version answered in the period: a past year is published with the wording its respondents read,
-    not one written since."""
-    keys = ["questionario", "codice", "tipo", "scala_min", "scala_max"]
-    if answered is not None:
-        questions = questions[questions["domanda_id"].isin(answered)]
-    latest = questions.sort_values("numero").groupby(keys, as_index=False, dropna=False).last()
-    return latest[[*keys, "testo_it", "posizione", "dimensione"]]
+LABEL_KEYS = ["questionario", "codice", "tipo", "scala_min", "scala_max"]
+
+
+def labels_by_service(questions: pd.DataFrame, answered: pd.DataFrame) -> pd.DataFrame:
+    """Text, position and dimension of each question of each service as worded in the newest version that service's
+    respondents answered in the period (``answered``: servizio_id, domanda_id): a past year is published with the
+    wording its respondents read, not one written since, and a service with the wording its own respondents read
+    (one answer to a reworded D4 on one service relabelled D4 on every service sharing the questionnaire, whose
+    respondents had all read the old wording: an administrator's walk-through)."""
+    pairs = answered[["servizio_id", "domanda_id"]].drop_duplicates().merge(questions, on="domanda_id")
+    latest = pairs.sort_values("numero").groupby(["servizio_id", *LABEL_KEYS], as_index=False, dropna=False).last()
+    return latest[["servizio_id", *LABEL_KEYS, "testo_it", "posizione", "dimensione"]]
 
 
 def _standard_text(indicatore: str, soglia: float) -> str:
@@ -112,9 +115,8 @@ def published_rows(numeric_counts: pd.DataFrame, other_counts: pd.DataFrame, que
     rows = pd.concat([figures, other], ignore_index=True)
     if rows.empty:
         return None
-    answered = set(numeric_counts["domanda_id"]) | set(other_counts["domanda_id"])
-    rows = rows.merge(latest_labels(questions, answered), on=["questionario", "codice", "tipo", "scala_min",
-                                                              "scala_max"], how="left")
+    answered = pd.concat([numeric_counts[["servizio_id", "domanda_id"]], other_counts[["servizio_id", "domanda_id"]]])
+    rows = rows.merge(labels_by_service(questions, answered), on=["servizio_id", *LABEL_KEYS], how="left")
     rows = rows.merge(services.rename(columns={"questionario": "questionario_servizio"}), on="servizio_id")
     rows["proprio"] = rows["questionario"] == rows["questionario_servizio"]
     rows["domanda_codice"] = rows["codice"].where(rows["proprio"], rows["questionario"] + "." + rows["codice"])

@@ -169,3 +169,28 @@ def test_cli_unknown_service(runner, dataset):
     result = runner.invoke(args=["report", "indicators", "--year", "2025", "--service", "mensa"])
     assert result.exit_code == 2
     assert "servizio sconosciuto «mensa»" in result.output
+
+
+def test_each_service_is_worded_as_its_own_respondents_read_it(catalogue, tmp_path):
+    """One answer to a reworded D2 on anagrafe relabelled D2 on tributi, whose respondents had all read the old
+    wording (an administrator's walk-through): the published row takes its service's newest answered wording."""
+    import yaml
+    from sqlalchemy import select
+
+    from survey_app.catalogue import load_catalogue
+    from survey_app.models import Questionario
+
+    from .conftest import SMALL_CATALOGUE
+
+    for slug in ("anagrafe", "tributi"):
+        add_answers(catalogue, slug, datetime(2025, 3, 1, 10), {"D3": 4, "D2": 3})
+    data = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+    data["questionari"][0]["domande"][1]["testo"]["it"] = "Quanto ha atteso allo sportello?"
+    (tmp_path / "catalogo.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert load_catalogue(catalogue, tmp_path / "catalogo.yaml").new_versions == ["breve v2"]
+    assert catalogue.scalar(select(Questionario).filter_by(codice="breve")).versione_corrente.numero == 2
+    add_answers(catalogue, "anagrafe", datetime(2025, 9, 1, 10), {"D3": 5, "D2": 4})  # version 2
+    rows = rows_by_key(indicator_table(catalogue.connection(), 2025))
+    assert rows[("anagrafe", "D2")]["domanda"] == "Quanto ha atteso allo sportello?"
+    assert rows[("tributi", "D2")]["domanda"] == "Tempi di attesa"  # tributi's respondents read only version 1
+    assert (rows[("anagrafe", "D2")]["n"], rows[("tributi", "D2")]["n"]) == (2, 1)
