@@ -308,6 +308,12 @@ def case_campaign_period_reversed(data):
     return ["rilevazioni[1] «cs-2026»", "termina (2026-02-01) prima di iniziare (2026-03-01)"]
 
 
+def case_campaign_ending_in_year_9999(data):
+    data["rilevazioni"] = [{"codice": "cs-2026", "titolo": "CS 2026", "questionario": "breve",
+                            "servizi": ["anagrafe"], "dal": "2026-03-01", "al": "9999-12-31"}]
+    return ["rilevazioni[1] «cs-2026» › campo 'al': deve essere al massimo 2100-12-31"]
+
+
 CASES = [v for k, v in sorted(globals().items()) if k.startswith("case_")]
 
 

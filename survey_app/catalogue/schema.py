@@ -353,8 +353,9 @@ class RilevazioneIn(Strict):
     titolo: str = Field(min_length=1)
     questionario: Slug
     servizi: list[Slug] = Field(min_length=1)
-    dal: date
-    al: date
+    # The staff area's years (2000–2100): a campaign ending 9999-12-31 broke every later save of it (the day after).
+    dal: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
+    al: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
     campione_obiettivo: int | None = Field(default=None, gt=0)
 
     # A field's validator, not the model's: it runs, and is reported, even when another field is wrong.

@@ -28,6 +28,7 @@ from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
 from ..transparency.formatting import local_today
 from . import bp
 from .access import ADMINS, confirmed, roles_required
+from .forms import plausible_day
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 STATES = {"programmata": _l("programmata"), "in_corso": _l("in corso"), "chiusa": _l("chiusa")}
@@ -61,8 +62,8 @@ class CampaignForm(FlaskForm):
                          validators=[DataRequired(_l("Dare un titolo alla rilevazione.")),
                                      Length(max=200, message=_l("Al massimo 200 caratteri."))])
     servizi = SelectMultipleField(_l("Servizi"), validators=[DataRequired(_l("Scegliere almeno un servizio."))])
-    data_inizio = DateField(_l("Inizio"), validators=[DataRequired(_l("Indicare una data valida."))])
-    data_fine = DateField(_l("Fine"), validators=[DataRequired(_l("Indicare una data valida."))])
+    data_inizio = DateField(_l("Inizio"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
+    data_fine = DateField(_l("Fine"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
     campione_obiettivo = IntegerField(_l("Campione obiettivo (questionari)"), validators=[Optional(), _whole_number])
 
     campaign: Rilevazione | None = None
@@ -310,8 +311,8 @@ def delete_campaign(campaign_id: int):
     if answers:
         flash(ngettext("La rilevazione ha già %(num)d questionario: non si può eliminare.",
                        "La rilevazione ha già %(num)d questionari: non si può eliminare.", answers), "error")
-    elif state(campaign, local_today()) != "programmata":
-        flash(_("La rilevazione è già iniziata: si può chiudere, non eliminare."), "error")
+    elif state(campaign, local_today()) == "in_corso":
+        flash(_("La rilevazione è in corso: si può chiudere, non eliminare."), "error")
     else:
         title = campaign.titolo
         _audit("elimina", campaign, {"questionario": campaign.questionario.codice, **_snapshot(campaign)})

@@ -1,7 +1,21 @@
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
+
+from .selection import FIRST_YEAR, LAST_YEAR
+
+FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+
+
+def plausible_day(form, field) -> None:
+    """A date of a real programme or campaign: 1900 or 9999 were saved (9999-12-31 then broke every later save of
+    a campaign: the day after it does not exist)."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Indicare una data tra il %(first)s e il %(last)s.",
+                                 first=FIRST_DAY.strftime("%d/%m/%Y"), last=LAST_DAY.strftime("%d/%m/%Y")))
 
 
 class LoginForm(FlaskForm):

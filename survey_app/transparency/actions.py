@@ -6,7 +6,6 @@ Every write lands in the audit log with what changed; trasparenza reads them all
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,8 +21,8 @@ from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
 from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, confirmed, roles_required
+from ..staff.forms import plausible_day
 from ..staff.routes import visible_services
-from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from .formatting import ACTION_STATES as STATE_LABELS
 from .formatting import CONTROL, local_today
 
@@ -31,7 +30,6 @@ bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 
 INDICATOR_LABELS = {"quota_soddisfatti": _l("% soddisfatti"), "media": _l("media"),
                     "ics": _l("indice di customer satisfaction"), "nps": _l("Net Promoter Score")}
-FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
 AUDITED = ("titolo", "descrizione", "standard_id", "indicatore", "domanda_codice", "ufficio_id", "data_inizio",
            "data_scadenza", "stato", "esito")
 
@@ -87,10 +85,10 @@ class ActionForm(FlaskForm):
         return False
 
     def validate_data_inizio(self, field):
-        _plausible(field.data)
+        plausible_day(self, field)
 
     def validate_data_scadenza(self, field):
-        _plausible(field.data)
+        plausible_day(self, field)
         if self.data_inizio.data and field.data and field.data < self.data_inizio.data:
             raise ValidationError(_l("La scadenza non può precedere l'inizio."))
 
@@ -104,13 +102,6 @@ class ActionForm(FlaskForm):
                                      "%(codes)s.", code=field.data.strip()[:40],
                                      codes=", ".join(sorted(self._codes, key=_natural))))
         field.data = found
-
-
-def _plausible(day: date | None) -> None:
-    """A date of a real programme: 1900 or 9999 were saved and published as the action's period."""
-    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError(_l("Indicare una data tra il %(first)s e il %(last)s.",
-                                 first=FIRST_DAY.strftime("%d/%m/%Y"), last=LAST_DAY.strftime("%d/%m/%Y")))
 
 
 def _natural(code: str) -> tuple:
