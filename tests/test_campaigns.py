@@ -218,6 +218,17 @@ def test_close_today_and_never_before_the_start(admin, catalogue):
     assert admin.post(f"{URL}9999/chiudi", data={"csrf_token": token}).status_code == 404
 
 
+def test_a_service_sent_twice_is_one_service(admin, catalogue):
+    """A tampered form with a service twice was refused as "a campaign with this code exists" when created, and
+    recorded twice when edited (an administrator's walk-through)."""
+    response = admin.post(URL, data=form_data(admin, servizi=["anagrafe", "anagrafe"]))
+    assert response.status_code == 302
+    campaign = catalogue.scalar(select(Rilevazione))
+    assert [s.slug for s in campaign.servizi] == ["anagrafe"]
+    audit = catalogue.scalar(select(AuditLog).filter_by(azione="rilevazione.crea"))
+    assert audit.dettagli["servizi"] == ["anagrafe"]
+
+
 def test_delete_only_a_campaign_without_answers_that_is_not_running(admin, catalogue):
     with_answers = add_campaign(catalogue, "autunno", today() + timedelta(days=5), today() + timedelta(days=20))
     empty = add_campaign(catalogue, "inverno", today() + timedelta(days=30), today() + timedelta(days=60))

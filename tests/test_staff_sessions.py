@@ -145,6 +145,12 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
                                            'servizio» vede solo i servizi del suo ambito: sceglierne almeno uno.</p>'
                                            in refused.get_data(as_text=True))
     assert 'id="email-errore"' not in refused.get_data(as_text=True)
+    # A service not offered (a tampered form) is named in Italian, not in WTForms' English.
+    tampered = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
+                                                   "ruolo": "responsabile", "servizi": ["anagrafe", "nope"]})
+    assert tampered.status_code == 400
+    assert "Servizio non tra quelli proposti: «nope»." in unescape(tampered.get_data(as_text=True))
+    assert "is not a valid choice" not in tampered.get_data(as_text=True)
     created = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
                                                   "ruolo": "responsabile", "servizi": ["anagrafe"]})
     assert created.status_code == 200 and created.headers["Cache-Control"] == "no-store"
@@ -170,7 +176,7 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
     reset = client.post(f"/staff/utenti/{anna_id}/password", data=confirm)
     assert reset.status_code == 200 and 'id="nuova-password"' in reset.get_data(as_text=True)
     me = in_db(app, select(User.id).filter_by(email="admin@example.org"))[0][0]
-    assert "non si può disattivare il proprio account" in client.post(
+    assert "Non si può disattivare il proprio account." in client.post(
         f"/staff/utenti/{me}/stato", data=confirm, follow_redirects=True).get_data(as_text=True)
     with app.app_context():  # details with accents read as written, not as "Cuorgn\u00e8"
         db.session.add(AuditLog(azione="catalogo.modifica", oggetto="ente cuorgne", dettagli={"nome": "Cuorgnè"}))

@@ -8,13 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectMultipleField, StringField
+from wtforms import StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import ApiToken, Servizio, User
 from ..staff.access import confirmed, roles_required
+from ..staff.forms import ServicesField
 from .auth import TokenError, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/token-api")
@@ -26,7 +27,7 @@ class TokenForm(FlaskForm):
     societa = StringField(_l("Società di rilevazione"), validators=[DataRequired(_l("Indicare la società.")),
                                                                     Length(max=200)],
                           description=_l("Lo stesso nome dei suoi account: lotti e identificativi sono condivisi."))
-    servizi = SelectMultipleField(_l("Servizi per cui può inviare dati"),
+    servizi = ServicesField(_l("Servizi per cui può inviare dati"),
                                   validators=[DataRequired(_l("Scegliere almeno un servizio."))],
                                   description=_l("Per sceglierne più d'uno: Ctrl (o Cmd) e clic; con la tastiera, "
                                                  "Maiuscolo e frecce per voci di seguito, Ctrl e frecce poi Ctrl e "

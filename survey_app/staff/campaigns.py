@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from wtforms import DateField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, StopValidation, ValidationError
 
@@ -28,7 +28,7 @@ from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
 from ..transparency.formatting import local_today
 from . import bp
 from .access import ADMINS, confirmed, roles_required
-from .forms import plausible_day
+from .forms import ServicesField, plausible_day
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 STATES = {"programmata": _l("programmata"), "in_corso": _l("in corso"), "chiusa": _l("chiusa")}
@@ -61,7 +61,7 @@ class CampaignForm(FlaskForm):
     titolo = StringField(_l("Titolo"), filters=[lambda v: v.strip() if v else v],
                          validators=[DataRequired(_l("Dare un titolo alla rilevazione.")),
                                      Length(max=200, message=_l("Al massimo 200 caratteri."))])
-    servizi = SelectMultipleField(_l("Servizi"), validators=[DataRequired(_l("Scegliere almeno un servizio."))])
+    servizi = ServicesField(_l("Servizi"), validators=[DataRequired(_l("Scegliere almeno un servizio."))])
     data_inizio = DateField(_l("Inizio"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
     data_fine = DateField(_l("Fine"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
     campione_obiettivo = IntegerField(_l("Campione obiettivo (questionari)"), validators=[Optional(), _whole_number])

@@ -2,12 +2,26 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from .selection import FIRST_YEAR, LAST_YEAR
 
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
+
+
+class ServicesField(SelectMultipleField):
+    """A choice of services: each once (one sent twice was recorded twice), and a value not offered named in
+    Italian (WTForms' Italian has no words for it: "'nope' is not a valid choice for this field")."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(list(dict.fromkeys(valuelist)))
+
+    def pre_validate(self, form) -> None:
+        offered = {str(choice[0]) for choice in self.iter_choices()}
+        unknown = [value for value in self.data or [] if str(value) not in offered]
+        if unknown:
+            raise ValidationError(_l("Servizio non tra quelli proposti: «%(value)s».", value=str(unknown[0])[:40]))
 
 
 def plausible_day(form, field) -> None:

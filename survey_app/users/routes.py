@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import EmailField, SelectField, SelectMultipleField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
@@ -26,6 +26,7 @@ from ..errors import bad_parameter, typed_range
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
+from ..staff.forms import ServicesField
 from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from ..transparency.formatting import local_time
 from . import UserError, create_user, reset_password, set_active, update_user
@@ -39,7 +40,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class UserForm(FlaskForm):
     ruolo = SelectField(_l("Ruolo"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
-    servizi = SelectMultipleField(_l("Servizi nell'ambito"), description=_l(
+    servizi = ServicesField(_l("Servizi nell'ambito"), description=_l(
         "Obbligatori per responsabile di servizio e società di rilevazione; gli altri ruoli vedono tutto. Per "
         "sceglierne più d'uno: Ctrl (o Cmd) e clic; con la tastiera, Maiuscolo e frecce per voci di seguito, Ctrl e "
         "frecce poi Ctrl e spazio per voci sparse."))
@@ -70,6 +71,12 @@ def _index(form: NewUserForm, password: str | None = None, created: User | None 
                            created=created), status, NO_STORE
 
 
+def _sentence(exc: UserError) -> str:
+    """The command line's message ("non si può disattivare il proprio account") as a sentence on a page."""
+    text = str(exc)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 @bp.get("/utenti/")
 @roles_required(*ADMINS)
 def index():
@@ -88,7 +95,7 @@ def create():
                                      actor=current_user)
     except UserError as exc:
         db.session.rollback()
-        form.email.errors = [str(exc)]
+        form.email.errors = [_sentence(exc)]
         return _index(form, status=400)
     return _index(_with_services(NewUserForm(formdata=None)), password=password, created=user)
 
@@ -118,7 +125,7 @@ def edit(user_id: int):
             update_user(db.session, user, form.ruolo.data, _scope(form), form.societa.data, actor=current_user)
         except UserError as exc:
             db.session.rollback()
-            form.ruolo.errors = [str(exc)]
+            form.ruolo.errors = [_sentence(exc)]
         else:
             flash(_("Utente %(email)s aggiornato.", email=user.email), "success")
             return redirect(url_for(".index"))
@@ -146,7 +153,7 @@ def toggle(user_id: int):
     try:
         set_active(db.session, user, not user.attivo, actor=current_user)
     except UserError as exc:
-        flash(str(exc), "error")
+        flash(_sentence(exc), "error")
     else:
         flash(_("Utente %(email)s riattivato.", email=user.email) if user.attivo
               else _("Utente %(email)s disattivato: le sue sessioni sono chiuse.", email=user.email), "success")
