@@ -163,6 +163,29 @@ def test_cli_load_and_reload(runner, db):
         args=["catalogue", "load", str(SMALL_CATALOGUE), "--dry-run"]).output
 
 
+def test_a_load_is_in_the_audit_log_with_what_it_changed(runner, db, tmp_path):
+    """A carta dei servizi's target changed with `flask catalogue load` left no trace in the Registro, where the same
+    change on the staff pages did (an administrator's walk-through)."""
+    from survey_app.models import AuditLog
+
+    assert runner.invoke(args=["catalogue", "load", str(SMALL_CATALOGUE)]).exit_code == 0
+    first = db.scalar(select(AuditLog).filter_by(azione="catalogo.carica"))
+    assert first.utente_id is None and first.dettagli["da"] == "riga di comando"
+    assert first.dettagli["creati"]["servizi"] == 3 and first.oggetto == SMALL_CATALOGUE.name
+    assert {"tipo": "servizi", "oggetto": "anagrafe", "azione": "creato"} in first.dettagli["modifiche"]
+    data = small()
+    _service(data)["standard"][0]["soglia"] = 85
+    path = write(tmp_path, data)
+    assert runner.invoke(args=["catalogue", "load", str(path), "--dry-run"]).exit_code == 0  # a check: no trace
+    assert runner.invoke(args=["catalogue", "load", str(path)]).exit_code == 0
+    entries = db.scalars(select(AuditLog).filter_by(azione="catalogo.carica").order_by(AuditLog.id)).all()
+    assert len(entries) == 2
+    assert entries[1].dettagli["modifiche"] == [{"tipo": "standard", "oggetto": "anagrafe quota_soddisfatti D3",
+                                                 "azione": "aggiornato", "campi": {"soglia": ["80.00", "85.00"]}}]
+    assert runner.invoke(args=["catalogue", "load", str(path)]).exit_code == 0  # nothing changed: nothing logged
+    assert db.scalar(select(func.count()).select_from(AuditLog).filter_by(azione="catalogo.carica")) == 2
+
+
 # --- refusals -------------------------------------------------------------------------------
 
 

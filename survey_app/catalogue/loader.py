@@ -20,6 +20,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ..models import (
+    AuditLog,
     Compilazione,
     Domanda,
     Ente,
@@ -63,6 +64,8 @@ class LoadReport:
     updated: Counter = field(default_factory=Counter)
     unchanged: Counter = field(default_factory=Counter)
     new_versions: list[str] = field(default_factory=list)
+    # What was created or changed, field by field (before, after): written to the audit log with the load.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -92,6 +95,12 @@ def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) ->
         if dry_run:
             session.rollback()
         else:
+            if report.changed or report.new_versions:
+                # A carta dei servizi's target changed from the command line is as much the record's business as
+                # one changed on the staff pages: who (the command line), when, what, before and after.
+                session.add(AuditLog(azione="catalogo.carica", oggetto=Path(path).name, dettagli={
+                    "da": "riga di comando", "creati": dict(report.created), "aggiornati": dict(report.updated),
+                    "nuove_versioni": report.new_versions, "modifiche": report.changes[:MAX_AUDITED_CHANGES]}))
             session.commit()
     except Exception:
         session.rollback()
@@ -99,13 +108,39 @@ def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) ->
     return report
 
 
-def _sync(obj: Any, values: dict[str, Any]) -> bool:
-    changed = False
+MAX_AUDITED_CHANGES = 500  # a whole catalogue loaded for the first time is summed up by its counts
+
+
+def _sync(obj: Any, values: dict[str, Any]) -> dict[str, list]:
+    """Set ``values`` on ``obj``; what changed, as (before, after) in words."""
+    changed = {}
     for name, value in values.items():
-        if getattr(obj, name) != value:
+        before = getattr(obj, name)
+        if before != value:
+            changed[name] = [_word(before), _word(value)]
             setattr(obj, name, value)
-            changed = True
     return changed
+
+
+def _word(value: Any) -> Any:
+    """A value as the audit log keeps it (JSON): services by their slug, dates and amounts as text."""
+    if isinstance(value, list):
+        return [_word(v) for v in value]
+    if isinstance(value, Servizio):
+        return value.slug
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def _named(session: Session, key: dict) -> str:
+    """An object's key in words: a service's slug rather than its id."""
+    words = []
+    for name, value in key.items():
+        if name == "servizio_id":
+            value = session.get(Servizio, value).slug
+        elif name == "ente_id":
+            value = session.get(Ente, value).codice
+        words.append(str(value))
+    return " ".join(word for word in words if word not in ("", "None"))
 
 
 def _upsert(session: Session, report: LoadReport, kind: str, model: type, key: dict, values: dict) -> Any:
@@ -115,9 +150,12 @@ def _upsert(session: Session, report: LoadReport, kind: str, model: type, key: d
         session.add(obj)
         session.flush()
         report.created[kind] += 1
-    elif _sync(obj, values):
+        report.changes.append({"tipo": kind, "oggetto": _named(session, key), "azione": "creato"})
+    elif changed := _sync(obj, values):
         session.flush()
         report.updated[kind] += 1
+        report.changes.append({"tipo": kind, "oggetto": _named(session, key), "azione": "aggiornato",
+                               "campi": changed})
     else:
         report.unchanged[kind] += 1
     return obj
