@@ -385,3 +385,19 @@ def test_a_wrong_date_says_which_forms_are_understood(catalogue, client, runner,
     done = post_rows(client, new_token(runner), [{**ROW, "data": sent}])
     assert done.status_code == 422
     assert done.json["errori"][0]["motivo"].startswith("data non valida (usare gg/mm/aaaa o aaaa-mm-gg, con l'ora")
+
+
+def test_rows_of_a_published_year_are_said_to_wait_for_a_new_version(catalogue, client, runner, tmp_path):
+    """The command line and the upload page said so; the API answered 201 and nothing else (an administrator's
+    walk-through): the reply lists the years already published, with their version in force."""
+    from .helpers import add_answers
+
+    add_answers(catalogue, "anagrafe", datetime(2025, 2, 1, 10), {"D3": 4})
+    assert runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path)]).exit_code == 0
+    secret = new_token(runner)
+    checked = post_rows(client, secret, [ROW], dry_run=True)
+    assert checked.json["anni_pubblicati"] == [{"anno": 2025, "versione": 1}]
+    done = post_rows(client, secret, [ROW, {**ROW, "id_esterno": "T2", "data": "02/01/2026"}])
+    assert done.status_code == 201 and done.json["anni_pubblicati"] == [{"anno": 2025, "versione": 1}]
+    later = post_rows(client, secret, [{**ROW, "id_esterno": "T3", "data": "03/01/2026"}])
+    assert later.status_code == 201 and later.json["anni_pubblicati"] == []

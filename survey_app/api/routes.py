@@ -17,7 +17,14 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
-from ..imports.load import ImportRefused, ImportReport, import_file, import_rows, safe_file_name
+from ..imports.load import (
+    ImportRefused,
+    ImportReport,
+    import_file,
+    import_rows,
+    published_years,
+    safe_file_name,
+)
 from ..models import Compilazione, ImportBatch, Rilevazione
 from ..models.base import utcnow
 from . import bp
@@ -30,6 +37,7 @@ from .schemas import (
     ImportForm,
     ImportRequest,
     ImportResult,
+    PublishedYear,
     RowErrorOut,
     field_errors,
 )
@@ -99,7 +107,9 @@ def result(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> Import
                         errori=[RowErrorOut(riga=e.row, colonna=e.column, valore=e.value, motivo=e.reason)
                                 for e in report.errors],
                         errori_totali=sum(report.reasons.values()), errori_per_motivo=dict(report.reasons),
-                        colonne_assenti=report.absent_columns)
+                        colonne_assenti=report.absent_columns,
+                        anni_pubblicati=[PublishedYear(anno=year, versione=version) for year, version in
+                                         sorted(published_years(db.session, report.years).items())])
 
 
 @bp.post("/imports")

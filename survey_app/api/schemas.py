@@ -80,6 +80,13 @@ class RowErrorOut(BaseModel):
     motivo: str
 
 
+class PublishedYear(BaseModel):
+    model_config = ConfigDict(title="AnnoPubblicato")
+
+    anno: int
+    versione: int = Field(description="La versione in vigore in Amministrazione trasparente.")
+
+
 class ImportResult(BaseModel):
     model_config = ConfigDict(title="EsitoImportazione")
 
@@ -99,6 +106,10 @@ class ImportResult(BaseModel):
                     "lette come vuote in ogni riga. Un file deve avere id_esterno, data, servizio e le colonne delle "
                     "domande obbligatorie; può lasciare fuori canale, sede, le colonne *_importanza e le altre "
                     "domande.")
+    anni_pubblicati: list[PublishedYear] = Field(
+        default_factory=list,
+        description="Avviso, non errore: gli anni delle righe valide già pubblicati in Amministrazione trasparente. "
+                    "Le loro righe entrano nei dati pubblicati solo con una nuova versione, che l'ente pubblica.")
 
 
 class Batch(BaseModel):
