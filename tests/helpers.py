@@ -20,7 +20,7 @@ def csrf_token(html: str) -> str:
 
 def add_answers(session, slug: str, when: datetime, values: dict[str, int | str | list[str] | None],
                 questionnaire: str | None = None, canale: str = "web", importance: dict[str, int] | None = None,
-                non_so: tuple[str, ...] = (), import_batch=None) -> Compilazione:
+                non_so: tuple[str, ...] = (), import_batch=None, lingua: str = "it") -> Compilazione:
     """One submission with the given item values (codes to values), straight into the database."""
     servizio = session.scalar(select(Servizio).filter_by(slug=slug))
     q = servizio.questionario if questionnaire is None else servizio.questionario_chiosco
@@ -38,7 +38,7 @@ def add_answers(session, slug: str, when: datetime, values: dict[str, int | str 
             rows.append(Risposta(domanda=domanda, valore=value, importanza=imp))
     for code in non_so:
         rows.append(Risposta(domanda=by_code[code], non_so=True))
-    compilazione = Compilazione(servizio=servizio, versione=versione, data_ora=when, canale=canale, lingua="it",
+    compilazione = Compilazione(servizio=servizio, versione=versione, data_ora=when, canale=canale, lingua=lingua,
                                 risposte=rows, import_batch=import_batch)
     session.add(compilazione)
     session.commit()

@@ -672,3 +672,22 @@ def test_a_group_hidden_in_the_kiosks_question_is_named_by_the_kiosk_questions_a
     assert f'<a href="{link}">La pagina della domanda faccine.D1, senza filtri</a>' in html
     question = unescape(client.get(link).get_data(as_text=True))
     assert "soppresso" in question.split("<caption>Canale</caption>", 1)[1].split("</table>", 1)[0]
+
+
+def test_a_range_over_two_years_is_refused_where_one_year_leaves_a_handful_out(client, runner, catalogue):
+    """Web among Italian answers over 2024–2025 leaves out 13 against web alone; in 2024 alone, 3: the range minus
+    2025 (allowed) gives 2024's, and against 2024's web the 3 English answers' figures."""
+    from .helpers import add_answers
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    for year, groups in ((2024, (("web", "it", 20), ("web", "en", 3), ("qr", "it", 20))),
+                         (2025, (("web", "it", 20), ("web", "en", 10), ("qr", "it", 20)))):
+        for canale, lingua, count in groups:
+            for _ in range(count):
+                add_answers(catalogue, "anagrafe", datetime(year, 5, 2, 10), {"D3": 4}, canale=canale, lingua=lingua)
+    assert client.get("/staff/servizi/anagrafe?anno=2025&canale=web&lingua=it").status_code == 200
+    assert client.get("/staff/servizi/anagrafe?anno=2024&canale=web&lingua=it").status_code == 403
+    refused = client.get("/staff/servizi/anagrafe?da=2024-01&a=2025-12&canale=web&lingua=it")
+    assert refused.status_code == 403
+    assert "Con questi filtri, nel 2024 restano fuori solo 3 questionari, meno di 5" in \
+        unescape(refused.get_data(as_text=True))
