@@ -35,7 +35,9 @@ def labels_by_service(questions: pd.DataFrame, answered: pd.DataFrame) -> pd.Dat
     (one answer to a reworded D4 on one service relabelled D4 on every service sharing the questionnaire, whose
     respondents had all read the old wording: an administrator's walk-through)."""
     pairs = answered[["servizio_id", "domanda_id"]].drop_duplicates().merge(questions, on="domanda_id")
-    latest = pairs.sort_values("numero").groupby(["servizio_id", *LABEL_KEYS], as_index=False, dropna=False).last()
+    # The newest version's row as it is (groupby's last() would take each column's last non-empty value: a dimension
+    # dropped by version 2 would come back from version 1).
+    latest = pairs.sort_values("numero", kind="stable").drop_duplicates(["servizio_id", *LABEL_KEYS], keep="last")
     return latest[["servizio_id", *LABEL_KEYS, "testo_it", "posizione", "dimensione"]]
 
 

@@ -369,6 +369,10 @@ def _build_report(conn: Connection, year: int, threshold: int, published: Publis
     actions = load_actions(conn, year)
     rows = indicator_table(conn, year, threshold=threshold)
     nps = nps_by_service(rows)
+    # Each service's questions as its respondents read them (the published table's wording), else the newest one.
+    worded: dict[str, dict[str, str]] = {}
+    for slug, code, text in zip(rows["servizio_codice"], rows["domanda_codice"], rows["domanda"], strict=True):
+        worded.setdefault(slug, {})[code] = text
     offices: dict[tuple[str, str], list[ServiceReport]] = {}
     for svc in services.sort_values(["ente", "ufficio", "nome_it", "slug"]).itertuples():
         own = questions[questions["questionario"] == svc.questionario]
@@ -385,7 +389,8 @@ def _build_report(conn: Connection, year: int, threshold: int, published: Publis
             for name, digits in (("ic95_inf", 1), ("ic95_sup", 1), ("ics", 1), ("margine_errore", 1)):
                 setattr(report, name, _num(found[name], digits))
         report.nps = nps.get(svc.slug)
-        report.standards = _standards(results, svc.slug, dict(zip(latest["codice"], latest["testo_it"], strict=True)))
+        report.standards = _standards(results, svc.slug, {**dict(zip(latest["codice"], latest["testo_it"], strict=True)),
+                                                          **worded.get(svc.slug, {})})
         report.trend = _trend(trends.loc[svc.slug] if svc.slug in trends.index else None,
                               report.quota_soddisfatti, report.n, year)
         report.actions = _actions(actions, svc.slug, today)

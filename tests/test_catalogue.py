@@ -182,8 +182,17 @@ def test_a_load_is_in_the_audit_log_with_what_it_changed(runner, db, tmp_path):
     assert len(entries) == 2
     assert entries[1].dettagli["modifiche"] == [{"tipo": "standard", "oggetto": "anagrafe quota_soddisfatti D3",
                                                  "azione": "aggiornato", "campi": {"soglia": ["80.00", "85.00"]}}]
-    assert runner.invoke(args=["catalogue", "load", str(path)]).exit_code == 0  # nothing changed: nothing logged
-    assert db.scalar(select(func.count()).select_from(AuditLog).filter_by(azione="catalogo.carica")) == 2
+    assert entries[1].dettagli["modifiche_totali"] == 1
+    # An office moved or a questionnaire changed is told by code, not by id.
+    data["enti"][2]["uffici"][0]["servizi"][0]["questionario_chiosco"] = None
+    other = write(tmp_path, data, name="altro.yaml")
+    assert runner.invoke(args=["catalogue", "load", str(other)]).exit_code == 0
+    moved = db.scalars(select(AuditLog).filter_by(azione="catalogo.carica").order_by(AuditLog.id)).all()[-1]
+    assert moved.oggetto == "altro.yaml"
+    assert {"tipo": "servizi", "oggetto": "anagrafe", "azione": "aggiornato",
+            "campi": {"questionario_chiosco_id": ["faccine", None]}} in moved.dettagli["modifiche"]
+    assert runner.invoke(args=["catalogue", "load", str(other)]).exit_code == 0  # nothing changed: nothing logged
+    assert db.scalar(select(func.count()).select_from(AuditLog).filter_by(azione="catalogo.carica")) == 3
 
 
 # --- refusals -------------------------------------------------------------------------------

@@ -186,6 +186,7 @@ def test_each_service_is_worded_as_its_own_respondents_read_it(catalogue, tmp_pa
         add_answers(catalogue, slug, datetime(2025, 3, 1, 10), {"D3": 4, "D2": 3})
     data = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
     data["questionari"][0]["domande"][1]["testo"]["it"] = "Quanto ha atteso allo sportello?"
+    del data["questionari"][0]["domande"][1]["dimensione"]  # version 2 gives D2 no dimension
     (tmp_path / "catalogo.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert load_catalogue(catalogue, tmp_path / "catalogo.yaml").new_versions == ["breve v2"]
     assert catalogue.scalar(select(Questionario).filter_by(codice="breve")).versione_corrente.numero == 2
@@ -194,3 +195,5 @@ def test_each_service_is_worded_as_its_own_respondents_read_it(catalogue, tmp_pa
     assert rows[("anagrafe", "D2")]["domanda"] == "Quanto ha atteso allo sportello?"
     assert rows[("tributi", "D2")]["domanda"] == "Tempi di attesa"  # tributi's respondents read only version 1
     assert (rows[("anagrafe", "D2")]["n"], rows[("tributi", "D2")]["n"]) == (2, 1)
+    # Each row is its version as it is: version 2's D2 has no dimension (not version 1's, brought back).
+    assert (rows[("anagrafe", "D2")]["dimensione"], rows[("tributi", "D2")]["dimensione"]) == ("", "tempestività")

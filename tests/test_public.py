@@ -282,6 +282,14 @@ def test_italian_texts_on_an_english_page_are_marked_italian(client, catalogue):
     kiosk = client.get(red.headers["Location"]).get_data(as_text=True)
     assert '<span lang="it">Perché?</span>' in kiosk and '<span lang="it">risposta negativa</span>' in kiosk
     assert "waiting time" in kiosk and '<span lang="it">tempo di attesa</span>' not in kiosk
+    # The thanks page names an untranslated service in its sentence, marked too.
+    from survey_app.models import Servizio
+
+    catalogue.scalar(select(Servizio).filter_by(slug="tributi")).nome_en = None
+    catalogue.commit()
+    thanks = client.get("/s/tributi/grazie?lang=en").get_data(as_text=True)
+    assert '<span lang="it">Tributi</span>' in thanks
+    assert "<span" not in thanks.split("<title>", 1)[1].split("</title>", 1)[0]
 
 
 def test_english_interface_strings(client, catalogue):

@@ -460,3 +460,25 @@ def test_a_difference_is_of_the_shares_as_printed():
     assert (trend.quota, trend.quota_prec, trend.differenza) == (45.1, 39.1, 6.0)
     found = overview_trend({"n": 96, "quota_soddisfatti": 52.08}, pd.Series({"n": 90, "quota_soddisfatti": 35.64}))
     assert found["differenza"] == 16.5
+
+
+def test_a_standards_question_is_worded_as_the_services_respondents_read_it(catalogue, tmp_path):
+    """The report named D3 with a wording written after the year (a version 2 answered only by another service),
+    while the published table used the one anagrafe's respondents read (the review of this session's change)."""
+    import yaml
+
+    from survey_app.catalogue import load_catalogue
+
+    from .conftest import SMALL_CATALOGUE
+    from .helpers import add_answers
+
+    for value in (5, 4, 4, 5, 2):
+        add_answers(catalogue, "anagrafe", datetime(2025, 3, 1, 10), {"D3": value})
+    data = yaml.safe_load(SMALL_CATALOGUE.read_text(encoding="utf-8"))
+    data["questionari"][0]["domande"][2]["testo"]["it"] = "Nel complesso, come giudica il servizio?"
+    (tmp_path / "catalogo.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert load_catalogue(catalogue, tmp_path / "catalogo.yaml").new_versions == ["breve v2"]
+    add_answers(catalogue, "tributi", datetime(2025, 9, 1, 10), {"D3": 4})  # version 2, another service
+    anagrafe = by_slug(build_report(catalogue.connection(), 2025))["anagrafe"]
+    worded = {s.domanda for s in anagrafe.standards if s.domanda_codice == "D3"}
+    assert worded == {"Complessivamente, quanto è soddisfatto?"}

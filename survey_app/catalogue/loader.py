@@ -98,9 +98,10 @@ def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) ->
             if report.changed or report.new_versions:
                 # A carta dei servizi's target changed from the command line is as much the record's business as
                 # one changed on the staff pages: who (the command line), when, what, before and after.
-                session.add(AuditLog(azione="catalogo.carica", oggetto=Path(path).name, dettagli={
+                session.add(AuditLog(azione="catalogo.carica", oggetto=Path(path).resolve().name[:200], dettagli={
                     "da": "riga di comando", "creati": dict(report.created), "aggiornati": dict(report.updated),
-                    "nuove_versioni": report.new_versions, "modifiche": report.changes[:MAX_AUDITED_CHANGES]}))
+                    "nuove_versioni": report.new_versions, "modifiche": report.changes[:MAX_AUDITED_CHANGES],
+                    "modifiche_totali": len(report.changes)}))
             session.commit()
     except Exception:
         session.rollback()
@@ -111,23 +112,32 @@ def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) ->
 MAX_AUDITED_CHANGES = 500  # a whole catalogue loaded for the first time is summed up by its counts
 
 
-def _sync(obj: Any, values: dict[str, Any]) -> dict[str, list]:
+# Keys the audit log gives by the code a person knows (an office's, a questionnaire's, an ente's), not by id.
+CODED = {"ufficio_id": Ufficio, "questionario_id": Questionario, "questionario_chiosco_id": Questionario,
+         "comune_id": Ente, "unione_id": Ente, "ente_id": Ente}
+
+
+def _sync(session: Session, obj: Any, values: dict[str, Any]) -> dict[str, list]:
     """Set ``values`` on ``obj``; what changed, as (before, after) in words."""
     changed = {}
     for name, value in values.items():
         before = getattr(obj, name)
         if before != value:
-            changed[name] = [_word(before), _word(value)]
+            changed[name] = [_word(session, name, before), _word(session, name, value)]
             setattr(obj, name, value)
     return changed
 
 
-def _word(value: Any) -> Any:
-    """A value as the audit log keeps it (JSON): services by their slug, dates and amounts as text."""
+def _word(session: Session, name: str, value: Any) -> Any:
+    """A value as the audit log keeps it (JSON): services by their slug, offices, questionnaires and enti by their
+    code, dates and amounts as text."""
     if isinstance(value, list):
-        return [_word(v) for v in value]
+        return [_word(session, name, v) for v in value]
     if isinstance(value, Servizio):
         return value.slug
+    if name in CODED and isinstance(value, int):
+        found = session.get(CODED[name], value)
+        return found.codice if found is not None else value
     return value if value is None or isinstance(value, bool | int | str) else str(value)
 
 
@@ -151,7 +161,7 @@ def _upsert(session: Session, report: LoadReport, kind: str, model: type, key: d
         session.flush()
         report.created[kind] += 1
         report.changes.append({"tipo": kind, "oggetto": _named(session, key), "azione": "creato"})
-    elif changed := _sync(obj, values):
+    elif changed := _sync(session, obj, values):
         session.flush()
         report.updated[kind] += 1
         report.changes.append({"tipo": kind, "oggetto": _named(session, key), "azione": "aggiornato",

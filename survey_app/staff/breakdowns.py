@@ -68,7 +68,10 @@ def _year_parts(period: Period) -> list[tuple[Period, str]]:
     parts = []
     for year in range(period.start.year, _last_day(period).year + 1):
         start, end = max(period.start, datetime(year, 1, 1)), min(period.end, datetime(year + 1, 1, 1))
-        parts.append((Period(start, end, str(year), period.filters), str(year)))
+        last = end - timedelta(days=1)
+        whole = start == datetime(year, 1, 1) and end == datetime(year + 1, 1, 1)
+        label = str(year) if whole else f"{year} ({start:%m/%Y}–{last:%m/%Y})"  # the part of the year chosen
+        parts.append((Period(start, end, label, period.filters), label))
     return parts
 
 
