@@ -112,9 +112,11 @@ def load_catalogue(session: Session, path: Path | str, dry_run: bool = False) ->
 MAX_AUDITED_CHANGES = 500  # a whole catalogue loaded for the first time is summed up by its counts
 
 
-# Keys the audit log gives by the code a person knows (an office's, a questionnaire's, an ente's), not by id.
-CODED = {"ufficio_id": Ufficio, "questionario_id": Questionario, "questionario_chiosco_id": Questionario,
-         "comune_id": Ente, "unione_id": Ente, "ente_id": Ente}
+# Keys the audit log gives by the code a person knows (a service's slug, an office's, a questionnaire's or an ente's
+# code), not by id.
+CODED = {"servizio_id": (Servizio, "slug"), "ufficio_id": (Ufficio, "codice"), "questionario_id": (Questionario, "codice"),
+         "questionario_chiosco_id": (Questionario, "codice"), "comune_id": (Ente, "codice"),
+         "unione_id": (Ente, "codice"), "ente_id": (Ente, "codice")}
 
 
 def _sync(session: Session, obj: Any, values: dict[str, Any]) -> dict[str, list]:
@@ -136,20 +138,15 @@ def _word(session: Session, name: str, value: Any) -> Any:
     if isinstance(value, Servizio):
         return value.slug
     if name in CODED and isinstance(value, int):
-        found = session.get(CODED[name], value)
-        return found.codice if found is not None else value
+        model, code = CODED[name]
+        found = session.get(model, value)
+        return getattr(found, code) if found is not None else value
     return value if value is None or isinstance(value, bool | int | str) else str(value)
 
 
 def _named(session: Session, key: dict) -> str:
-    """An object's key in words: a service's slug rather than its id."""
-    words = []
-    for name, value in key.items():
-        if name == "servizio_id":
-            value = session.get(Servizio, value).slug
-        elif name == "ente_id":
-            value = session.get(Ente, value).codice
-        words.append(str(value))
+    """An object's key in words (``_word``): a service's slug rather than its id."""
+    words = (str(_word(session, name, value)) for name, value in key.items())
     return " ".join(word for word in words if word not in ("", "None"))
 
 

@@ -25,9 +25,11 @@ BREAKDOWN_COLUMNS = ["gruppo", "n", "media", "quota_soddisfatti", "ic95_inf", "i
 
 
 def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
-    """The URL's period and filters (``read_selection``), refused with a 403 when a filter selects a group that the
-    page without filters hides: a channel of 5 hidden there so that one of 4 could not be worked out by subtraction
-    showed its 80% once chosen as the filter, and the 4 answers followed. ``page`` as in ``read_selection``."""
+    """The URL's period and filters (``read_selection``), refused with a 403 (``filter_problem``) when the filters
+    leave out a handful of questionnaires (this page minus the same page without filters would give those few away)
+    or select a group that the page without filters hides: a channel of 5 hidden there so that one of 4 could not be
+    worked out by subtraction showed its 80% once chosen as the filter, and the 4 answers followed. ``page`` as in
+    ``read_selection``."""
     selection = read_selection(servizio, page)
     if not selection.filters:
         return selection

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, current_app, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
@@ -21,7 +21,7 @@ from analysis.engine import Period
 from analysis.filters import CITIZENS, METHOD_PREFIX, Filters
 from analysis.queries import load_submission_counts
 
-from ..errors import NarrowComplement, bad_parameter, no_such_value, typed_range
+from ..errors import bad_parameter, no_such_value, typed_range
 from ..extensions import db
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from ..transparency.formatting import local_today
@@ -207,17 +207,11 @@ def _months_later(day: date, months: int) -> date:
 
 
 def read_selection(servizio: Servizio, page: bool = False) -> Selection:
-    """The period and filters of the URL, checked; 400 or 404 otherwise, and 403 for filters that leave out a
-    handful of questionnaires: this page minus the same page without filters would give those few away. A ``page``
-    shows wrong months beside their fields (``Selection.errors``) with the period it was on, where a download, which
-    must not silently give another period, is a 400."""
-    selection = _read_selection(servizio, page)
-    if selection.filters:
-        threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-        left_out = handful_left_out(servizio, selection.period, selection.filters, threshold)
-        if left_out:
-            raise NarrowComplement(left_out, threshold)
-    return selection
+    """The period and filters of the URL, read; 400 or 404 otherwise. A ``page`` shows wrong months beside their
+    fields (``Selection.errors``) with the period it was on, where a download, which must not silently give another
+    period, is a 400. Whether the filters may be shown at all is ``breakdowns.checked_selection``'s check (a handful
+    left out, a hidden group chosen)."""
+    return _read_selection(servizio, page)
 
 
 def handful_left_out(servizio: Servizio, period, chosen: Filters, threshold: int) -> int:

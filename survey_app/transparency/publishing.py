@@ -208,10 +208,16 @@ def next_version(session: Session, year: int) -> Draft:
     return Draft(previous, pub, data, who, moved, unchanged)
 
 
+def one_line(text: str | None) -> str:
+    """A text on one line, its runs of spaces and line breaks one space (a reason goes into a list item and a
+    spreadsheet cell)."""
+    return " ".join((text or "").split())
+
+
 def clean_reason(text: str | None) -> str | None:
-    """Why a version is published, on one line (it goes into a spreadsheet cell and a list item); None when empty.
-    A ValueError, in Italian, when longer than the record keeps."""
-    reason = " ".join((text or "").split())
+    """Why a version is published, on one line (``one_line``); None when empty. A ValueError, in Italian, for a
+    control character or when longer than the record keeps."""
+    reason = one_line(text)
     if CONTROL.search(reason):
         raise ValueError("il motivo contiene caratteri di controllo non ammessi: ricopiarlo senza formattazione")
     if len(reason) > REASON_LENGTH:

@@ -30,6 +30,7 @@ from .publishing import (
     PublicationSettingsError,
     file_names,
     next_version,
+    one_line,
     period,
     publish_year,
     report_entities,
@@ -38,11 +39,6 @@ from .publishing import (
 
 bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 YEAR = re.compile(r"[0-9]{4}")
-
-
-def _one_line(value: str | None) -> str:
-    """The reason as the version keeps it: one line (publishing.clean_reason)."""
-    return " ".join((value or "").split())
 
 
 def _plain(form, field) -> None:
@@ -54,7 +50,7 @@ def _plain(form, field) -> None:
 class PublishForm(FlaskForm):
     anno = SelectField(_l("Anno da pubblicare"), coerce=int)
     # Why this version (a correction, the paper questionnaires of December): on its public page and in its files.
-    motivo = TextAreaField(_l("Motivo della versione (facoltativo)"), filters=[_one_line], description=_l(
+    motivo = TextAreaField(_l("Motivo della versione (facoltativo)"), filters=[one_line], description=_l(
         "Per esempio «aggiunti i questionari cartacei di dicembre» o «corretto un lotto importato per errore»: "
         "compare nella pagina pubblica e nella nota metodologica dei file, e non si potrà più modificare."),
         validators=[
