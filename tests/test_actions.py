@@ -94,6 +94,12 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
         assert response.status_code == 400
         assert f"non può essere già «{label}»: correggere la data di inizio o lo stato." in \
             unescape(response.get_data(as_text=True))
+    # Invisible characters pasted from a word processor, said beside the field even with another error there.
+    response = manager.post(url, data=form_data(manager, url, titolo="Sportello\x0b sabato", descrizione="x" * 5001))
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert html.count("Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza formattazione.") == 1
+    assert 'id="titolo-errore"' in html and 'id="descrizione-errore"' in html
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
     planned = manager.post(url, data=form_data(manager, url, stato="pianificata", data_inizio=future,
                                                data_scadenza=later, domanda_codice="d2"))

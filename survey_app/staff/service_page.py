@@ -179,8 +179,8 @@ def service(slug: str):
     servizio = scoped_service(slug)
     selection = checked_selection(servizio, page=True)
     threshold = current_app.config["SUPPRESSION_THRESHOLD"]
-    # The charts' labels are in the page's language: kept per language. ("v2": figures cached before a suppressed
-    # question's answers were taken out of the charts' data must not be served after an upgrade.)
+    # The charts' labels are in the page's language: kept per language. (The version in the key changes with what
+    # the figures hide: none cached before a privacy fix is served after an upgrade.)
     key = f"service-v3:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"
     figures, computed = cached(key, lambda: page_figures(servizio, selection.period, threshold))
     actions = period_actions(servizio, selection.period)

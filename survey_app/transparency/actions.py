@@ -24,7 +24,7 @@ from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, con
 from ..staff.forms import plausible_day
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
-from .formatting import CONTROL, local_today
+from .formatting import local_today, plain_text
 
 bp = Blueprint("actions", __name__, url_prefix="/staff/azioni")
 
@@ -49,10 +49,10 @@ class ActionForm(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         for field in (self.titolo, self.descrizione, self.domanda_codice, self.esito):
-            if field.data and CONTROL.search(field.data):
-                # Invisible characters pasted from a word processor break spreadsheets and PDFs downstream.
-                field.errors = [*field.errors, _l("Il testo contiene caratteri di controllo non ammessi: "
-                                                  "ricopiarlo senza formattazione.")]
+            try:  # checked even where another check failed: both are said beside the field
+                plain_text(self, field)
+            except ValidationError as exc:
+                field.errors = [*field.errors, *exc.args]
                 ok = False
         if self.stato.data == "completata" and not (self.esito.data or "").strip():
             # The outcome is what the published programme says of a finished action: never left blank.

@@ -12,6 +12,7 @@ from babel import Locale
 from flask import current_app, has_request_context, request
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
 
 from analysis.publication import OPEN_STATES, readable_standard
 
@@ -21,6 +22,13 @@ from .changes import IDENTITY_FIELDS
 # C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included): pasted from a
 # word processor, they break spreadsheets and PDFs downstream.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def plain_text(form, field) -> None:
+    """A form field's validator: no control character in what a person typed (``CONTROL``)."""
+    if field.data and CONTROL.search(field.data):
+        raise ValidationError(_l("Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza "
+                                 "formattazione."))
 
 QUOTA_TARGET = re.compile(r"quota_soddisfatti ≥ (\d+(?:\.\d+)?)")
 ACTION_STATES = {"pianificata": _l("pianificata"), "in_corso": _l("in corso"), "completata": _l("completata"),

@@ -14,7 +14,7 @@ from sqlalchemy import extract, select
 from sqlalchemy.orm import defer, selectinload
 from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import Length
 
 from analysis.publication import answer_span, period_of, short_span
 
@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import Compilazione, Pubblicazione, PubblicazioneFile
 from ..settings import public_base_url
 from ..staff.access import PUBLISHERS, confirmed, roles_required
-from .formatting import CONTROL, it_date, local_today
+from .formatting import it_date, local_today, plain_text
 from .labels import changes_in_page_language
 from .publishing import (
     REASON_LENGTH,
@@ -41,12 +41,6 @@ bp = Blueprint("publishing", __name__, url_prefix="/staff/trasparenza")
 YEAR = re.compile(r"[0-9]{4}")
 
 
-def _plain(form, field) -> None:
-    if CONTROL.search(field.data or ""):
-        raise ValidationError(_l("Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza "
-                                 "formattazione."))
-
-
 class PublishForm(FlaskForm):
     anno = SelectField(_l("Anno da pubblicare"), coerce=int)
     # Why this version (a correction, the paper questionnaires of December): on its public page and in its files.
@@ -54,7 +48,7 @@ class PublishForm(FlaskForm):
         "Per esempio «aggiunti i questionari cartacei di dicembre» o «corretto un lotto importato per errore»: "
         "compare nella pagina pubblica e nella nota metodologica dei file, e non si potrà più modificare."),
         validators=[
-        Length(max=REASON_LENGTH, message=_l("Il motivo può avere al massimo %(max)d caratteri.")), _plain])
+        Length(max=REASON_LENGTH, message=_l("Il motivo può avere al massimo %(max)d caratteri.")), plain_text])
 
 
 def years_with_answers() -> list[int]:
