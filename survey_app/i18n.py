@@ -9,7 +9,12 @@ from flask_babel import Babel, get_locale, gettext, refresh
 
 from analysis import charts
 
+from .models.base import italian_part
 from .urls import safe_local_url
+
+# A published row (a dict, transparency/labels.py) lists under this key the fields still in Italian on a page in
+# another language.
+UNTRANSLATED = "non_tradotti"
 
 
 def select_locale() -> str:
@@ -35,11 +40,28 @@ def lang_url(code: str) -> str:
     return f"{safe_local_url(request.path, url_for('public.index'))}?{lang_query(code)}"
 
 
+def said(source, name: str):
+    """A catalogue text for a page's body in the page's language, marked ``lang="it"`` where an English page shows
+    the Italian for want of a translation (WCAG 3.1.2): a catalogue entity's field (``Bilingual.said``) or a
+    published row's (``UNTRANSLATED``). Never in a <title> or an attribute, which take text only."""
+    if isinstance(source, dict):
+        return italian_part(source.get(name), name in source.get(UNTRANSLATED, ()))
+    return source.said(name, str(get_locale() or "it"))
+
+
+def italian(text: str | None):
+    """Text that only exists in Italian (a name typed in the catalogue's Italian field, an action's title), marked
+    ``lang="it"`` on a page in another language."""
+    return italian_part(text, str(get_locale() or "it") != "it")
+
+
 def init_app(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     charts.use_translator(gettext)  # chart labels in the page's language (Italian outside a request)
     app.jinja_env.globals["lang_query"] = lang_query
     app.jinja_env.globals["lang_url"] = lang_url
+    app.jinja_env.filters["said"] = said
+    app.jinja_env.filters["italian"] = italian
     # Every page knows its language (<html lang>), whether or not its view passes it.
     app.context_processor(lambda: {"lang": str(get_locale() or "it")})
     # The locale is cached on the app context; a request must never inherit another request's choice.

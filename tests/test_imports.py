@@ -376,7 +376,7 @@ def test_an_admin_rolls_a_batch_back_whole_and_it_is_audited(catalogue, runner, 
 
 
 # What a survey firm's account may open: its uploads, templates, batches and error reports, and its password page.
-FIRM_ENDPOINTS = {"imports.index", "imports.template_file", "imports.upload", "imports.errors_csv",
+FIRM_ENDPOINTS = {"imports.index", "imports.batch", "imports.template_file", "imports.upload", "imports.errors_csv",
                   "imports.excluded_rows", "staff.password", "staff.login", "staff.dashboard"}
 
 

@@ -53,6 +53,8 @@ def world(app, db, catalogue):
                                  data_inizio=date(2025, 1, 1), data_scadenza=date(2025, 12, 31), stato="pianificata")
     db.add_all([batch, campaign, action])
     db.commit()
+    # The batch brought an answer to anagrafe, the scope's service: its page is the office manager's to read.
+    add_answers(db, "anagrafe", datetime(2025, 3, 4, 10), {"D3": 4}, canale="telefono", import_batch=batch)
     passwords = {}
     for role in ROLES:
         scope = ["anagrafe"] if role in ("responsabile", "rilevatore") else []

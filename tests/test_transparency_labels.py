@@ -33,8 +33,9 @@ def test_english_pages_use_the_catalogues_english_names_for_what_was_published(a
         domanda.testo_it = "Nel complesso, quanto sei soddisfatto?"
     answered.commit()
     english = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe?lang=en").get_data(as_text=True))
-    assert "<h1>Anagrafe" in english and "Registry and civil status" not in english
-    assert "Complessivamente, quanto è soddisfatto?" in english and "Overall, how satisfied are you?" not in english
+    assert '<h1><span lang="it">Anagrafe</span>' in english and "Registry and civil status" not in english
+    assert '<span lang="it">Complessivamente, quanto è soddisfatto?</span>' in english
+    assert "Overall, how satisfied are you?" not in english
     assert "How satisfied are you with courtesy?" in english  # unchanged, still translated
 
 
@@ -152,3 +153,57 @@ def test_a_figures_two_verdicts_are_in_the_pages_language(app):
         assert decimals(text) == "mean ≥ 4.0: not met; % satisfied ≥ 80: met; mean ≥ 3.5: not assessable"
     with app.test_request_context("/"):
         assert decimals(text) == "media ≥ 4,0: non raggiunto; % soddisfatti ≥ 80: raggiunto; media ≥ 3,5: non valutabile"
+
+
+def test_english_pages_mark_what_they_show_in_italian(answered, runner, client, tmp_path):  # noqa: F811
+    """WCAG 3.1.2: a service, office, question or action with no English was shown in Italian inside lang="en",
+    read by a screen reader with an English voice. Each is marked lang="it"; translated ones and Italian pages are
+    not, and the page's title stays plain text."""
+    from survey_app.models import AzioneMiglioramento
+
+    from .helpers import add_answers
+
+    servizio = answered.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    answered.add(AzioneMiglioramento(servizio=servizio, indicatore="quota_soddisfatti", titolo="Più sportelli il sabato",
+                                     descrizione="Apertura straordinaria", ufficio_id=servizio.ufficio_id,
+                                     data_inizio=datetime(YEAR, 2, 1).date(), stato="completata",
+                                     data_scadenza=datetime(YEAR, 12, 31).date(), esito="Aperti due sportelli"))
+    for value in (5, 4, 4, 3, 5):
+        add_answers(answered, "tributi", datetime(YEAR, 5, 2, 10), {"D3": value})
+    answered.commit()
+    publish(runner, tmp_path)
+    year = unescape(client.get(f"/trasparenza/{YEAR}?lang=en").get_data(as_text=True))
+    assert '<span lang="it">Tributi</span></a>' in year and ">Registry office</a>" in year
+    assert '<td><span lang="it">Servizi demografici</span></td>' in year  # an office without English
+    assert '<strong><span lang="it">Più sportelli il sabato</span></strong>' in year
+    assert '<span lang="it">Apertura straordinaria</span>' in year and '<span lang="it">Aperti due sportelli</span>' in year
+    service = unescape(client.get(f"/trasparenza/{YEAR}/anagrafe?lang=en").get_data(as_text=True))
+    assert "<h1>Registry office" in service
+    assert '<span lang="it">Lo consiglierebbe?</span></th>' in service  # a question without English
+    assert '<span lang="it">How satisfied are you with courtesy?' not in service
+    assert '<span lang="it">Più sportelli il sabato</span>' in service
+    tributi = unescape(client.get(f"/trasparenza/{YEAR}/tributi?lang=en").get_data(as_text=True))
+    assert '<h1><span lang="it">Tributi</span>' in tributi and "<title>Tributi · " in tributi
+    for page in (f"/trasparenza/{YEAR}?lang=it", f"/trasparenza/{YEAR}/tributi?lang=it"):
+        html = client.get(page).get_data(as_text=True)
+        assert '<span lang="it">' not in html, page
+
+
+def test_english_staff_pages_mark_what_they_show_in_italian(answered, runner, client):  # noqa: F811
+    """The staff area in English: the overview, a service's page, the catalogue and the actions mark a name or
+    text that has no English; a translated one is not."""
+    from .helpers import login
+
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    overview = unescape(client.get(f"/staff/?anno={YEAR}&lang=en").get_data(as_text=True))
+    assert '<span lang="it">Tributi</span></a>' in overview and ">Registry office</a>" in overview
+    assert '<span lang="it">Servizi demografici</span>' in overview
+    service = unescape(client.get(f"/staff/servizi/vigilanza?anno={YEAR}&lang=en").get_data(as_text=True))
+    assert '<h1><span lang="it">Vigilanza</span>' in service and "<title>Vigilanza · " in service
+    assert '<span lang="it">Polizia locale</span></p>' in service
+    anagrafe = unescape(client.get(f"/staff/servizi/anagrafe?anno={YEAR}&lang=en").get_data(as_text=True))
+    assert "<h1>Registry office" in anagrafe
+    catalogue = unescape(client.get("/staff/catalogo/?lang=en").get_data(as_text=True))
+    assert '<span lang="it">Anagrafe</span></a>' in catalogue  # the catalogue's Italian field, so named
+    italian = client.get(f"/staff/?anno={YEAR}&lang=it").get_data(as_text=True)
+    assert '<span lang="it">' not in italian

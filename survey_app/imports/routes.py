@@ -39,7 +39,6 @@ from .load import (
     published_years,
     safe_file_name,
 )
-from .rollback import rollback_batch
 
 bp = Blueprint("imports", __name__, url_prefix="/staff/importazioni")
 
@@ -57,21 +56,6 @@ def _questionnaires() -> dict[str, tuple[Questionario, list[Servizio]]]:
         q = servizio.questionario
         found.setdefault(q.codice, (q, []))[1].append(servizio)
     return dict(sorted(found.items()))
-
-
-@bp.get("/")
-@roles_required(*IMPORTERS)
-def index():
-    batches = select(ImportBatch).order_by(ImportBatch.id.desc())
-    if current_user.ruolo != "admin":
-        # A firm sees its own batches, whichever of its accounts or tokens sent them, and no one else's.
-        batches = batches.filter_by(fonte=firm_of(current_user))
-    listed = db.session.scalars(batches.limit(200)).all()
-    # The batches whose left-out rows can be downloaded (the list itself is loaded only when asked for).
-    with_excluded = set(db.session.scalars(select(ImportBatch.id).where(
-        ImportBatch.id.in_([b.id for b in listed]), ImportBatch.righe_escluse.is_not(None))))
-    return render_template("imports/index.html", questionnaires=_questionnaires(), batches=listed,
-                           with_excluded=with_excluded)
 
 
 @bp.get("/modello/<code>.<fmt>")
@@ -275,35 +259,4 @@ def _errors_file(errors: list, name: str, more: str | None = None):
                      as_attachment=True, download_name=name)
 
 
-@bp.get("/lotti/<int:batch_id>/escluse.csv")
-@roles_required(*IMPORTERS)
-def excluded_rows(batch_id: int):
-    """The rows a batch left out ("Importa solo le righe valide") and why: the preview's list is gone once the
-    file is imported, and the firm fixes those rows from it."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not batch.righe_escluse or (current_user.ruolo != "admin"
-                                                   and batch.fonte != firm_of(current_user)):
-        abort(404)  # another firm's batch looks the same as an unknown one
-    listed = len({row[0] for row in batch.righe_escluse})
-    more = batch.righe_scartate - listed
-    return _errors_file(batch.righe_escluse, f"lotto-{batch.id}-righe-escluse.csv",
-                        ("un'altra riga esclusa non elencata" if more == 1 else f"altre {more} righe escluse non "
-                         "elencate") if more > 0 else None)
-
-
-@bp.route("/lotti/<int:batch_id>/annulla", methods=["GET", "POST"])
-@roles_required("admin")
-def rollback(batch_id: int):
-    """An admin rolls a batch back as a whole, after seeing what goes (the form is the confirmation)."""
-    batch = db.session.get(ImportBatch, batch_id)
-    if batch is None:
-        abort(404)
-    if request.method == "POST":
-        try:
-            removed = rollback_batch(db.session, batch_id, user=current_user)
-        except ImportRefused as exc:
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
-        flash(_("Lotto %(batch)d annullato: tolti %(n)d questionari.", batch=batch_id, n=removed), "success")
-        return redirect(url_for(".index"))
-    return render_template("imports/rollback.html", batch=batch)
+from . import batches  # noqa: E402, F401 - the batches' pages, on this blueprint

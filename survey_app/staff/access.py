@@ -18,6 +18,8 @@ ACTION_READERS = ("admin", "trasparenza", "responsabile")
 # Results, charts, comments and QR posters: never the survey firms (rilevatore), who only upload.
 RESULT_READERS = ("admin", "trasparenza", "responsabile")
 IMPORTERS = ("admin", "rilevatore")
+# The imported batches: a firm its own, an office manager those with answers to their services (imports/batches.py).
+BATCH_READERS = ("admin", "trasparenza", "responsabile", "rilevatore")
 ADMINS = ("admin",)
 EVERYONE = ("admin", "trasparenza", "responsabile", "rilevatore")
 
@@ -33,7 +35,7 @@ MENU = [
     ("actions.index", _l("Programmi di miglioramento"), ACTION_READERS),
     ("publishing.index", _l("Pubblicazione"), PUBLISHERS),
     ("qr.index", _l("Locandine QR"), RESULT_READERS),
-    ("imports.index", _l("Importazioni"), IMPORTERS),
+    ("imports.index", _l("Importazioni"), BATCH_READERS),
     ("users.index", _l("Utenti"), ADMINS),
     ("users.audit", _l("Registro attività"), ADMINS),
     ("api_tokens.index", _l("Token API"), ADMINS),

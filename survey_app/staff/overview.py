@@ -17,6 +17,7 @@ from .. import figures_cache
 from ..errors import bad_parameter, no_such_value
 from ..extensions import db
 from ..figures_cache import cached
+from ..i18n import UNTRANSLATED
 from ..models import ROLES_SEEING_ALL
 from ..transparency.formatting import local_today
 from . import bp
@@ -75,7 +76,10 @@ def _overview():
         db.session.connection(), Period.year(year), threshold, today=today))
     table = table[table["servizio_id"].isin(ids)]
     lang = str(get_locale() or "it")
+    untranslated: dict[int, set[str]] = {}
     if lang != "it":  # the services' names as the catalogue gives them in the page's language
+        untranslated = {s.id: {field for field, english in (("servizio", s.nome_en), ("ufficio", s.ufficio.nome_en))
+                               if not english} for s in services}
         table = table.assign(servizio=table["servizio_id"].map({s.id: s.localised("nome", lang) for s in services}),
                              ufficio=table["servizio_id"].map({s.id: s.ufficio.localised("nome", lang)
                                                                for s in services}))
@@ -84,7 +88,8 @@ def _overview():
         table = table[table["servizio_id"].isin(names)]
     table = table.sort_values(SORTS[sort], ascending=direction == "asc", na_position="last", kind="stable")
     return table, {"year": year, "years": years, "sort": sort, "direction": direction, "ente": ente, "today": today,
-                   "entities": entities, "computed": computed if figures_cache.enabled() else None}
+                   "entities": entities, "computed": computed if figures_cache.enabled() else None,
+                   "untranslated": untranslated}
 
 
 def comparison_chart(table: pd.DataFrame, year: int) -> Markup | None:
@@ -107,8 +112,9 @@ def dashboard():
     if current_user.ruolo not in RESULT_READERS:
         abort(403)
     table, chosen = _overview()
-    return render_template("staff/dashboard.html", rows=records(table), chart=comparison_chart(table, chosen["year"]),
-                           **chosen)
+    untranslated = chosen.pop("untranslated")  # the names an English page shows in Italian, marked as such
+    rows = [{**row, UNTRANSLATED: untranslated.get(row["servizio_id"], ())} for row in records(table)]
+    return render_template("staff/dashboard.html", rows=rows, chart=comparison_chart(table, chosen["year"]), **chosen)
 
 
 @bp.get("/panoramica.<fmt>")

@@ -16,11 +16,15 @@ from sqlalchemy import select
 from analysis.publication import Publication
 
 from ..extensions import db
+from ..i18n import UNTRANSLATED
 from ..models import Domanda, Questionario, Servizio, Ufficio
 from .formatting import page_language
 
 DIMENSIONS = {"accessibilità": _l("accessibilità"), "tempestività": _l("tempestività"),
               "trasparenza": _l("trasparenza"), "efficacia": _l("efficacia")}
+
+# An improvement action is written in Italian only.
+ACTION_TEXTS = ("titolo", "descrizione", "esito")
 
 
 def question_label(code: str, titles: dict[str, str]) -> str:
@@ -49,22 +53,28 @@ def in_page_language(pub: Publication) -> Publication:
         texts = dict(db.session.execute(select(Domanda.testo_it, Domanda.testo_en)
                                         .where(Domanda.testo_en.is_not(None)).distinct()).all())
 
-    def service(row: dict) -> dict:
-        name = services.get((row["servizio_codice"], row["servizio"]))
-        office = offices.get(row.get("ufficio") or "")
-        return {**row, **({"servizio": name} if name else {}), **({"ufficio": office} if office else {})}
+    def service(row: dict, italian_only: tuple[str, ...] = ()) -> dict:
+        if not english:
+            return row
+        translated = {"servizio": services.get((row["servizio_codice"], row["servizio"])),
+                      "ufficio": offices.get(row.get("ufficio") or "")}
+        return {**row, **{field: text for field, text in translated.items() if text},
+                UNTRANSLATED: {*italian_only, *(field for field, text in translated.items() if not text)}}
 
     def question(row: dict) -> dict:
         row = {**service(row), "etichetta": question_label(row["domanda_codice"], titles)}
         if english:
-            row["domanda"] = texts.get(row["domanda"]) or row["domanda"]
+            text = texts.get(row["domanda"])
+            row["domanda"] = text or row["domanda"]
+            if not text:
+                row[UNTRANSLATED] = {*row[UNTRANSLATED], "domanda"}
             dimension = DIMENSIONS.get(row.get("dimensione") or "")
             row["dimensione"] = str(dimension) if dimension else row.get("dimensione")
         return row
 
     return dataclasses.replace(pub, summary=[service(r) for r in pub.summary],
                                questions=[question(r) for r in pub.questions],
-                               actions=[service(a) for a in pub.actions])
+                               actions=[service(a, ACTION_TEXTS) for a in pub.actions])
 
 
 def changes_in_page_language(changes: dict[int, list[dict]]) -> dict[int, list[dict]]:
@@ -74,5 +84,9 @@ def changes_in_page_language(changes: dict[int, list[dict]]) -> dict[int, list[d
         return changes
     services = {(slug, it): en for slug, it, en in db.session.execute(
         select(Servizio.slug, Servizio.nome_it, Servizio.nome_en).where(Servizio.nome_en.is_not(None)))}
-    return {version: [{**c, "servizio": services.get((c["servizio_codice"], c["servizio"]), c["servizio"])}
-                      for c in items] for version, items in changes.items()}
+
+    def named(change: dict) -> dict:
+        name = services.get((change["servizio_codice"], change["servizio"]))
+        return {**change, "servizio": name} if name else {**change, UNTRANSLATED: {"servizio"}}
+
+    return {version: [named(c) for c in items] for version, items in changes.items()}

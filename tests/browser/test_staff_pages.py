@@ -5,6 +5,7 @@ citizens' footer note on anonymity, which belongs to the public pages.
 """
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -310,6 +311,11 @@ def test_import_pages(staff, page, lang):
     with page.expect_download() as download:  # the row left out, and why, kept with the batch
         row.get_by_role("link", name="1 riga esclusa" if lang == "it" else "1 row left out").click()
     assert download.value.suggested_filename.endswith("-righe-escluse.csv")
+    row.get_by_role("link", name=re.compile(r"^(Lotto|Batch) \d+$")).click()  # the batch's own page
+    assert page.get_by_role("table").filter(has_text="urp-protocollo").count() == 0  # services by name
+    assert page.get_by_role("cell", name="1", exact=True).count() == 1  # one questionnaire imported
+    check(page, lang, "batch page")
+    page.go_back()
     row.get_by_role("link", name="Annulla il lotto" if lang == "it" else "Roll back batch").click()
     check(page, lang, "rollback page")
     page.locator("main form button[type=submit]").click()

@@ -1,0 +1,98 @@
+"""A batch's own page: what it brought, service by service; who may see which batch."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from survey_app.models import ImportBatch, Rilevazione, Servizio
+
+from .helpers import add_answers, login
+
+
+@pytest.fixture
+def batches(catalogue):
+    """Doxa's batch 1: 3 questionnaires of anagrafe (two in a campaign) and 2 of tributi; Ipsos's batch 2: 1 of
+    vigilanza."""
+    db = catalogue
+    anagrafe = db.scalar(select(Servizio).filter_by(slug="anagrafe"))
+    campaign = Rilevazione(codice="primavera", titolo="Indagine di primavera", questionario=anagrafe.questionario,
+                           data_inizio=date(2025, 3, 1), data_fine=date(2025, 4, 30), servizi=[anagrafe])
+    doxa = ImportBatch(fonte="Doxa", metodo="CATI", nome_file="marzo.csv", sha256="1" * 64, righe=6,
+                       questionario=anagrafe.questionario,
+                       righe_importate=5, righe_scartate=1, righe_escluse=[[7, "D3", "9", "valore non ammesso"]])
+    ipsos = ImportBatch(fonte="Ipsos", metodo="PAPI", nome_file="carta.xlsx", sha256="2" * 64, righe=1,
+                        righe_importate=1)
+    db.add_all([campaign, doxa, ipsos])
+    db.commit()
+    for when in (datetime(2025, 3, 4, 10), datetime(2025, 4, 20, 11)):
+        add_answers(db, "anagrafe", when, {"D3": 4}, canale="telefono", import_batch=doxa).rilevazione_id = campaign.id
+    add_answers(db, "anagrafe", datetime(2025, 6, 2, 9), {"D3": 5}, canale="telefono", import_batch=doxa)
+    for day in (1, 2):
+        add_answers(db, "tributi", datetime(2025, 5, day, 9), {"D3": 3}, canale="telefono", import_batch=doxa)
+    add_answers(db, "vigilanza", datetime(2025, 5, 1, 9), {"D1": 3}, canale="carta", import_batch=ipsos)
+    db.commit()
+    return {"doxa": doxa.id, "ipsos": ipsos.id}
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return unescape(response.get_data(as_text=True))
+
+
+def test_a_batch_page_says_what_it_brought_to_each_service(batches, client, runner):
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    html = page(client, f"/staff/importazioni/lotti/{batches['doxa']}")
+    assert "<h1>Lotto 1</h1>" in html and "Doxa" in html and "Interviste telefoniche (CATI)" in html
+    assert "marzo.csv" in html and "Questionario breve" in html
+    rows = re.findall(r'<th scope="row">(.*?)</th>\s*<td class="text-end">(\d+)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>',
+                      html, flags=re.S)
+    assert [(name, int(n), days) for name, n, days, _c in rows] == [
+        ("Anagrafe", 3, "04/03/2025–02/06/2025"), ("Tributi", 2, "01/05/2025–02/05/2025")]
+    assert "Indagine di primavera" in rows[0][3] and rows[1][3] == "—"
+    assert "scarica l'elenco con i motivi (CSV)" in html and "Annulla il lotto 1" in html
+    # The list links each batch to its page; the rollback's confirmation shows what goes.
+    assert f'href="/staff/importazioni/lotti/{batches["doxa"]}"' in page(client, "/staff/importazioni/")
+    rollback = page(client, f"/staff/importazioni/lotti/{batches['doxa']}/annulla")
+    assert "Questionari del lotto 1 per servizio" in rollback and "Tributi" in rollback
+
+
+def test_an_office_manager_sees_the_batches_of_their_services_and_only_those_services(batches, client, runner):
+    """A responsabile could not see the firms' batches at all (the service page names each firm's method only)."""
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    assert "/staff/importazioni/" in page(client, "/staff/servizi/anagrafe?anno=2025")  # in the menu
+    listing = page(client, "/staff/importazioni/")
+    assert f'lotti/{batches["doxa"]}"' in listing and f'lotti/{batches["ipsos"]}"' not in listing
+    assert "Carica un file" not in listing and "Modelli da compilare" not in listing
+    html = page(client, f"/staff/importazioni/lotti/{batches['doxa']}")
+    assert "Anagrafe" in html and "Tributi" not in html
+    assert "servizi non assegnati a questo account" in html
+    assert "escluse.csv" not in html and "annulla" not in html
+    assert client.get(f"/staff/importazioni/lotti/{batches['ipsos']}").status_code == 404
+    assert client.get(f"/staff/importazioni/lotti/{batches['doxa']}/escluse.csv").status_code == 403
+    assert client.get("/staff/importazioni/carica").status_code == 403
+
+
+def test_a_firm_sees_its_own_batch_and_not_another_firms(batches, client, runner):
+    login(client, runner, "firm@doxa.it", "--role", "rilevatore", "--scope", "anagrafe", "--scope", "tributi",
+          "--firm", "Doxa")
+    html = page(client, f"/staff/importazioni/lotti/{batches['doxa']}")
+    assert "Anagrafe" in html and "Tributi" in html and "servizi non assegnati" not in html
+    assert "escluse.csv" in html and "annulla" not in html
+    assert client.get(f"/staff/importazioni/lotti/{batches['ipsos']}").status_code == 404
+    listing = page(client, "/staff/importazioni/")
+    assert "Modelli da compilare" in listing and f'lotti/{batches["ipsos"]}"' not in listing
+
+
+def test_the_transparency_officer_reads_every_batch_without_uploading(batches, client, runner):
+    login(client, runner, "t@comune.it", "--role", "trasparenza")
+    listing = page(client, "/staff/importazioni/")
+    assert f'lotti/{batches["doxa"]}"' in listing and f'lotti/{batches["ipsos"]}"' in listing
+    assert "Carica un file" not in listing
+    html = page(client, f"/staff/importazioni/lotti/{batches['ipsos']}")
+    assert "Vigilanza" in html and "Questionari cartacei (PAPI)" in html
