@@ -152,7 +152,7 @@ def test_scope_and_roles(catalogue, client, runner):
     assert client.get("/staff/azioni/nuova?servizio=tributi").status_code == 403  # but does not manage them
     token = csrf_token(client.get("/staff/").get_data(as_text=True))
     client.post("/staff/logout", data={"csrf_token": token})
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "tributi")
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "tributi", "--firm", "Example")
     assert client.get("/staff/azioni/").status_code == 403
 
 

@@ -197,7 +197,7 @@ def test_the_api_is_rate_limited_per_token(catalogue, client, runner, app):
 
 
 def test_admins_create_and_revoke_tokens_from_the_staff_area(catalogue, client, runner):
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Example")
     assert client.get("/staff/token-api/").status_code == 403
     client.post("/staff/logout", data={"csrf_token": csrf_token(client.get("/staff/importazioni/").get_data(
         as_text=True))})

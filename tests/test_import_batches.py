@@ -7,11 +7,11 @@ from datetime import date, datetime
 from html import unescape
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from survey_app.models import ImportBatch, Rilevazione, Servizio
+from survey_app.models import ImportBatch, Rilevazione, Servizio, User
 
-from .helpers import add_answers, login
+from .helpers import add_answers, csrf_token, log_in, login
 
 
 @pytest.fixture
@@ -96,3 +96,49 @@ def test_the_transparency_officer_reads_every_batch_without_uploading(batches, c
     assert "Carica un file" not in listing
     html = page(client, f"/staff/importazioni/lotti/{batches['ipsos']}")
     assert "Vigilanza" in html and "Questionari cartacei (PAPI)" in html
+
+
+def test_two_firms_on_one_mail_provider_are_two_firms(app, client, runner):
+    """Without a firm's name an account's firm was its e-mail's domain: two firms on gmail.com were one, each seeing
+    the other's batches and left-out rows. A firm's account now names its firm, on the page and on the command
+    line."""
+    from survey_app.extensions import db
+
+    from .test_demo_and_users import in_db, with_catalogue
+
+    with_catalogue(app)  # no app context held open: each client has its own logged-in user
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    token = csrf_token(client.get("/staff/utenti/").get_data(as_text=True))
+    refused = client.post("/staff/utenti/", data={"csrf_token": token, "email": "mario.rossi@gmail.com",
+                                                  "ruolo": "rilevatore", "servizi": ["anagrafe"], "societa": " "})
+    html = unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and 'id="societa-errore"' in html
+    assert "Indicare la società di rilevazione dell'account" in html
+    result = runner.invoke(args=["users", "create", "anna.bianchi@gmail.com", "--role", "rilevatore",
+                                 "--scope", "tributi"])
+    assert result.exit_code != 0 and "richiede il nome della società di rilevazione (--firm)" in result.output
+    assert in_db(app, select(func.count()).select_from(User)) == [(1,)]  # the admin alone
+    # Named, the two accounts are two firms: neither sees the other's batch.
+    passwords = {}
+    for email, firm, scope in (("mario.rossi@gmail.com", "Rossi ricerche", "anagrafe"),
+                               ("anna.bianchi@gmail.com", "Bianchi sondaggi", "tributi")):
+        created = client.post("/staff/utenti/", data={"csrf_token": token, "email": email, "ruolo": "rilevatore",
+                                                      "servizi": [scope], "societa": firm})
+        assert created.status_code == 200, email
+        passwords[email] = created.get_data(as_text=True).split('<code id="nuova-password">', 1)[1].split("<", 1)[0]
+    assert dict(in_db(app, select(User.email, User.societa).where(User.ruolo == "rilevatore"))) == {
+        "mario.rossi@gmail.com": "Rossi ricerche", "anna.bianchi@gmail.com": "Bianchi sondaggi"}
+    with app.app_context():
+        batch = ImportBatch(fonte="Rossi ricerche", metodo="CATI", nome_file="clienti.csv", sha256="3" * 64, righe=1,
+                            righe_scartate=1, righe_escluse=[[2, "D10", "CF-RSSMRA80A01H501U", "valore non ammesso"]])
+        db.session.add(batch)
+        db.session.commit()
+        batch_id = batch.id
+    mario, anna = app.test_client(), app.test_client()
+    log_in(mario, "mario.rossi@gmail.com", passwords["mario.rossi@gmail.com"])
+    log_in(anna, "anna.bianchi@gmail.com", passwords["anna.bianchi@gmail.com"])
+    assert "clienti.csv" in mario.get("/staff/importazioni/").get_data(as_text=True)
+    assert mario.get(f"/staff/importazioni/lotti/{batch_id}/escluse.csv").status_code == 200
+    assert "clienti.csv" not in anna.get("/staff/importazioni/").get_data(as_text=True)
+    assert anna.get(f"/staff/importazioni/lotti/{batch_id}/escluse.csv").status_code == 404
+    assert anna.get(f"/staff/importazioni/lotti/{batch_id}").status_code == 404

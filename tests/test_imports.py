@@ -390,7 +390,7 @@ def _staff_get_urls(app):
 def test_a_survey_firm_reaches_its_uploads_and_templates_only(app, catalogue, client, runner, tmp_path):
     from .helpers import login
 
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Example")
     home = client.get("/staff/")
     assert home.status_code == 302 and home.headers["Location"].endswith("/staff/importazioni/")
     page = client.get("/staff/importazioni/")
@@ -436,7 +436,7 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
 
     from .helpers import login
 
-    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Demoskopika")
     good = f"{HEADER}\nW1;15/03/2025;anagrafe;;;5;;;5;;;;\nW2;16/03/2025;anagrafe;;;4;;;4;;;;\n".encode()
     preview = _upload(client, good)
     assert preview.status_code == 200
@@ -461,13 +461,13 @@ def test_the_web_upload_previews_then_imports_once_confirmed(catalogue, client, 
     assert again.status_code == 302 and again.location.endswith("/staff/importazioni/")
     assert f"Questo file è già stato importato nel lotto {batch.id}: nessuna riga scritta di nuovo." in unescape(
         client.get(again.location).get_data(as_text=True))
-    assert (batch.fonte, batch.metodo, batch.righe_importate) == ("demoskopika.it", "PAPI", 2)
+    assert (batch.fonte, batch.metodo, batch.righe_importate) == ("Demoskopika", "PAPI", 2)
     assert batch.utente_id is not None and count(catalogue, Compilazione) == 2
     from survey_app.models import AuditLog
 
     audit = catalogue.scalar(select(AuditLog).filter_by(azione="lotto.importa"))
     assert audit.oggetto == f"lotto {batch.id}" and audit.utente_id == batch.utente_id
-    assert audit.dettagli == {"file": "lotto.csv", "fonte": "demoskopika.it", "righe": 2, "escluse": 0, "via": "pagina"}
+    assert audit.dettagli == {"file": "lotto.csv", "fonte": "Demoskopika", "righe": 2, "escluse": 0, "via": "pagina"}
     listing = client.get("/staff/importazioni/").get_data(as_text=True)
     assert "lotto.csv" in listing
     assert "già stato importato" in unescape(_upload(client, good).get_data(as_text=True))
@@ -479,7 +479,7 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
 
     from .helpers import login
 
-    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Demoskopika")
     bad = f"{HEADER}\nW1;15/03/2025;tributi;;;5;;;5;;;;\nW2;15/03/2025;anagrafe;;;8;;;5;;;;\n".encode()
     html = unescape(_upload(client, bad).get_data(as_text=True))
     assert "0 righe valide su 2." in html
@@ -589,7 +589,7 @@ def test_an_admin_rolls_a_batch_back_from_the_staff_area(catalogue, client, runn
     path = write(tmp_path, f"{HEADER}\nX1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
     assert run_import(runner, path).exit_code == 0
     batch = catalogue.scalar(select(ImportBatch))
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Example")
     assert client.get(f"/staff/importazioni/lotti/{batch.id}/annulla").status_code == 403
     token = csrf_token(client.get("/staff/importazioni/").get_data(as_text=True))
     client.post("/staff/logout", data={"csrf_token": token})
@@ -611,7 +611,7 @@ def test_a_file_over_the_limit_gets_an_italian_page_and_nothing_is_written(app, 
 
     from .helpers import login
 
-    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "firm@example.org", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Example")
     app.config["MAX_CONTENT_LENGTH"] = 4096
     big = _upload(client, (HEADER + "\n" + "X;15/03/2025;anagrafe;;;5;;;5;;;;\n" * 200).encode())
     html = unescape(big.get_data(as_text=True))
@@ -698,7 +698,7 @@ def test_rows_of_a_published_year_are_said_to_wait_for_a_new_version(catalogue, 
     result = run_import(runner, path, "--dry-run")
     assert "Il 2025 è già pubblicato in Amministrazione trasparente (versione 1): le righe di quell'anno entreranno " \
            "nei dati pubblicati solo con una nuova versione." in result.output
-    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Demoskopika")
     body = f"{HEADER}\nW1;15/03/2025;anagrafe;;sportello-1;5;;;5;;;;\nW2;15/03/2024;anagrafe;;;4;;;4;;;;\n"
     html = unescape(_upload(client, body.encode()).get_data(as_text=True))
     assert "Il 2025 è già pubblicato in Amministrazione trasparente (versione 1)" in html and "Il 2024" not in html

@@ -82,7 +82,7 @@ def test_a_file_with_no_data_rows_says_so(catalogue, runner, tmp_path, extra):
 
 
 def test_the_web_preview_names_absent_columns_and_columns_refusals(catalogue, client, runner):
-    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe")
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Demoskopika")
     short = _upload(client, f"{SHORT_HEADER}\nW1;15/03/2025;anagrafe;5;;4;;;\n".encode())
     html = unescape(short.get_data(as_text=True))
     assert short.status_code == 200 and "1 riga valida su 1." in html

@@ -331,7 +331,7 @@ def test_anonymous_goes_to_the_login(client, configured, url):
 
 
 def test_survey_firms_never_reach_the_posters(client, runner, configured):
-    login(client, runner, "firm@comune.it", "--role", "rilevatore", "--scope", "tributi")
+    login(client, runner, "firm@comune.it", "--role", "rilevatore", "--scope", "tributi", "--firm", "Example")
     for url in ("/staff/qr/", "/staff/qr/tributi.pdf", "/staff/qr/tutti.zip"):
         assert client.get(url).status_code == 403, url
 

@@ -302,6 +302,7 @@ def test_public_pages_without_login_in_italian_formats(answered, runner, client,
                                           ("admin", 302)])
 def test_only_transparency_officers_and_admins_publish(answered, client, runner, role, status):
     scope = ("--scope", "anagrafe") if role in ("responsabile", "rilevatore") else ()
+    scope += ("--firm", "Example") if role == "rilevatore" else ()
     login(client, runner, f"{role}@example.org", "--role", role, *scope)
     page = client.get("/staff/trasparenza/")
     assert page.status_code == (200 if status == 302 else 403)

@@ -23,6 +23,14 @@ def _check_scope(role: str, scope) -> None:
                         "«rilevatore»")
 
 
+def _check_firm(role: str, firm: str | None) -> None:
+    """A firm's account names its firm: taken from the e-mail's domain, two firms on one mail provider (gmail.com,
+    libero.it) were one firm, each seeing the other's batches and left-out rows."""
+    if role == "rilevatore" and not firm:
+        raise UserError("il ruolo «rilevatore» richiede il nome della società di rilevazione (--firm): il dominio "
+                        "dell'email non basta, due società possono usare lo stesso servizio di posta")
+
+
 def create_user(session: Session, email: str, role: str, scope: list[str] | tuple[str, ...] = (),
                 password: str | None = None, firm: str | None = None, actor: User | None = None) -> tuple[User, str]:
     """Create a staff account; returns it with its password (generated when not given)."""
@@ -44,6 +52,7 @@ def create_user(session: Session, email: str, role: str, scope: list[str] | tupl
     firm = canonical_firm(session, firm or "") or None
     if firm and role != "rilevatore":
         raise UserError("la società si indica solo per il ruolo «rilevatore»")
+    _check_firm(role, firm)
     user = User(email=email, ruolo=role, servizi=services, societa=firm)
     user.set_password(password)
     session.add(user)
@@ -96,6 +105,7 @@ def update_user(session: Session, user: User, role: str, scope: list[str], firm:
     if actor is not None and actor.id == user.id and role != "admin":
         raise UserError("un amministratore non può togliersi il ruolo da solo")
     firm = canonical_firm(session, firm or "") or None if role == "rilevatore" else None
+    _check_firm(role, firm)
     before = {"ruolo": user.ruolo, "servizi": [s.slug for s in user.servizi], "societa": user.societa}
     user.ruolo, user.servizi, user.societa = role, services, firm
     after = {"ruolo": role, "servizi": [s.slug for s in services], "societa": firm}

@@ -18,7 +18,7 @@ users_cli = AppGroup("users", help="Utenti dell'area riservata.")
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--scope", multiple=True, help="Slug di un servizio visibile all'utente (ripetibile).")
-@click.option("--firm", default=None, help="Per il ruolo rilevatore: la società (predefinito: il dominio dell'email).")
+@click.option("--firm", default=None, help="Per il ruolo rilevatore, obbligatoria: la società di rilevazione.")
 def create_command(email: str, role: str, scope: tuple[str, ...], firm: str | None) -> None:
     """Crea un utente e stampa una volta la sua password."""
     try:

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from analysis.publish import neutralise_formula
 
@@ -28,7 +28,7 @@ from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
 from ..staff.forms import ServicesField
 from ..staff.selection import FIRST_YEAR, LAST_YEAR
-from ..transparency.formatting import local_time
+from ..transparency.formatting import local_time, plain_text
 from . import UserError, create_user, reset_password, set_active, update_user
 
 bp = Blueprint("users", __name__, url_prefix="/staff")
@@ -44,14 +44,21 @@ class UserForm(FlaskForm):
         "Obbligatori per responsabile di servizio e società di rilevazione; gli altri ruoli vedono tutto. Per "
         "sceglierne più d'uno: Ctrl (o Cmd) e clic; con la tastiera, Maiuscolo e frecce per voci di seguito, Ctrl e "
         "frecce poi Ctrl e spazio per voci sparse."))
-    societa = StringField(_l("Società di rilevazione"), validators=[Optional(), Length(max=200)],
-                          description=_l("Solo per il ruolo società di rilevazione."))
+    societa = StringField(_l("Società di rilevazione"), validators=[Length(max=200), plain_text],
+                          description=_l("Obbligatoria per il ruolo società di rilevazione, e solo per quello: i lotti "
+                                         "di ogni società sono tenuti separati con questo nome."))
 
     def validate_servizi(self, field):
         """Said under the services, with the role's name (it came under the e-mail, with the role's code)."""
         if self.ruolo.data not in ROLES_SEEING_ALL and not field.data:
             raise ValidationError(_("Il ruolo «%(role)s» vede solo i servizi del suo ambito: sceglierne almeno uno.",
                                     role=ROLE_LABELS.get(self.ruolo.data, self.ruolo.data)))
+
+
+    def validate_societa(self, field):
+        if self.ruolo.data == "rilevatore" and not (field.data or "").strip():
+            raise ValidationError(_("Indicare la società di rilevazione dell'account: il dominio dell'email non "
+                                    "basta, due società possono usare lo stesso servizio di posta."))
 
 
 class NewUserForm(UserForm):
