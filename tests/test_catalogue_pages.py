@@ -461,3 +461,48 @@ def test_csrf_is_required(admin, catalogue):
     assert catalogue.scalar(select(func.count()).select_from(Servizio)) == 3
     assert catalogue_audits(catalogue) == []
 
+
+
+def test_control_characters_are_refused_in_every_catalogue_text_and_nothing_is_saved(admin, catalogue, tmp_path):
+    """A vertical tab (Word's Shift+Enter) in a service's name was saved: the firms' XLSX template was then a 500,
+    the posters' SVG unreadable, and the published CSV kept it while the same version's workbook dropped it. Each
+    text of the catalogue is refused beside its field, as on the command line; and a service's yearly users have a
+    ceiling (10^20 was a 500 and 2^63 was stored)."""
+    from survey_app.models import Rilevazione
+
+    from .test_campaigns import form_data
+
+    vt = "Tributi\x0blocali"
+    for data, field in ((service_form(admin, nome_it=vt), "nome_it"),
+                        (service_form(admin, descrizione_en="Two\x0blines"), "descrizione_en")):
+        response = admin.post(SERVICE, data=data)
+        html = page(response)
+        assert response.status_code == 400 and f'id="{field}-errore"' in html, field
+        assert "il testo contiene caratteri di controllo non ammessi: ricopiarlo senza" in html, field
+    response = admin.post(SERVICE, data=service_form(admin, utenti_annui="99999999999999999999"))
+    assert response.status_code == 400 and "Utenti annui: al massimo 100.000.000 l'anno." in page(response)
+    assert service(catalogue).utenti_annui == 5000 and audits(catalogue, "servizio.modifica") == []
+    counter = {"csrf_token": token(admin, SERVICE), "codice": "sportello-3", "nome": "Sportello\x02",
+               "indirizzo": "", "comune": ""}
+    response = admin.post(f"{SERVICE}/sedi", data=counter)
+    assert response.status_code == 400 and "Nome della sede: il testo contiene caratteri di controllo" in page(response)
+    response = admin.post(f"{SERVICE}/sedi", data={**counter, "nome": "Sportello 3", "indirizzo": "Via\x0bRoma"})
+    assert response.status_code == 400 and "Indirizzo: il testo contiene caratteri di controllo" in page(response)
+    standard = {"csrf_token": token(admin, SERVICE), "indicatore": "media", "soglia": "4", "domanda": "D1",
+                "descrizione": "Corte\x0csia"}
+    assert admin.post(f"{SERVICE}/standard", data=standard).status_code == 400
+    url = f"{QUESTIONNAIRES}breve"
+    response = admin.post(url, data=questionnaire_form(admin, catalogue, **{"domande-1-testo_it": "Atte\x0bsa"}))
+    assert response.status_code == 400 and 'id="domande-1-testo_it-errore"' in page(response)
+    response = admin.post("/staff/rilevazioni/", data=form_data(admin, "/staff/rilevazioni/", titolo="Prima\x0bvera"))
+    assert response.status_code == 400 and 'id="titolo-errore"' in page(response)
+    assert catalogue.scalar(select(func.count()).select_from(Sede).filter_by(codice="sportello-3")) == 0
+    assert catalogue.scalar(select(func.count()).select_from(Rilevazione)) == 0
+    assert catalogue_audits(catalogue) == []
+    # The catalogue file says the same, naming where.
+    from .test_catalogue import small, write
+
+    data = small()
+    data["enti"][-1]["uffici"][0]["servizi"][0]["nome"] = {"it": vt}
+    with pytest.raises(Exception, match="caratteri di controllo"):
+        load_catalogue(catalogue, write(tmp_path, data))

@@ -16,16 +16,18 @@ from ..extensions import db
 from ..models import ApiToken, Servizio, User
 from ..staff.access import confirmed, roles_required
 from ..staff.forms import ServicesField
+from ..transparency.formatting import plain_text
 from .auth import TokenError, create_token, revoke_token
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/staff/token-api")
 
 
 class TokenForm(FlaskForm):
-    nome = StringField(_l("Nome del token"), validators=[DataRequired(_l("Indicare un nome.")), Length(max=120)],
+    nome = StringField(_l("Nome del token"), validators=[DataRequired(_l("Indicare un nome.")), Length(max=120),
+                                                              plain_text],
                        description=_l("Per esempio: «Demoskopika, sistema CATI»."))
     societa = StringField(_l("Società di rilevazione"), validators=[DataRequired(_l("Indicare la società.")),
-                                                                    Length(max=200)],
+                                                                    Length(max=200), plain_text],
                           description=_l("Lo stesso nome dei suoi account: lotti e identificativi sono condivisi."))
     servizi = ServicesField(_l("Servizi per cui può inviare dati"),
                                   validators=[DataRequired(_l("Scegliere almeno un servizio."))],

@@ -7,6 +7,7 @@ docs/catalogue.md for an annotated example.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -22,8 +23,28 @@ FACE_NAMES = {"rosso": 1, "giallo": 2, "verde": 3}
 Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
 
 
+# C0 controls other than tab and line breaks, DEL and the C1 controls: a vertical tab pasted from a word processor
+# broke the firms' XLSX templates and the posters' SVG, and went into a published CSV.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_YEARLY_USERS = 100_000_000
+
+
+def _no_control(value: Any) -> None:
+    if isinstance(value, str) and CONTROL.search(value):
+        raise ValueError("il testo contiene caratteri di controllo non ammessi: ricopiarlo senza")
+    for item in value if isinstance(value, list) else ():
+        _no_control(item)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def plain_text(cls, value: Any) -> Any:
+        """Every text of every entry, at any depth (each nested entry is a Strict too)."""
+        _no_control(value)
+        return value
 
 
 class Testo(Strict):
@@ -291,6 +312,14 @@ class ServizioIn(Strict):
     standard: list[StandardIn] = []
     # An existing service is moved under this entry's ufficio only when the file names where it is now.
     sposta_da: Posizione | None = None
+
+    @field_validator("utenti_annui")
+    @classmethod
+    def plausible_users(cls, users: int | None) -> int | None:
+        """A service's yearly users, for the suggested sample: 10^20 was a server error, and 2^63 was stored."""
+        if users is not None and users > MAX_YEARLY_USERS:
+            raise ValueError(f"al massimo {MAX_YEARLY_USERS:,} l'anno".replace(",", "."))
+        return users
 
     @field_validator("sedi")
     @classmethod

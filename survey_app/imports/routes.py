@@ -27,6 +27,7 @@ from ..models import ImportBatch, Questionario, Servizio
 from ..staff.access import IMPORTERS, roles_required
 from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
+from ..transparency.formatting import plain_text
 from . import pending, template
 from .firms import known_firms
 from .load import (
@@ -75,7 +76,7 @@ class UploadForm(FlaskForm):
     questionario = SelectField(_l("Questionario"))
     metodo = SelectField(_l("Metodo di rilevazione"), choices=METHODS)
     # Asked of the office uploading for a firm (an admin): a firm's own account files its data under its name.
-    societa = StringField(_l("Società che ha raccolto i dati"), validators=[Length(max=200)],
+    societa = StringField(_l("Società che ha raccolto i dati"), validators=[Length(max=200), plain_text],
                           description=_l("Il nome con cui la società compare nella nota metodologica pubblicata e tra "
                                          "i lotti: scegliere dall'elenco una società già registrata."))
 

@@ -25,7 +25,7 @@ from analysis.services import sample_size
 from ..campaigns import link_answers
 from ..extensions import db
 from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
-from ..transparency.formatting import local_today
+from ..transparency.formatting import local_today, plain_text
 from . import bp
 from .access import ADMINS, confirmed, roles_required
 from .forms import ServicesField, plausible_day
@@ -60,7 +60,7 @@ def _whole_number(form, field):
 class CampaignForm(FlaskForm):
     titolo = StringField(_l("Titolo"), filters=[lambda v: v.strip() if v else v],
                          validators=[DataRequired(_l("Dare un titolo alla rilevazione.")),
-                                     Length(max=200, message=_l("Al massimo 200 caratteri."))])
+                                     Length(max=200, message=_l("Al massimo 200 caratteri.")), plain_text])
     servizi = ServicesField(_l("Servizi"), validators=[DataRequired(_l("Scegliere almeno un servizio."))])
     data_inizio = DateField(_l("Inizio"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
     data_fine = DateField(_l("Fine"), validators=[DataRequired(_l("Indicare una data valida.")), plausible_day])
