@@ -396,7 +396,12 @@ def test_invalid_wording_is_refused_and_nothing_changes(admin, catalogue):
     assert response.status_code == 400
     html = page(response)
     assert "Titolo (italiano): non può essere vuoto." in html
-    assert html.count("Testo (italiano): non può essere vuoto.") == 1 and 'id="domande-1-testo_it-errore"' in html
+    assert html.count("Testo (italiano): non può essere vuoto.") == 2 and 'id="domande-1-testo_it-errore"' in html
+    # The summary above the form lists the three, each a link to its field, a question's too.
+    summary = html.split('id="riepilogo-errori">', 1)[1].split("</div>", 1)[0]
+    assert "Il modulo contiene 3 errori:" in summary
+    assert '<a href="#domande-1-testo_it">Testo (italiano): non può essere vuoto.</a>' in summary
+    assert '<a href="#titolo_it">Titolo (italiano): non può essere vuoto.</a>' in summary
     assert "Aiuto (italiano): non può essere vuoto." in html
     [version] = versions(catalogue)
     assert version.domande[1].testo_it == "Tempi di attesa"

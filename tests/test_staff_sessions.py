@@ -145,6 +145,11 @@ def test_admins_run_users_from_the_pages_and_read_the_audit_log(app, client, run
                                            'servizio» vede solo i servizi del suo ambito: sceglierne almeno uno.</p>'
                                            in refused.get_data(as_text=True))
     assert 'id="email-errore"' not in refused.get_data(as_text=True)
+    # Above the form, each error as a link to its field (it said only "Il modulo contiene errori").
+    summary = unescape(refused.get_data(as_text=True)).split('id="riepilogo-errori">', 1)[1].split("</div>", 1)[0]
+    assert "Il modulo contiene un errore:" in summary
+    assert ('<li><a href="#servizi">Servizi nell\'ambito: Il ruolo «Responsabile di servizio» vede solo i servizi del '
+            'suo ambito: sceglierne almeno uno.</a></li>') in summary
     # A service not offered (a tampered form) is named in Italian, not in WTForms' English.
     tampered = client.post("/staff/utenti/", data={"csrf_token": token, "email": "anna@example.org",
                                                    "ruolo": "responsabile", "servizi": ["anagrafe", "nope"]})

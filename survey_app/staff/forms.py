@@ -2,7 +2,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectMultipleField
+from wtforms import EmailField, FieldList, FormField, PasswordField, SelectMultipleField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from .selection import FIRST_YEAR, LAST_YEAR
@@ -30,6 +30,27 @@ def plausible_day(form, field) -> None:
     if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
         raise ValidationError(_l("Indicare una data tra il %(first)s e il %(last)s.",
                                  first=FIRST_DAY.strftime("%d/%m/%Y"), last=LAST_DAY.strftime("%d/%m/%Y")))
+
+
+def form_error_list(form) -> list[tuple[str | None, str]]:
+    """A form's errors for the summary above it (templates: staff/_field.html): the form's own, then each field's
+    (a list's entries' fields too) with the field's id, its name put before a message that does not start with it."""
+    found: list[tuple[str | None, str]] = [(None, str(message)) for message in getattr(form, "form_errors", ())]
+
+    def walk(fields) -> None:
+        for field in fields:
+            if field.name == "csrf_token" or field.name.endswith("-csrf_token"):
+                continue
+            if isinstance(field, FieldList | FormField):
+                walk(field)
+                continue
+            for error in field.errors:
+                label = str(field.label.text)
+                text = str(error)
+                found.append((field.id, text if text.startswith(label) else f"{label}: {text}"))
+
+    walk(form)
+    return found
 
 
 class LoginForm(FlaskForm):
