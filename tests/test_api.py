@@ -65,11 +65,15 @@ def test_json_rows_land_once_as_the_tokens_firm_and_the_batch_can_be_read_back(c
     created = batch.created_at if batch.created_at.tzinfo else batch.created_at.replace(tzinfo=UTC)
     assert again.json["errore"] == (f"questi dati sono già stati importati (lotto {batch.id} del "
                                     f"{created.astimezone(ZoneInfo('Europe/Rome')):%d/%m/%Y}): nessuna riga scritta")
-    overlap = post_rows(client, secret, [{**ROW, "D1": 1}])  # new rows, an id already imported
-    assert overlap.status_code == 422
-    assert overlap.json["errori"][0] == {"riga": 1, "colonna": "id_esterno", "valore": "T1",
-                                         "motivo": "id_esterno già importato da questa fonte"}
+    # A row whose id came in before is skipped, not written again nor an error: with nothing new, "invariato".
+    overlap = post_rows(client, secret, [{**ROW, "D1": 1}])
+    assert overlap.status_code == 200 and overlap.json["stato"] == "invariato"
+    assert (overlap.json["righe_gia_importate"], overlap.json["righe_non_valide"], overlap.json["errori"]) == (1, 0, [])
     assert count(catalogue, Compilazione) == 2
+    mixed = post_rows(client, secret, [{**ROW, "D1": 1}, {**ROW, "id_esterno": "T9"}])
+    assert mixed.status_code == 201 and (mixed.json["righe_importate"], mixed.json["righe_gia_importate"]) == (1, 1)
+    assert catalogue.get(ImportBatch, mixed.json["lotto"]).righe_scartate == 0  # skipped is not left out
+    assert count(catalogue, Compilazione) == 3
 
 
 def test_a_dry_run_and_invalid_rows_write_nothing_and_skip_invalid_keeps_the_good_ones(catalogue, client, runner):
@@ -288,8 +292,7 @@ def test_deep_json_dry_run_state_firm_spelling_and_a_concurrent_repeat(catalogue
     assert post_rows(client, secret, [ROW]).status_code == 201
     other = new_token(runner, "DEMOSKOPIKA ")
     assert catalogue.scalars(select(ApiToken.fonte)).all() == ["Demoskopika", "Demoskopika"]
-    assert post_rows(client, other, [{**ROW, "D1": 2}]).json["errori"][0]["motivo"] == (
-        "id_esterno già importato da questa fonte")
+    assert post_rows(client, other, [{**ROW, "D1": 2}]).json["righe_gia_importate"] == 1
     assert len(client.get("/api/v1/imports", headers=bearer(other)).json["lotti"]) == 1
 
     # Two identical requests racing: the loser's commit hits the unique ids and gets a 409, not a 500.

@@ -55,7 +55,7 @@ def test_a_batch_page_says_what_it_brought_to_each_service(batches, client, runn
     assert [(name, int(n), days) for name, n, days, _c in rows] == [
         ("Anagrafe", 3, "04/03/2025–02/06/2025"), ("Tributi", 2, "01/05/2025–02/05/2025")]
     assert "Indagine di primavera" in rows[0][3] and rows[1][3] == "—"
-    assert "scarica l'elenco con i motivi (CSV)" in html and "Annulla il lotto 1" in html
+    assert "Scarica le righe escluse con i motivi (CSV)" in html and "Annulla il lotto 1" in html
     # The list links each batch to its page; the rollback's confirmation shows what goes.
     assert f'href="/staff/importazioni/lotti/{batches["doxa"]}"' in page(client, "/staff/importazioni/")
     rollback = page(client, f"/staff/importazioni/lotti/{batches['doxa']}/annulla")
@@ -142,3 +142,26 @@ def test_two_firms_on_one_mail_provider_are_two_firms(app, client, runner):
     assert "clienti.csv" not in anna.get("/staff/importazioni/").get_data(as_text=True)
     assert anna.get(f"/staff/importazioni/lotti/{batch_id}/escluse.csv").status_code == 404
     assert anna.get(f"/staff/importazioni/lotti/{batch_id}").status_code == 404
+
+
+def test_a_file_that_left_rows_out_can_be_sent_again_once_they_fit(catalogue, runner, tmp_path):
+    """A firm imported the valid rows of a file and left one out (its date outside the service's campaigns); once
+    the office planned a campaign for that date, the same file was refused as "già importato" and the row could
+    never come in. It comes in now, the rows already in skipped."""
+    from survey_app.models import Compilazione
+
+    from .test_campaigns import add_campaign
+    from .test_imports import HEADER, count, run_import, write
+
+    add_campaign(catalogue, "marzo", date(2025, 3, 1), date(2025, 3, 31), slugs=("anagrafe", "tributi"))
+    path = write(tmp_path, f"{HEADER}\nY1;15/03/2025;anagrafe;;;5;;;5;;;;\nY2;15/06/2025;anagrafe;;;4;;;4;;;;\n")
+    first = run_import(runner, path, "--skip-invalid")
+    assert first.exit_code == 0 and "Importata 1 riga su 2 nel lotto 1; 1 riga esclusa" in first.output
+    add_campaign(catalogue, "giugno", date(2025, 6, 1), date(2025, 6, 30), slugs=("anagrafe", "tributi"))
+    again = run_import(runner, path)
+    assert again.exit_code == 0, again.output
+    assert "Importata 1 riga su 2 nel lotto 2; 1 riga già importata in un lotto precedente, saltata." in again.output
+    assert count(catalogue, Compilazione) == 2
+    # All of it in now: the same file a third time is "already imported", as before.
+    third = run_import(runner, path)
+    assert third.exit_code == 1 and "questo file è già stato importato (lotto 2 del" in third.output

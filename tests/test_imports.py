@@ -212,11 +212,18 @@ def test_the_same_file_or_the_same_ids_never_land_twice(catalogue, runner, tmp_p
     assert again.exit_code == 1 and "già stato importato" in again.output
     overlap = write(tmp_path, f"{HEADER}\nX2;16/03/2025;anagrafe;;;4;;;4;;;;\nX3;16/03/2025;anagrafe;;;4;;;4;;;;\n",
                     name="secondo.csv")
+    # X2 came in with the first file: skipped (neither written again nor invalid); X3 is new.
     result = run_import(runner, overlap)
-    assert result.exit_code == 1 and "riga 2, colonna id_esterno" in result.output and "già importato" in result.output
-    assert count(catalogue, Compilazione) == 2 and count(catalogue, ImportBatch) == 1
+    assert result.exit_code == 0, result.output
+    assert "Importata 1 riga su 2 nel lotto 2; 1 riga già importata in un lotto precedente, saltata." in result.output
+    assert count(catalogue, Compilazione) == 3 and count(catalogue, ImportBatch) == 2
+    assert catalogue.scalar(select(ImportBatch.righe_scartate).filter_by(id=2)) == 0
+    nothing_new = run_import(runner, write(tmp_path, f"{HEADER}\nX3;17/03/2025;anagrafe;;;1;;;1;;;;\n", name="t.csv"))
+    assert nothing_new.exit_code == 0 and "Nessuna riga nuova: 1 riga già importata da questa fonte" in nothing_new.output
+    assert count(catalogue, Compilazione) == 3 and count(catalogue, ImportBatch) == 2
     # Another firm may use the same identifiers for its own rows.
-    other = runner.invoke(args=["responses", "import", overlap, "--questionnaire", "breve", "--source", "Altra srl"])
+    own = write(tmp_path, f"{HEADER}\nX2;18/03/2025;anagrafe;;;2;;;2;;;;\nX3;18/03/2025;anagrafe;;;3;;;3;;;;\n", name="a.csv")
+    other = runner.invoke(args=["responses", "import", own, "--questionnaire", "breve", "--source", "Altra srl"])
     assert other.exit_code == 0, other.output
 
 
@@ -529,10 +536,15 @@ def test_the_office_uploads_for_a_named_firm_and_a_file_never_lands_twice(catalo
     second = f"{HEADER}\nX2;16/03/2025;anagrafe;;;4;;;4;;;;\nX3;16/03/2025;anagrafe;;;3;;;3;;;;\n".encode()
     html = unescape(_upload(client, second, name="carta.csv", societa=" demoskopika ").get_data(as_text=True))
     assert "Società che ha raccolto i dati: Demoskopika." in html and "1 riga valida su 2." in html
-    assert "id_esterno già importato da questa fonte" in html
+    # X2 came in with batch 1: skipped, not an error that blocks the file (a whole corrected file sent again).
+    assert "1 riga era già stata importata da questa società in un lotto precedente" in html and "Righe: 2." in html
+    assert "Righe non valide" not in html and "escludi_non_valide" not in html
     fields = dict(re.findall(r'name="(csrf_token|sha256|questionario|metodo|societa)"[^>]*value="([^"]*)"', html))
-    fields["escludi_non_valide"] = "y"
-    assert client.post("/staff/importazioni/conferma", data=fields).status_code == 302
+    confirmed = client.post("/staff/importazioni/conferma", data=fields)
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/staff/importazioni/lotti/2")
+    batch_page = unescape(client.get(confirmed.headers["Location"]).get_data(as_text=True))
+    assert "Importata 1 riga nel lotto 2. 1 riga era già stata importata in un lotto precedente: saltata." in batch_page
+    assert "Righe già importate in lotti precedenti (saltate)" in batch_page
     batches = catalogue.scalars(select(ImportBatch).order_by(ImportBatch.id)).all()
     assert [(b.fonte, b.righe_importate) for b in batches] == [("Demoskopika", 2), ("Demoskopika", 1)]
     assert count(catalogue, Compilazione) == 3

@@ -101,9 +101,12 @@ def token_required(view):
 def result(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> ImportResult:
     # A dry run is "verificato" only when a real run would write: invalid rows without skip_invalid are refused.
     would_write = report.valid and (skip_invalid or not report.errors)
-    state = "importato" if report.written else "verificato" if dry_run and would_write else "rifiutato"
+    unchanged = report.skipped and not report.valid and not report.errors
+    state = "importato" if report.written else "verificato" if dry_run and would_write else \
+        "invariato" if unchanged else "rifiutato"
     return ImportResult(stato=state, lotto=report.batch_id, righe=report.rows, righe_valide=report.valid,
                         righe_non_valide=report.invalid_rows, righe_importate=report.written,
+                        righe_gia_importate=report.skipped,
                         errori=[RowErrorOut(riga=e.row, colonna=e.column, valore=e.value, motivo=e.reason)
                                 for e in report.errors],
                         errori_totali=sum(report.reasons.values()), errori_per_motivo=dict(report.reasons),
@@ -153,7 +156,7 @@ def create_import(token):
     outcome = result(report, dry_run=params.dry_run, skip_invalid=params.skip_invalid)
     if report.written:
         return reply(outcome, 201, Location=url_for(".get_import", batch_id=report.batch_id))
-    return reply(outcome, 200 if outcome.stato == "verificato" else 422)
+    return reply(outcome, 200 if outcome.stato in ("verificato", "invariato") else 422)
 
 
 def batch_out(batch: ImportBatch) -> Batch:

@@ -90,14 +90,19 @@ class PublishedYear(BaseModel):
 class ImportResult(BaseModel):
     model_config = ConfigDict(title="EsitoImportazione")
 
-    stato: Literal["importato", "verificato", "rifiutato"] = Field(
-        description="importato: lotto scritto; verificato: prova senza scrittura; rifiutato: nulla è stato scritto.")
+    stato: Literal["importato", "verificato", "invariato", "rifiutato"] = Field(
+        description="importato: lotto scritto; verificato: prova senza scrittura; invariato: ogni riga era già stata "
+                    "importata da questa fonte, nulla è stato scritto; rifiutato: nulla è stato scritto.")
     lotto: int | None = Field(description="Il lotto scritto, se importato.")
     righe: int = Field(description="Le righe di dati controllate; 0 se il file è rifiutato per le sue colonne "
                                    "(errori sulla riga 1): le righe non sono allora controllate.")
     righe_valide: int
     righe_non_valide: int
     righe_importate: int
+    righe_gia_importate: int = Field(
+        default=0, description="Le righe il cui id_esterno questa fonte ha già importato in un lotto precedente: "
+                               "saltate, né scritte di nuovo né contate come non valide (un file corretto inviato di "
+                               "nuovo per intero). Per correggerne una, l'ente annulla il suo lotto.")
     errori: list[RowErrorOut] = Field(description="I primi 1000 errori.")
     errori_totali: int
     errori_per_motivo: dict[str, int]

@@ -98,11 +98,17 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
         click.echo(f"Il {year} è già pubblicato in Amministrazione trasparente (versione {version}): le righe di "
                    "quell'anno entreranno nei dati pubblicati solo con una nuova versione.", err=True)
     invalid = report.invalid_rows
+    skipped = f"; {_rows(report.skipped, 'già importata', 'già importate')} in un lotto precedente, " \
+        f"{'saltata' if report.skipped == 1 else 'saltate'}" if report.skipped else ""
     if report.written:
         left_out = f"; {_rows(invalid, 'esclusa', 'escluse')} perché non {'valida' if invalid == 1 else 'valide'}" \
             if invalid else ""
         click.echo(f"{'Importata' if report.written == 1 else 'Importate'} {_rows(report.written)} su {report.rows} "
-                   f"nel lotto {report.batch_id}{left_out}.")
+                   f"nel lotto {report.batch_id}{left_out}{skipped}.")
+        return
+    if report.skipped and not report.valid and not report.errors:
+        click.echo(f"Nessuna riga nuova: {_rows(report.skipped, 'già importata', 'già importate')} da questa fonte "
+                   "in lotti precedenti; nulla è stato scritto.")
         return
     if not report.rows:  # with or without --dry-run --skip-invalid: an empty file is never a completed check
         click.echo("Nessuna riga scritta: il file non ha righe di dati.", err=True)
@@ -110,7 +116,7 @@ def import_command(file: Path, questionnaire: str, source: str | None, method: s
     if report.errors and not (dry_run and skip_invalid):
         click.echo(f"Nessuna riga scritta: {_rows(invalid, 'non valida', 'non valide')} su {report.rows}.", err=True)
         sys.exit(1)
-    click.echo(f"Controllo completato: {_rows(report.valid, 'valida', 'valide')} su {report.rows}; "
+    click.echo(f"Controllo completato: {_rows(report.valid, 'valida', 'valide')} su {report.rows}{skipped}; "
                "nulla è stato scritto.")
 
 

@@ -41,10 +41,11 @@ from .columns import NON_SO, all_columns
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
 from .reader import ReadError, read_table
-from .validate import Context, Parsed, RowError, check_row
+from .validate import ALREADY_IMPORTED, Context, Parsed, RowError, check_row
 
 MAX_LISTED_ERRORS = 1000  # kept for a page or the command line; the errors file asks for all of them
 EXCLUDED_KEPT = 10_000  # the rows' errors a batch keeps when it leaves invalid rows out
+SKIPPED_LISTED = 20  # the row numbers of skipped rows a report names
 ALL_ERRORS = 200_000  # "all" for the errors file: a 10 MB file has fewer cells; bounded memory all the same
 UNKNOWN_FOR_ANOTHER = 3  # unknown columns that suggest a file made for another questionnaire, not a typo
 CHUNK = 5000  # questionnaires per bulk insert: bounded memory, few round trips
@@ -69,6 +70,10 @@ class ImportReport:
     rows: int = 0
     valid: int = 0
     errors: list[RowError] = field(default_factory=list)  # the first ``listed``
+    # Rows whose id_esterno the firm sent in an earlier batch: skipped, neither written nor invalid (a whole
+    # corrected file sent again), and the first of their row numbers.
+    skipped: int = 0
+    skipped_rows: list[int] = field(default_factory=list)
     listed: int = MAX_LISTED_ERRORS
     reasons: Counter = field(default_factory=Counter)  # every error, per reason
     written: int = 0
@@ -83,7 +88,7 @@ class ImportReport:
 
     @property
     def invalid_rows(self) -> int:
-        return self.rows - self.valid
+        return self.rows - self.valid - self.skipped
 
     def add(self, error: RowError) -> None:
         self.reasons[error.reason] += 1
@@ -222,6 +227,11 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
     for number, values, found in rows:
         report.rows += 1
         parsed, errors = check_row(ctx, number, headers, values, found)
+        if parsed is None and len(errors) == 1 and errors[0].reason == ALREADY_IMPORTED:
+            report.skipped += 1
+            if len(report.skipped_rows) < SKIPPED_LISTED:
+                report.skipped_rows.append(number)
+            errors = []
         for error in errors:
             report.add(error)
         if parsed is not None:
@@ -307,9 +317,11 @@ def _audit(batch: ImportBatch, user: User | None, token: ApiToken | None) -> Aud
 
 
 def _earlier_batch(session: Session, digest: str) -> int | None:
-    """The live batch with the same content, if any, whichever firm it was filed under: the office uploading a
-    firm's file that the firm had already sent is the same answers twice."""
-    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.annullato_il.is_(None))
+    """The live batch with the same content that brought all of it, if any, whichever firm it was filed under: the
+    office uploading a firm's file that the firm had already sent is the same answers twice. A file that left rows
+    out may come again (a campaign planned since for a row's date): its rows already in are skipped."""
+    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.annullato_il.is_(None),
+                                                       ImportBatch.righe_scartate == 0)
                           .order_by(ImportBatch.id).limit(1))
 
 
@@ -363,7 +375,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
             batch = ImportBatch(fonte=source, metodo=method, nome_file=file_name[:300], sha256=digest,
                                 righe=report.rows, utente_id=user.id if user else None,
                                 token_id=token.id if token else None, questionario_id=q.id,
-                                righe_importate=report.valid, righe_scartate=report.rows - report.valid,
+                                righe_importate=report.valid, righe_scartate=report.invalid_rows,
                                 righe_escluse=_excluded(report, versione))
             session.add(batch)
             try:

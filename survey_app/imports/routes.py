@@ -216,15 +216,27 @@ def confirm():
         flash(str(exc), "error")
         return redirect(url_for(".upload"))
     if not report.written:
-        flash(_("Nessuna riga scritta: il file contiene righe non valide."), "error")
+        flash(_("Nessuna riga scritta: il file contiene righe non valide. Per importare solo quelle valide, spuntare "
+                "«%(box)s»; oppure correggere il file e caricarlo di nuovo.", box=form.escludi_non_valide.label.text)
+              if report.valid else _("Nessuna riga scritta: nessuna riga nuova da importare."), "error")
         return render_template("imports/preview.html", report=report, confirm=form,
                                types=_question_types(form.questionario.data),
                                published=published_years(db.session, report.years)), 400
     pending.discard(db.session, current_user, form.sha256.data)  # the import's audit entry came with the batch
     db.session.commit()
-    flash(ngettext("Importata %(num)d riga nel lotto %(batch)d.", "Importate %(num)d righe nel lotto %(batch)d.",
-                   report.written, batch=report.batch_id), "success")
-    return redirect(url_for(".index"))
+    # The batch's own page, which says what came in and offers the left-out rows to fix (a link on the list's
+    # count was easy to miss).
+    parts = [ngettext("Importata %(num)d riga nel lotto %(batch)d.", "Importate %(num)d righe nel lotto %(batch)d.",
+                      report.written, batch=report.batch_id)]
+    if report.invalid_rows:
+        parts.append(ngettext("%(num)d riga non valida è stata esclusa: il suo elenco con il motivo si scarica da "
+                              "questa pagina.", "%(num)d righe non valide sono state escluse: il loro elenco con i "
+                              "motivi si scarica da questa pagina.", report.invalid_rows))
+    if report.skipped:
+        parts.append(ngettext("%(num)d riga era già stata importata in un lotto precedente: saltata.",
+                              "%(num)d righe erano già state importate in lotti precedenti: saltate.", report.skipped))
+    flash(" ".join(parts), "success")
+    return redirect(url_for(".batch", batch_id=report.batch_id))
 
 
 @bp.get("/errori/<sha256>.csv")
@@ -241,7 +253,8 @@ def errors_csv(sha256: str):
     except ImportRefused:
         abort(404)
     left = sum(report.reasons.values()) - len(report.errors)
-    return _errors_file([(e.row, e.column, e.value, e.reason) for e in report.errors], "errori.csv",
+    stem = upload.nome_file.rsplit(".", 1)[0] or "file"
+    return _errors_file([(e.row, e.column, e.value, e.reason) for e in report.errors], f"errori-{stem}.csv",
                         (("un altro errore non elencato" if left == 1 else f"altri {left} errori non elencati")
                          + ": correggere questi e ricaricare il file") if left else None)
 

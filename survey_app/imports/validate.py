@@ -34,6 +34,9 @@ ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})")
 # ISO 8601 as JSON serialisers write it: 2026-11-15T10:30:00, with Z or an offset when they know the zone
 ISO_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
 
+# A row whose id_esterno this firm sent before: skipped, neither written again nor an error.
+ALREADY_IMPORTED = "id_esterno già importato da questa fonte"
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -182,7 +185,10 @@ def check_row(ctx: Context, number: int, headers: list[str], values: list[Any],
     elif digest in ctx.seen_ids:
         fail("id_esterno", ext, "id_esterno ripetuto nel file")
     elif digest in ctx.known_ids:
-        fail("id_esterno", ext, "id_esterno già importato da questa fonte")
+        ctx.seen_ids.add(digest)
+        if not errors:  # it came in with an earlier batch: left as it is (a whole corrected file sent again)
+            return None, [RowError(number, "id_esterno", ext, ALREADY_IMPORTED)]
+        fail("id_esterno", ext, ALREADY_IMPORTED)
     if digest:
         ctx.seen_ids.add(digest)
 
