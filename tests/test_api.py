@@ -92,8 +92,9 @@ def test_a_dry_run_and_invalid_rows_write_nothing_and_skip_invalid_keeps_the_goo
     assert count(catalogue, Compilazione) == 1
     # The rows left out, and why, stay with the batch (the import's answer was the only place they were said).
     batch = client.get(kept.headers["Location"], headers=bearer(secret)).json
-    assert [(e["riga"], e["colonna"], e["valore"]) for e in batch["righe_escluse"]] == [(2, "D1", "9"),
-                                                                                        (3, "data", "31/02/2025")]
+    assert [(e["riga"], e["id_esterno"], e["colonna"], e["valore"]) for e in batch["righe_escluse"]] == [
+        (2, "T2", "D1", "9"), (3, "T3", "data", "31/02/2025")]
+    assert [e["id_esterno"] for e in kept.json["errori"]] == ["T2", "T3"]
 
 
 def test_a_file_goes_through_the_same_checks(catalogue, client, runner):
@@ -366,7 +367,8 @@ def test_keys_in_any_spelling_and_the_columns_no_row_had(catalogue, client, runn
     bad = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
                       data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(csv), "lotto.csv")})
     assert bad.status_code == 422 and (bad.json["righe"], bad.json["colonne_assenti"]) == (0, [])
-    assert bad.json["errori"] == [{"riga": 1, "colonna": "D99", "valore": "D99", "motivo": "colonna sconosciuta"}]
+    assert bad.json["errori"] == [{"riga": 1, "id_esterno": "", "colonna": "D99", "valore": "D99",
+                                   "motivo": "colonna sconosciuta"}]
     short = b"id_esterno;data;servizio;D3\r\nF2;16/03/2025;anagrafe;4\r\n"
     done = client.post("/api/v1/imports", headers=bearer(secret), content_type="multipart/form-data",
                        data={"questionario": "breve", "metodo": "CATI", "file": (io.BytesIO(short), "breve.csv")})

@@ -165,3 +165,19 @@ def test_a_file_that_left_rows_out_can_be_sent_again_once_they_fit(catalogue, ru
     # All of it in now: the same file a third time is "already imported", as before.
     third = run_import(runner, path)
     assert third.exit_code == 1 and "questo file è già stato importato (lotto 2 del" in third.output
+
+
+def test_the_preview_names_each_wrong_rows_id_and_marks_its_italian_reasons(catalogue, client, runner):
+    """A firm fixing its file finds a row by its id_esterno (the row number changes once the file is sorted); on the
+    English page the checks' reasons, written in Italian, are marked so for screen readers."""
+    from .test_imports import HEADER, _upload
+
+    login(client, runner, "mario@demoskopika.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Doxa")
+    body = f"{HEADER}\nP-7;15/03/2025;anagrafe;;;9;;;5;;;;\nP-8;15/03/2025;anagrafe;;;5;;;5;;;;\n"
+    client.get("/staff/importazioni/?lang=en")
+    html = unescape(_upload(client, body.encode(), name="marzo.csv").get_data(as_text=True))
+    assert '<th scope="row">2</th><td>P-7</td><td>D1</td><td>9</td><td><span lang="it">valore non ammesso' in html
+    link = re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)
+    errors = client.get(link.replace("&amp;", "&"))
+    assert errors.headers["Content-Disposition"].endswith("errori-marzo.csv")
+    assert errors.data.decode("utf-8-sig").splitlines()[1].startswith("2;P-7;D1;9;valore non ammesso")

@@ -500,7 +500,7 @@ def test_the_web_upload_explains_errors_and_keeps_to_the_accounts_services(catal
     errors = client.get(link)  # the link as the page gives it
     assert errors.status_code == 200 and errors.mimetype == "text/csv"
     rows = errors.data.decode("utf-8-sig").splitlines()
-    assert rows[0] == "riga;colonna;valore;motivo" and rows[1].startswith("2;servizio;tributi;")
+    assert rows[0] == "riga;id_esterno;colonna;valore;motivo" and rows[1].startswith("2;W0;servizio;tributi;")
     # Every error is in the file, as the page says: it stopped at 1,000 (a firm's 5,000-row file).
     many = HEADER + "".join(f"\nW{i};15/03/2025;tributi;;;8;;;5;;;;" for i in range(600))
     html = unescape(_upload(client, many.encode(), name="tanti.csv").get_data(as_text=True))
@@ -686,9 +686,10 @@ def test_the_rows_a_batch_left_out_stay_downloadable_with_their_reasons(catalogu
     download = client.get(f"/staff/importazioni/lotti/{batch.id}/escluse.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = download.data.decode("utf-8-sig").splitlines()
-    assert rows[0] == "riga;colonna;valore;motivo"
-    assert rows[1].startswith("3;D1;8;valore non ammesso")
-    assert rows[2].startswith("4;D7;;testo troppo lungo") and long_comment not in download.data.decode("utf-8-sig")
+    # Each row with its id_esterno: the firm finds it in its file even once that file is sorted again.
+    assert rows[0] == "riga;id_esterno;colonna;valore;motivo"
+    assert rows[1].startswith("3;W2;D1;8;valore non ammesso")
+    assert rows[2].startswith("4;W3;D7;;testo troppo lungo") and long_comment not in download.data.decode("utf-8-sig")
     # Another firm's account: as if there were no such batch.
     client.post("/staff/logout", data={"csrf_token": fields["csrf_token"]})
     login(client, runner, "altra@altra.example.it", "--role", "rilevatore", "--scope", "anagrafe", "--firm", "Altra")
@@ -728,4 +729,5 @@ def test_a_comment_broken_over_rows_leaves_no_text_with_the_batch(catalogue, run
     kept = catalogue.scalar(select(ImportBatch)).righe_escluse
     values = " ".join(str(v) for row in kept for v in row)
     assert "Rossi" not in values and "Roma" not in values and "333123" not in values
-    assert any(row[:3] == [5, "D1", "9"] for row in kept)  # an ordinary wrong value is kept, to be fixed from it
+    # An ordinary wrong value is kept, to be fixed from it, with its row's id.
+    assert any(row == [5, "D1", "9", "valore non ammesso: un numero da 1 a 5, oppure «non so»", "X3"] for row in kept)

@@ -96,7 +96,7 @@ def test_the_web_preview_names_absent_columns_and_columns_refusals(catalogue, cl
     # The errors CSV names the columns as the file spells them, a formula-like name as text.
     link = re.search(r'href="(/staff/importazioni/errori/[^"]+)"', html).group(1)
     rows = client.get(link).data.decode("utf-8-sig").splitlines()
-    assert rows[1:] == ["1;Sedi;Sedi;colonna sconosciuta", "1;'=1+1;'=1+1;colonna sconosciuta"]
+    assert rows[1:] == ["1;;Sedi;Sedi;colonna sconosciuta", "1;;'=1+1;'=1+1;colonna sconosciuta"]
     assert "Molte colonne del file non sono del questionario" not in html  # two strays: a typo, not another file
     # A file made for another questionnaire: many columns it does not have. The page says which one was chosen.
     other = _upload(client, f"{SHORT_HEADER};D11;D12;D13\nW1;15/03/2025;anagrafe;5;;4;;;;1;2;3\n".encode(),

@@ -20,6 +20,7 @@ from ..extensions import db
 from ..imports.load import (
     ImportRefused,
     ImportReport,
+    excluded_entries,
     import_file,
     import_rows,
     published_years,
@@ -107,8 +108,8 @@ def result(report: ImportReport, *, dry_run: bool, skip_invalid: bool) -> Import
     return ImportResult(stato=state, lotto=report.batch_id, righe=report.rows, righe_valide=report.valid,
                         righe_non_valide=report.invalid_rows, righe_importate=report.written,
                         righe_gia_importate=report.skipped,
-                        errori=[RowErrorOut(riga=e.row, colonna=e.column, valore=e.value, motivo=e.reason)
-                                for e in report.errors],
+                        errori=[RowErrorOut(riga=e.row, id_esterno=report.ids.get(e.row, ""), colonna=e.column,
+                                            valore=e.value, motivo=e.reason) for e in report.errors],
                         errori_totali=sum(report.reasons.values()), errori_per_motivo=dict(report.reasons),
                         colonne_assenti=report.absent_columns,
                         anni_pubblicati=[PublishedYear(anno=year, versione=version) for year, version in
@@ -186,8 +187,8 @@ def get_import(token, batch_id: int):
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.fonte != token.fonte:
         return error(404, f"lotto {batch_id} inesistente")  # another firm's batch looks the same as none
-    excluded = [RowErrorOut(riga=row, colonna=column, valore=value, motivo=reason)
-                for row, column, value, reason in batch.righe_escluse or []]
+    excluded = [RowErrorOut(riga=row, id_esterno=external_id, colonna=column, valore=value, motivo=reason)
+                for row, external_id, column, value, reason in excluded_entries(batch.righe_escluse)]
     return reply(batch_out(batch).model_copy(update={"righe_escluse": excluded}))
 
 

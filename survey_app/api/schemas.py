@@ -75,6 +75,7 @@ class RowErrorOut(BaseModel):
     model_config = ConfigDict(title="ErroreRiga")
 
     riga: int
+    id_esterno: str = Field(default="", description="L'id_esterno della riga, se leggibile (per ritrovarla nel file).")
     colonna: str
     valore: str
     motivo: str

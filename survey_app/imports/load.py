@@ -41,10 +41,11 @@ from .columns import NON_SO, all_columns
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
 from .reader import ReadError, read_table
-from .validate import ALREADY_IMPORTED, Context, Parsed, RowError, check_row
+from .validate import ALREADY_IMPORTED, Context, Parsed, RowError, cell_text, check_row
 
 MAX_LISTED_ERRORS = 1000  # kept for a page or the command line; the errors file asks for all of them
 EXCLUDED_KEPT = 10_000  # the rows' errors a batch keeps when it leaves invalid rows out
+ID_KEPT = 40  # an id_esterno's characters kept with a left-out row
 SKIPPED_LISTED = 20  # the row numbers of skipped rows a report names
 ALL_ERRORS = 200_000  # "all" for the errors file: a 10 MB file has fewer cells; bounded memory all the same
 UNKNOWN_FOR_ANOTHER = 3  # unknown columns that suggest a file made for another questionnaire, not a typo
@@ -74,6 +75,9 @@ class ImportReport:
     # corrected file sent again), and the first of their row numbers.
     skipped: int = 0
     skipped_rows: list[int] = field(default_factory=list)
+    # The id_esterno of each row with a listed error: the firm finds and fixes its rows by it (a sorted file's row
+    # numbers no longer match).
+    ids: dict[int, str] = field(default_factory=dict)
     listed: int = MAX_LISTED_ERRORS
     reasons: Counter = field(default_factory=Counter)  # every error, per reason
     written: int = 0
@@ -224,6 +228,7 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
     questions = [(d.codice, d.id, d.tipo) for d in ctx.versione.domande]
     versione_id = ctx.versione.id
     headers = rows.headers
+    id_at = headers.index("id_esterno") if "id_esterno" in headers else None
     for number, values, found in rows:
         report.rows += 1
         parsed, errors = check_row(ctx, number, headers, values, found)
@@ -234,6 +239,8 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
             errors = []
         for error in errors:
             report.add(error)
+        if errors and id_at is not None and id_at < len(values) and len(report.errors) <= report.listed:
+            report.ids[number] = cell_text(values[id_at])[:ID_KEPT]
         if parsed is not None:
             report.valid += 1
             report.years.add(parsed.data_ora.year)
@@ -261,7 +268,14 @@ def _excluded(report: ImportReport, versione: QuestionarioVersione) -> list[list
 
     def kept(e: RowError) -> str:
         return (e.value or "")[:40] if e.column in known and e.row not in broken else ""
-    return [[e.row, e.column, kept(e), e.reason] for e in report.errors[:EXCLUDED_KEPT]]
+    return [[e.row, e.column, kept(e), e.reason, "" if e.row in broken else report.ids.get(e.row, "")]
+            for e in report.errors[:EXCLUDED_KEPT]]
+
+
+def excluded_entries(kept: list[list[Any]] | None) -> list[tuple[int, str, str, str, str]]:
+    """A batch's left-out rows as (riga, id_esterno, colonna, valore, motivo): batches before the id was kept have
+    four items."""
+    return [(row, rest[0] if rest else "", column, value, reason) for row, column, value, reason, *rest in kept or []]
 
 
 def published_years(session: Session, years: set[int]) -> dict[int, int]:

@@ -254,21 +254,23 @@ def errors_csv(sha256: str):
         abort(404)
     left = sum(report.reasons.values()) - len(report.errors)
     stem = upload.nome_file.rsplit(".", 1)[0] or "file"
-    return _errors_file([(e.row, e.column, e.value, e.reason) for e in report.errors], f"errori-{stem}.csv",
+    return _errors_file([(e.row, report.ids.get(e.row, ""), e.column, e.value, e.reason) for e in report.errors],
+                        f"errori-{stem}.csv",
                         (("un altro errore non elencato" if left == 1 else f"altri {left} errori non elencati")
                          + ": correggere questi e ricaricare il file") if left else None)
 
 
 def _errors_file(errors: list, name: str, more: str | None = None):
-    """Errors as a CSV the firm can sort and fix from: riga;colonna;valore;motivo (UTF-8 with BOM for Excel), and
-    ``more`` on a last line when the list is not whole (never silently short)."""
+    """Errors as a CSV the firm can sort and fix from: riga;id_esterno;colonna;valore;motivo (UTF-8 with BOM for
+    Excel), and ``more`` on a last line when the list is not whole (never silently short)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["riga", "colonna", "valore", "motivo"])
-    for row, column, value, reason in errors:
-        writer.writerow([row, neutralise_formula(column), neutralise_formula(value), reason])
+    writer.writerow(["riga", "id_esterno", "colonna", "valore", "motivo"])
+    for row, external_id, column, value, reason in errors:
+        writer.writerow([row, neutralise_formula(external_id), neutralise_formula(column), neutralise_formula(value),
+                         reason])
     if more:
-        writer.writerow(["", "", "", more])
+        writer.writerow(["", "", "", "", more])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name=name)
 
