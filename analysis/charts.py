@@ -111,8 +111,10 @@ DISTRIBUTION_ROW = 52  # px per question: its text on up to three lines
 DISTRIBUTION_LABEL = 24  # characters per line of a question's label
 
 
-def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -> go.Figure:
-    """One 100% bar per question, one segment per value (low in vermilion, high in blue)."""
+def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5,
+                         names: dict[int, str] | None = None) -> go.Figure:
+    """One 100% bar per question, one segment per value (low in vermilion, high in blue); ``names``: the values'
+    words in the legend ("sì", "no") where a number says nothing."""
     # A suppressed question comes without counts (n empty): it is named under the chart, never drawn.
     totals = frame.groupby("domanda", sort=False)["n"].sum(min_count=1)
     shown = [q for q, n in totals.items() if pd.notna(n) and n >= threshold]
@@ -126,9 +128,10 @@ def stacked_distribution(frame: pd.DataFrame, period: str, threshold: int = 5) -
     for value in values:
         rows = frame[(frame["valore"] == value) & frame["domanda"].isin(shown)].set_index("domanda")["n"]
         shares = [rows.get(q, 0) / totals[q] * 100 for q in shown]
-        fig.add_trace(go.Bar(name=str(value), y=[labels[q] for q in shown], x=shares, orientation="h",
+        name = (names or {}).get(value, str(value))
+        fig.add_trace(go.Bar(name=name, y=[labels[q] for q in shown], x=shares, orientation="h",
                              marker_color=colours[value], customdata=[rows.get(q, 0) for q in shown],
-                             hovertemplate=_("Valore") + f" {value}: %{{x:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
+                             hovertemplate=_("Valore") + f" {name}: %{{x:.1f}}% (%{{customdata}} {answers})<extra></extra>"))
     _suppressed(fig, hidden, threshold)
     # No count in the title: answers summed over questions are no number of people (25 for 17 questionnaires);
     # each question's label carries its own. No axis title: the labels say they are questions, and it sat on them

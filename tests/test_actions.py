@@ -80,7 +80,8 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
     # 1900 and 9999 were saved and published as the action's period (an office manager's walk-through).
     response = manager.post(url, data=form_data(manager, url, data_inizio="1900-01-01", data_scadenza="9999-12-31"))
     html = unescape(response.get_data(as_text=True))
-    assert response.status_code == 400 and html.count("Indicare una data tra il 01/01/2000 e il 31/12/2100.") == 2
+    # Beside each of the two fields, and in the summary above the form.
+    assert response.status_code == 400 and html.count("Indicare una data tra il 01/01/2000 e il 31/12/2100.") == 4
     for blank in ("", "   "):  # a finished action's outcome is what the published programme says of it
         response = manager.post(url, data=form_data(manager, url, stato="completata", esito=blank))
         assert response.status_code == 400

@@ -131,3 +131,24 @@ def test_a_faces_service_draws_its_reasons_once_and_no_bare_axes(client, runner,
     # In English, the options as the catalogue gives them (the chart and its table said "tempo di attesa").
     english = client.get("/staff/servizi/vigilanza?anno=2025&lang=en").get_data(as_text=True)
     assert '<th scope="row">waiting time</th>' in english and "tempo di attesa" not in english
+
+
+def test_a_kiosk_question_is_drawn_as_faces_and_named_in_the_pages_language(client, runner, catalogue):
+    """The question page of a kiosk question drew "Valore 3 2 1" in the distribution's blues and oranges, titled with
+    its code; the service page's table kept the kiosk's questions in Italian on the English page."""
+    from datetime import datetime
+
+    from .helpers import add_answers
+    from .test_staff_overview import _chart_traces
+
+    login(client, runner, "r@comune.it", "--role", "responsabile", "--scope", "anagrafe")
+    for face in (3, 3, 3, 2, 1, 1):
+        add_answers(catalogue, "anagrafe", datetime(2025, 5, 6, 10), {"D1": face}, questionnaire="kiosk",
+                    canale="chiosco")
+    html = client.get("/staff/servizi/anagrafe/domande/faccine.D1?anno=2025&lang=it").get_data(as_text=True)
+    traces = list(_chart_traces(html).values())
+    assert [t["name"] for t in traces] == ["Verde (soddisfatto)", "Giallo", "Rosso (insoddisfatto)"]
+    assert [round(t["y"][0], 1) for t in traces] == [50.0, 16.7, 33.3]
+    assert "Come valuti il servizio?" in html and "Valore 3" not in html
+    english = client.get("/staff/servizi/anagrafe?anno=2025&lang=en").get_data(as_text=True)
+    assert ">How do you rate the service?</a>" in english and "Come valuti il servizio?" not in english

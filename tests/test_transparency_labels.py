@@ -3,6 +3,7 @@ Italian is still the catalogue's; the published files stay as published."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from html import unescape
 
@@ -205,5 +206,13 @@ def test_english_staff_pages_mark_what_they_show_in_italian(answered, runner, cl
     assert "<h1>Registry office" in anagrafe
     catalogue = unescape(client.get("/staff/catalogo/?lang=en").get_data(as_text=True))
     assert '<span lang="it">Anagrafe</span></a>' in catalogue  # the catalogue's Italian field, so named
+    # A list's options: the catalogue's English where it has it, else the Italian marked on the option itself.
+    users = unescape(client.get("/staff/utenti/?lang=en").get_data(as_text=True))
+    assert re.search(r'<option lang="it" value="tributi">Tributi \(tributi\)</option>', users)
+    assert re.search(r'<option value="anagrafe">Registry office \(anagrafe\)</option>', users)
+    campaigns = unescape(client.get("/staff/rilevazioni/?lang=en").get_data(as_text=True))
+    assert re.search(r"<option value=\"breve\">Short questionnaire</option>", campaigns)
+    assert re.search(r"<option lang=\"it\" value=\"faccine\">Mettiamoci la faccia</option>", campaigns)
     italian = client.get(f"/staff/?anno={YEAR}&lang=it").get_data(as_text=True)
     assert '<span lang="it">' not in italian
+    assert 'lang="it" value=' not in client.get("/staff/utenti/?lang=it").get_data(as_text=True)

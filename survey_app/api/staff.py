@@ -9,12 +9,11 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
 from ..models import ApiToken, Servizio, User
-from ..staff.access import confirmed, roles_required
+from ..staff.access import confirmed, named_choice, roles_required
 from ..staff.forms import ServicesField
 from ..transparency.formatting import plain_text
 from .auth import TokenError, create_token, revoke_token
@@ -39,7 +38,7 @@ class TokenForm(FlaskForm):
 def _form(blank: bool = False) -> TokenForm:
     """The form, read from the request unless ``blank`` (after a token is made: kept filled, it invited a copy)."""
     form = TokenForm(formdata=None) if blank else TokenForm()
-    form.servizi.choices = [SelectChoice(s.slug, f"{s.nome_it} ({s.slug})")
+    form.servizi.choices = [named_choice(s.slug, s, "nome", f" ({s.slug})")
                             for s in db.session.scalars(select(Servizio).order_by(Servizio.nome_it))]
     return form
 

@@ -24,7 +24,7 @@ from analysis.publish import neutralise_formula
 
 from ..extensions import db
 from ..models import ImportBatch, Questionario, Servizio
-from ..staff.access import IMPORTERS, roles_required
+from ..staff.access import IMPORTERS, named_choice, roles_required
 from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
 from ..transparency.formatting import plain_text
@@ -117,7 +117,7 @@ def _check(data: bytes, name: str, code: str, method: str, firm: str | None, *, 
 @roles_required(*IMPORTERS)
 def upload():
     form = UploadForm()
-    form.questionario.choices = [SelectChoice(code, f"{q.titolo_it} ({code})")
+    form.questionario.choices = [named_choice(code, q, "titolo", f" ({code})")
                                  for code, (q, _s) in _questionnaires().items()]
     firms = known_firms(db.session) if names_firm() else []
     if not names_firm():

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from ..models import Servizio
 
@@ -79,6 +80,15 @@ def localised(entity, name: str) -> str:
     """A catalogue text in the page's language (a service's name, a question's text), Italian where the catalogue
     has no English: the staff area in English kept them Italian though the catalogue had both."""
     return entity.localised(name, str(get_locale() or "it"))
+
+
+def named_choice(value, entity, name: str, suffix: str = "", optgroup: str | None = None) -> SelectChoice:
+    """A list's option naming a catalogue entity in the page's language, with ``lang="it"`` where an English page
+    shows its Italian (an option holds text only: the attribute goes on the option itself)."""
+    english = str(get_locale() or "it") != "it"
+    untranslated = english and not getattr(entity, f"{name}_en", None)
+    return SelectChoice(value, localised(entity, name) + suffix, render_kw={"lang": "it"} if untranslated else {},
+                        optgroup=optgroup)
 
 
 def confirmed(refusal: str | None = None) -> bool:

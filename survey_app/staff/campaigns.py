@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import AuditLog, Compilazione, Questionario, Rilevazione, Servizio
 from ..transparency.formatting import local_today, plain_text
 from . import bp
-from .access import ADMINS, confirmed, roles_required
+from .access import ADMINS, confirmed, localised, named_choice, roles_required
 from .forms import ServicesField, plausible_day
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -148,7 +148,7 @@ class NewCampaignForm(CampaignForm):
 def _service_choice(s: Servizio, group: str | None = None) -> SelectChoice:
     hint = (_("campione suggerito %(n)d", n=sample_size(s.utenti_annui)) if s.utenti_annui
             else _("utenti annui non indicati"))
-    return SelectChoice(s.slug, f"{s.nome_it} ({s.slug}) · {hint}", optgroup=group)
+    return named_choice(s.slug, s, "nome", f" ({s.slug}) · {hint}", optgroup=group)
 
 
 def _new_form() -> NewCampaignForm:
@@ -157,8 +157,8 @@ def _new_form() -> NewCampaignForm:
                                   .order_by(Questionario.titolo_it, Servizio.nome_it)).all()
     form.services = {s.slug: s for s in services}
     form.questionnaires = {s.questionario.codice: s.questionario for s in services}
-    form.questionario.choices = [SelectChoice(q.codice, q.titolo_it) for q in form.questionnaires.values()]
-    form.servizi.choices = [_service_choice(s, s.questionario.titolo_it) for s in services]
+    form.questionario.choices = [named_choice(q.codice, q, "titolo") for q in form.questionnaires.values()]
+    form.servizi.choices = [_service_choice(s, localised(s.questionario, "titolo")) for s in services]
     form.servizi.description = _l("Solo servizi che usano il questionario scelto. Per sceglierne più d'uno: "
                                   "Ctrl (o Cmd) e clic; con la tastiera, Maiuscolo e frecce per voci di seguito, "
                                   "Ctrl e frecce poi Ctrl e spazio per voci sparse.")

@@ -17,10 +17,10 @@ from analysis.engine import Period, option_table, period_table, question_statist
 from analysis.queries import reuse_results
 
 from ..extensions import db
-from ..models import Domanda, Questionario, QuestionarioVersione, Servizio
+from ..models import FACES, Domanda, Questionario, QuestionarioVersione, Servizio
 from ..transparency.labels import DIMENSIONS
 from . import bp
-from .access import RESULT_READERS, roles_required
+from .access import RESULT_READERS, localised, roles_required
 from .breakdowns import breakdowns, checked_selection
 from .downloads import table_download
 from .service_page import html, scoped_service
@@ -92,9 +92,14 @@ def question_data(conn, servizio: Servizio, code: str, period: Period, threshold
     if question.tipo in NUMERIC:
         frame = distribution(question, found["stats"], threshold)
         found["frame"] = frame
-        if found["stats"] is not None and not found["stats"]["soppresso"]:
+        if found["stats"] is not None and not found["stats"]["soppresso"] and question.tipo == "faccine":
+            # The faces in their colours and by their names, as on the service's page (it drew "Valore 3 2 1").
+            faces = pd.DataFrame({"faccia": [FACES[v] for v in frame["valore"]], "n": frame["n"].astype(int)})
+            found["figure"] = html(charts.faces_bar(faces, period.label, threshold, title=localised(question, "testo")))
+        elif found["stats"] is not None and not found["stats"]["soppresso"]:
             drawn = pd.DataFrame({"domanda": code, "valore": frame["valore"], "n": frame["n"].astype(int)})
-            found["figure"] = html(charts.stacked_distribution(drawn, label, threshold))
+            names = {v: value_label(question, v) for v in frame["valore"]} if question.tipo == "si_no" else None
+            found["figure"] = html(charts.stacked_distribution(drawn, label, threshold, names=names))
         found["breakdowns"] = breakdowns(conn, servizio, period, question.codice, threshold, questionnaire.codice)
     elif question.tipo in CHOICES:
         options = option_table(conn, period, servizio.slug, threshold)

@@ -160,10 +160,26 @@ def option_texts(servizio: Servizio) -> dict[tuple[str, str, str], str]:
             for d in q.versione_corrente.domande for o in d.opzioni}
 
 
+def _current_questions(servizio: Servizio):
+    """(code as the tables give it, question) of the service's questionnaires as they are now: its own questions by
+    their code, the kiosk's as "faccine.D1"."""
+    kiosk = servizio.questionario_chiosco
+    for q, prefix in ((servizio.questionario, ""), (kiosk, f"{kiosk.codice}." if kiosk else "")):
+        if q is not None and q.versione_corrente is not None:
+            yield from ((prefix + d.codice, d) for d in q.versione_corrente.domande)
+
+
 def question_texts(servizio: Servizio) -> dict[str, str]:
-    """Code to text, in the page's language, of the questions of the service's current questionnaire version."""
-    version = servizio.questionario.versione_corrente
-    return {d.codice: localised(d, "testo") for d in version.domande} if version else {}
+    """Code to text, in the page's language, of the questions of the service's current questionnaire versions (the
+    kiosk's too: its questions stayed Italian on the English page)."""
+    return {code: localised(d, "testo") for code, d in _current_questions(servizio)}
+
+
+def untranslated_questions(servizio: Servizio) -> set[str]:
+    """The codes whose text an English page shows in Italian, for want of a translation (marked lang="it")."""
+    if str(get_locale() or "it") == "it":
+        return set()
+    return {code for code, d in _current_questions(servizio) if not d.testo_en}
 
 
 def scoped_service(slug: str) -> Servizio:
@@ -190,6 +206,7 @@ def service(slug: str):
             by_question.setdefault(action.domanda_codice, []).append(action)
     return render_template("staff/service.html", servizio=servizio, selection=selection, actions=actions,
                            actions_by_question=by_question, can_edit_actions=can_edit_actions(servizio),
+                           italian_questions=untranslated_questions(servizio),
                            computed=computed if figures_cache.enabled() else None, **figures)
 
 

@@ -20,7 +20,14 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from ..catalogue.schema import years_text
 from ..extensions import db
 from ..models import AuditLog, AzioneMiglioramento, Servizio, Ufficio
-from ..staff.access import ACTION_EDITORS, ACTION_READERS, can_edit_actions, confirmed, roles_required
+from ..staff.access import (
+    ACTION_EDITORS,
+    ACTION_READERS,
+    can_edit_actions,
+    confirmed,
+    named_choice,
+    roles_required,
+)
 from ..staff.forms import plausible_day
 from ..staff.routes import visible_services
 from .formatting import ACTION_STATES as STATE_LABELS
@@ -119,7 +126,7 @@ def _form(servizio: Servizio, action: AzioneMiglioramento | None = None) -> Acti
                                [SelectChoice(f"indicatore-{k}", _("Indicatore: %(name)s", name=v))
                                 for k, v in INDICATOR_LABELS.items()]
     offices = db.session.scalars(select(Ufficio).filter_by(ente_id=servizio.ufficio.ente_id).order_by(Ufficio.nome))
-    form.ufficio.choices = [SelectChoice(u.id, u.nome) for u in offices]
+    form.ufficio.choices = [named_choice(u.id, u, "nome") for u in offices]
     if request.method == "GET":
         if action is None:
             form.ufficio.data = servizio.ufficio_id

@@ -25,7 +25,7 @@ from analysis.publish import neutralise_formula
 from ..errors import bad_parameter, typed_range
 from ..extensions import db
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
-from ..staff.access import ADMINS, ROLE_LABELS, confirmed, roles_required
+from ..staff.access import ADMINS, ROLE_LABELS, confirmed, named_choice, roles_required
 from ..staff.forms import ServicesField
 from ..staff.selection import FIRST_YEAR, LAST_YEAR
 from ..transparency.formatting import local_time, plain_text
@@ -67,7 +67,7 @@ class NewUserForm(UserForm):
 
 
 def _with_services(form: UserForm) -> UserForm:
-    form.servizi.choices = [SelectChoice(s.slug, f"{s.nome_it} ({s.slug})")
+    form.servizi.choices = [named_choice(s.slug, s, "nome", f" ({s.slug})")
                             for s in db.session.scalars(select(Servizio).order_by(Servizio.nome_it))]
     return form
 
