@@ -99,7 +99,9 @@ def test_invalid_input_is_refused_with_italian_messages_and_nothing_written(mana
     response = manager.post(url, data=form_data(manager, url, titolo="Sportello\x0b sabato", descrizione="x" * 5001))
     html = unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert html.count("Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza formattazione.") == 1
+    message = "Il testo contiene caratteri di controllo non ammessi: ricopiarlo senza formattazione."
+    assert html.count(f'<p class="error-message" id="titolo-errore">{message}</p>') == 1
+    assert html.count(message) == 2  # beside the field, and in the summary above the form
     assert 'id="titolo-errore"' in html and 'id="descrizione-errore"' in html
     assert catalogue.scalar(select(AzioneMiglioramento)) is None
     planned = manager.post(url, data=form_data(manager, url, stato="pianificata", data_inizio=future,
