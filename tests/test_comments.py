@@ -82,6 +82,14 @@ def test_newest_first_with_date_to_the_hour_question_and_the_overall_score(trans
     assert "D3, 1–5" in html  # the score comes from the overall item, not from D1
 
 
+def test_a_firms_row_with_a_date_alone_is_not_shown_at_midnight(catalogue, transparency):
+    """A firm's row gives a day, not a time: the comments said "04/11/2025 00:00", a real midnight to the eye."""
+    add_answers(catalogue, "anagrafe", datetime(2025, 11, 4), {"D3": 4, "D7": "Scritto sul questionario di carta"},
+                canale="carta")
+    html = unescape(transparency.get("/staff/commenti").get_data(as_text=True))
+    assert '<time datetime="2025-11-04T00:00">04/11/2025</time>' in html and "04/11/2025 00:00" not in html
+
+
 def test_each_filter_and_their_combination(transparency):
     assert shown(transparency, "?anno=2025") == {"basso", "medio", "tributi"}
     assert shown(transparency, "?anno=2024") == set()

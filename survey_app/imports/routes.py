@@ -182,7 +182,8 @@ def preview_answers(parsed, types: dict[str, str]) -> str:
 
 @bp.app_template_filter("preview_when")
 def preview_when(moment) -> str:
-    """The row's date, with its time only when the file gave one (a date alone read "00:00")."""
+    """An answer's date, with its hour unless it is 00:00: a firm's row with a date alone read as a real midnight
+    (the preview, the comments)."""
     return moment.strftime("%d/%m/%Y" if (moment.hour, moment.minute) == (0, 0) else "%d/%m/%Y %H:%M")
 
 
