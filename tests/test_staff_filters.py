@@ -431,6 +431,11 @@ def test_a_filter_that_leaves_out_a_handful_is_refused(client, runner, catalogue
             "/staff/servizi/anagrafe/domande/D1?anno=2025" if "domande" in url else "/staff/servizi/anagrafe?anno=2025"]
     assert client.get("/staff/servizi/anagrafe?anno=2025&canale=qr").status_code == 200  # leaves 7 out
     assert client.get("/staff/servizi/anagrafe?anno=2025").status_code == 200
+    # The form offers "web" disabled, saying why, on the service's page and a question's; "QR" stays choosable.
+    for url in ("/staff/servizi/anagrafe?anno=2025", "/staff/servizi/anagrafe/domande/D1?anno=2025"):
+        channels = unescape(client.get(url).get_data(as_text=True)).split('id="filtro-canale"', 1)[1].split("</select>")[0]
+        assert '<option value="web" disabled>web (link) (non disponibile: gruppo troppo piccolo)</option>' in channels
+        assert '<option value="qr">codice QR</option>' in channels
 
 
 def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue):
@@ -449,6 +454,16 @@ def test_a_filter_on_a_group_the_page_hides_is_refused(client, runner, catalogue
     frame = pd.read_csv(io.BytesIO(client.get("/staff/servizi/anagrafe/dati/per-canale.csv?anno=2025").data))
     hidden = set(frame[frame["quota_soddisfatti"].isna()]["canale"])
     assert hidden == {"carta", "telefono"}, frame
+    # The page's own form offers those groups disabled, saying why (offered, each led to a 403 page); the others
+    # stay choosable.
+    form = unescape(client.get("/staff/servizi/anagrafe?anno=2025").get_data(as_text=True))
+    for name, value in (("canale", "telefono"), ("provenienza", str(cati.id))):
+        select_box = form.split(f'id="filtro-{name}"', 1)[1].split("</select>", 1)[0]
+        assert re.search(rf'<option value="{value}" disabled>[^<]*\(non disponibile: gruppo troppo piccolo\)</option>',
+                         select_box), (name, value, select_box)
+    channels = form.split('id="filtro-canale"', 1)[1].split("</select>")[0]
+    assert '<option value="web">web (link)</option>' in channels  # (paper, under 5, shows a page of suppressed cells)
+    assert '<option value="carta">questionario cartaceo</option>' in channels
     for url in ("/staff/servizi/anagrafe?anno=2025&canale=telefono",
                 "/staff/servizi/anagrafe/dati/indicatori.csv?anno=2025&canale=telefono",
                 "/staff/servizi/anagrafe/domande/D1?anno=2025&canale=telefono",

@@ -3,15 +3,16 @@ the groups that would give them away hidden; and the filters that would select s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pandas as pd
-from flask import current_app
+from flask import current_app, has_request_context, request
 from sqlalchemy import select
 
 from analysis.disclosure import protect_combinations
 from analysis.engine import Period, question_statistics
-from analysis.filters import CITIZENS, METHOD_PREFIX
+from analysis.filters import CITIZENS, METHOD_PREFIX, Filters
 from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
 from ..errors import HiddenGroupFilter, NarrowComplement
@@ -31,13 +32,47 @@ def checked_selection(servizio: Servizio, page: bool = False) -> Selection:
     worked out by subtraction showed its 80% once chosen as the filter, and the 4 answers followed. ``page`` as in
     ``read_selection``."""
     selection = read_selection(servizio, page)
-    if not selection.filters:
-        return selection
-    problem = filter_problem(servizio, selection.period, current_app.config["SUPPRESSION_THRESHOLD"],
-                             selection.options)
-    if problem is not None:
-        raise problem
+    threshold = current_app.config["SUPPRESSION_THRESHOLD"]
+    if selection.filters:
+        problem = filter_problem(servizio, selection.period, threshold, selection.options)
+        if problem is not None:
+            raise problem
     return selection
+
+
+def hidden_groups_known(servizio: Servizio, period: Period, threshold: int,
+                        shown: dict[str, list[dict]]) -> dict[str, set]:
+    """The groups the page without filters hides to protect others, as far as known without computing them anew:
+    every question's, where this request's refusal check computed them (a filtered page), else those of the
+    breakdowns ``shown`` on the unfiltered page itself (its overall question's, or the question page's own)."""
+    memo = getattr(request, "cs_hidden_groups", None) or {}
+    found = memo.get(_hidden_key(servizio, period, threshold))
+    if found is not None:
+        return {by: set(groups) for by, groups in found.items()}
+    if period.filters:
+        return {}
+    return {by: {row["gruppo"] for row in rows if row["soppresso"] and row["n"] >= threshold}
+            for by, rows in shown.items()}
+
+
+def refused_options(servizio: Servizio, period: Period, options: dict[str, list[tuple[str, str]]], threshold: int,
+                    hidden: dict[str, set]) -> dict[str, set[str]]:
+    """Of each filter's values, those the page would refuse beside the period's other filters: a handful left out
+    (counted for each, on the period and its years' parts), or a group among ``hidden`` (hidden_groups_known: a group
+    hidden only in another question's table is still offered, and refused when chosen)."""
+    current = period.filters or Filters()
+    parts = [period] + ([part for part, _within in _year_parts(period)]
+                        if period.start.year < _last_day(period).year else [])
+    found: dict[str, set[str]] = {}
+    for name, values in options.items():
+        for value, _label in values:
+            if getattr(current, name) == value:
+                continue  # the page shown
+            chosen = replace(current, **{name: value})
+            if _group_of(name, value) in hidden.get(name, ()) or any(
+                    handful_left_out(servizio, part, chosen, threshold) for part in parts):
+                found.setdefault(name, set()).add(value)
+    return found
 
 
 def filter_problem(servizio: Servizio, period: Period, threshold: int,
@@ -84,8 +119,17 @@ def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> t
     if not filters:
         return None
     unfiltered = Period(period.start, period.end, period.label)
-    key = f"hidden-by-question-v2:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
-    hidden, _when = cached(key, lambda: _hidden_groups(servizio, unfiltered, threshold))
+    key = _hidden_key(servizio, period, threshold)
+    # Once per request too, without the figures cache: the form's refused options ask for each value. (On the
+    # request, not on g: a test's app context can outlive several requests.)
+    memo = getattr(request, "cs_hidden_groups", None) if has_request_context() else None
+    if memo is None:
+        memo = {}
+        if has_request_context():
+            request.cs_hidden_groups = memo
+    if key not in memo:
+        memo[key] = cached(key, lambda: _hidden_groups(servizio, unfiltered, threshold))[0]
+    hidden = memo[key]
     for by, value in filters.items():
         question = hidden.get(by, {}).get(_group_of(by, value))
         if question is not None:
@@ -97,6 +141,10 @@ def filters_give_away(servizio: Servizio, period: Period, threshold: int) -> boo
     """Whether a page with the period's filters would be refused (``filter_problem``): for a period the page shows
     beside its own, the trend's."""
     return filter_problem(servizio, period, threshold) is not None
+
+
+def _hidden_key(servizio: Servizio, period: Period, threshold: int) -> str:
+    return f"hidden-by-question-v2:{servizio.slug}:{threshold}:{period.start:%Y%m%d}:{period.end:%Y%m%d}"
 
 
 def _hidden_groups(servizio: Servizio, period: Period, threshold: int) -> dict[str, dict]:

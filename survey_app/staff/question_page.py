@@ -21,7 +21,7 @@ from ..models import FACES, Domanda, Questionario, QuestionarioVersione, Servizi
 from ..transparency.labels import DIMENSIONS
 from . import bp
 from .access import RESULT_READERS, localised, roles_required
-from .breakdowns import breakdowns, checked_selection
+from .breakdowns import breakdowns, checked_selection, hidden_groups_known, refused_options
 from .downloads import table_download
 from .service_page import html, scoped_service
 
@@ -128,6 +128,8 @@ def question(slug: str, codice: str):
     conn = db.session.connection()
     with reuse_results(conn):
         data = question_data(conn, servizio, codice, selection.period, threshold)
+    selection.refused = refused_options(servizio, selection.period, selection.options, threshold, hidden_groups_known(
+        servizio, selection.period, threshold, data["breakdowns"]))
     kind = data["question"].tipo
     return render_template("staff/question.html", servizio=servizio, selection=selection, missing=_is_missing,
                            type_label=str(TYPE_LABELS.get(kind, kind)),

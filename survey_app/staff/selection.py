@@ -57,6 +57,9 @@ class Selection:
     args: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # a month field's name → what is wrong with what was typed
     typed: dict[str, str] = field(default_factory=dict)  # the months as typed, shown again beside their error
+    # Each filter's values the page would refuse with the other filters chosen (breakdowns.refused_options): the
+    # form offers them disabled, saying why (offered, they led to a 403 page).
+    refused: dict[str, set[str]] = field(default_factory=dict)
 
     titles = FILTER_TITLES  # each filter's name, as the form and the refusals show it
 

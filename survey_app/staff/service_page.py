@@ -21,7 +21,14 @@ from ..figures_cache import cached
 from ..models import FACES, AzioneMiglioramento, Servizio
 from . import bp
 from .access import RESULT_READERS, can_edit_actions, localised, roles_required
-from .breakdowns import BREAKDOWN_COLUMNS, breakdowns, checked_selection, filters_give_away
+from .breakdowns import (
+    BREAKDOWN_COLUMNS,
+    breakdowns,
+    checked_selection,
+    filters_give_away,
+    hidden_groups_known,
+    refused_options,
+)
 from .chart_tables import chart_table
 from .downloads import table_download
 from .routes import visible_services
@@ -199,6 +206,8 @@ def service(slug: str):
     # the figures hide: none cached before a privacy fix is served after an upgrade.)
     key = f"service-v3:{servizio.slug}:{threshold}:{get_locale()}:{sorted(selection.args.items())}"
     figures, computed = cached(key, lambda: page_figures(servizio, selection.period, threshold))
+    selection.refused = refused_options(servizio, selection.period, selection.options, threshold, hidden_groups_known(
+        servizio, selection.period, threshold, figures["breakdowns"]))
     actions = period_actions(servizio, selection.period)
     by_question: dict[str, list[AzioneMiglioramento]] = {}
     for action in actions:  # each action beside the indicator that prompted it
