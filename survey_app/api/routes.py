@@ -17,10 +17,10 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
+from ..imports.excluded import excluded_entries
 from ..imports.load import (
     ImportRefused,
     ImportReport,
-    excluded_entries,
     import_file,
     import_rows,
     published_years,

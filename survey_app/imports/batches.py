@@ -19,7 +19,8 @@ from ..extensions import db
 from ..models import ROLES_SEEING_ALL, ApiToken, Compilazione, ImportBatch, Rilevazione, Servizio, User
 from ..staff.access import BATCH_READERS, IMPORTERS, roles_required
 from ..staff.routes import visible_services
-from .load import ImportRefused, excluded_entries
+from .excluded import excluded_entries
+from .load import ImportRefused
 from .rollback import rollback_batch
 from .routes import METHODS, _errors_file, _questionnaires, bp, firm_of
 

@@ -37,7 +37,8 @@ from ..models import (
 )
 from ..models.base import random_keys
 from ..transparency.formatting import in_local_time, local_today
-from .columns import NON_SO, all_columns
+from .columns import NON_SO
+from .excluded import kept_errors
 from .firms import canonical_firm
 from .layout import FileRows, JsonRows
 from .reader import ReadError, read_table
@@ -252,32 +253,6 @@ def _checked(ctx: Context, rows: FileRows | JsonRows, report: ImportReport, spoo
             progress(1)
 
 
-BROKEN_ROW = ("più valori che colonne", "meno valori che colonne")
-
-
-def _excluded(report: ImportReport, versione: QuestionarioVersione) -> list[list[Any]] | None:
-    """The errors of the rows left out, as the batch keeps them. Only a value of a known column that holds no free
-    text is kept, cut to 40 characters: purging comments must leave none behind, and a comment broken over two rows
-    (a newline or separator outside quotes) lands in other columns of that row and the next, so their values go too."""
-    if not report.errors:
-        return None
-    texts = {d.codice for d in versione.domande if d.tipo == "testo"}
-    known = set(all_columns(versione)) - texts
-    broken = {e.row for e in report.errors if e.reason.startswith(BROKEN_ROW)}
-    broken |= {row + 1 for row in broken}
-
-    def kept(e: RowError) -> str:
-        return (e.value or "")[:40] if e.column in known and e.row not in broken else ""
-    return [[e.row, e.column, kept(e), e.reason, "" if e.row in broken else report.ids.get(e.row, "")]
-            for e in report.errors[:EXCLUDED_KEPT]]
-
-
-def excluded_entries(kept: list[list[Any]] | None) -> list[tuple[int, str, str, str, str]]:
-    """A batch's left-out rows as (riga, id_esterno, colonna, valore, motivo): batches before the id was kept have
-    four items."""
-    return [(row, rest[0] if rest else "", column, value, reason) for row, column, value, reason, *rest in kept or []]
-
-
 def published_years(session: Session, years: set[int]) -> dict[int, int]:
     """Of ``years``, those already published, with their version in force: answers added to them reach the public
     figures only with a new version (the publisher sees the change before publishing it)."""
@@ -390,7 +365,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
                                 righe=report.rows, utente_id=user.id if user else None,
                                 token_id=token.id if token else None, questionario_id=q.id,
                                 righe_importate=report.valid, righe_scartate=report.invalid_rows,
-                                righe_escluse=_excluded(report, versione))
+                                righe_escluse=kept_errors(report, versione, EXCLUDED_KEPT))
             session.add(batch)
             try:
                 session.flush()
