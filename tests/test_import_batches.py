@@ -181,3 +181,32 @@ def test_the_preview_names_each_wrong_rows_id_and_marks_its_italian_reasons(cata
     errors = client.get(link.replace("&amp;", "&"))
     assert errors.headers["Content-Disposition"].endswith("errori-marzo.csv")
     assert errors.data.decode("utf-8-sig").splitlines()[1].startswith("2;P-7;D1;9;valore non ammesso")
+
+
+def test_a_firms_account_from_before_without_a_firm_is_flagged_until_named(app, client, runner):
+    """An account created before the firm's name was required keeps its e-mail's domain as its firm: the users page
+    says so, and saving it asks for the name."""
+    from survey_app.extensions import db
+
+    from .test_demo_and_users import in_db, with_catalogue
+
+    with_catalogue(app)
+    with app.app_context():
+        old = User(email="vecchio@gmail.com", ruolo="rilevatore", societa=None,
+                   servizi=[db.session.scalar(select(Servizio).filter_by(slug="anagrafe"))])
+        old.set_password("una-password-lunga")
+        db.session.add(old)
+        db.session.commit()
+        old_id = old.id
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    users = unescape(client.get("/staff/utenti/").get_data(as_text=True))
+    row = users.split("vecchio@gmail.com", 1)[1].split("</tr>", 1)[0]
+    assert "(società non indicata: modificare l'utente per indicarla)" in row
+    token = csrf_token(users)
+    unnamed = client.post(f"/staff/utenti/{old_id}", data={"csrf_token": token, "ruolo": "rilevatore",
+                                                           "servizi": ["anagrafe"], "societa": ""})
+    assert unnamed.status_code == 400 and 'id="societa-errore"' in unnamed.get_data(as_text=True)
+    named = client.post(f"/staff/utenti/{old_id}", data={"csrf_token": token, "ruolo": "rilevatore",
+                                                         "servizi": ["anagrafe"], "societa": "Vecchia srl"})
+    assert named.status_code == 302
+    assert in_db(app, select(User.societa).filter_by(id=old_id)) == [("Vecchia srl",)]
