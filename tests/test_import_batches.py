@@ -165,6 +165,15 @@ def test_a_file_that_left_rows_out_can_be_sent_again_once_they_fit(catalogue, ru
     # All of it in now: the same file a third time is "already imported", as before.
     third = run_import(runner, path)
     assert third.exit_code == 1 and "questo file è già stato importato (lotto 2 del" in third.output
+    # Another firm's name on a file that one firm sent in part is the same answers twice (its ids are salted with the
+    # firm's name: only the file tells), whatever that firm's batch left out (the review of this change).
+    other = write(tmp_path, f"{HEADER}\nZ1;15/03/2025;anagrafe;;;5;;;5;;;;\nZ2;15/06/2024;anagrafe;;;4;;;4;;;;\n",
+                  name="z.csv")
+    assert "Importata 1 riga su 2 nel lotto 3; 1 riga esclusa" in run_import(runner, other, "--skip-invalid").output
+    elsewhere = runner.invoke(args=["responses", "import", other, "--questionnaire", "breve", "--source", "Altra srl",
+                                    "--method", "CATI", "--skip-invalid"])
+    assert elsewhere.exit_code == 1 and "questo file è già stato importato (lotto 3 del" in elsewhere.output
+    assert count(catalogue, Compilazione) == 3
 
 
 def test_the_preview_names_each_wrong_rows_id_and_marks_its_italian_reasons(catalogue, client, runner):

@@ -17,7 +17,6 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..extensions import db
-from ..imports.excluded import excluded_entries
 from ..imports.load import (
     ImportRefused,
     ImportReport,
@@ -187,8 +186,8 @@ def get_import(token, batch_id: int):
     batch = db.session.get(ImportBatch, batch_id)
     if batch is None or batch.fonte != token.fonte:
         return error(404, f"lotto {batch_id} inesistente")  # another firm's batch looks the same as none
-    excluded = [RowErrorOut(riga=row, id_esterno=external_id, colonna=column, valore=value, motivo=reason)
-                for row, external_id, column, value, reason in excluded_entries(batch.righe_escluse)]
+    excluded = [RowErrorOut(riga=row, colonna=column, valore=value, motivo=reason)
+                for row, column, value, reason in batch.righe_escluse or []]
     return reply(batch_out(batch).model_copy(update={"righe_escluse": excluded}))
 
 

@@ -19,7 +19,6 @@ from ..extensions import db
 from ..models import ROLES_SEEING_ALL, ApiToken, Compilazione, ImportBatch, Rilevazione, Servizio, User
 from ..staff.access import BATCH_READERS, IMPORTERS, roles_required
 from ..staff.routes import visible_services
-from .excluded import excluded_entries
 from .load import ImportRefused
 from .rollback import rollback_batch
 from .routes import METHODS, _errors_file, _questionnaires, bp, firm_of
@@ -124,7 +123,7 @@ def excluded_rows(batch_id: int):
         abort(404)  # another firm's batch looks the same as an unknown one
     listed = len({row[0] for row in batch.righe_escluse})
     more = batch.righe_scartate - listed
-    return _errors_file(excluded_entries(batch.righe_escluse), f"lotto-{batch.id}-righe-escluse.csv",
+    return _errors_file([tuple(entry) for entry in batch.righe_escluse], f"lotto-{batch.id}-righe-escluse.csv",
                         ("un'altra riga esclusa non elencata" if more == 1 else f"altre {more} righe escluse non "
                          "elencate") if more > 0 else None)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -305,13 +305,14 @@ def _audit(batch: ImportBatch, user: User | None, token: ApiToken | None) -> Aud
                               "escluse": batch.righe_scartate, **door})
 
 
-def _earlier_batch(session: Session, digest: str) -> int | None:
-    """The live batch with the same content that brought all of it, if any, whichever firm it was filed under: the
-    office uploading a firm's file that the firm had already sent is the same answers twice. A file that left rows
-    out may come again (a campaign planned since for a row's date): its rows already in are skipped."""
-    return session.scalar(select(ImportBatch.id).where(ImportBatch.sha256 == digest, ImportBatch.annullato_il.is_(None),
-                                                       ImportBatch.righe_scartate == 0)
-                          .order_by(ImportBatch.id).limit(1))
+def _earlier_batch(session: Session, digest: str, source: str) -> int | None:
+    """The live batch with the same content, if any, filed under another firm or, under this one, bringing all of
+    it: the office uploading a firm's file that the firm had already sent is the same answers twice (another firm's
+    ids are not this one's: only the file tells). The same firm may send a file that left rows out again (a campaign
+    planned since for a row's date): its own ids skip the rows already in."""
+    return session.scalar(select(ImportBatch.id).where(
+        ImportBatch.sha256 == digest, ImportBatch.annullato_il.is_(None),
+        or_(ImportBatch.fonte != source, ImportBatch.righe_scartate == 0)).order_by(ImportBatch.id).limit(1))
 
 
 def _import(session: Session, digest: str, file_name: str, questionnaire: str,
@@ -328,7 +329,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
     q = session.scalar(select(Questionario).filter_by(codice=questionnaire))
     if q is None or q.versione_corrente is None:
         raise ImportRefused(f"questionario sconosciuto «{questionnaire}»")
-    earlier = session.get(ImportBatch, _earlier_batch(session, digest) or 0)
+    earlier = session.get(ImportBatch, _earlier_batch(session, digest, source) or 0)
     if earlier is not None:
         day = in_local_time(earlier.created_at)
         # Another firm's name only to the office (a firm's account, or token, learns only that the file is in).
@@ -377,7 +378,7 @@ def _import(session: Session, digest: str, file_name: str, questionnaire: str,
                 # unique external ids stop the second one; it is told which batch holds them.
                 session.rollback()
                 raise ImportRefused("questi dati sono stati importati nel frattempo da un'altra richiesta: nessuna "
-                                    "riga scritta", batch_id=_earlier_batch(session, digest), conflict=True) from None
+                                    "riga scritta", batch_id=_earlier_batch(session, digest, source), conflict=True) from None
     except ReadError as exc:  # a file can turn out corrupt part-way through (an unclosed quote)
         raise ImportRefused(str(exc)) from None
     report.written, report.batch_id = report.valid, batch.id

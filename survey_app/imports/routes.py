@@ -261,17 +261,19 @@ def errors_csv(sha256: str):
                          + ": correggere questi e ricaricare il file") if left else None)
 
 
-def _errors_file(errors: list, name: str, more: str | None = None):
-    """Errors as a CSV the firm can sort and fix from: riga;id_esterno;colonna;valore;motivo (UTF-8 with BOM for
-    Excel), and ``more`` on a last line when the list is not whole (never silently short)."""
+def _errors_file(errors: list[tuple], name: str, more: str | None = None):
+    """Errors as a CSV the firm can sort and fix from: riga;colonna;valore;motivo, with id_esterno after riga where
+    the errors come from a file still in hand (UTF-8 with BOM for Excel), and ``more`` on a last line when the list
+    is not whole (never silently short)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["riga", "id_esterno", "colonna", "valore", "motivo"])
-    for row, external_id, column, value, reason in errors:
-        writer.writerow([row, neutralise_formula(external_id), neutralise_formula(column), neutralise_formula(value),
-                         reason])
+    with_ids = bool(errors) and len(errors[0]) == 5
+    writer.writerow(["riga", "id_esterno", "colonna", "valore", "motivo"] if with_ids
+                    else ["riga", "colonna", "valore", "motivo"])
+    for row, *texts, reason in errors:
+        writer.writerow([row, *map(neutralise_formula, texts), reason])
     if more:
-        writer.writerow(["", "", "", "", more])
+        writer.writerow(["", "", "", *([""] if with_ids else []), more])
     return send_file(io.BytesIO(("\ufeff" + buffer.getvalue()).encode("utf-8")), mimetype="text/csv",
                      as_attachment=True, download_name=name)
 

@@ -82,10 +82,10 @@ class ImportBatch(TimestampMixin, Base):
     # The rows written and those left out with --skip-invalid (righe counts every data row of the file).
     righe_importate: Mapped[int] = mapped_column(Integer, default=0)
     righe_scartate: Mapped[int] = mapped_column(Integer, default=0)
-    # The rows left out and why, [riga, colonna, valore, motivo, id_esterno] (four items before the id was kept):
-    # the errors the import listed (10,000 from the staff page, 1,000 from the command line and the API, which print
-    # or return them too). Only short values of columns without free text are kept (imports.excluded.kept_errors):
-    # purging comments leaves none here.
+    # The rows left out and why, [riga, colonna, valore, motivo]: the errors the import listed (10,000 from the staff
+    # page, 1,000 from the command line and the API, which print or return them too). Only short values of columns
+    # without free text are kept, never the row's id_esterno (imports.excluded.kept_errors): purging comments leaves
+    # none here.
     righe_escluse: Mapped[list[list[Any]] | None] = mapped_column(JSON(none_as_null=True), deferred=True)
     # A batch rolled back as a whole keeps its record: who did it and when.
     annullato_il: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
