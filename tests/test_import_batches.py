@@ -72,6 +72,10 @@ def test_an_office_manager_sees_the_batches_of_their_services_and_only_those_ser
     html = page(client, f"/staff/importazioni/lotti/{batches['doxa']}")
     assert "Anagrafe" in html and "Tributi" not in html
     assert "servizi non assegnati a questo account" in html
+    # Never the file's name or counts: with anagrafe's 3 questionnaires, the 5 imported gave tributi's 2 away (the
+    # review of this change); nor on the list.
+    assert "marzo.csv" not in html and "Righe importate" not in html and "Righe del file" not in html
+    assert "marzo.csv" not in listing and "Righe importate" not in listing
     assert "escluse.csv" not in html and "annulla" not in html
     assert client.get(f"/staff/importazioni/lotti/{batches['ipsos']}").status_code == 404
     assert client.get(f"/staff/importazioni/lotti/{batches['doxa']}/escluse.csv").status_code == 403
@@ -210,7 +214,10 @@ def test_a_firms_account_from_before_without_a_firm_is_flagged_until_named(app, 
     login(client, runner, "admin@comune.it", "--role", "admin")
     users = unescape(client.get("/staff/utenti/").get_data(as_text=True))
     row = users.split("vecchio@gmail.com", 1)[1].split("</tr>", 1)[0]
-    assert "(società non indicata: modificare l'utente per indicarla)" in row
+    assert "(società non indicata: i suoi lotti vanno sotto «gmail.com», il dominio dell'email" in row
+    # Its edit page offers the name its batches and ids are filed under: saved as it is, nothing is left behind.
+    assert 'name="societa" type="text" value="gmail.com"' in client.get(f"/staff/utenti/{old_id}").get_data(
+        as_text=True)
     token = csrf_token(users)
     unnamed = client.post(f"/staff/utenti/{old_id}", data={"csrf_token": token, "ruolo": "rilevatore",
                                                            "servizi": ["anagrafe"], "societa": ""})
@@ -219,3 +226,18 @@ def test_a_firms_account_from_before_without_a_firm_is_flagged_until_named(app, 
                                                          "servizi": ["anagrafe"], "societa": "Vecchia srl"})
     assert named.status_code == 302
     assert in_db(app, select(User.societa).filter_by(id=old_id)) == [("Vecchia srl",)]
+
+
+def test_a_firms_name_typed_at_the_console_keeps_no_control_character(catalogue, runner, tmp_path):
+    """The pages refuse a control character in a firm's name; the command line stored "Kantar\\x03" as a batch's
+    firm, which then went into the published method note (the review of this change)."""
+    from .test_imports import HEADER, write
+
+    path = write(tmp_path, f"{HEADER}\nK1;15/03/2025;anagrafe;;;5;;;5;;;;\n")
+    result = runner.invoke(args=["responses", "import", path, "--questionnaire", "breve", "--source", "Kantar\x03",
+                                 "--method", "CATI"])
+    assert result.exit_code == 0, result.output
+    assert catalogue.scalar(select(ImportBatch.fonte)) == "Kantar"
+    created = runner.invoke(args=["users", "create", "k@kantar.it", "--role", "rilevatore", "--scope", "anagrafe",
+                                  "--firm", "Kan\x07tar"])
+    assert created.exit_code == 0 and catalogue.scalar(select(User.societa)) == "Kantar"  # the same firm

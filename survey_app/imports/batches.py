@@ -70,7 +70,7 @@ def index():
         ImportBatch.id.in_([b.id for b in listed]), ImportBatch.righe_escluse.is_not(None))))
     uploads = current_user.ruolo in IMPORTERS
     return render_template("imports/index.html", questionnaires=_questionnaires() if uploads else {},
-                           batches=listed, with_excluded=with_excluded, uploads=uploads)
+                           batches=listed, with_excluded=with_excluded, uploads=uploads, whole=_scope() is None)
 
 
 def service_shares(batch_id: int, scope: list[int] | None) -> tuple[list[ServiceShare], bool]:
@@ -108,7 +108,10 @@ def batch(batch_id: int):
     if not _readable(found):
         abort(404)  # another firm's batch, or one outside the scope, looks the same as an unknown one
     shares, others = service_shares(batch_id, _scope())
+    # An office manager reads a batch's services of their scope, never its file's name or counts: with their own
+    # services' questionnaires, those gave the others' away.
     return render_template("imports/batch.html", batch=found, shares=shares, others=others, sender=_sender(found),
+                           whole=_scope() is None,
                            method=next((c.label for c in METHODS if c.value == found.metodo), found.metodo),
                            excluded=found.righe_escluse is not None and current_user.ruolo in IMPORTERS)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from ..models import ApiToken, ImportBatch, User
 from .columns import normal
+from .validate import CONTROL
 
 
 def _recorded(session: Session):
@@ -19,9 +20,15 @@ def _recorded(session: Session):
 
 def canonical_firm(session: Session, name: str) -> str:
     """The firm's name as first recorded: "DOXA " and "Doxa" are one firm, so its batches and ids stay together."""
-    name = " ".join(name.split())
+    name = " ".join(CONTROL.sub("", name).split())  # a control character typed at the console goes
     key = normal(name)
     return next((firm for firm in _recorded(session) if normal(firm) == key), name)
+
+
+def firm_of(user) -> str:
+    """The firm an account's uploads are filed under: its firm, or else, for an account created before the firm's
+    name was required, its e-mail's domain."""
+    return user.societa or user.email.rsplit("@", 1)[-1].lower()
 
 
 def known_firms(session: Session) -> list[str]:

@@ -29,7 +29,7 @@ from ..staff.routes import visible_services
 from ..staff.selection import CHANNEL_NAMES, named
 from ..transparency.formatting import plain_text
 from . import pending, template
-from .firms import known_firms
+from .firms import firm_of, known_firms
 from .load import (
     ALL_ERRORS,
     EXCLUDED_KEPT,
@@ -87,11 +87,6 @@ class ConfirmForm(FlaskForm):
     metodo = HiddenField(validators=[DataRequired()])
     societa = HiddenField(validators=[Optional(), Length(max=200)])
     escludi_non_valide = BooleanField(_l("Importa solo le righe valide ed escludi le altre"))
-
-
-def firm_of(user) -> str:
-    """The firm a web upload comes from: the account's firm, or else its e-mail domain."""
-    return user.societa or user.email.rsplit("@", 1)[-1].lower()
 
 
 def names_firm() -> bool:

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, request, url_for
+from flask import abort, has_request_context, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
@@ -223,10 +223,20 @@ def handful_left_out(servizio: Servizio, period, chosen: Filters, threshold: int
     against web: a firm's 3 CAWI answers), and a single batch against all the batches of its method (which the
     provenance breakdown shows as one group)."""
     conn = db.session.connection()
+    # Counted once per request: the filter form asks for each value beside the same pages (the unfiltered count
+    # above all).
+    memo = getattr(request, "cs_counts", None) if has_request_context() else None
+    if memo is None:
+        memo = {}
+        if has_request_context():
+            request.cs_counts = memo
 
     def count(filters: Filters | None) -> int:
-        return int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
-                   ["compilazioni"].sum())
+        key = (servizio.slug, period.start, period.end, filters)
+        if key not in memo:
+            memo[key] = int(load_submission_counts(conn, period.start, period.end, servizio.slug, filters)
+                            ["compilazioni"].sum())
+        return memo[key]
 
     wider: list[Filters | None] = [None]
     if len(chosen.as_args()) > 1:

@@ -24,6 +24,7 @@ from analysis.publish import neutralise_formula
 
 from ..errors import bad_parameter, typed_range
 from ..extensions import db
+from ..imports.firms import firm_of
 from ..models import ROLES, ROLES_SEEING_ALL, AuditLog, Servizio, User
 from ..staff.access import ADMINS, ROLE_LABELS, confirmed, named_choice, roles_required
 from ..staff.forms import ServicesField
@@ -127,6 +128,10 @@ def edit(user_id: int):
     form = _with_services(UserForm(obj=None if request.method == "POST" else user))
     if request.method == "GET":
         form.servizi.data = [s.slug for s in user.servizi]
+        if user.ruolo == "rilevatore" and not user.societa:
+            # An account from before the firm's name was required: its batches and ids are filed under its e-mail's
+            # domain, which saving keeps; another name would leave them behind.
+            form.societa.data = firm_of(user)
     elif form.validate_on_submit():
         try:
             update_user(db.session, user, form.ruolo.data, _scope(form), form.societa.data, actor=current_user)
