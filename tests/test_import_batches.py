@@ -241,3 +241,33 @@ def test_a_firms_name_typed_at_the_console_keeps_no_control_character(catalogue,
     created = runner.invoke(args=["users", "create", "k@kantar.it", "--role", "rilevatore", "--scope", "anagrafe",
                                   "--firm", "Kan\x07tar"])
     assert created.exit_code == 0 and catalogue.scalar(select(User.societa)) == "Kantar"  # the same firm
+
+
+def test_a_name_saved_with_a_control_character_before_they_were_refused_breaks_no_download(catalogue, client,
+                                                                                            runner):
+    """A service and a counter named with a vertical tab before the catalogue refused it: the firms' XLSX template
+    was a server error and the poster's SVG unreadable (the probe). They leave the character out."""
+    import io
+    from xml.etree import ElementTree
+
+    import openpyxl
+
+    from survey_app.models import Sede
+
+    tributi = catalogue.scalar(select(Servizio).filter_by(slug="tributi"))
+    tributi.nome_it = "Tributi\x0blocali"
+    catalogue.scalar(select(Sede).filter_by(codice="sportello-1")).nome = "Sportello\x02 1"
+    catalogue.commit()
+    login(client, runner, "admin@comune.it", "--role", "admin")
+    template = client.get("/staff/importazioni/modello/breve.xlsx")
+    assert template.status_code == 200
+    cells = [c for row in openpyxl.load_workbook(io.BytesIO(template.data))["Legenda"].iter_rows(values_only=True)
+             for c in row if c]
+    assert any("tributi (Tributilocali)" in c for c in cells) and any("sportello-1 (Sportello 1)" in c for c in cells)
+    poster = client.get("/staff/qr/tributi.svg")
+    assert poster.status_code == 200
+    title = ElementTree.fromstring(poster.data).find("{http://www.w3.org/2000/svg}title").text  # noqa: S314 - ours
+    assert title.endswith("Tributilocali")
+    counter = client.get("/staff/qr/anagrafe.svg?sede=sportello-1")
+    assert counter.status_code == 200 and ElementTree.fromstring(counter.data) is not None  # noqa: S314 - our own
+    assert client.get("/staff/qr/tributi.pdf").status_code == 200

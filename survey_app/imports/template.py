@@ -96,10 +96,13 @@ def to_xlsx(versione: QuestionarioVersione, services: list[Servizio]) -> bytes:
             legend.append([domanda.codice + IMPORTANCE_SUFFIX, f"Importanza di {domanda.codice}",
                            "un numero da 1 (per nulla importante) a 5 (molto importante)"])
     legend.append([])
-    legend.append(["Servizi", "", ", ".join(f"{s.slug} ({s.nome_it})" for s in services)])
+    # Through text_cell: a name saved with a control character before the catalogue refused them made the template
+    # a server error (openpyxl refuses them).
+    legend.append(["Servizi", "", text_cell(", ".join(f"{s.slug} ({s.nome_it})" for s in services))])
     for s in services:  # a counter's code is its service's: the same code may name another service's counter
         if s.sedi:
-            legend.append([f"Sedi di {s.slug}", "", ", ".join(f"{sede.codice} ({sede.nome})" for sede in s.sedi)])
+            legend.append([f"Sedi di {s.slug}", "", text_cell(", ".join(f"{sede.codice} ({sede.nome})"
+                                                                        for sede in s.sedi))])
     for letter, width in (("A", 22), ("B", 60), ("C", 70)):
         legend.column_dimensions[letter].width = width
     for row in legend.iter_rows(min_row=2):

@@ -20,6 +20,8 @@ import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from analysis.xlsx import ILLEGAL
+
 # The poster is printed in Italian for the counter, whatever language the staff member downloading it uses.
 CALL_TO_ACTION = "Valuta il servizio che hai appena ricevuto"
 
@@ -219,20 +221,26 @@ def _pil_measure(text: str, size: float, bold: bool) -> float:
 
 # --- the three formats ---------------------------------------------------------------------------------------------
 
+def _svg_text(text: str) -> str:
+    """Text for the SVG: escaped, and without the control characters XML does not allow (a name saved with one
+    before the catalogue refused them made the poster unreadable)."""
+    return escape(text.translate(ILLEGAL))
+
+
 def poster_svg(poster: Poster) -> bytes:
     """An A4 poster (millimetres) with the texts as real text and the code as a vector path."""
     layout = poster_layout(poster, _pil_measure)
     path, side = qr_path(poster.url)
     body = "".join(
         f'<text x="{PAGE_W / 2:g}" y="{line.baseline:.2f}" font-size="{line.size * PT:.2f}" '
-        f'font-weight="{"bold" if line.bold else "normal"}" text-anchor="middle">{escape(line.text)}</text>'
+        f'font-weight="{"bold" if line.bold else "normal"}" text-anchor="middle">{_svg_text(line.text)}</text>'
         for line in layout.lines)
     svg = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{PAGE_W:g}mm" height="{PAGE_H:g}mm" '
         f'viewBox="0 0 {PAGE_W:g} {PAGE_H:g}" font-family="Titillium Web, Helvetica, Arial, sans-serif" '
         f'fill="{INK}" xml:lang="it">'
-        f'<title>{escape(CALL_TO_ACTION)}: {escape(poster.servizio)}</title>'
+        f'<title>{escape(CALL_TO_ACTION)}: {_svg_text(poster.servizio)}</title>'
         f'<rect width="{PAGE_W:g}" height="{PAGE_H:g}" fill="#fff"/>'
         f"{body}"
         f'<svg x="{layout.qr_left:.2f}" y="{layout.qr_top:.2f}" width="{layout.qr_size:.2f}" '
