@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 
-from .publish import neutralise_formula
+from .publish import ILLEGAL, neutralise_formula
 from .sheets import Sheet
 
 # [$-410] ties the format to the Italian locale: LibreOffice then shows comma decimals and dot thousands
@@ -26,7 +26,6 @@ NUMBER_FORMATS = {"int": "[$-410]#,##0", "dec1": "[$-410]#,##0.0", "dec2": "[$-4
                   "dec4": "[$-410]#,##0.0000", "year": "0", "date": "DD/MM/YYYY", "text": "@"}
 HEADER_FILL = PatternFill("solid", fgColor="D9E2F3")
 HEADER_BORDER = Border(bottom=Side(style="medium", color="1F3864"))
-ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 
 
 def text_cell(value: Any) -> str:

@@ -244,7 +244,7 @@ def test_a_firms_name_typed_at_the_console_keeps_no_control_character(catalogue,
 
 
 def test_a_name_saved_with_a_control_character_before_they_were_refused_breaks_no_download(catalogue, client,
-                                                                                            runner):
+                                                                                            runner, tmp_path):
     """A service and a counter named with a vertical tab before the catalogue refused it: the firms' XLSX template
     was a server error and the poster's SVG unreadable (the probe). They leave the character out."""
     import io
@@ -271,3 +271,9 @@ def test_a_name_saved_with_a_control_character_before_they_were_refused_breaks_n
     counter = client.get("/staff/qr/anagrafe.svg?sede=sportello-1")
     assert counter.status_code == 200 and ElementTree.fromstring(counter.data) is not None  # noqa: S314 - our own
     assert client.get("/staff/qr/tributi.pdf").status_code == 200
+    # The published CSV leaves it out too, as the same version's workbooks always did.
+    add_answers(catalogue, "tributi", datetime(2025, 3, 3, 10), {"D3": 4})
+    out = runner.invoke(args=["export", "transparency", "--year", "2025", "--out", str(tmp_path / "pub")])
+    assert out.exit_code == 0, out.output
+    text = (tmp_path / "pub" / "soddisfazione-2025.csv").read_text(encoding="utf-8")
+    assert "Tributilocali" in text and "\x0b" not in text

@@ -20,7 +20,7 @@ import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
-from analysis.xlsx import ILLEGAL
+from analysis.publish import ILLEGAL
 
 # The poster is printed in Italian for the counter, whatever language the staff member downloading it uses.
 CALL_TO_ACTION = "Valuta il servizio che hai appena ricevuto"
