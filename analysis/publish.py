@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import pandas as pd
 
@@ -16,6 +17,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters other than tab and line breaks: no published text holds one (a name saved with one before the
 # catalogue refused them went into the CSV while the same version's workbooks dropped it).
 ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
+# What a person may not type (the catalogue, the staff forms): those, DEL and the C1 controls, pasted from a word
+# processor (Word's Shift+Enter is a vertical tab).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def neutralise_formula(value: str) -> str:

@@ -16,7 +16,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_caching import Cache
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -63,6 +63,19 @@ def cached(key: str, compute: Callable[[], Any]) -> tuple[Any, datetime]:
         found = (compute(), datetime.now(UTC))
         cache.set(key, found)
     return found
+
+
+def per_request(name: str) -> dict:
+    """A dict kept on the current request (a fresh one outside a request), for what one page asks for many times
+    and the figures cache may not keep (it can be off). On the request, not on g: a test's app context can outlive
+    several requests."""
+    if not has_request_context():
+        return {}
+    memo = getattr(request, f"cs_{name}", None)
+    if memo is None:
+        memo = {}
+        setattr(request, f"cs_{name}", memo)
+    return memo
 
 
 def enabled() -> bool:

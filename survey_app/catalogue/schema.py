@@ -7,11 +7,12 @@ docs/catalogue.md for an annotated example.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from analysis.publish import CONTROL
 
 from ..models import CIVIT_DIMENSIONS, FIXED_SCALES, NUMERIC_TYPES, QUESTION_TYPES
 
@@ -23,9 +24,6 @@ FACE_NAMES = {"rosso": 1, "giallo": 2, "verde": 3}
 Slug = Annotated[str, Field(pattern=SLUG, max_length=80)]
 
 
-# C0 controls other than tab and line breaks, DEL and the C1 controls: a vertical tab pasted from a word processor
-# broke the firms' XLSX templates and the posters' SVG, and went into a published CSV.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_YEARLY_USERS = 100_000_000
 
 

@@ -44,12 +44,11 @@ def _scope() -> list[int] | None:
     return [s.id for s in current_user.servizi]
 
 
-def _readable(batch: ImportBatch | None) -> bool:
+def _readable(batch: ImportBatch | None, scope: list[int] | None) -> bool:
     if batch is None:
         return False
     if current_user.ruolo == "rilevatore":
         return batch.fonte == firm_of(current_user)
-    scope = _scope()
     return scope is None or db.session.scalar(select(Compilazione.id).where(
         Compilazione.import_batch_id == batch.id, Compilazione.servizio_id.in_(scope)).limit(1)) is not None
 
@@ -58,10 +57,11 @@ def _readable(batch: ImportBatch | None) -> bool:
 @roles_required(*BATCH_READERS)
 def index():
     batches = select(ImportBatch).order_by(ImportBatch.id.desc())
+    scope = _scope()
     if current_user.ruolo == "rilevatore":
         # A firm sees its own batches, whichever of its accounts or tokens sent them, and no one else's.
         batches = batches.filter_by(fonte=firm_of(current_user))
-    elif (scope := _scope()) is not None:
+    elif scope is not None:
         batches = batches.where(ImportBatch.id.in_(select(Compilazione.import_batch_id).where(
             Compilazione.servizio_id.in_(scope), Compilazione.import_batch_id.is_not(None))))
     listed = db.session.scalars(batches.limit(LISTED)).all()
@@ -70,7 +70,7 @@ def index():
         ImportBatch.id.in_([b.id for b in listed]), ImportBatch.righe_escluse.is_not(None))))
     uploads = current_user.ruolo in IMPORTERS
     return render_template("imports/index.html", questionnaires=_questionnaires() if uploads else {},
-                           batches=listed, with_excluded=with_excluded, uploads=uploads, whole=_scope() is None)
+                           batches=listed, with_excluded=with_excluded, uploads=uploads, whole=scope is None)
 
 
 def service_shares(batch_id: int, scope: list[int] | None) -> tuple[list[ServiceShare], bool]:
@@ -105,13 +105,14 @@ def _sender(batch: ImportBatch) -> str | None:
 @roles_required(*BATCH_READERS)
 def batch(batch_id: int):
     found = db.session.get(ImportBatch, batch_id)
-    if not _readable(found):
+    scope = _scope()
+    if not _readable(found, scope):
         abort(404)  # another firm's batch, or one outside the scope, looks the same as an unknown one
-    shares, others = service_shares(batch_id, _scope())
+    shares, others = service_shares(batch_id, scope)
     # An office manager reads a batch's services of their scope, never its file's name or counts: with their own
     # services' questionnaires, those gave the others' away.
     return render_template("imports/batch.html", batch=found, shares=shares, others=others, sender=_sender(found),
-                           whole=_scope() is None,
+                           whole=scope is None,
                            method=next((c.label for c in METHODS if c.value == found.metodo), found.metodo),
                            excluded=found.righe_escluse is not None and current_user.ruolo in IMPORTERS)
 
@@ -122,11 +123,11 @@ def excluded_rows(batch_id: int):
     """The rows a batch left out ("Importa solo le righe valide") and why: the preview's list is gone once the
     file is imported, and the firm fixes those rows from it."""
     batch = db.session.get(ImportBatch, batch_id)
-    if batch is None or not batch.righe_escluse or not _readable(batch):
+    if batch is None or not batch.righe_escluse or not _readable(batch, _scope()):
         abort(404)  # another firm's batch looks the same as an unknown one
     listed = len({row[0] for row in batch.righe_escluse})
     more = batch.righe_scartate - listed
-    return _errors_file([tuple(entry) for entry in batch.righe_escluse], f"lotto-{batch.id}-righe-escluse.csv",
+    return _errors_file(batch.righe_escluse, f"lotto-{batch.id}-righe-escluse.csv",
                         ("un'altra riga esclusa non elencata" if more == 1 else f"altre {more} righe escluse non "
                          "elencate") if more > 0 else None)
 

@@ -46,7 +46,7 @@ from .validate import ALREADY_IMPORTED, Context, Parsed, RowError, cell_text, ch
 
 MAX_LISTED_ERRORS = 1000  # kept for a page or the command line; the errors file asks for all of them
 EXCLUDED_KEPT = 10_000  # the rows' errors a batch keeps when it leaves invalid rows out
-ID_KEPT = 40  # an id_esterno's characters kept with a left-out row
+ID_KEPT = 40  # an id_esterno's characters a report names beside a wrong row
 SKIPPED_LISTED = 20  # the row numbers of skipped rows a report names
 ALL_ERRORS = 200_000  # "all" for the errors file: a 10 MB file has fewer cells; bounded memory all the same
 UNKNOWN_FOR_ANOTHER = 3  # unknown columns that suggest a file made for another questionnaire, not a typo

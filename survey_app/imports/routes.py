@@ -250,19 +250,18 @@ def errors_csv(sha256: str):
         abort(404)
     left = sum(report.reasons.values()) - len(report.errors)
     stem = upload.nome_file.rsplit(".", 1)[0] or "file"
+    more = (("un altro errore non elencato" if left == 1 else f"altri {left} errori non elencati")
+            + ": correggere questi e ricaricare il file") if left else None
     return _errors_file([(e.row, report.ids.get(e.row, ""), e.column, e.value, e.reason) for e in report.errors],
-                        f"errori-{stem}.csv",
-                        (("un altro errore non elencato" if left == 1 else f"altri {left} errori non elencati")
-                         + ": correggere questi e ricaricare il file") if left else None)
+                        f"errori-{stem}.csv", more, with_ids=True)
 
 
-def _errors_file(errors: list[tuple], name: str, more: str | None = None):
-    """Errors as a CSV the firm can sort and fix from: riga;colonna;valore;motivo, with id_esterno after riga where
-    the errors come from a file still in hand (UTF-8 with BOM for Excel), and ``more`` on a last line when the list
-    is not whole (never silently short)."""
+def _errors_file(errors: list, name: str, more: str | None = None, with_ids: bool = False):
+    """Errors as a CSV the firm can sort and fix from: riga;colonna;valore;motivo, and ``with_ids`` the id_esterno
+    after riga, where the errors come from a file still in hand (a batch keeps none) (UTF-8 with BOM for Excel), and
+    ``more`` on a last line when the list is not whole (never silently short)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    with_ids = bool(errors) and len(errors[0]) == 5
     writer.writerow(["riga", "id_esterno", "colonna", "valore", "motivo"] if with_ids
                     else ["riga", "colonna", "valore", "motivo"])
     for row, *texts, reason in errors:

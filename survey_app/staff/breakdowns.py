@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pandas as pd
-from flask import current_app, has_request_context, request
+from flask import current_app
 from sqlalchemy import select
 
 from analysis.disclosure import protect_combinations
@@ -17,7 +17,7 @@ from analysis.queries import BREAKDOWNS, load_breakdown_cells, reuse_results
 
 from ..errors import HiddenGroupFilter, NarrowComplement
 from ..extensions import db
-from ..figures_cache import cached
+from ..figures_cache import cached, per_request
 from ..models import Ente, ImportBatch, Servizio
 from .selection import CHANNEL_NAMES, LANGUAGE_NAMES, Selection, handful_left_out, read_selection
 
@@ -45,8 +45,7 @@ def hidden_groups_known(servizio: Servizio, period: Period, threshold: int,
     """The groups the page without filters hides to protect others, as far as known without computing them anew:
     every question's, where this request's refusal check computed them (a filtered page), else those of the
     breakdowns ``shown`` on the unfiltered page itself (its overall question's, or the question page's own)."""
-    memo = getattr(request, "cs_hidden_groups", None) or {}
-    found = memo.get(_hidden_key(servizio, period, threshold))
+    found = per_request("hidden_groups").get(_hidden_key(servizio, period, threshold))
     if found is not None:
         return {by: set(groups) for by, groups in found.items()}
     if period.filters:
@@ -120,13 +119,8 @@ def hidden_group_chosen(servizio: Servizio, period: Period, threshold: int) -> t
         return None
     unfiltered = Period(period.start, period.end, period.label)
     key = _hidden_key(servizio, period, threshold)
-    # Once per request too, without the figures cache: the form's refused options ask for each value. (On the
-    # request, not on g: a test's app context can outlive several requests.)
-    memo = getattr(request, "cs_hidden_groups", None) if has_request_context() else None
-    if memo is None:
-        memo = {}
-        if has_request_context():
-            request.cs_hidden_groups = memo
+    # Once per request too, without the figures cache: the form's refused options ask for each value.
+    memo = per_request("hidden_groups")
     if key not in memo:
         memo[key] = cached(key, lambda: _hidden_groups(servizio, unfiltered, threshold))[0]
     hidden = memo[key]

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from flask import abort, has_request_context, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
@@ -23,6 +23,7 @@ from analysis.queries import load_submission_counts
 
 from ..errors import bad_parameter, no_such_value, typed_range
 from ..extensions import db
+from ..figures_cache import per_request
 from ..models import ImportBatch, RiepilogoRisposte, Rilevazione, Servizio
 from ..transparency.formatting import local_today
 
@@ -225,11 +226,7 @@ def handful_left_out(servizio: Servizio, period, chosen: Filters, threshold: int
     conn = db.session.connection()
     # Counted once per request: the filter form asks for each value beside the same pages (the unfiltered count
     # above all).
-    memo = getattr(request, "cs_counts", None) if has_request_context() else None
-    if memo is None:
-        memo = {}
-        if has_request_context():
-            request.cs_counts = memo
+    memo = per_request("counts")
 
     def count(filters: Filters | None) -> int:
         key = (servizio.slug, period.start, period.end, filters)

@@ -15,13 +15,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from analysis.publication import OPEN_STATES, readable_standard
+from analysis.publish import CONTROL
 
 from . import bp
 from .changes import IDENTITY_FIELDS
-
-# C0 controls other than tab, newline and carriage return, DEL, and the C1 controls (NUL included): pasted from a
-# word processor, they break spreadsheets and PDFs downstream.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def plain_text(form, field) -> None:

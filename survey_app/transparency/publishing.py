@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from analysis.ods import to_ods
 from analysis.opendata import MEDIA_TYPES, FileInfo, Publisher, datapackage, dcat_ap_it, dumps
 from analysis.publication import Publication, build_publication, from_data, to_data
-from analysis.publish import to_csv
+from analysis.publish import CONTROL, to_csv
 from analysis.sheets import publication_sheets
 from analysis.xlsx import to_xlsx
 
@@ -31,7 +31,7 @@ from ..models.base import utcnow
 from ..models.publications import REASON_LENGTH
 from ..settings import is_loopback, public_base_url
 from .changes import IDENTITY_FIELDS, compare, files_per_ente_added, identity_changes
-from .formatting import CONTROL, local_today
+from .formatting import local_today
 
 DATAPACKAGE, DCAT = "datapackage.json", "dcat-ap_it.jsonld"
 
