@@ -202,8 +202,14 @@ def test_english_staff_pages_mark_what_they_show_in_italian(answered, runner, cl
     service = unescape(client.get(f"/staff/servizi/vigilanza?anno={YEAR}&lang=en").get_data(as_text=True))
     assert '<h1><span lang="it">Vigilanza</span>' in service and "<title>Vigilanza · " in service
     assert '<span lang="it">Polizia locale</span></p>' in service
+    # A campaign's title is written in Italian only (the final read of this change found it unmarked).
+    from datetime import date
+
+    from .test_campaigns import add_campaign
+
+    add_campaign(answered, "primavera", date(YEAR, 3, 1), date(YEAR, 5, 31))
     anagrafe = unescape(client.get(f"/staff/servizi/anagrafe?anno={YEAR}&lang=en").get_data(as_text=True))
-    assert "<h1>Registry office" in anagrafe
+    assert "<h1>Registry office" in anagrafe and '<span lang="it">Primavera</span></a>' in anagrafe
     catalogue = unescape(client.get("/staff/catalogo/?lang=en").get_data(as_text=True))
     assert '<span lang="it">Anagrafe</span></a>' in catalogue  # the catalogue's Italian field, so named
     # A list's options: the catalogue's English where it has it, else the Italian marked on the option itself.
